@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+
+class StaffLoginForm(AuthenticationForm):
+    def confirm_login_allowed(self, user):  # type: ignore[no-untyped-def]
+        super().confirm_login_allowed(user)
+        if not user.is_staff_member:
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login",
+                                        params={"username": self.username_field.verbose_name})
+
+
+class PatientLoginForm(AuthenticationForm):
+    def confirm_login_allowed(self, user):  # type: ignore[no-untyped-def]
+        super().confirm_login_allowed(user)
+        if not hasattr(user, "portal_account"):
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login",
+                                        params={"username": self.username_field.verbose_name})
+
+
+class TotpForm(forms.Form):
+    token = forms.CharField(
+        label="Six-digit code",
+        min_length=6,
+        max_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"].strip()
+        if not token.isdigit():
+            raise forms.ValidationError("Enter the six digits shown in your authenticator app.")
+        return token

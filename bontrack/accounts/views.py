@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from base64 import b32encode
+
+import segno
+from django.contrib import auth
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from bontrack.accounts import services
+from bontrack.accounts.forms import StaffLoginForm, TotpForm
+
+
+class StaffLoginView(LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = StaffLoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):  # type: ignore[no-untyped-def]
+        response = super().form_valid(form)
+        services.record_login(user=form.get_user())
+        return response
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    was_patient = hasattr(request.user, "portal_account")
+    if request.user.is_authenticated:
+        services.record_login(user=request.user, action="logout")
+    auth.logout(request)
+    return redirect("portal:login" if was_patient else "accounts:login")
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.GET.get("next") or request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return "/patients/"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa(request: HttpRequest) -> HttpResponse:
+    """Verify a TOTP code, or enrol a first device when the account has none."""
+    user = request.user
+    if not getattr(user, "is_staff_member", False):
+        return redirect("portal:home")
+    if user.is_verified():
+        return redirect(_safe_next(request))
+    device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+    enrolling = device is None
+    if enrolling:
+        device = TOTPDevice.objects.devices_for_user(user, confirmed=False).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    form = TotpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            if enrolling:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            services.record_login(user=user, action="mfa_verified" if not enrolling else "mfa_enrolled")
+            return redirect(_safe_next(request))
+        form.add_error("token", "That code is not valid. Check the time on your phone and try again.")
+    context: dict[str, object] = {"form": form, "enrolling": enrolling}
+    if enrolling:
+        context["secret"] = b32encode(device.bin_key).decode().rstrip("=")
+        context["qr_svg"] = segno.make(device.config_url, error="m").svg_inline(scale=4)
+    return render(request, "accounts/mfa.html", context, status=422 if form.errors else 200)
+
+
+def locked(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/locked.html", status=429)

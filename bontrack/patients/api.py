@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from pydantic import Field
+
+from bontrack.accounts.roles import Perm
+from bontrack.audit import audit
+from bontrack.core.models import Clinic
+from bontrack.core.pagination import BadCursor, keyset_page
+from bontrack.core.schemas import Email, ErrorOut, IsoDate, Name, StrictSchema, Text
+from bontrack.patients import services
+from bontrack.patients.choices import ContactChannel, Flag, Language, PatientStatus, Sex
+from bontrack.patients.models import Patient
+
+router = Router(tags=["patients"])
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class FlagOut(Schema):
+    flag: Flag
+    noted_on: date
+    active: bool
+
+
+class ConditionOut(Schema):
+    indication: str
+    icd10_code: str
+    diagnosed_on: date | None
+    active: bool
+
+
+class PatientOut(Schema):
+    id: int
+    clinic_id: int
+    mrn: str
+    first_name: str
+    last_name: str
+    preferred_name: str
+    date_of_birth: date
+    sex: Sex
+    phone: str
+    email: str
+    preferred_contact: ContactChannel
+    preferred_language: Language
+    status: PatientStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class PatientDetailOut(PatientOut):
+    conditions: list[ConditionOut]
+    flags: list[FlagOut]
+
+
+class PatientPage(Schema):
+    items: list[PatientOut]
+    next_cursor: str | None
+
+
+class PatientIn(StrictSchema):
+    clinic_id: int = Field(gt=0, strict=True)
+    mrn: Text(32) = ""  # type: ignore[valid-type]
+    first_name: Name  # type: ignore[valid-type]
+    last_name: Name  # type: ignore[valid-type]
+    preferred_name: Text(100) = ""  # type: ignore[valid-type]
+    date_of_birth: IsoDate
+    sex: Sex = Sex.UNKNOWN
+    phone: Text(32) = ""  # type: ignore[valid-type]
+    email: Email = ""  # type: ignore[valid-type]
+    preferred_contact: ContactChannel = ContactChannel.EMAIL
+    preferred_language: Language = Language.EN
+    status: PatientStatus = PatientStatus.ACTIVE
+
+
+class PatientPatch(StrictSchema):
+    clinic_id: int | None = Field(default=None, gt=0, strict=True)
+    mrn: Text(32, 1) | None = None  # type: ignore[valid-type]
+    first_name: Name | None = None  # type: ignore[valid-type]
+    last_name: Name | None = None  # type: ignore[valid-type]
+    preferred_name: Text(100) | None = None  # type: ignore[valid-type]
+    date_of_birth: IsoDate | None = None
+    sex: Sex | None = None
+    phone: Text(32) | None = None  # type: ignore[valid-type]
+    email: Email | None = None  # type: ignore[valid-type]
+    preferred_contact: ContactChannel | None = None
+    preferred_language: Language | None = None
+    status: PatientStatus | None = None
+
+
+class ListQuery(StrictSchema):
+    q: Text(100) = ""  # type: ignore[valid-type]
+    cursor: Text(400) = ""  # type: ignore[valid-type]
+    limit: int = Field(default=25, ge=1, le=100)
+
+
+def _scope(request: HttpRequest, perm: str):  # type: ignore[no-untyped-def]
+    scope = request.user.scope(perm)
+    if scope is None:
+        raise HttpError(403, "Your role does not allow this.")
+    return scope
+
+
+def _clinic(request: HttpRequest, clinic_id: int) -> Clinic:
+    clinic = Clinic.objects.filter(pk=clinic_id, practice_id=request.user.practice_id).first()
+    if clinic is None:
+        raise ValidationError({"clinic_id": ["Choose a clinic of your practice."]})
+    return clinic
+
+
+@router.get("/", response={200: PatientPage, **ERRORS}, summary="List or search patients")
+def list_patients(request: HttpRequest, filters: Query[ListQuery]) -> PatientPage:
+    scope = _scope(request, Perm.PATIENT_VIEW)
+    qs = Patient.objects.in_scope(scope)
+    if filters.q:
+        qs = qs.search(filters.q)
+    try:
+        page = keyset_page(qs, fields=("name_key", "id"), cursor=filters.cursor or None, size=filters.limit)
+    except BadCursor as exc:
+        raise ValidationError({"cursor": [str(exc)]}) from exc
+    audit.record(actor=request.user, action="search", object_type="patients.patient",
+                 practice_id=scope.practice_id, summary=f"API patient search ({len(page.items)} rows)")
+    return PatientPage(items=page.items, next_cursor=page.next_cursor)
+
+
+@router.get("/{patient_id}", response={200: PatientDetailOut, **ERRORS}, summary="Get one patient")
+def get_patient(request: HttpRequest, patient_id: int) -> Patient:
+    scope = _scope(request, Perm.PATIENT_VIEW)
+    patient = get_object_or_404(Patient.objects.in_scope(scope), pk=patient_id)
+    services.record_chart_view(actor=request.user, patient=patient, what="record via API")
+    return patient
+
+
+@router.post("/", response={201: PatientOut, **ERRORS}, summary="Register a patient")
+def create_patient(request: HttpRequest, payload: PatientIn) -> tuple[int, Patient]:
+    _scope(request, Perm.PATIENT_CREATE)
+    data = payload.model_dump()
+    clinic = _clinic(request, data.pop("clinic_id"))
+    patient = services.register_patient(actor=request.user, clinic=clinic, **data)
+    return 201, patient
+
+
+@router.patch("/{patient_id}", response={200: PatientOut, **ERRORS}, summary="Update a patient's demographics")
+def update_patient(request: HttpRequest, patient_id: int, payload: PatientPatch) -> Patient:
+    scope = _scope(request, Perm.PATIENT_EDIT)
+    patient = get_object_or_404(Patient.objects.in_scope(scope), pk=patient_id)
+    data = payload.model_dump(exclude_unset=True)
+    nulls = [k for k, v in data.items() if v is None]
+    if nulls:
+        raise ValidationError({k: ["This field cannot be null."] for k in nulls})
+    if "clinic_id" in data:
+        data["clinic"] = _clinic(request, data.pop("clinic_id"))
+    return services.update_patient(actor=request.user, patient=patient, **data)

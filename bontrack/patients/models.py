@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from bontrack.core.models import Clinic, Practice, TimeStamped
+from bontrack.patients.choices import (
+    CONTRAINDICATION_FLAGS,
+    ContactChannel,
+    Flag,
+    Indication,
+    Language,
+    PatientStatus,
+    PreventiveClass,
+    PriorOutcome,
+    Sex,
+)
+
+if TYPE_CHECKING:
+    from bontrack.accounts.models import Scope
+
+
+def name_key(last_name: str, first_name: str) -> str:
+    return f"{last_name} {first_name}".casefold().strip()
+
+
+class PatientQuerySet(models.QuerySet["Patient"]):
+    def in_scope(self, scope: Scope | None) -> PatientQuerySet:
+        """Rows the scope reaches: the practice, and its clinics unless the role spans the practice."""
+        if scope is None:
+            return self.none()
+        qs = self.filter(practice_id=scope.practice_id)
+        if not scope.all_clinics:
+            qs = qs.filter(clinic_id__in=scope.clinic_ids)
+        return qs
+
+    def for_user(self, user: object, perm: str) -> PatientQuerySet:
+        scope = user.scope(perm) if getattr(user, "is_staff_member", False) else None  # type: ignore[attr-defined]
+        return self.in_scope(scope)
+
+    def search(self, text: str) -> PatientQuerySet:
+        from bontrack.patients.search import search_filter
+
+        return self.filter(search_filter(text))
+
+
+class Patient(TimeStamped):
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="patients")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    mrn = models.CharField("MRN", max_length=32)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    phone = models.CharField(max_length=32, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    preferred_contact = models.CharField(max_length=10, choices=ContactChannel.choices, default=ContactChannel.EMAIL)
+    preferred_language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
+    status = models.CharField(max_length=12, choices=PatientStatus.choices, default=PatientStatus.ACTIVE)
+    name_key = models.CharField(max_length=210, editable=False, db_index=False)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "mrn"], name="patient_mrn_unique_per_practice"),
+            models.CheckConstraint(condition=Q(sex__in=Sex.values), name="patient_sex_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["practice", "name_key", "id"], name="patient_practice_name"),
+            models.Index(fields=["practice", "date_of_birth"], name="patient_practice_dob"),
+            models.Index(fields=["clinic", "name_key", "id"], name="patient_clinic_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name} ({self.mrn})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.name_key = name_key(self.last_name, self.first_name)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}  # type: ignore[misc]
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class PatientChild(models.Model):
+    """A row that belongs to one patient; tenancy follows the patient."""
+
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+class WeightMeasurement(PatientChild):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="weights")
+    measured_on = models.DateField()
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1)
+
+    class Meta:
+        ordering = ["-measured_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(weight_kg__gt=0) & Q(weight_kg__lte=500), name="weight_plausible"),
+        ]
+        indexes = [models.Index(fields=["patient", "-measured_on"], name="weight_patient_date")]
+
+
+class Condition(PatientChild):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="conditions")
+    indication = models.CharField(max_length=40, choices=Indication.choices)
+    icd10_code = models.CharField("ICD-10-CM", max_length=10)
+    diagnosed_on = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-active", "indication", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "indication", "icd10_code"], condition=Q(active=True), name="condition_active_unique"
+            ),
+        ]
+
+
+class PatientFlag(PatientChild):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="flags")
+    flag = models.CharField(max_length=40, choices=Flag.choices)
+    noted_on = models.DateField()
+    note = models.CharField(max_length=500, blank=True)
+    active = models.BooleanField(default=True)
+    resolved_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-active", "flag", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "flag"], condition=Q(active=True), name="flag_active_unique"),
+        ]
+
+    @property
+    def is_contraindication(self) -> bool:
+        return self.flag in CONTRAINDICATION_FLAGS
+
+
+class PriorTreatment(PatientChild):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="prior_treatments")
+    drug = models.CharField(max_length=100)
+    drug_class = models.CharField(max_length=30, choices=PreventiveClass.choices)
+    started_on = models.DateField(null=True, blank=True)
+    stopped_on = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=PriorOutcome.choices)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-started_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stopped_on__isnull=True) | Q(started_on__isnull=True) | Q(stopped_on__gte=models.F("started_on")),
+                name="prior_treatment_dates_ordered",
+            ),
+        ]

@@ -1,0 +1,25 @@
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import include, path
+
+from bontrack.api import api
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and hasattr(request.user, "portal_account"):
+        return redirect("portal:home")
+    return redirect("patients:list")
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("bontrack.accounts.urls")),
+    path("patients/", include("bontrack.patients.urls")),
+    path("portal/", include("bontrack.portal.urls")),
+    path("api/v1/", api.urls),
+]

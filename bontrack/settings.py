@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -30,7 +31,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEMO = env_bool("BONTRACK_DEMO")
 DEBUG = env_bool("DEBUG", default=DEMO)
-TESTING = env_bool("BONTRACK_TESTING")
+TESTING = env_bool("BONTRACK_TESTING") or "pytest" in sys.modules
 
 DATA_DIR = Path(os.environ.get("BONTRACK_DATA_DIR") or PROJECT_DIR / "var").resolve()
 
@@ -203,6 +204,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
+if DEBUG or TESTING:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 
 # --- Email ------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.responses import Status
 from pydantic import Field
 
 from bontrack.accounts.roles import Perm
@@ -138,12 +139,12 @@ def get_patient(request: HttpRequest, patient_id: int) -> Patient:
 
 
 @router.post("/", response={201: PatientOut, **ERRORS}, summary="Register a patient")
-def create_patient(request: HttpRequest, payload: PatientIn) -> tuple[int, Patient]:
+def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
     _scope(request, Perm.PATIENT_CREATE)
     data = payload.model_dump()
     clinic = _clinic(request, data.pop("clinic_id"))
     patient = services.register_patient(actor=request.user, clinic=clinic, **data)
-    return 201, patient
+    return Status(201, patient)
 
 
 @router.patch("/{patient_id}", response={200: PatientOut, **ERRORS}, summary="Update a patient's demographics")

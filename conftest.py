@@ -10,7 +10,14 @@ from django.test import Client
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Role
 from bontrack.core.models import Clinic, Practice
-from bontrack.factories import ClinicFactory, PatientFactory, PracticeFactory, login, portal_user, staff
+from bontrack.factories import (
+    ClinicFactory,
+    PatientFactory,
+    PracticeFactory,
+    login,
+    portal_user,
+    staff,
+)
 from bontrack.patients.models import Patient
 
 PERSONAS = {
@@ -56,7 +63,9 @@ def world(db) -> World:
     other_practice = PracticeFactory(name="Practice B", slug="practice-b")
     other_practice_clinic = ClinicFactory(practice=other_practice, name="Clinic B1", slug="b1")
     patient = PatientFactory(clinic=clinic, first_name="Rosa", last_name="Cohen", mrn="A1-0001")
-    other_patient = PatientFactory(clinic=clinic, first_name="Adam", last_name="Green", mrn="A1-0002")
+    other_patient = PatientFactory(
+        clinic=clinic, first_name="Adam", last_name="Green", mrn="A1-0002"
+    )
     users: dict[str, User | None] = {
         "physician": staff(Role.PHYSICIAN, clinic, username="physician"),
         "nurse": staff(Role.NURSE, clinic, username="nurse"),
@@ -66,10 +75,21 @@ def world(db) -> World:
         "patient": portal_user(patient),
         "other_patient": portal_user(other_patient),
         "other_clinic_staff": staff(Role.PHYSICIAN, other_clinic, username="otherclinic"),
-        "other_practice_staff": staff(Role.PHYSICIAN, other_practice_clinic, username="otherpractice"),
+        "other_practice_staff": staff(
+            Role.PHYSICIAN, other_practice_clinic, username="otherpractice"
+        ),
         "anonymous": None,
     }
-    return World(practice, clinic, other_clinic, other_practice, other_practice_clinic, patient, other_patient, users)
+    return World(
+        practice,
+        clinic,
+        other_clinic,
+        other_practice,
+        other_practice_clinic,
+        patient,
+        other_patient,
+        users,
+    )
 
 
 def persona_ids() -> list[str]:

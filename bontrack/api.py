@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -57,7 +56,10 @@ def staff_docs_only(view: Any) -> Any:
             token_user = authenticate_token(header[7:]) if header.startswith("Bearer ") else None
             if token_user is None or not token_user.is_staff_member:
                 if user.is_authenticated:
-                    return JsonResponse({"detail": "The API documentation is for clinic staff.", "errors": {}}, status=403)
+                    return JsonResponse(
+                        {"detail": "The API documentation is for clinic staff.", "errors": {}},
+                        status=403,
+                    )
                 return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
         return view(request, *args, **kwargs)
 
@@ -79,7 +81,9 @@ def _field(loc: list[Any]) -> str:
     return ".".join(parts) or "__all__"
 
 
-def error(request: HttpRequest, status: int, detail: str, errors: dict[str, list[str]] | None = None) -> HttpResponse:
+def error(
+    request: HttpRequest, status: int, detail: str, errors: dict[str, list[str]] | None = None
+) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "errors": errors or {}}, status=status)
 
 

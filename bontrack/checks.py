@@ -12,7 +12,9 @@ from django.core.checks import Error, Tags, Warning, register
 def check_production_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
     problems: list[Any] = []
     if not settings.SECRET_KEY or len(settings.SECRET_KEY) < 50:
-        problems.append(Error("SECRET_KEY must be set to a random value of 50+ characters.", id="bontrack.E001"))
+        problems.append(
+            Error("SECRET_KEY must be set to a random value of 50+ characters.", id="bontrack.E001")
+        )
     if settings.DEBUG:
         problems.append(Error("DEBUG must be off in production.", id="bontrack.E002"))
     if not settings.ALLOWED_HOSTS:
@@ -25,7 +27,9 @@ def check_production_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
             )
         )
     if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
-        problems.append(Warning("EMAIL_URL is console://: patients will receive no email.", id="bontrack.W002"))
+        problems.append(
+            Warning("EMAIL_URL is console://: patients will receive no email.", id="bontrack.W002")
+        )
     return problems
 
 
@@ -34,7 +38,12 @@ def check_time_zone(app_configs: Any, **kwargs: Any) -> list[Any]:
     import zoneinfo
 
     if settings.CLINIC_TIME_ZONE not in zoneinfo.available_timezones():
-        return [Error(f"CLINIC_TIME_ZONE {settings.CLINIC_TIME_ZONE!r} is not an IANA zone.", id="bontrack.E004")]
+        return [
+            Error(
+                f"CLINIC_TIME_ZONE {settings.CLINIC_TIME_ZONE!r} is not an IANA zone.",
+                id="bontrack.E004",
+            )
+        ]
     return []
 
 

@@ -47,7 +47,9 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-def staff(role: str, clinic: Clinic | None, practice: Practice | None = None, **kwargs: object) -> User:
+def staff(
+    role: str, clinic: Clinic | None, practice: Practice | None = None, **kwargs: object
+) -> User:
     practice = practice or clinic.practice  # type: ignore[union-attr]
     user = UserFactory(practice=practice, **kwargs)
     Membership.objects.create(user=user, practice=practice, clinic=clinic, role=role)
@@ -81,9 +83,9 @@ def login(client: Client, user: User) -> Client:
     if user.requires_mfa():
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
-        device = TOTPDevice.objects.devices_for_user(user, confirmed=True).first() or TOTPDevice.objects.create(
-            user=user, name="test", confirmed=True
-        )
+        device = TOTPDevice.objects.devices_for_user(
+            user, confirmed=True
+        ).first() or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
         session = client.session
         session["otp_device_id"] = device.persistent_id
         session.save()

@@ -149,7 +149,10 @@ if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -176,7 +179,9 @@ SECURE = not (DEBUG or TESTING) and env_bool("BONTRACK_SECURE", default=True)
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = SECURE and env_bool("SECURE_SSL_REDIRECT", default=True)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", default=SECURE) else None
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", default=SECURE) else None
+)
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if SECURE else "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE
 SECURE_HSTS_PRELOAD = SECURE
@@ -221,14 +226,17 @@ def _email_settings(url: str) -> dict[str, object]:
         return {
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": parsed.hostname or "localhost",
-            "EMAIL_PORT": parsed.port or (465 if scheme == "smtps" else 587 if scheme == "submission" else 25),
+            "EMAIL_PORT": parsed.port
+            or (465 if scheme == "smtps" else 587 if scheme == "submission" else 25),
             "EMAIL_HOST_USER": unquote(parsed.username or ""),
             "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
             "EMAIL_USE_SSL": scheme == "smtps",
             "EMAIL_USE_TLS": scheme == "submission" or query.get("tls", ["0"])[0] == "1",
             "EMAIL_TIMEOUT": 20,
         }
-    raise ValueError(f"EMAIL_URL scheme {scheme!r} is not supported (console, locmem, smtp, smtps, submission)")
+    raise ValueError(
+        f"EMAIL_URL scheme {scheme!r} is not supported (console, locmem, smtp, smtps, submission)"
+    )
 
 
 EMAIL_URL = os.environ.get("EMAIL_URL", "console://")

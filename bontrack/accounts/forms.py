@@ -8,16 +8,22 @@ class StaffLoginForm(AuthenticationForm):
     def confirm_login_allowed(self, user):  # type: ignore[no-untyped-def]
         super().confirm_login_allowed(user)
         if not user.is_staff_member:
-            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login",
-                                        params={"username": self.username_field.verbose_name})
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
 
 
 class PatientLoginForm(AuthenticationForm):
     def confirm_login_allowed(self, user):  # type: ignore[no-untyped-def]
         super().confirm_login_allowed(user)
         if not hasattr(user, "portal_account"):
-            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login",
-                                        params={"username": self.username_field.verbose_name})
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
 
 
 class TotpForm(forms.Form):
@@ -25,7 +31,9 @@ class TotpForm(forms.Form):
         label="Six-digit code",
         min_length=6,
         max_length=6,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}),
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True}
+        ),
     )
 
     def clean_token(self) -> str:

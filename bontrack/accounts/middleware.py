@@ -20,10 +20,15 @@ class SessionPolicyMiddleware:
         if user.is_authenticated and hasattr(request, "session"):
             if getattr(user, "is_staff_member", False):
                 request.session.set_expiry(settings.STAFF_IDLE_TIMEOUT_SECONDS)
-                if user.requires_mfa() and not user.is_verified() and not request.path.startswith(MFA_EXEMPT_PREFIXES):
+                if (
+                    user.requires_mfa()
+                    and not user.is_verified()
+                    and not request.path.startswith(MFA_EXEMPT_PREFIXES)
+                ):
                     if request.path.startswith("/api/"):
                         return JsonResponse(
-                            {"detail": "Two-factor authentication is required for this account."}, status=403
+                            {"detail": "Two-factor authentication is required for this account."},
+                            status=403,
                         )
                     return redirect("accounts:mfa")
             else:

@@ -27,7 +27,9 @@ class Scope:
 class User(AbstractUser):
     """Staff (with a practice and memberships) or a patient (with a portal account)."""
 
-    practice = models.ForeignKey(Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
+    practice = models.ForeignKey(
+        Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
 
     objects = UserManager()
 
@@ -42,7 +44,11 @@ class User(AbstractUser):
     def cached_memberships(self) -> list[Membership]:
         cache = getattr(self, "_membership_cache", None)
         if cache is None:
-            cache = list(self.memberships.filter(practice_id=self.practice_id)) if self.practice_id else []
+            cache = (
+                list(self.memberships.filter(practice_id=self.practice_id))
+                if self.practice_id
+                else []
+            )
             self._membership_cache = cache
         return cache
 
@@ -70,7 +76,9 @@ class User(AbstractUser):
                 clinic_ids.add(m.clinic_id)
         if not all_clinics and not clinic_ids:
             return None
-        return Scope(practice_id=self.practice_id, all_clinics=all_clinics, clinic_ids=frozenset(clinic_ids))
+        return Scope(
+            practice_id=self.practice_id, all_clinics=all_clinics, clinic_ids=frozenset(clinic_ids)
+        )
 
     def has_clinic_perm(self, perm: str, clinic_id: int | None = None) -> bool:
         scope = self.scope(perm)
@@ -79,7 +87,9 @@ class User(AbstractUser):
         return clinic_id is None or scope.allows_clinic(clinic_id)
 
     def role_in(self, clinic_id: int | None) -> str:
-        roles = sorted(m.role for m in self.cached_memberships() if m.clinic_id in (None, clinic_id))
+        roles = sorted(
+            m.role for m in self.cached_memberships() if m.clinic_id in (None, clinic_id)
+        )
         return ",".join(roles)
 
 
@@ -88,16 +98,22 @@ class Membership(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="memberships")
-    clinic = models.ForeignKey(Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships")
+    clinic = models.ForeignKey(
+        Clinic, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
+    )
     role = models.CharField(max_length=20, choices=Role.choices)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "clinic", "role"], name="membership_unique_role_per_clinic", condition=Q(clinic__isnull=False)
+                fields=["user", "clinic", "role"],
+                name="membership_unique_role_per_clinic",
+                condition=Q(clinic__isnull=False),
             ),
             models.UniqueConstraint(
-                fields=["user", "role"], name="membership_unique_practice_wide_role", condition=Q(clinic__isnull=True)
+                fields=["user", "role"],
+                name="membership_unique_practice_wide_role",
+                condition=Q(clinic__isnull=True),
             ),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
         ]
@@ -111,7 +127,9 @@ class PortalAccount(models.Model):
     """Links a login to exactly one patient."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="portal_account")
-    patient = models.OneToOneField("patients.Patient", on_delete=models.CASCADE, related_name="portal_account")
+    patient = models.OneToOneField(
+        "patients.Patient", on_delete=models.CASCADE, related_name="portal_account"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -142,6 +160,9 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_id})"
 
     @staticmethod
     def generate() -> tuple[str, str, str]:

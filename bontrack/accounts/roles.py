@@ -29,7 +29,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Demographics and the chart summary: every staff role (billing needs them for claims).
     Perm.PATIENT_VIEW: _ALL_STAFF,
     # Registering and editing demographics: everyone who meets patients, not billing.
-    Perm.PATIENT_CREATE: frozenset({Role.PHYSICIAN, Role.NURSE, Role.FRONT_DESK, Role.CLINIC_ADMIN}),
+    Perm.PATIENT_CREATE: frozenset(
+        {Role.PHYSICIAN, Role.NURSE, Role.FRONT_DESK, Role.CLINIC_ADMIN}
+    ),
     Perm.PATIENT_EDIT: frozenset({Role.PHYSICIAN, Role.NURSE, Role.FRONT_DESK, Role.CLINIC_ADMIN}),
     # Weights, conditions, contraindication flags, prior treatments: clinicians only.
     Perm.PATIENT_CLINICAL_EDIT: frozenset({Role.PHYSICIAN, Role.NURSE}),

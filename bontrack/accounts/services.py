@@ -11,9 +11,16 @@ from bontrack.audit import audit
 def create_api_token(*, actor: User, user: User, name: str) -> str:
     """Create a bearer token for `user`; the full token is returned once and never stored."""
     key_id, secret, full = ApiToken.generate()
-    token = ApiToken.objects.create(user=user, name=name[:100], key_id=key_id, secret_hash=hash_token_secret(secret))
-    audit.record(actor=actor, action="create", obj=token, practice_id=user.practice_id,
-                 summary=f"API token {name!r} for {user.username}")
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], key_id=key_id, secret_hash=hash_token_secret(secret)
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        obj=token,
+        practice_id=user.practice_id,
+        summary=f"API token {name!r} for {user.username}",
+    )
     return full
 
 
@@ -22,8 +29,14 @@ def revoke_api_token(*, actor: User, token: ApiToken) -> None:
     before = token.revoked_at
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    audit.record(actor=actor, action="update", obj=token, practice_id=token.user.practice_id,
-                 changes={"revoked_at": [before, token.revoked_at]}, summary="API token revoked")
+    audit.record(
+        actor=actor,
+        action="update",
+        obj=token,
+        practice_id=token.user.practice_id,
+        changes={"revoked_at": [before, token.revoked_at]},
+        summary="API token revoked",
+    )
 
 
 def authenticate_token(raw: str) -> User | None:
@@ -41,5 +54,11 @@ def authenticate_token(raw: str) -> User | None:
 
 @transaction.atomic(durable=True)
 def record_login(*, user: User, outcome: str = "success", action: str = "login") -> None:
-    audit.record(actor=user, action=action, obj=user, practice_id=user.practice_id, outcome=outcome,
-                 summary=f"{action} {user.username}")
+    audit.record(
+        actor=user,
+        action=action,
+        obj=user,
+        practice_id=user.practice_id,
+        outcome=outcome,
+        summary=f"{action} {user.username}",
+    )

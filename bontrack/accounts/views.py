@@ -39,7 +39,9 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 def _safe_next(request: HttpRequest) -> str:
     target = request.GET.get("next") or request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return "/patients/"
 
@@ -66,9 +68,13 @@ def mfa(request: HttpRequest) -> HttpResponse:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
             otp_login(request, device)
-            services.record_login(user=user, action="mfa_verified" if not enrolling else "mfa_enrolled")
+            services.record_login(
+                user=user, action="mfa_verified" if not enrolling else "mfa_enrolled"
+            )
             return redirect(_safe_next(request))
-        form.add_error("token", "That code is not valid. Check the time on your phone and try again.")
+        form.add_error(
+            "token", "That code is not valid. Check the time on your phone and try again."
+        )
     context: dict[str, object] = {"form": form, "enrolling": enrolling}
     if enrolling:
         context["secret"] = b32encode(device.bin_key).decode().rstrip("=")

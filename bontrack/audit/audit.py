@@ -58,7 +58,11 @@ def record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         if patient_id is None:
-            patient_id = obj.pk if obj._meta.label_lower == "patients.patient" else getattr(obj, "patient_id", None)
+            patient_id = (
+                obj.pk
+                if obj._meta.label_lower == "patients.patient"
+                else getattr(obj, "patient_id", None)
+            )
         if clinic_id is None:
             clinic_id = getattr(obj, "clinic_id", None)
         if practice_id is None:

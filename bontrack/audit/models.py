@@ -37,18 +37,38 @@ class AuditEvent(models.Model):
 
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_label = models.CharField(max_length=150, blank=True)
     role = models.CharField(max_length=120, blank=True)
     practice = models.ForeignKey(
-        "core.Practice", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "core.Practice",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     clinic = models.ForeignKey(
-        "core.Clinic", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "core.Clinic",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     patient = models.ForeignKey(
-        "patients.Patient", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     action = models.CharField(max_length=40)
     object_type = models.CharField(max_length=80, blank=True)

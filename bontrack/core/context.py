@@ -14,7 +14,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "bontrack_request_context", default=RequestContext()
+    "bontrack_request_context",
+    default=RequestContext(),  # noqa: B039 - a frozen dataclass, immutable
 )
 
 

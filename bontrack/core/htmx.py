@@ -7,7 +7,12 @@ from django.shortcuts import render
 
 
 def render_page(
-    request: HttpRequest, template: str, context: dict[str, Any], *, fragment: str | None = None, status: int = 200
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    fragment: str | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     """Render the whole page, or only `template#fragment` for an HTMX request."""
     if fragment and getattr(request, "htmx", False):

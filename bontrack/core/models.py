@@ -38,12 +38,18 @@ class Clinic(TimeStamped):
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="clinics")
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60)
-    time_zone = models.CharField(max_length=64, default=default_time_zone, validators=[validate_time_zone])
+    time_zone = models.CharField(
+        max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
     address = models.CharField(max_length=300, blank=True)
     phone = models.CharField(max_length=40, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["practice", "slug"], name="clinic_slug_unique_per_practice")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "slug"], name="clinic_slug_unique_per_practice"
+            )
+        ]
         ordering = ["name"]
 
     def __str__(self) -> str:

@@ -16,7 +16,9 @@ class BadCursor(ValueError):
 
 
 def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps([v.isoformat() if isinstance(v, date) else v for v in values], separators=(",", ":"))
+    raw = json.dumps(
+        [v.isoformat() if isinstance(v, date) else v for v in values], separators=(",", ":")
+    )
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -38,7 +40,12 @@ class Page:
 
 
 def keyset_page(
-    qs: QuerySet[Any], *, fields: tuple[str, ...], cursor: str | None, size: int, descending: bool = False
+    qs: QuerySet[Any],
+    *,
+    fields: tuple[str, ...],
+    cursor: str | None,
+    size: int,
+    descending: bool = False,
 ) -> Page:
     """Return `size` rows of `qs` ordered by `fields` (the last one unique) after `cursor`."""
     qs = qs.order_by(*(f"-{f}" if descending else f for f in fields))

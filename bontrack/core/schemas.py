@@ -40,7 +40,10 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 def Text(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - reads like a type
     return Annotated[
-        str, BeforeValidator(_require_str), Field(min_length=min_length, max_length=max_length), AfterValidator(_no_nul)
+        str,
+        BeforeValidator(_require_str),
+        Field(min_length=min_length, max_length=max_length),
+        AfterValidator(_no_nul),
     ]
 
 

@@ -122,11 +122,18 @@ def list_patients(request: HttpRequest, filters: Query[ListQuery]) -> PatientPag
     if filters.q:
         qs = qs.search(filters.q)
     try:
-        page = keyset_page(qs, fields=("name_key", "id"), cursor=filters.cursor or None, size=filters.limit)
+        page = keyset_page(
+            qs, fields=("name_key", "id"), cursor=filters.cursor or None, size=filters.limit
+        )
     except BadCursor as exc:
         raise ValidationError({"cursor": [str(exc)]}) from exc
-    audit.record(actor=request.user, action="search", object_type="patients.patient",
-                 practice_id=scope.practice_id, summary=f"API patient search ({len(page.items)} rows)")
+    audit.record(
+        actor=request.user,
+        action="search",
+        object_type="patients.patient",
+        practice_id=scope.practice_id,
+        summary=f"API patient search ({len(page.items)} rows)",
+    )
     return PatientPage(items=page.items, next_cursor=page.next_cursor)
 
 
@@ -147,7 +154,9 @@ def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
     return Status(201, patient)
 
 
-@router.patch("/{patient_id}", response={200: PatientOut, **ERRORS}, summary="Update a patient's demographics")
+@router.patch(
+    "/{patient_id}", response={200: PatientOut, **ERRORS}, summary="Update a patient's demographics"
+)
 def update_patient(request: HttpRequest, patient_id: int, payload: PatientPatch) -> Patient:
     scope = _scope(request, Perm.PATIENT_EDIT)
     patient = get_object_or_404(Patient.objects.in_scope(scope), pk=patient_id)

@@ -44,13 +44,22 @@ class Indication(models.TextChoices):
 
 class Flag(models.TextChoices):
     # Contraindications (block treatment) and warnings (need attention); codes shared with clinic_rules.
-    BOTULINUM_HYPERSENSITIVITY = "botulinum_hypersensitivity", "Known hypersensitivity to a botulinum toxin"
+    BOTULINUM_HYPERSENSITIVITY = (
+        "botulinum_hypersensitivity",
+        "Known hypersensitivity to a botulinum toxin",
+    )
     INJECTION_SITE_INFECTION = "injection_site_infection", "Infection at a proposed injection site"
     NEUROMUSCULAR_DISORDER = "neuromuscular_disorder", "Neuromuscular junction disorder"
     PREGNANCY_OR_BREASTFEEDING = "pregnancy_or_breastfeeding", "Pregnant or breastfeeding"
     AMINOGLYCOSIDE_USE = "aminoglycoside_use", "Taking an aminoglycoside"
-    DYSPHAGIA_OR_BREATHING = "dysphagia_or_breathing", "Pre-existing swallowing or breathing problems"
-    OTHER_TOXIN_LAST_4_MONTHS = "other_toxin_last_4_months", "Other botulinum toxin in the last 4 months"
+    DYSPHAGIA_OR_BREATHING = (
+        "dysphagia_or_breathing",
+        "Pre-existing swallowing or breathing problems",
+    )
+    OTHER_TOXIN_LAST_4_MONTHS = (
+        "other_toxin_last_4_months",
+        "Other botulinum toxin in the last 4 months",
+    )
 
 
 CONTRAINDICATION_FLAGS = frozenset({Flag.BOTULINUM_HYPERSENSITIVITY, Flag.INJECTION_SITE_INFECTION})

@@ -5,16 +5,31 @@ from __future__ import annotations
 from bontrack.patients.choices import Indication
 
 _SPASTICITY = (
-    "I69.351", "I69.352", "I69.353", "I69.354",
-    "G81.10", "G81.11", "G81.12", "G81.13", "G81.14",
-    "G80.0", "G80.1", "G80.2",
+    "I69.351",
+    "I69.352",
+    "I69.353",
+    "I69.354",
+    "G81.10",
+    "G81.11",
+    "G81.12",
+    "G81.13",
+    "G81.14",
+    "G80.0",
+    "G80.1",
+    "G80.2",
     "G35",
 )
 
 ICD10_BY_INDICATION: dict[str, tuple[str, ...]] = {
     Indication.CHRONIC_MIGRAINE: (
-        "G43.701", "G43.709", "G43.711", "G43.719",
-        "G43.E01", "G43.E09", "G43.E11", "G43.E19",
+        "G43.701",
+        "G43.709",
+        "G43.711",
+        "G43.719",
+        "G43.E01",
+        "G43.E09",
+        "G43.E11",
+        "G43.E19",
     ),
     Indication.CERVICAL_DYSTONIA: ("G24.3",),
     Indication.BLEPHAROSPASM: ("G24.5",),

@@ -23,8 +23,18 @@ class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
         fields = [
-            "clinic", "first_name", "last_name", "preferred_name", "date_of_birth", "sex", "mrn", "phone", "email",
-            "preferred_contact", "preferred_language", "status",
+            "clinic",
+            "first_name",
+            "last_name",
+            "preferred_name",
+            "date_of_birth",
+            "sex",
+            "mrn",
+            "phone",
+            "email",
+            "preferred_contact",
+            "preferred_language",
+            "status",
         ]
         widgets = {"date_of_birth": DateInput()}
         help_texts = {"mrn": "Leave empty to assign a new MRN."}
@@ -51,13 +61,17 @@ class PatientForm(forms.ModelForm):
 
 class WeightForm(forms.Form):
     measured_on = forms.DateField(widget=DateInput())
-    weight_kg = forms.DecimalField(label="Weight (kg)", max_digits=5, decimal_places=1, min_value=0.5, max_value=500)
+    weight_kg = forms.DecimalField(
+        label="Weight (kg)", max_digits=5, decimal_places=1, min_value=0.5, max_value=500
+    )
 
 
 def _icd_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     groups = []
     for indication, codes in ICD10_BY_INDICATION.items():
-        groups.append((Indication(indication).label, [(c, f"{c} — {ICD10_LABELS[c]}") for c in codes]))
+        groups.append(
+            (Indication(indication).label, [(c, f"{c} — {ICD10_LABELS[c]}") for c in codes])
+        )
     return groups
 
 

@@ -58,16 +58,24 @@ class Patient(TimeStamped):
     sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     phone = models.CharField(max_length=32, blank=True)
     email = models.EmailField(max_length=254, blank=True)
-    preferred_contact = models.CharField(max_length=10, choices=ContactChannel.choices, default=ContactChannel.EMAIL)
-    preferred_language = models.CharField(max_length=8, choices=Language.choices, default=Language.EN)
-    status = models.CharField(max_length=12, choices=PatientStatus.choices, default=PatientStatus.ACTIVE)
+    preferred_contact = models.CharField(
+        max_length=10, choices=ContactChannel.choices, default=ContactChannel.EMAIL
+    )
+    preferred_language = models.CharField(
+        max_length=8, choices=Language.choices, default=Language.EN
+    )
+    status = models.CharField(
+        max_length=12, choices=PatientStatus.choices, default=PatientStatus.ACTIVE
+    )
     name_key = models.CharField(max_length=210, editable=False, db_index=False)
 
     objects = PatientQuerySet.as_manager()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["practice", "mrn"], name="patient_mrn_unique_per_practice"),
+            models.UniqueConstraint(
+                fields=["practice", "mrn"], name="patient_mrn_unique_per_practice"
+            ),
             models.CheckConstraint(condition=Q(sex__in=Sex.values), name="patient_sex_valid"),
         ]
         indexes = [
@@ -110,9 +118,14 @@ class WeightMeasurement(PatientChild):
     class Meta:
         ordering = ["-measured_on", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(weight_kg__gt=0) & Q(weight_kg__lte=500), name="weight_plausible"),
+            models.CheckConstraint(
+                condition=Q(weight_kg__gt=0) & Q(weight_kg__lte=500), name="weight_plausible"
+            ),
         ]
         indexes = [models.Index(fields=["patient", "-measured_on"], name="weight_patient_date")]
+
+    def __str__(self) -> str:
+        return f"{self.weight_kg} kg on {self.measured_on}"
 
 
 class Condition(PatientChild):
@@ -127,9 +140,14 @@ class Condition(PatientChild):
         ordering = ["-active", "indication", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["patient", "indication", "icd10_code"], condition=Q(active=True), name="condition_active_unique"
+                fields=["patient", "indication", "icd10_code"],
+                condition=Q(active=True),
+                name="condition_active_unique",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_indication_display()} ({self.icd10_code})"
 
 
 class PatientFlag(PatientChild):
@@ -143,8 +161,13 @@ class PatientFlag(PatientChild):
     class Meta:
         ordering = ["-active", "flag", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["patient", "flag"], condition=Q(active=True), name="flag_active_unique"),
+            models.UniqueConstraint(
+                fields=["patient", "flag"], condition=Q(active=True), name="flag_active_unique"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return self.get_flag_display()
 
     @property
     def is_contraindication(self) -> bool:
@@ -164,7 +187,12 @@ class PriorTreatment(PatientChild):
         ordering = ["-started_on", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(stopped_on__isnull=True) | Q(started_on__isnull=True) | Q(stopped_on__gte=models.F("started_on")),
+                condition=Q(stopped_on__isnull=True)
+                | Q(started_on__isnull=True)
+                | Q(stopped_on__gte=models.F("started_on")),
                 name="prior_treatment_dates_ordered",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.drug} ({self.get_outcome_display()})"

@@ -16,11 +16,27 @@ from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.models import Clinic
 from bontrack.patients.codes import codes_for
-from bontrack.patients.models import Condition, Patient, PatientFlag, PriorTreatment, WeightMeasurement
+from bontrack.patients.models import (
+    Condition,
+    Patient,
+    PatientFlag,
+    PriorTreatment,
+    WeightMeasurement,
+)
 
 DEMOGRAPHIC_FIELDS = [
-    "clinic_id", "mrn", "first_name", "last_name", "preferred_name", "date_of_birth", "sex", "phone",
-    "email", "preferred_contact", "preferred_language", "status",
+    "clinic_id",
+    "mrn",
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "email",
+    "preferred_contact",
+    "preferred_language",
+    "status",
 ]
 
 
@@ -70,9 +86,13 @@ def register_patient(*, actor: User, clinic: Clinic, **fields: Any) -> Patient:
             patient.save()
     except IntegrityError as exc:  # a concurrent registration took the MRN
         raise Conflict(f"MRN {mrn} is already used in this practice.", field="mrn") from exc
-    audit.record(actor=actor, action="create", obj=patient,
-                 changes={k: [None, v] for k, v in audit.snapshot(patient, DEMOGRAPHIC_FIELDS).items()},
-                 summary=f"Registered {patient.full_name}")
+    audit.record(
+        actor=actor,
+        action="create",
+        obj=patient,
+        changes={k: [None, v] for k, v in audit.snapshot(patient, DEMOGRAPHIC_FIELDS).items()},
+        summary=f"Registered {patient.full_name}",
+    )
     return patient
 
 
@@ -92,15 +112,22 @@ def update_patient(*, actor: User, patient: Patient, **fields: Any) -> Patient:
         setattr(locked, key, value)
     if "mrn" in fields:
         locked.mrn = locked.mrn.strip()
-        clash = Patient.objects.filter(practice_id=locked.practice_id, mrn__iexact=locked.mrn).exclude(pk=locked.pk)
+        clash = Patient.objects.filter(
+            practice_id=locked.practice_id, mrn__iexact=locked.mrn
+        ).exclude(pk=locked.pk)
         if clash.exists():
             raise Conflict(f"MRN {locked.mrn} is already used in this practice.", field="mrn")
     locked.full_clean()
     changes = audit.diff(before, audit.snapshot(locked, DEMOGRAPHIC_FIELDS))
     if changes:
         locked.save()
-        audit.record(actor=actor, action="update", obj=locked, changes=changes,
-                     summary="Updated " + ", ".join(sorted(changes)))
+        audit.record(
+            actor=actor,
+            action="update",
+            obj=locked,
+            changes=changes,
+            summary="Updated " + ", ".join(sorted(changes)),
+        )
     return locked
 
 
@@ -111,44 +138,77 @@ def record_chart_view(*, actor: User, patient: Patient, what: str = "chart") -> 
 
 
 @transaction.atomic(durable=True)
-def add_weight(*, actor: User, patient: Patient, measured_on: date, weight_kg: Decimal) -> WeightMeasurement:
+def add_weight(
+    *, actor: User, patient: Patient, measured_on: date, weight_kg: Decimal
+) -> WeightMeasurement:
     _require(actor, Perm.PATIENT_CLINICAL_EDIT, patient.clinic_id)
     if measured_on > timezone.localdate():
         raise ValidationError({"measured_on": ["A measurement cannot be in the future."]})
     if measured_on < patient.date_of_birth:
         raise ValidationError({"measured_on": ["A measurement cannot predate the date of birth."]})
-    row = WeightMeasurement(patient=patient, measured_on=measured_on, weight_kg=weight_kg, recorded_by=actor)
+    row = WeightMeasurement(
+        patient=patient, measured_on=measured_on, weight_kg=weight_kg, recorded_by=actor
+    )
     row.full_clean()
     row.save()
-    audit.record(actor=actor, action="create", obj=row, clinic_id=patient.clinic_id,
-                 practice_id=patient.practice_id, changes={"weight_kg": [None, weight_kg],
-                                                           "measured_on": [None, measured_on]},
-                 summary=f"Weight {weight_kg} kg on {measured_on}")
+    audit.record(
+        actor=actor,
+        action="create",
+        obj=row,
+        clinic_id=patient.clinic_id,
+        practice_id=patient.practice_id,
+        changes={"weight_kg": [None, weight_kg], "measured_on": [None, measured_on]},
+        summary=f"Weight {weight_kg} kg on {measured_on}",
+    )
     return row
 
 
 @transaction.atomic(durable=True)
 def add_condition(
-    *, actor: User, patient: Patient, indication: str, icd10_code: str, diagnosed_on: date | None = None, note: str = ""
+    *,
+    actor: User,
+    patient: Patient,
+    indication: str,
+    icd10_code: str,
+    diagnosed_on: date | None = None,
+    note: str = "",
 ) -> Condition:
     _require(actor, Perm.PATIENT_CLINICAL_EDIT, patient.clinic_id)
     icd10_code = icd10_code.strip().upper()
     if icd10_code not in codes_for(indication):
-        raise ValidationError({"icd10_code": [f"{icd10_code or 'This code'} is not a code for this indication."]})
-    if Condition.objects.filter(patient=patient, indication=indication, icd10_code=icd10_code, active=True).exists():
+        raise ValidationError(
+            {"icd10_code": [f"{icd10_code or 'This code'} is not a code for this indication."]}
+        )
+    if Condition.objects.filter(
+        patient=patient, indication=indication, icd10_code=icd10_code, active=True
+    ).exists():
         raise Conflict("This condition is already on the chart.", field="icd10_code")
-    row = Condition(patient=patient, indication=indication, icd10_code=icd10_code, diagnosed_on=diagnosed_on,
-                    note=note, recorded_by=actor)
+    row = Condition(
+        patient=patient,
+        indication=indication,
+        icd10_code=icd10_code,
+        diagnosed_on=diagnosed_on,
+        note=note,
+        recorded_by=actor,
+    )
     row.full_clean()
     row.save()
-    audit.record(actor=actor, action="create", obj=row, clinic_id=patient.clinic_id, practice_id=patient.practice_id,
-                 changes={"indication": [None, indication], "icd10_code": [None, icd10_code]},
-                 summary=f"Condition {icd10_code}")
+    audit.record(
+        actor=actor,
+        action="create",
+        obj=row,
+        clinic_id=patient.clinic_id,
+        practice_id=patient.practice_id,
+        changes={"indication": [None, indication], "icd10_code": [None, icd10_code]},
+        summary=f"Condition {icd10_code}",
+    )
     return row
 
 
 @transaction.atomic(durable=True)
-def add_flag(*, actor: User, patient: Patient, flag: str, noted_on: date, note: str = "") -> PatientFlag:
+def add_flag(
+    *, actor: User, patient: Patient, flag: str, noted_on: date, note: str = ""
+) -> PatientFlag:
     _require(actor, Perm.PATIENT_CLINICAL_EDIT, patient.clinic_id)
     if noted_on > timezone.localdate():
         raise ValidationError({"noted_on": ["The date cannot be in the future."]})
@@ -157,8 +217,15 @@ def add_flag(*, actor: User, patient: Patient, flag: str, noted_on: date, note: 
     row = PatientFlag(patient=patient, flag=flag, noted_on=noted_on, note=note, recorded_by=actor)
     row.full_clean()
     row.save()
-    audit.record(actor=actor, action="create", obj=row, clinic_id=patient.clinic_id, practice_id=patient.practice_id,
-                 changes={"flag": [None, flag]}, summary=f"Flag {flag}")
+    audit.record(
+        actor=actor,
+        action="create",
+        obj=row,
+        clinic_id=patient.clinic_id,
+        practice_id=patient.practice_id,
+        changes={"flag": [None, flag]},
+        summary=f"Flag {flag}",
+    )
     return row
 
 
@@ -173,10 +240,15 @@ def resolve_flag(*, actor: User, flag: PatientFlag, resolved_on: date) -> Patien
     locked.active = False
     locked.resolved_on = resolved_on
     locked.save(update_fields=["active", "resolved_on"])
-    audit.record(actor=actor, action="update", obj=locked, clinic_id=locked.patient.clinic_id,
-                 practice_id=locked.patient.practice_id,
-                 changes={"active": [True, False], "resolved_on": [None, resolved_on]},
-                 summary=f"Resolved flag {locked.flag}")
+    audit.record(
+        actor=actor,
+        action="update",
+        obj=locked,
+        clinic_id=locked.patient.clinic_id,
+        practice_id=locked.patient.practice_id,
+        changes={"active": [True, False], "resolved_on": [None, resolved_on]},
+        summary=f"Resolved flag {locked.flag}",
+    )
     return locked
 
 
@@ -195,11 +267,29 @@ def add_prior_treatment(
     _require(actor, Perm.PATIENT_CLINICAL_EDIT, patient.clinic_id)
     if started_on and stopped_on and stopped_on < started_on:
         raise ValidationError({"stopped_on": ["The stop date must be on or after the start date."]})
-    row = PriorTreatment(patient=patient, drug=drug.strip(), drug_class=drug_class, outcome=outcome,
-                         started_on=started_on, stopped_on=stopped_on, note=note, recorded_by=actor)
+    row = PriorTreatment(
+        patient=patient,
+        drug=drug.strip(),
+        drug_class=drug_class,
+        outcome=outcome,
+        started_on=started_on,
+        stopped_on=stopped_on,
+        note=note,
+        recorded_by=actor,
+    )
     row.full_clean()
     row.save()
-    audit.record(actor=actor, action="create", obj=row, clinic_id=patient.clinic_id, practice_id=patient.practice_id,
-                 changes={"drug": [None, row.drug], "drug_class": [None, drug_class], "outcome": [None, outcome]},
-                 summary=f"Prior treatment {row.drug}")
+    audit.record(
+        actor=actor,
+        action="create",
+        obj=row,
+        clinic_id=patient.clinic_id,
+        practice_id=patient.practice_id,
+        changes={
+            "drug": [None, row.drug],
+            "drug_class": [None, drug_class],
+            "outcome": [None, outcome],
+        },
+        summary=f"Prior treatment {row.drug}",
+    )
     return row

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django import forms
@@ -17,7 +18,14 @@ from bontrack.core.htmx import render_page
 from bontrack.core.models import Clinic
 from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.patients import services
-from bontrack.patients.forms import ConditionForm, FlagForm, PatientForm, PriorTreatmentForm, SearchForm, WeightForm
+from bontrack.patients.forms import (
+    ConditionForm,
+    FlagForm,
+    PatientForm,
+    PriorTreatmentForm,
+    SearchForm,
+    WeightForm,
+)
 from bontrack.patients.models import Patient, PatientFlag
 
 PAGE_SIZE = 25
@@ -71,18 +79,24 @@ def patient_list(request: HttpRequest, scope: Scope) -> HttpResponse:
 @staff_view(Perm.PATIENT_CREATE)
 @require_http_methods(["GET", "POST"])
 def patient_create(request: HttpRequest, scope: Scope) -> HttpResponse:
-    clinics = [c for c in clinics_in(scope) if request.user.has_clinic_perm(Perm.PATIENT_CREATE, c.pk)]
+    clinics = [
+        c for c in clinics_in(scope) if request.user.has_clinic_perm(Perm.PATIENT_CREATE, c.pk)
+    ]
     form = PatientForm(request.POST or None, clinics=clinics)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "clinic"}
         try:
-            patient = services.register_patient(actor=request.user, clinic=form.cleaned_data["clinic"], **data)
+            patient = services.register_patient(
+                actor=request.user, clinic=form.cleaned_data["clinic"], **data
+            )
         except (ValidationError, services.Conflict) as exc:
             apply_service_errors(form, exc)
         else:
             return redirect("patients:chart", pk=patient.pk)
     status = 422 if form.errors else 200
-    return render_page(request, "patients/form.html", {"form": form, "patient": None}, status=status)
+    return render_page(
+        request, "patients/form.html", {"form": form, "patient": None}, status=status
+    )
 
 
 @staff_view(Perm.PATIENT_EDIT)
@@ -90,7 +104,9 @@ def patient_create(request: HttpRequest, scope: Scope) -> HttpResponse:
 def patient_edit(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(request, scope, pk)
     clinics = clinics_in(scope)
-    form = PatientForm(request.POST or None, instance=Patient.objects.get(pk=patient.pk), clinics=clinics)
+    form = PatientForm(
+        request.POST or None, instance=Patient.objects.get(pk=patient.pk), clinics=clinics
+    )
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in form.changed_data}
         try:
@@ -100,9 +116,13 @@ def patient_edit(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         else:
             return redirect("patients:chart", pk=patient.pk)
     elif request.method == "GET":
-        services.record_chart_view(actor=request.user, patient=patient, what="demographics for editing")
+        services.record_chart_view(
+            actor=request.user, patient=patient, what="demographics for editing"
+        )
     status = 422 if form.errors else 200
-    return render_page(request, "patients/form.html", {"form": form, "patient": patient}, status=status)
+    return render_page(
+        request, "patients/form.html", {"form": form, "patient": patient}, status=status
+    )
 
 
 def chart_context(request: HttpRequest, patient: Patient, **forms_: Any) -> dict[str, Any]:
@@ -110,7 +130,8 @@ def chart_context(request: HttpRequest, patient: Patient, **forms_: Any) -> dict
     today = timezone.localdate()
     context: dict[str, Any] = {
         "patient": patient,
-        "age": today.year - patient.date_of_birth.year
+        "age": today.year
+        - patient.date_of_birth.year
         - ((today.month, today.day) < (patient.date_of_birth.month, patient.date_of_birth.day)),
         "weights": list(patient.weights.all()[:10]),
         "conditions": list(patient.conditions.all()),
@@ -118,7 +139,9 @@ def chart_context(request: HttpRequest, patient: Patient, **forms_: Any) -> dict
         "alerts": [f for f in flags if f.active],
         "prior_treatments": list(patient.prior_treatments.all()),
         "can_edit": request.user.has_clinic_perm(Perm.PATIENT_EDIT, patient.clinic_id),
-        "can_edit_clinical": request.user.has_clinic_perm(Perm.PATIENT_CLINICAL_EDIT, patient.clinic_id),
+        "can_edit_clinical": request.user.has_clinic_perm(
+            Perm.PATIENT_CLINICAL_EDIT, patient.clinic_id
+        ),
         "can_view_audit": request.user.has_clinic_perm(Perm.AUDIT_VIEW, patient.clinic_id),
         "weight_form": forms_.get("weight_form") or WeightForm(initial={"measured_on": today}),
         "condition_form": forms_.get("condition_form") or ConditionForm(),
@@ -159,7 +182,12 @@ def clinical_add(request: HttpRequest, pk: int, kind: str, scope: Scope) -> Http
             apply_service_errors(form, exc)
         else:
             if request.htmx:
-                return render_page(request, "patients/chart.html", chart_context(request, patient), fragment="clinical")
+                return render_page(
+                    request,
+                    "patients/chart.html",
+                    chart_context(request, patient),
+                    fragment="clinical",
+                )
             return redirect("patients:chart", pk=patient.pk)
     context = chart_context(request, patient, **{context_name: form})
     return render_page(request, "patients/chart.html", context, fragment="clinical", status=422)
@@ -170,12 +198,14 @@ def clinical_add(request: HttpRequest, pk: int, kind: str, scope: Scope) -> Http
 def flag_resolve(request: HttpRequest, pk: int, flag_id: int, scope: Scope) -> HttpResponse:
     patient = patient_for(request, scope, pk)
     flag = get_object_or_404(PatientFlag, pk=flag_id, patient=patient)
-    try:
+    with contextlib.suppress(
+        ValidationError, services.Conflict
+    ):  # already resolved: show the current state
         services.resolve_flag(actor=request.user, flag=flag, resolved_on=timezone.localdate())
-    except (ValidationError, services.Conflict):
-        pass  # already resolved: the chart shows the current state
     if request.htmx:
-        return render_page(request, "patients/chart.html", chart_context(request, patient), fragment="clinical")
+        return render_page(
+            request, "patients/chart.html", chart_context(request, patient), fragment="clinical"
+        )
     return redirect("patients:chart", pk=patient.pk)
 
 
@@ -184,8 +214,16 @@ def access_log(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(request, scope, pk)
     events = AuditEvent.objects.filter(patient_id=patient.pk).select_related("clinic")
     try:
-        page = keyset_page(events, fields=("id",), cursor=request.GET.get("cursor") or None, size=50, descending=True)
+        page = keyset_page(
+            events,
+            fields=("id",),
+            cursor=request.GET.get("cursor") or None,
+            size=50,
+            descending=True,
+        )
     except BadCursor:
         page = keyset_page(events, fields=("id",), cursor=None, size=50, descending=True)
     services.record_chart_view(actor=request.user, patient=patient, what="access log")
-    return render_page(request, "patients/access_log.html", {"patient": patient, "page": page}, fragment="rows")
+    return render_page(
+        request, "patients/access_log.html", {"patient": patient, "page": page}, fragment="rows"
+    )

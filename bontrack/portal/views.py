@@ -27,7 +27,9 @@ class PatientLoginView(LoginView):
 
 @patient_view
 def home(request: HttpRequest, patient: Patient) -> HttpResponse:
-    patient_services.record_chart_view(actor=request.user, patient=patient, what="own portal summary")
+    patient_services.record_chart_view(
+        actor=request.user, patient=patient, what="own portal summary"
+    )
     context = {
         "patient": patient,
         "conditions": list(patient.conditions.filter(active=True)),

@@ -31,12 +31,18 @@ def _require(request: HttpRequest) -> Any:
     return contract
 
 
-@router.get("/", response={200: list[RuleInfo], **ERRORS}, summary="List the rules and their input schemas")
+@router.get(
+    "/", response={200: list[RuleInfo], **ERRORS}, summary="List the rules and their input schemas"
+)
 def list_rules(request: HttpRequest) -> list[dict[str, object]]:
     return _require(request).list_rules()
 
 
-@router.get("/vocabulary", response={200: dict[str, Any], **ERRORS}, summary="Indication, muscle and product codes")
+@router.get(
+    "/vocabulary",
+    response={200: dict[str, Any], **ERRORS},
+    summary="Indication, muscle and product codes",
+)
 def vocabulary(request: HttpRequest) -> dict[str, object]:
     return _require(request).vocabulary()
 
@@ -45,7 +51,12 @@ def vocabulary(request: HttpRequest) -> dict[str, object]:
     "/{name}",
     response={200: dict[str, Any], **ERRORS},
     summary="Evaluate a rule",
-    openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}},
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"schema": {"type": "object"}}},
+            "required": True,
+        }
+    },
 )
 def run_rule(request: HttpRequest, name: str) -> HttpResponse | dict[str, object]:
     contract = _require(request)

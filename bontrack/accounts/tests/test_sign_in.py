@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.utils import timezone
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -18,7 +18,9 @@ from bontrack.factories import TEST_PASSWORD
 pytestmark = pytest.mark.django_db
 
 
-def sign_in(client: Client, username: str, password: str = TEST_PASSWORD, url: str = "/accounts/login/"):
+def sign_in(
+    client: Client, username: str, password: str = TEST_PASSWORD, url: str = "/accounts/login/"
+):
     return client.post(url, {"username": username, "password": password})
 
 
@@ -39,7 +41,9 @@ def test_a_physician_must_complete_totp_before_seeing_charts(world):
     assert b"<svg" in enrol.content  # QR code for the authenticator app
     device = TOTPDevice.objects.get(user__username="physician", confirmed=False)
     assert client.post("/accounts/2fa/", {"token": "000000"}).status_code == 422
-    with time_machine.travel(timezone.now() + timedelta(seconds=5)):  # django-otp throttles after a failure
+    with time_machine.travel(
+        timezone.now() + timedelta(seconds=5)
+    ):  # django-otp throttles after a failure
         ok = client.post("/accounts/2fa/", {"token": f"{totp(device.bin_key):06d}"})
         assert ok.status_code == 302
         assert client.get(f"/patients/{world.patient.pk}/").status_code == 200
@@ -109,5 +113,7 @@ def test_a_totp_device_is_verified_on_later_sign_ins(world):
     sign_in(client, "clinicadmin")
     page = client.get("/accounts/2fa/")
     assert b"<svg" not in page.content  # no new enrolment once a device exists
-    assert client.post("/accounts/2fa/", {"token": f"{totp(device.bin_key):06d}"}).status_code == 302
+    assert (
+        client.post("/accounts/2fa/", {"token": f"{totp(device.bin_key):06d}"}).status_code == 302
+    )
     assert client.get(f"/patients/{world.patient.pk}/access-log/").status_code == 200

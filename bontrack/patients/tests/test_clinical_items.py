@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 def post(world, kind, data, persona="nurse", htmx=True):
     headers = {"HX-Request": "true"} if htmx else {}
-    return world.client(persona).post(f"/patients/{world.patient.pk}/add/{kind}/", data, headers=headers)
+    return world.client(persona).post(
+        f"/patients/{world.patient.pk}/add/{kind}/", data, headers=headers
+    )
 
 
 def test_a_nurse_adds_a_condition_with_a_matching_icd10_code(world):
@@ -31,7 +33,9 @@ def test_an_icd10_code_of_another_indication_is_refused(world):
 
 
 def test_a_contraindication_flag_shows_as_an_alert_on_the_chart(world):
-    post(world, "flag", {"flag": "botulinum_hypersensitivity", "noted_on": "2026-01-02"}, htmx=False)
+    post(
+        world, "flag", {"flag": "botulinum_hypersensitivity", "noted_on": "2026-01-02"}, htmx=False
+    )
     html = world.client("front_desk").get(f"/patients/{world.patient.pk}/").content.decode()
     assert "Contraindication:" in html and "Known hypersensitivity to a botulinum toxin" in html
 
@@ -44,17 +48,32 @@ def test_a_flag_cannot_be_added_twice_while_active(world):
 
 
 def test_resolving_a_flag_keeps_its_history(world):
-    flag = PatientFlag.objects.create(patient=world.patient, flag="injection_site_infection", noted_on=date(2026, 1, 1))
-    response = world.client("physician").post(f"/patients/{world.patient.pk}/flags/{flag.pk}/resolve/")
+    flag = PatientFlag.objects.create(
+        patient=world.patient, flag="injection_site_infection", noted_on=date(2026, 1, 1)
+    )
+    response = world.client("physician").post(
+        f"/patients/{world.patient.pk}/flags/{flag.pk}/resolve/"
+    )
     assert response.status_code == 302
     flag.refresh_from_db()
     assert not flag.active and flag.resolved_on is not None
-    assert AuditEvent.objects.get(action="update", object_type="patients.patientflag").changes["active"] == [True, False]
+    assert AuditEvent.objects.get(action="update", object_type="patients.patientflag").changes[
+        "active"
+    ] == [True, False]
 
 
 def test_a_prior_treatment_with_reversed_dates_is_refused(world):
-    response = post(world, "prior", {"drug": "Topiramate", "drug_class": "anticonvulsant", "outcome": "not_tolerated",
-                                     "started_on": "2024-05-01", "stopped_on": "2024-01-01"})
+    response = post(
+        world,
+        "prior",
+        {
+            "drug": "Topiramate",
+            "drug_class": "anticonvulsant",
+            "outcome": "not_tolerated",
+            "started_on": "2024-05-01",
+            "stopped_on": "2024-01-01",
+        },
+    )
     assert response.status_code == 422
     assert not PriorTreatment.objects.exists()
 

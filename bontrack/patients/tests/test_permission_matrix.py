@@ -13,37 +13,97 @@ pytestmark = pytest.mark.django_db
 
 # persona -> expected status for reading the A1 patient's chart in the staff UI
 CHART = {
-    "physician": 200, "nurse": 200, "front_desk": 200, "billing": 200, "clinic_admin": 200,
-    "patient": 403, "other_patient": 403, "other_clinic_staff": 404, "other_practice_staff": 404, "anonymous": 302,
+    "physician": 200,
+    "nurse": 200,
+    "front_desk": 200,
+    "billing": 200,
+    "clinic_admin": 200,
+    "patient": 403,
+    "other_patient": 403,
+    "other_clinic_staff": 404,
+    "other_practice_staff": 404,
+    "anonymous": 302,
 }
 ACCESS_LOG = {
-    "physician": 403, "nurse": 403, "front_desk": 403, "billing": 403, "clinic_admin": 200,
-    "patient": 403, "other_patient": 403, "other_clinic_staff": 403, "other_practice_staff": 403, "anonymous": 302,
+    "physician": 403,
+    "nurse": 403,
+    "front_desk": 403,
+    "billing": 403,
+    "clinic_admin": 200,
+    "patient": 403,
+    "other_patient": 403,
+    "other_clinic_staff": 403,
+    "other_practice_staff": 403,
+    "anonymous": 302,
 }
 EDIT_DEMOGRAPHICS = {
-    "physician": 302, "nurse": 302, "front_desk": 302, "billing": 403, "clinic_admin": 302,
-    "patient": 403, "other_patient": 403, "other_clinic_staff": 404, "other_practice_staff": 404, "anonymous": 302,
+    "physician": 302,
+    "nurse": 302,
+    "front_desk": 302,
+    "billing": 403,
+    "clinic_admin": 302,
+    "patient": 403,
+    "other_patient": 403,
+    "other_clinic_staff": 404,
+    "other_practice_staff": 404,
+    "anonymous": 302,
 }
 ADD_WEIGHT = {
-    "physician": 302, "nurse": 302, "front_desk": 403, "billing": 403, "clinic_admin": 403,
-    "patient": 403, "other_patient": 403, "other_clinic_staff": 404, "other_practice_staff": 404, "anonymous": 302,
+    "physician": 302,
+    "nurse": 302,
+    "front_desk": 403,
+    "billing": 403,
+    "clinic_admin": 403,
+    "patient": 403,
+    "other_patient": 403,
+    "other_clinic_staff": 404,
+    "other_practice_staff": 404,
+    "anonymous": 302,
 }
 API_GET = {
-    "physician": 200, "nurse": 200, "front_desk": 200, "billing": 200, "clinic_admin": 200,
-    "patient": 401, "other_patient": 401, "other_clinic_staff": 404, "other_practice_staff": 404, "anonymous": 401,
+    "physician": 200,
+    "nurse": 200,
+    "front_desk": 200,
+    "billing": 200,
+    "clinic_admin": 200,
+    "patient": 401,
+    "other_patient": 401,
+    "other_clinic_staff": 404,
+    "other_practice_staff": 404,
+    "anonymous": 401,
 }
 API_CREATE = {
-    "physician": 201, "nurse": 201, "front_desk": 201, "billing": 403, "clinic_admin": 201,
-    "patient": 401, "other_patient": 401, "other_clinic_staff": 403, "other_practice_staff": 422, "anonymous": 401,
+    "physician": 201,
+    "nurse": 201,
+    "front_desk": 201,
+    "billing": 403,
+    "clinic_admin": 201,
+    "patient": 401,
+    "other_patient": 401,
+    "other_clinic_staff": 403,
+    "other_practice_staff": 422,
+    "anonymous": 401,
 }
 API_PATCH = {
-    "physician": 200, "nurse": 200, "front_desk": 200, "billing": 403, "clinic_admin": 200,
-    "patient": 401, "other_patient": 401, "other_clinic_staff": 404, "other_practice_staff": 404, "anonymous": 401,
+    "physician": 200,
+    "nurse": 200,
+    "front_desk": 200,
+    "billing": 403,
+    "clinic_admin": 200,
+    "patient": 401,
+    "other_patient": 401,
+    "other_clinic_staff": 404,
+    "other_practice_staff": 404,
+    "anonymous": 401,
 }
 
 
 def _counts() -> tuple[int, int, int]:
-    return Patient.objects.count(), WeightMeasurement.objects.count(), AuditEvent.objects.exclude(action="view").count()
+    return (
+        Patient.objects.count(),
+        WeightMeasurement.objects.count(),
+        AuditEvent.objects.exclude(action="view").count(),
+    )
 
 
 @pytest.mark.parametrize("persona,expected", CHART.items())
@@ -59,10 +119,15 @@ def test_reading_a_chart(world, persona, expected):
 
 @pytest.mark.parametrize("persona,expected", ACCESS_LOG.items())
 def test_reading_the_access_log(world, persona, expected):
-    assert world.client(persona).get(f"/patients/{world.patient.pk}/access-log/").status_code == expected
+    assert (
+        world.client(persona).get(f"/patients/{world.patient.pk}/access-log/").status_code
+        == expected
+    )
 
 
-@pytest.mark.parametrize("persona", ["physician", "billing", "other_clinic_staff", "other_practice_staff"])
+@pytest.mark.parametrize(
+    "persona", ["physician", "billing", "other_clinic_staff", "other_practice_staff"]
+)
 def test_the_list_shows_only_patients_in_scope(world, persona):
     response = world.client(persona).get("/patients/")
     assert response.status_code == 200
@@ -79,9 +144,16 @@ def test_patients_never_reach_staff_pages(world, persona):
 def test_editing_demographics(world, persona, expected):
     before = _counts()
     form = {
-        "clinic": world.clinic.pk, "first_name": "Rosa", "last_name": "Cohen-Levi", "date_of_birth": "1980-05-17",
-        "sex": "female", "mrn": "A1-0001", "preferred_contact": "email", "preferred_language": "en",
-        "status": "active", "email": "rosa@example.org",
+        "clinic": world.clinic.pk,
+        "first_name": "Rosa",
+        "last_name": "Cohen-Levi",
+        "date_of_birth": "1980-05-17",
+        "sex": "female",
+        "mrn": "A1-0001",
+        "preferred_contact": "email",
+        "preferred_language": "en",
+        "status": "active",
+        "email": "rosa@example.org",
     }
     response = world.client(persona).post(f"/patients/{world.patient.pk}/edit/", form)
     assert response.status_code == expected
@@ -98,12 +170,18 @@ def test_editing_demographics(world, persona, expected):
 def test_recording_a_weight(world, persona, expected):
     before = _counts()
     response = world.client(persona).post(
-        f"/patients/{world.patient.pk}/add/weight/", {"measured_on": "2026-01-10", "weight_kg": "64.5"}
+        f"/patients/{world.patient.pk}/add/weight/",
+        {"measured_on": "2026-01-10", "weight_kg": "64.5"},
     )
     assert response.status_code == expected
     if expected == 302 and persona != "anonymous":
         assert WeightMeasurement.objects.filter(patient=world.patient).count() == 1
-        assert AuditEvent.objects.filter(action="create", object_type="patients.weightmeasurement").count() == 1
+        assert (
+            AuditEvent.objects.filter(
+                action="create", object_type="patients.weightmeasurement"
+            ).count()
+            == 1
+        )
     else:
         assert _counts() == before
 
@@ -120,12 +198,21 @@ def test_api_get_patient(world, persona, expected):
 @pytest.mark.parametrize("persona,expected", API_CREATE.items())
 def test_api_register_patient(world, persona, expected):
     before = _counts()
-    body = {"clinic_id": world.clinic.pk, "first_name": "Nora", "last_name": "Baker", "date_of_birth": "1975-02-03"}
-    response = world.client(persona).post("/api/v1/patients/", json.dumps(body), content_type="application/json")
+    body = {
+        "clinic_id": world.clinic.pk,
+        "first_name": "Nora",
+        "last_name": "Baker",
+        "date_of_birth": "1975-02-03",
+    }
+    response = world.client(persona).post(
+        "/api/v1/patients/", json.dumps(body), content_type="application/json"
+    )
     assert response.status_code == expected, response.content
     if expected == 201:
         assert Patient.objects.filter(last_name="Baker", clinic=world.clinic).count() == 1
-        assert AuditEvent.objects.filter(action="create", object_type="patients.patient").count() == 1
+        assert (
+            AuditEvent.objects.filter(action="create", object_type="patients.patient").count() == 1
+        )
     else:
         assert _counts() == before
 
@@ -134,7 +221,9 @@ def test_api_register_patient(world, persona, expected):
 def test_api_update_patient(world, persona, expected):
     before = _counts()
     response = world.client(persona).patch(
-        f"/api/v1/patients/{world.patient.pk}", json.dumps({"phone": "+1-555-000-1111"}), content_type="application/json"
+        f"/api/v1/patients/{world.patient.pk}",
+        json.dumps({"phone": "+1-555-000-1111"}),
+        content_type="application/json",
     )
     assert response.status_code == expected, response.content
     world.patient.refresh_from_db()

@@ -11,8 +11,20 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def people(world):
-    PatientFactory(clinic=world.clinic, first_name="Ingrid", last_name="Larsen", mrn="X-77", date_of_birth=date(1990, 3, 4))
-    PatientFactory(clinic=world.clinic, first_name="Omar", last_name="Haddad", mrn="X-78", date_of_birth=date(1961, 12, 1))
+    PatientFactory(
+        clinic=world.clinic,
+        first_name="Ingrid",
+        last_name="Larsen",
+        mrn="X-77",
+        date_of_birth=date(1990, 3, 4),
+    )
+    PatientFactory(
+        clinic=world.clinic,
+        first_name="Omar",
+        last_name="Haddad",
+        mrn="X-78",
+        date_of_birth=date(1961, 12, 1),
+    )
     return world
 
 
@@ -60,7 +72,9 @@ def test_the_staff_list_pages_with_a_cursor(world):
 
 
 def test_an_htmx_search_returns_only_the_results_fragment(people):
-    response = people.client("front_desk").get("/patients/", {"q": "haddad"}, headers={"HX-Request": "true"})
+    response = people.client("front_desk").get(
+        "/patients/", {"q": "haddad"}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     assert b"Haddad" in response.content
     assert b"<html" not in response.content

@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--reset", action="store_true", help="erase the demo data and start over")
+        parser.add_argument(
+            "--reset", action="store_true", help="erase the demo data and start over"
+        )
         parser.add_argument("--no-serve", action="store_true", help="set up the data and exit")
         parser.add_argument("--patients", type=int, default=200)
 
@@ -45,10 +47,22 @@ class Command(BaseCommand):
         from bontrack.accounts.models import Membership, PortalAccount
 
         rows = []
-        for m in Membership.objects.filter(practice=practice).select_related("user", "clinic").order_by("id"):
+        for m in (
+            Membership.objects.filter(practice=practice)
+            .select_related("user", "clinic")
+            .order_by("id")
+        ):
             where = f" — {m.clinic.name}" if m.clinic else ""
-            rows.append((m.user.username, m.get_role_display() + where, "TOTP required" if m.user.requires_mfa() else ""))
-        for pa in PortalAccount.objects.filter(patient__practice=practice).select_related("user", "patient"):
+            rows.append(
+                (
+                    m.user.username,
+                    m.get_role_display() + where,
+                    "TOTP required" if m.user.requires_mfa() else "",
+                )
+            )
+        for pa in PortalAccount.objects.filter(patient__practice=practice).select_related(
+            "user", "patient"
+        ):
             rows.append((pa.user.username, f"Patient portal — {pa.patient.full_name}", "/portal/"))
         return rows
 
@@ -67,4 +81,6 @@ class Command(BaseCommand):
         for username, role, note in logins:
             out.write(f"    {username.ljust(width)}  {role}{f'  ({note})' if note else ''}")
         out.write(f"\n  TOTP key for the physicians and the administrator: {secret}")
-        out.write("  (add it to an authenticator app, or run `uv run bontrack otp` for the current code)\n")
+        out.write(
+            "  (add it to an authenticator app, or run `uv run bontrack otp` for the current code)\n"
+        )

@@ -18,8 +18,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", nargs="?", help="rule name, or 'vocabulary'")
-        parser.add_argument("file", nargs="?", default="-", help="JSON file, or - for standard input")
-        parser.add_argument("--list", action="store_true", help="list the rules with their input schemas")
+        parser.add_argument(
+            "file", nargs="?", default="-", help="JSON file, or - for standard input"
+        )
+        parser.add_argument(
+            "--list", action="store_true", help="list the rules with their input schemas"
+        )
 
     def _print(self, value: Any) -> None:
         self.stdout.write(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
@@ -42,7 +46,9 @@ class Command(BaseCommand):
         try:
             document = json.loads(text)
         except ValueError as exc:
-            self._fail({"detail": "The input is not valid JSON.", "errors": {"__all__": [str(exc)]}})
+            self._fail(
+                {"detail": "The input is not valid JSON.", "errors": {"__all__": [str(exc)]}}
+            )
             return
         try:
             result = contract.run(name, document)

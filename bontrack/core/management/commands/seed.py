@@ -22,7 +22,9 @@ def _progress_bar(done: int, total: int, started: float) -> None:
     width = 30
     filled = int(width * done / total) if total else width
     rate = done / max(time.monotonic() - started, 1e-6)
-    sys.stderr.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} patients ({rate:,.0f}/s)")
+    sys.stderr.write(
+        f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total} patients ({rate:,.0f}/s)"
+    )
     sys.stderr.flush()
 
 
@@ -33,7 +35,9 @@ class Command(BaseCommand):
         parser.add_argument("--patients", type=int, default=1000)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--clinics", type=int, default=20)
-        parser.add_argument("--as-of", default="2026-11-01", help="the 'today' the data is built around")
+        parser.add_argument(
+            "--as-of", default="2026-11-01", help="the 'today' the data is built around"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         n, seed, n_clinics = options["patients"], options["seed"], options["clinics"]
@@ -45,30 +49,66 @@ class Command(BaseCommand):
             raise CommandError("--as-of must be YYYY-MM-DD.") from exc
         slug = f"seed-{seed}"
         if Practice.objects.filter(slug=slug).exists():
-            raise CommandError(f"Practice {slug} already exists; use another --seed or a fresh database.")
+            raise CommandError(
+                f"Practice {slug} already exists; use another --seed or a fresh database."
+            )
         started = time.monotonic()
         rng = random.Random(seed)
         with transaction.atomic(durable=True):
             practice = Practice.objects.create(name=f"Benchmark Practice {seed}", slug=slug)
             clinics = Clinic.objects.bulk_create(
-                [Clinic(practice=practice, name=f"Clinic {i + 1:02d}", slug=f"clinic-{i + 1:02d}") for i in range(n_clinics)]
+                [
+                    Clinic(
+                        practice=practice, name=f"Clinic {i + 1:02d}", slug=f"clinic-{i + 1:02d}"
+                    )
+                    for i in range(n_clinics)
+                ]
             )
             password_user = User(username="_")
             password_user.set_password(DEMO_PASSWORD)
             users = []
             for clinic in clinics:
                 for role in (Role.PHYSICIAN, Role.NURSE, Role.FRONT_DESK):
-                    users.append(User(username=f"s{seed}.{clinic.slug}.{role}", practice=practice,
-                                      password=password_user.password, first_name=role.label, last_name=clinic.name))
+                    users.append(
+                        User(
+                            username=f"s{seed}.{clinic.slug}.{role}",
+                            practice=practice,
+                            password=password_user.password,
+                            first_name=role.label,
+                            last_name=clinic.name,
+                        )
+                    )
             User.objects.bulk_create(users)
             Membership.objects.bulk_create(
-                [Membership(user=u, practice=practice, clinic=clinics[i // 3], role=u.username.rsplit(".", 1)[1])
-                 for i, u in enumerate(users)]
+                [
+                    Membership(
+                        user=u,
+                        practice=practice,
+                        clinic=clinics[i // 3],
+                        role=u.username.rsplit(".", 1)[1],
+                    )
+                    for i, u in enumerate(users)
+                ]
             )
-            made = build_patients(practice=practice, clinics=clinics, count=n, rng=rng, today=today,
-                                  mrn_prefix=f"S{seed}-", progress=lambda d, t: _progress_bar(d, t, started))
-            audit.record(actor=None, action="seed", object_type="core.practice", object_id=str(practice.pk),
-                         practice_id=practice.pk, summary=f"Benchmark practice seeded with {made} patients")
+            made = build_patients(
+                practice=practice,
+                clinics=clinics,
+                count=n,
+                rng=rng,
+                today=today,
+                mrn_prefix=f"S{seed}-",
+                progress=lambda d, t: _progress_bar(d, t, started),
+            )
+            audit.record(
+                actor=None,
+                action="seed",
+                object_type="core.practice",
+                object_id=str(practice.pk),
+                practice_id=practice.pk,
+                summary=f"Benchmark practice seeded with {made} patients",
+            )
         elapsed = time.monotonic() - started
         sys.stderr.write("\n")
-        self.stdout.write(f"Seeded {made} patients in {n_clinics} clinics in {elapsed:.1f} s (practice {slug}).")
+        self.stdout.write(
+            f"Seeded {made} patients in {n_clinics} clinics in {elapsed:.1f} s (practice {slug})."
+        )

@@ -14,7 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bind", default=os.environ.get("BIND", "0.0.0.0:8000"))  # noqa: S104
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")))
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3"))
+        )
         parser.add_argument("--migrate", action="store_true", help="apply migrations first")
         parser.add_argument("--no-collectstatic", action="store_true")
 
@@ -32,7 +34,9 @@ class Command(BaseCommand):
                 self.cfg.set("bind", options["bind"])
                 self.cfg.set("workers", options["workers"])
                 self.cfg.set("accesslog", "-")
-                self.cfg.set("forwarded_allow_ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
+                self.cfg.set(
+                    "forwarded_allow_ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+                )
 
             def load(self) -> Any:
                 return application

@@ -8,7 +8,9 @@ ERROR_CODES = {"400", "401", "403", "404", "422"}
 
 
 def test_the_committed_openapi_snapshot_matches_the_code():
-    assert SNAPSHOT.read_text(encoding="utf-8") == current_schema(), "run `uv run bontrack openapi --write`"
+    assert SNAPSHOT.read_text(encoding="utf-8") == current_schema(), (
+        "run `uv run bontrack openapi --write`"
+    )
 
 
 def test_every_operation_declares_its_error_codes():
@@ -16,6 +18,8 @@ def test_every_operation_declares_its_error_codes():
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             declared = set(operation["responses"])
-            assert ERROR_CODES <= declared, f"{method.upper()} {path} lacks {ERROR_CODES - declared}"
+            assert ERROR_CODES <= declared, (
+                f"{method.upper()} {path} lacks {ERROR_CODES - declared}"
+            )
             if method in {"post", "patch", "put"} and path.startswith("/api/v1/patients"):
                 assert "409" in declared, f"{method.upper()} {path} lacks 409"

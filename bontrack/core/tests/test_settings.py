@@ -9,8 +9,15 @@ from bontrack.settings import _email_settings
     "url,expected",
     [
         ("console://", {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}),
-        ("smtp://u:p%40ss@mail.example.org:2525", {"EMAIL_HOST": "mail.example.org", "EMAIL_PORT": 2525,
-                                                 "EMAIL_HOST_PASSWORD": "p@ss", "EMAIL_USE_TLS": False}),
+        (
+            "smtp://u:p%40ss@mail.example.org:2525",
+            {
+                "EMAIL_HOST": "mail.example.org",
+                "EMAIL_PORT": 2525,
+                "EMAIL_HOST_PASSWORD": "p@ss",
+                "EMAIL_USE_TLS": False,
+            },
+        ),
         ("submission://mail.example.org", {"EMAIL_PORT": 587, "EMAIL_USE_TLS": True}),
         ("smtps://mail.example.org", {"EMAIL_PORT": 465, "EMAIL_USE_SSL": True}),
     ],

@@ -23,7 +23,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--write", action="store_true", help="update docs/openapi.json")
-        group.add_argument("--check", action="store_true", help="fail when docs/openapi.json is out of date")
+        group.add_argument(
+            "--check", action="store_true", help="fail when docs/openapi.json is out of date"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         schema = current_schema()
@@ -33,7 +35,9 @@ class Command(BaseCommand):
         elif options["check"]:
             committed = SNAPSHOT.read_text(encoding="utf-8") if SNAPSHOT.exists() else ""
             if committed != schema:
-                raise CommandError("docs/openapi.json is out of date: run `uv run bontrack openapi --write`.")
+                raise CommandError(
+                    "docs/openapi.json is out of date: run `uv run bontrack openapi --write`."
+                )
             self.stdout.write("OpenAPI snapshot is current.")
         else:
             self.stdout.write(schema, ending="")

@@ -11,7 +11,6 @@ from ninja.responses import Status
 from pydantic import Field
 
 from bontrack.accounts.roles import Perm
-from bontrack.audit import audit
 from bontrack.core.models import Clinic
 from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.core.schemas import Email, ErrorOut, IsoDate, Name, StrictSchema, Text
@@ -127,12 +126,8 @@ def list_patients(request: HttpRequest, filters: Query[ListQuery]) -> PatientPag
         )
     except BadCursor as exc:
         raise ValidationError({"cursor": [str(exc)]}) from exc
-    audit.record(
-        actor=request.user,
-        action="search",
-        object_type="patients.patient",
-        practice_id=scope.practice_id,
-        summary=f"API patient search ({len(page.items)} rows)",
+    services.record_search(
+        actor=request.user, practice_id=scope.practice_id, rows=len(page.items), query=filters.q
     )
     return PatientPage(items=page.items, next_cursor=page.next_cursor)
 

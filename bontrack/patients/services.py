@@ -137,6 +137,20 @@ def record_chart_view(*, actor: User, patient: Patient, what: str = "chart") -> 
         audit.record(actor=actor, action="view", obj=patient, summary=f"Viewed {what}")
 
 
+def record_search(*, actor: User, practice_id: int, rows: int, query: str = "") -> None:
+    """A patient list or search shows names and dates of birth: one audit row per request."""
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action="search",
+            object_type="patients.patient",
+            practice_id=practice_id,
+            summary=f"Patient search {query[:100]!r} ({rows} rows)"
+            if query
+            else f"Patient list ({rows} rows)",
+        )
+
+
 @transaction.atomic(durable=True)
 def add_weight(
     *, actor: User, patient: Patient, measured_on: date, weight_kg: Decimal

@@ -56,9 +56,9 @@ def patient_for(request: HttpRequest, scope: Scope, pk: int) -> Patient:
 @staff_view(Perm.PATIENT_VIEW)
 def patient_list(request: HttpRequest, scope: Scope) -> HttpResponse:
     form = SearchForm(request.GET)
-    form.is_valid()
-    query = form.cleaned_data.get("q", "") if form.is_valid() else ""
-    cursor = form.cleaned_data.get("cursor") or None if form.is_valid() else None
+    valid = form.is_valid()
+    query = form.cleaned_data.get("q", "") if valid else ""
+    cursor = (form.cleaned_data.get("cursor") or None) if valid else None
     qs = Patient.objects.in_scope(scope).select_related("clinic")
     if query:
         qs = qs.search(query)
@@ -72,8 +72,14 @@ def patient_list(request: HttpRequest, scope: Scope) -> HttpResponse:
         "page": page,
         "can_create": request.user.has_clinic_perm(Perm.PATIENT_CREATE),
         "first_page": not cursor,
+        "search_error": None if valid else "Search text is limited to 100 characters.",
     }
-    return render_page(request, "patients/list.html", context, fragment="results")
+    services.record_search(
+        actor=request.user, practice_id=scope.practice_id, rows=len(page.items), query=query
+    )
+    return render_page(
+        request, "patients/list.html", context, fragment="results", status=200 if valid else 422
+    )
 
 
 @staff_view(Perm.PATIENT_CREATE)

@@ -78,3 +78,17 @@ def test_an_htmx_search_returns_only_the_results_fragment(people):
     assert response.status_code == 200
     assert b"Haddad" in response.content
     assert b"<html" not in response.content
+
+
+def test_a_search_leaves_one_audit_row_with_the_query(people):
+    from bontrack.audit.models import AuditEvent
+
+    people.client("front_desk").get("/patients/", {"q": "larsen"})
+    event = AuditEvent.objects.get(action="search")
+    assert event.actor_label == "frontdesk" and "larsen" in event.summary and event.channel == "ui"
+
+
+def test_an_overlong_search_is_refused_with_a_message(people):
+    response = people.client("front_desk").get("/patients/", {"q": "x" * 101})
+    assert response.status_code == 422
+    assert "limited to 100 characters" in response.content.decode()

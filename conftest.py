@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
-from django.test import Client
 
-from bontrack.accounts.models import User
-from bontrack.accounts.roles import Role
-from bontrack.core.models import Clinic, Practice
-from bontrack.factories import (
-    ClinicFactory,
-    PatientFactory,
-    PracticeFactory,
-    login,
-    portal_user,
-    staff,
-)
-from bontrack.patients.models import Patient
+if TYPE_CHECKING:  # imported lazily: clinic_rules' tests also run without Django (`-p no:django`)
+    from django.test import Client
+
+    from bontrack.accounts.models import User
+    from bontrack.core.models import Clinic, Practice
+    from bontrack.patients.models import Patient
 
 PERSONAS = {
     "physician": "Physician of clinic A1: reads and writes charts and clinical data in A1 (TOTP verified).",
@@ -48,6 +42,10 @@ class World:
     users: dict[str, User | None]
 
     def client(self, persona: str) -> Client:
+        from django.test import Client
+
+        from bontrack.factories import login
+
         client = Client()
         user = self.users[persona]
         if user is not None:
@@ -57,6 +55,15 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    from bontrack.accounts.roles import Role
+    from bontrack.factories import (
+        ClinicFactory,
+        PatientFactory,
+        PracticeFactory,
+        portal_user,
+        staff,
+    )
+
     practice = PracticeFactory(name="Practice A", slug="practice-a")
     clinic = ClinicFactory(practice=practice, name="Clinic A1", slug="a1")
     other_clinic = ClinicFactory(practice=practice, name="Clinic A2", slug="a2")

@@ -1,40 +1,15 @@
-"""ICD-10-CM codes accepted for each program indication (clinical-facts §4.4, source S33/S33b)."""
+"""ICD-10-CM codes accepted for each program indication, with their display labels."""
 
 from __future__ import annotations
 
 from bontrack.patients.choices import Indication
+from clinic_rules.data import rule
 
-_SPASTICITY = (
-    "I69.351",
-    "I69.352",
-    "I69.353",
-    "I69.354",
-    "G81.10",
-    "G81.11",
-    "G81.12",
-    "G81.13",
-    "G81.14",
-    "G80.0",
-    "G80.1",
-    "G80.2",
-    "G35",
-)
-
+# The code lists are clinical data: they come from clinic_rules (rule BILL-ICD10-MATCH, source S33/S33b).
 ICD10_BY_INDICATION: dict[str, tuple[str, ...]] = {
-    Indication.CHRONIC_MIGRAINE: (
-        "G43.701",
-        "G43.709",
-        "G43.711",
-        "G43.719",
-        "G43.E01",
-        "G43.E09",
-        "G43.E11",
-        "G43.E19",
-    ),
-    Indication.CERVICAL_DYSTONIA: ("G24.3",),
-    Indication.BLEPHAROSPASM: ("G24.5",),
-    Indication.UPPER_LIMB_SPASTICITY: _SPASTICITY,
-    Indication.LOWER_LIMB_SPASTICITY: _SPASTICITY,
+    indication: tuple(codes)  # type: ignore[arg-type]
+    for indication, codes in rule("BILL-ICD10-MATCH").table("codes").items()
+    if indication in Indication.values
 }
 
 ICD10_LABELS: dict[str, str] = {
@@ -52,6 +27,7 @@ ICD10_LABELS: dict[str, str] = {
     "I69.352": "Hemiplegia following cerebral infarction, left dominant side",
     "I69.353": "Hemiplegia following cerebral infarction, right non-dominant side",
     "I69.354": "Hemiplegia following cerebral infarction, left non-dominant side",
+    "I69.359": "Hemiplegia following cerebral infarction, unspecified side (code status unconfirmed)",
     "G81.10": "Spastic hemiplegia affecting unspecified side",
     "G81.11": "Spastic hemiplegia affecting right dominant side",
     "G81.12": "Spastic hemiplegia affecting left dominant side",

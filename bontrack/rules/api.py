@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from bontrack.accounts.roles import Perm
 from bontrack.core.schemas import ErrorOut
+from clinic_rules import contract
 
 router = Router(tags=["rules"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -26,8 +27,6 @@ class RuleInfo(Schema):
 def _require(request: HttpRequest) -> Any:
     if request.user.scope(Perm.RULES_RUN) is None:
         raise HttpError(403, "Your role does not allow running clinical rules.")
-    from clinic_rules import contract
-
     return contract
 
 
@@ -71,6 +70,4 @@ def run_rule(request: HttpRequest, name: str) -> HttpResponse | dict[str, object
     except KeyError as exc:
         raise HttpError(404, f"There is no rule named {name!r}.") from exc
     except contract.InputError as exc:
-        from bontrack.api import error
-
-        return error(request, 422, "The input is not valid.", exc.errors)
+        return JsonResponse({"detail": "The input is not valid.", "errors": exc.errors}, status=422)

@@ -1,0 +1,669 @@
+"""The stable JSON contract: ``run(name, document)``, ``list_rules()``, ``vocabulary()``."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Mapping
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from . import billing, diary, dose, eligibility, questionnaires, reconstitution, response
+from .data import default_policy
+from .fields import (
+    Bool,
+    Choice,
+    Date,
+    DateTime,
+    Errors,
+    F,
+    IntChoice,
+    Invalid,
+    ListOf,
+    Num,
+    Obj,
+    Select,
+    Spec,
+    Str,
+    Word,
+    add_error,
+    join,
+)
+from .fields import Int as IntSpec
+from .model import (
+    SPASTICITY,
+    AcuteClass,
+    BilateralBilling,
+    BillingInjection,
+    BillingInput,
+    DatedScore,
+    DiaryDay,
+    DiaryInput,
+    DoseCheckInput,
+    EligibilityInput,
+    Flag,
+    Guidance,
+    HistoryEntry,
+    Indication,
+    Injection,
+    Limb,
+    Patient,
+    Policy,
+    Preventive,
+    PreventiveClass,
+    PreventiveOutcome,
+    Product,
+    ResponseInput,
+    ResponseRuleSet,
+    ScoreInstrument,
+    Session,
+    Severity,
+    Side,
+    TreatmentSession,
+    Vial,
+)
+from .vocabulary import MUSCLES
+from .vocabulary import vocabulary as _vocabulary
+
+__all__ = ["InputError", "list_rules", "run", "vocabulary"]
+
+R = Mapping[str, Any]
+MAX_UNITS = 10000.0  # sanity bound on any unit count (not a clinical limit)
+MAX_DIARY_DAYS = 3700
+
+
+class InputError(Exception):
+    """Invalid input document; ``errors`` maps dotted field paths to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(f"{sum(len(v) for v in errors.values())} input error(s)")
+        self.errors = errors
+
+
+def _opt(spec: Spec[Any], default: object = None, doc: str = "") -> F[Any]:
+    return F(spec, required=False, default=default, doc=doc)
+
+
+def _req(spec: Spec[Any], doc: str = "") -> F[Any]:
+    return F(spec, doc=doc)
+
+
+# ---- shared pieces ---------------------------------------------------------------------
+
+
+def _build_policy(v: R) -> Policy:
+    base = default_policy()
+    return dataclasses.replace(base, **{k: val for k, val in v.items() if val is not None})
+
+
+POLICY: Obj[Policy] = Obj(
+    {
+        "window_days": _opt(IntChoice(84, 90), doc="cumulative window, default 84"),
+        "early_cm_retreatment": _opt(
+            Choice(Severity, (Severity.WARN, Severity.BLOCK)), doc="default warn"
+        ),
+        "response_rule_set": _opt(Choice(ResponseRuleSet), doc="default ahs"),
+        "failed_preventive_classes_required": _opt(
+            IntSpec(minimum=0, maximum=20), doc="default 3 (NICE, S1)"
+        ),
+        "require_4h_for_headache_day": _opt(Bool(), doc="default true"),
+        "count_probable_as_migraine": _opt(Bool(), doc="default true"),
+        "min_diary_completeness": _opt(
+            Num(minimum=0, maximum=1), doc="practice policy, default 0.8"
+        ),
+        "bilateral_billing": _opt(Choice(BilateralBilling), doc="default modifier_50"),
+    },
+    _build_policy,
+    doc="practice policy knobs; omitted knobs take the documented defaults",
+)
+
+
+def _policy_field() -> F[Any]:
+    return _opt(POLICY, doc="practice policy")
+
+
+def _policy(v: R) -> Policy:
+    p = v.get("policy")
+    return p if isinstance(p, Policy) else default_policy()
+
+
+FLAGS = ListOf(Choice(Flag), max_items=len(Flag), unique_by=lambda f: f)
+PATIENT: Obj[Patient] = Obj(
+    {
+        "birth_date": _req(Date()),
+        "weight_kg": _opt(Num(exclusive_minimum=0, maximum=500)),
+        "flags": _opt(FLAGS, default=()),
+    },
+    lambda v: Patient(v["birth_date"], v["weight_kg"], frozenset(v["flags"])),
+)
+PATIENT_NO_WEIGHT: Obj[Patient] = Obj(
+    {"birth_date": _req(Date()), "flags": _opt(FLAGS, default=())},
+    lambda v: Patient(v["birth_date"], None, frozenset(v["flags"])),
+)
+UNITS = Num(exclusive_minimum=0, maximum=MAX_UNITS)
+
+
+def _check_diary_day(day: DiaryDay, path: str, errors: Errors) -> None:
+    if not day.headache and (day.hours or day.severity):
+        add_error(
+            errors, join(path, "headache"), "a headache-free day cannot have hours or severity"
+        )
+    if day.headache and not day.severity:
+        add_error(errors, join(path, "severity"), "a headache day needs severity 1-3")
+    if day.aura_minutes is not None and not day.aura:
+        add_error(errors, join(path, "aura_minutes"), "aura_minutes given without aura")
+    if day.triptan_or_ergot_relief and not day.acute_medications & diary.TRIPTAN_ERGOT:
+        add_error(
+            errors,
+            join(path, "triptan_or_ergot_relief"),
+            "needs a triptan or ergot in acute_medications",
+        )
+
+
+DIARY_DAY: Obj[DiaryDay] = Obj(
+    {
+        "date": _req(Date()),
+        "headache": _req(Bool()),
+        "hours": _opt(Num(minimum=0, maximum=24), 0.0, "headache hours that day"),
+        "severity": _opt(IntSpec(minimum=0, maximum=3), 0, "0 none, 1 mild, 2 moderate, 3 severe"),
+        "unilateral": _opt(Bool(), False),
+        "pulsating": _opt(Bool(), False),
+        "worse_with_activity": _opt(Bool(), False),
+        "nausea": _opt(Bool(), False),
+        "vomiting": _opt(Bool(), False),
+        "photophobia": _opt(Bool(), False),
+        "phonophobia": _opt(Bool(), False),
+        "aura": _opt(Bool(), False),
+        "aura_minutes": _opt(IntSpec(minimum=0, maximum=1440)),
+        "acute_medications": _opt(
+            ListOf(
+                Obj({"class": _req(Choice(AcuteClass))}, lambda v: v["class"]),
+                max_items=20,
+            ),
+            (),
+        ),
+        "triptan_or_ergot_relief": _opt(Bool(), False),
+    },
+    lambda v: DiaryDay(
+        date=v["date"],
+        headache=v["headache"],
+        hours=v["hours"],
+        severity=v["severity"],
+        unilateral=v["unilateral"],
+        pulsating=v["pulsating"],
+        worse_with_activity=v["worse_with_activity"],
+        nausea=v["nausea"],
+        vomiting=v["vomiting"],
+        photophobia=v["photophobia"],
+        phonophobia=v["phonophobia"],
+        aura=v["aura"],
+        aura_minutes=v["aura_minutes"],
+        acute_medications=frozenset(v["acute_medications"]),
+        triptan_or_ergot_relief=v["triptan_or_ergot_relief"],
+    ),
+    check=_check_diary_day,
+)
+DAYS = ListOf(DIARY_DAY, max_items=MAX_DIARY_DAYS, unique_by=lambda d: d.date, unique_field="date")
+PERIOD_DAYS = IntChoice(28, 30)
+
+
+def _not_after(
+    as_of_key: str, items: str, attr: str = "date"
+) -> Callable[[Any, str, Errors], None]:
+    def check(obj: Any, path: str, errors: Errors) -> None:
+        as_of = getattr(obj, as_of_key)
+        for i, item in enumerate(getattr(obj, items)):
+            if getattr(item, attr) > as_of:
+                add_error(errors, join(join(join(path, items), i), attr), f"after {as_of_key}")
+
+    return check
+
+
+# ---- dose-check ------------------------------------------------------------------------
+
+INJECTION: Obj[Injection] = Obj(
+    {
+        "indication": _req(Choice(Indication)),
+        "muscle": _req(Word(MUSCLES)),
+        "side": _req(Choice(Side)),
+        "sites": _req(IntSpec(minimum=1, maximum=100)),
+        "units": _req(UNITS),
+    },
+    lambda v: Injection(v["indication"], v["muscle"], v["side"], v["sites"], v["units"]),
+)
+VIAL: Obj[Vial] = Obj(
+    {
+        "size_units": _req(UNITS),
+        "diluent_ml": _req(Num(exclusive_minimum=0, maximum=100)),
+        "reconstituted_at": _req(DateTime(), "ISO date-time with offset"),
+    },
+    lambda v: Vial(v["size_units"], v["diluent_ml"], v["reconstituted_at"]),
+)
+
+
+def _check_session(s: Session, path: str, errors: Errors) -> None:
+    if s.performed_at is not None and s.performed_at.date() != s.date:
+        add_error(errors, join(path, "performed_at"), "local date differs from session date")
+    for i, vial in enumerate(s.vials):
+        recon = vial.reconstituted_at
+        latest = (
+            s.performed_at
+            if s.performed_at is not None
+            else datetime.combine(s.date + timedelta(days=1), time.min, tzinfo=recon.tzinfo)
+        )
+        if recon > latest:
+            add_error(
+                errors,
+                join(join(join(path, "vials"), i), "reconstituted_at"),
+                "after the session",
+            )
+
+
+SESSION: Obj[Session] = Obj(
+    {
+        "date": _req(Date()),
+        "performed_at": _opt(DateTime(), doc="time of injection (recommended for the 24 h rule)"),
+        "product": _req(Choice(Product)),
+        "injections": _req(ListOf(INJECTION, min_items=1, max_items=200)),
+        "vials": _opt(ListOf(VIAL, max_items=20), ()),
+    },
+    lambda v: Session(v["date"], v["product"], v["injections"], v["vials"], v["performed_at"]),
+    check=_check_session,
+)
+HISTORY_ENTRY: Obj[HistoryEntry] = Obj(
+    {
+        "date": _req(Date()),
+        "product": _req(Choice(Product)),
+        "indication": _req(Choice(Indication)),
+        "total_units": _req(UNITS),
+    },
+    lambda v: HistoryEntry(v["date"], v["product"], v["indication"], v["total_units"]),
+)
+DOSE_CHECK: Obj[DoseCheckInput] = Obj(
+    {
+        "as_of": _req(Date()),
+        "patient": _req(PATIENT),
+        "history": _opt(ListOf(HISTORY_ENTRY, max_items=1000), ()),
+        "session": _req(SESSION),
+        "policy": _policy_field(),
+    },
+    lambda v: DoseCheckInput(v["as_of"], v["patient"], v["history"], v["session"], _policy(v)),
+    check=_not_after("as_of", "history"),
+)
+
+# ---- reconstitution ----------------------------------------------------------------------
+
+CONCENTRATION: Obj[reconstitution.Concentration] = Obj(
+    {
+        "size_units": _req(UNITS),
+        "diluent_ml": _req(Num(exclusive_minimum=0, maximum=100)),
+    },
+    lambda v: reconstitution.Concentration(v["size_units"], v["diluent_ml"]),
+    doc="units per 0.1 mL and per mL of a reconstituted vial",
+)
+PLAN: Obj[reconstitution.PlanRequest] = Obj(
+    {
+        "dose_units": _req(Num(exclusive_minimum=0, maximum=5000)),
+        "size_units_available": _req(
+            ListOf(IntSpec(minimum=1, maximum=1000), min_items=1, max_items=10)
+        ),
+    },
+    lambda v: reconstitution.PlanRequest(v["dose_units"], v["size_units_available"]),
+    doc="fewest single-dose vials covering the dose, then least waste",
+)
+RECONSTITUTION: Select[Any] = Select(
+    lambda d: (
+        "plan"
+        if "dose_units" in d or "size_units_available" in d
+        else ("concentration" if "size_units" in d or "diluent_ml" in d else None)
+    ),
+    {"concentration": CONCENTRATION, "plan": PLAN},
+    "expected {size_units, diluent_ml} or {dose_units, size_units_available}",
+)
+
+# ---- diary-summary, eligibility ------------------------------------------------------------
+
+DIARY: Obj[DiaryInput] = Obj(
+    {
+        "as_of": _req(Date()),
+        "days": _req(DAYS),
+        "period_days": _opt(PERIOD_DAYS, 30),
+        "policy": _policy_field(),
+    },
+    lambda v: DiaryInput(v["as_of"], v["days"], v["period_days"], _policy(v)),
+    check=_not_after("as_of", "days"),
+)
+PREVENTIVE: Obj[Preventive] = Obj(
+    {
+        "drug": _req(Str(max_length=100)),
+        "class": _req(Choice(PreventiveClass)),
+        "outcome": _req(Choice(PreventiveOutcome)),
+    },
+    lambda v: Preventive(v["drug"], v["class"], v["outcome"]),
+)
+ELIGIBILITY: Obj[EligibilityInput] = Obj(
+    {
+        "as_of": _req(Date()),
+        "patient": _req(PATIENT_NO_WEIGHT),
+        "indication": _req(Choice(Indication, (Indication.CHRONIC_MIGRAINE,))),
+        "days": _req(DAYS),
+        "prior_preventives": _opt(ListOf(PREVENTIVE, max_items=50), ()),
+        "period_days": _opt(PERIOD_DAYS, 30),
+        "policy": _policy_field(),
+    },
+    lambda v: EligibilityInput(
+        v["as_of"],
+        v["patient"],
+        v["indication"],
+        v["days"],
+        v["prior_preventives"],
+        v["period_days"],
+        _policy(v),
+    ),
+    check=_not_after("as_of", "days"),
+)
+
+# ---- questionnaire ---------------------------------------------------------------------------
+
+_DAYS92 = IntSpec(minimum=0, maximum=92)
+_HIT6_ANSWER = Word(("never", "rarely", "sometimes", "very_often", "always"))
+_ANSWERS: dict[str, Obj[Any]] = {
+    "midas": Obj(
+        {
+            **{f"q{i}": _req(_DAYS92) for i in range(1, 6)},
+            "a": _opt(_DAYS92, doc="headache days, unscored"),
+            "b": _opt(IntSpec(minimum=0, maximum=10), doc="average pain 0-10, unscored"),
+        },
+        lambda v: {k: x for k, x in v.items() if x is not None},
+    ),
+    "hit6": Obj(
+        {
+            item: _opt(_HIT6_ANSWER)
+            for item in (
+                "pain_severity",
+                "limits_daily_activities",
+                "wish_to_lie_down",
+                "too_tired",
+                "fed_up_or_irritated",
+                "limits_concentration",
+            )
+        },
+        lambda v: {k: x for k, x in v.items() if x is not None},
+    ),
+    "jankovic": Obj(
+        {
+            "severity": _req(IntSpec(minimum=0, maximum=4)),
+            "frequency": _req(IntSpec(minimum=0, maximum=4)),
+        },
+        dict,
+    ),
+    "tsui": Obj(
+        {
+            k: _req(IntSpec(minimum=0, maximum=25))
+            for k in (
+                "rotation",
+                "tilt",
+                "antero_retrocollis",
+                "duration",
+                "shoulder_elevation",
+                "tremor",
+            )
+        },
+        dict,
+    ),
+    "twstrs": Obj(
+        {
+            "severity": _req(IntSpec(minimum=0, maximum=35)),
+            "disability": _req(IntSpec(minimum=0, maximum=32)),
+            "pain": _req(IntSpec(minimum=0, maximum=20)),
+        },
+        dict,
+    ),
+    "mas": Obj({"grade": _req(Word(("0", "1", "1+", "2", "3", "4")))}, dict),
+}
+
+
+def _questionnaire_variant(name: str) -> Obj[tuple[str, Any]]:
+    return Obj(
+        {"instrument": _req(Word((name,))), "answers": _req(_ANSWERS[name])},
+        lambda v: (v["instrument"], v["answers"]),
+    )
+
+
+QUESTIONNAIRE: Select[tuple[str, Any]] = Select(
+    lambda d: (
+        d["instrument"]
+        if isinstance(d.get("instrument"), str) and d["instrument"] in _ANSWERS
+        else None
+    ),
+    {name: _questionnaire_variant(name) for name in _ANSWERS},
+    f"instrument must be one of {list(_ANSWERS)}",
+)
+
+# ---- response ----------------------------------------------------------------------------------
+
+
+def _check_score(s: DatedScore, path: str, errors: Errors) -> None:
+    if s.instrument is ScoreInstrument.HIT6 and not 36 <= s.score <= 78:
+        add_error(errors, join(path, "score"), "HIT-6 total must be 36-78")
+    if s.instrument is ScoreInstrument.MIDAS and not s.score.is_integer():
+        add_error(errors, join(path, "score"), "MIDAS total is an integer")
+
+
+def _check_response(obj: ResponseInput, path: str, errors: Errors) -> None:
+    for items in ("sessions", "days", "scores"):
+        _not_after("as_of", items)(obj, path, errors)
+
+
+RESPONSE: Obj[ResponseInput] = Obj(
+    {
+        "as_of": _req(Date()),
+        "sessions": _req(
+            ListOf(
+                Obj(
+                    {
+                        "date": _req(Date()),
+                        "indication": _req(Choice(Indication, (Indication.CHRONIC_MIGRAINE,))),
+                    },
+                    lambda v: TreatmentSession(v["date"], v["indication"]),
+                ),
+                min_items=1,
+                max_items=100,
+                unique_by=lambda s: s.date,
+                unique_field="date",
+            )
+        ),
+        "days": _req(DAYS),
+        "scores": _opt(
+            ListOf(
+                Obj(
+                    {
+                        "date": _req(Date()),
+                        "instrument": _req(Choice(ScoreInstrument)),
+                        "score": _req(Num(minimum=0, maximum=500)),
+                    },
+                    lambda v: DatedScore(v["date"], v["instrument"], v["score"]),
+                    check=_check_score,
+                ),
+                max_items=200,
+            ),
+            (),
+        ),
+        "rule_set": _opt(Choice(ResponseRuleSet), doc="default: policy.response_rule_set"),
+        "policy": _policy_field(),
+    },
+    lambda v: ResponseInput(
+        v["as_of"],
+        v["sessions"],
+        v["days"],
+        v["scores"],
+        v["rule_set"] or _policy(v).response_rule_set,
+        _policy(v),
+    ),
+    check=_check_response,
+)
+
+# ---- billing-lines -----------------------------------------------------------------------------
+
+
+def _check_billing_injection(inj: BillingInjection, path: str, errors: Errors) -> None:
+    if inj.indication in SPASTICITY and inj.limb is None:
+        add_error(errors, join(path, "limb"), "required for spasticity injections")
+    if inj.indication not in SPASTICITY and inj.limb is not None:
+        add_error(errors, join(path, "limb"), "only for spasticity injections")
+
+
+def _check_billing(b: BillingInput, path: str, errors: Errors) -> None:
+    if b.units_given > sum(b.vial_sizes):
+        add_error(errors, "session.units_given", "more than the units in the vials opened")
+
+
+BILLING: Obj[BillingInput] = Obj(
+    {
+        "session": _req(
+            Obj(
+                {
+                    "date": _req(Date()),
+                    "injections": _req(
+                        ListOf(
+                            Obj(
+                                {
+                                    "indication": _req(Choice(Indication)),
+                                    "muscle": _req(Word(MUSCLES)),
+                                    "limb": _opt(Choice(Limb)),
+                                    "side": _req(Choice(Side)),
+                                },
+                                lambda v: BillingInjection(
+                                    v["indication"], v["muscle"], v["side"], v["limb"]
+                                ),
+                                check=_check_billing_injection,
+                            ),
+                            min_items=1,
+                            max_items=200,
+                        )
+                    ),
+                    "guidance": _opt(Choice(Guidance), Guidance.NONE),
+                    "vials": _req(
+                        ListOf(
+                            Obj(
+                                {"size_units": _req(IntSpec(minimum=1, maximum=1000))},
+                                lambda v: v["size_units"],
+                            ),
+                            min_items=1,
+                            max_items=20,
+                        )
+                    ),
+                    "units_given": _req(UNITS),
+                },
+                dict,
+            )
+        ),
+        "diagnoses": _req(
+            ListOf(
+                Str(max_length=8, pattern=r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$"),
+                max_items=12,
+                unique_by=lambda d: d,
+            )
+        ),
+        "policy": _policy_field(),
+    },
+    lambda v: BillingInput(
+        v["session"]["date"],
+        v["session"]["injections"],
+        v["session"]["guidance"],
+        v["session"]["vials"],
+        v["session"]["units_given"],
+        v["diagnoses"],
+        _policy(v),
+    ),
+    check=_check_billing,
+)
+
+# ---- registry ----------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _RuleDef:
+    description: str
+    spec: Spec[Any]
+    evaluate: Callable[[Any], dict[str, object]]
+
+
+def _questionnaire(parsed: tuple[str, Any]) -> dict[str, object]:
+    return questionnaires.score(parsed[0], parsed[1])
+
+
+def _reconstitution(parsed: Any) -> dict[str, object]:
+    if isinstance(parsed, reconstitution.PlanRequest):
+        return reconstitution.plan(parsed)
+    return reconstitution.concentration(parsed)
+
+
+RULES: Mapping[str, _RuleDef] = {
+    "dose-check": _RuleDef(
+        "A BOTOX session against label doses, windows, intervals, ages, safety flags, dilution and vials",
+        DOSE_CHECK,
+        dose.evaluate,
+    ),
+    "reconstitution": _RuleDef(
+        "Units per 0.1 mL of a reconstituted vial, or the vial plan for a dose",
+        RECONSTITUTION,
+        _reconstitution,
+    ),
+    "diary-summary": _RuleDef(
+        "ICHD-3 day classes, diary periods and medication-overuse flags", DIARY, diary.summarize
+    ),
+    "eligibility": _RuleDef(
+        "Chronic-migraine BOTOX eligibility from diary, preventives and flags",
+        ELIGIBILITY,
+        eligibility.evaluate,
+    ),
+    "questionnaire": _RuleDef(
+        "MIDAS, HIT-6, Jankovic, Tsui, TWSTRS and Modified Ashworth scoring",
+        QUESTIONNAIRE,
+        _questionnaire,
+    ),
+    "response": _RuleDef(
+        "Per-cycle change vs baseline and the AHS/NICE/EHF continuation recommendation",
+        RESPONSE,
+        response.evaluate,
+    ),
+    "billing-lines": _RuleDef(
+        "CPT, guidance, J0585 with JW/JZ and ICD-10-CM lines for a session",
+        BILLING,
+        billing.evaluate,
+    ),
+}
+
+
+def parse(name: str, document: object) -> Any:
+    """Validate ``document`` for rule ``name`` into frozen dataclasses (raises InputError)."""
+    definition = RULES[name]
+    errors: Errors = {}
+    parsed = definition.spec.parse(document, "", errors)
+    if errors or isinstance(parsed, Invalid):
+        raise InputError(errors or {"$": ["invalid document"]})
+    return parsed
+
+
+def run(name: str, document: object) -> dict[str, object]:
+    definition = RULES[name]
+    return definition.evaluate(parse(name, document))
+
+
+@functools.cache
+def _rules_listing() -> tuple[dict[str, object], ...]:
+    return tuple(
+        {"name": name, "description": d.description, "input_schema": d.spec.schema()}
+        for name, d in RULES.items()
+    )
+
+
+def list_rules() -> list[dict[str, object]]:
+    import copy
+
+    return copy.deepcopy(list(_rules_listing()))
+
+
+def vocabulary() -> dict[str, object]:
+    return _vocabulary()

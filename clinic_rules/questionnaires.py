@@ -1,0 +1,120 @@
+"""``questionnaire``: MIDAS, HIT-6 and the structured scales of fact sheet 3.4.
+
+Answer schemas (validated in ``contract``):
+
+* midas: ``{q1..q5: days (int 0-92), a?: headache days (int 0-92), b?: pain 0-10}``
+* hit6: ``{pain_severity, limits_daily_activities, wish_to_lie_down, too_tired,
+  fed_up_or_irritated, limits_concentration}`` each never|rarely|sometimes|very_often|always;
+  a missing item gives ``valid: false`` and no score
+* jankovic: ``{severity: 0-4, frequency: 0-4}``
+* tsui: ``{rotation, tilt, antero_retrocollis, duration, shoulder_elevation, tremor}``
+  (non-negative integers; score = (rotation + tilt + antero_retrocollis) x duration +
+  shoulder_elevation + tremor; only the 0-25 total range is sourced, so a total above 25 is
+  invalid)
+* twstrs: ``{severity: 0-35, disability: 0-32, pain: 0-20}`` subscales kept separately
+* mas: ``{grade: "0"|"1"|"1+"|"2"|"3"|"4"}``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .data import rule_set
+
+
+def _band(bands: object, score: float, key: str) -> str:
+    assert isinstance(bands, list)
+    chosen = ""
+    for band in bands:
+        if score >= band["min"]:
+            chosen = str(band[key])
+    return chosen
+
+
+def _result(instrument: str, rule_ids: list[str], **values: object) -> dict[str, object]:
+    out: dict[str, object] = {
+        "rule_set": rule_set("scores").label,
+        "instrument": instrument,
+        "rule_ids": rule_ids,
+        "score": None,
+        "band": None,
+        "valid": True,
+        "subscales": None,
+    }
+    out.update(values)
+    return out
+
+
+def score(instrument: str, answers: Mapping[str, object]) -> dict[str, object]:
+    sc = rule_set("scores")
+    if instrument == "midas":
+        r = sc["SCORE-MIDAS"]
+        total = sum(int(answers[f"q{i}"]) for i in range(1, r.int_("questions") + 1))  # type: ignore[call-overload]
+        grades = r.params["grades"]
+        grade = _band(grades, total, "grade")
+        label = _band(grades, total, "label")
+        extra = {k: answers[k] for k in ("a", "b") if k in answers}
+        return _result(
+            instrument,
+            [r.id],
+            score=total,
+            band=f"{grade}: {label}",
+            grade=grade,
+            unscored=extra or None,
+        )
+    if instrument == "hit6":
+        r = sc["SCORE-HIT6"]
+        points = r.table("points")
+        missing = [item for item in r.strs("items") if item not in answers]
+        if missing:
+            return _result(
+                instrument,
+                [r.id, "SCORE-HIT6-ALL-ITEMS"],
+                valid=False,
+                confirmed=False,
+                message=f"missing item(s) {', '.join(missing)}: no valid HIT-6 total",
+            )
+        total = sum(int(points[str(answers[item])]) for item in r.strs("items"))  # type: ignore[call-overload]
+        return _result(
+            instrument, [r.id], score=total, band=_band(r.params["bands"], total, "label")
+        )
+    if instrument == "jankovic":
+        r = sc["SCORE-JANKOVIC"]
+        sev, freq = int(answers["severity"]), int(answers["frequency"])  # type: ignore[call-overload]
+        return _result(
+            instrument,
+            [r.id],
+            score=sev + freq,
+            subscales={"severity": sev, "frequency": freq},
+            meaningful_change=r.int_("meaningful_change"),
+        )
+    if instrument == "tsui":
+        r = sc["SCORE-TSUI"]
+        parts = {k: int(v) for k, v in answers.items()}  # type: ignore[call-overload]
+        posture = parts["rotation"] + parts["tilt"] + parts["antero_retrocollis"]
+        total = posture * parts["duration"] + parts["shoulder_elevation"] + parts["tremor"]
+        valid = total <= r.int_("total_max")
+        return _result(
+            instrument,
+            [r.id],
+            score=total if valid else None,
+            valid=valid,
+            subscales={"posture": posture, **parts},
+            **(
+                {}
+                if valid
+                else {"message": f"total {total} exceeds the 0-{r.int_('total_max')} range"}
+            ),
+        )
+    if instrument == "twstrs":
+        r = sc["SCORE-TWSTRS"]
+        subs = {k: int(answers[k]) for k in ("severity", "disability", "pain")}  # type: ignore[call-overload]
+        note = None
+        if subs["disability"] > r.int_("disability_max"):
+            note = (
+                "disability above 30 exists only on the 0-32 version of TWSTRS (sources disagree)"
+            )
+        return _result(instrument, [r.id], score=sum(subs.values()), subscales=subs, note=note)
+    r = sc["SCORE-MAS"]
+    grade = str(answers["grade"])
+    return _result(instrument, [r.id], score=grade, band=str(r.table("grades")[grade]), grade=grade)

@@ -324,7 +324,8 @@ def _dilution(session: Session, indications: set[Indication], pediatric: bool) -
         if vial.size_units not in sizes.nums("sizes"):
             out.append(
                 sizes.finding(
-                    f"vial {i + 1}: {u(vial.size_units)} U is not a BOTOX vial size (100 U or 200 U)"
+                    f"vial {i + 1}: {u(vial.size_units)} U is not a BOTOX vial size "
+                    f"({' or '.join(f'{u(z)} U' for z in sizes.nums('sizes'))})"
                 )
             )
         if not any(abs(conc - k) < EPS for k in known):

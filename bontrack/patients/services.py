@@ -53,6 +53,24 @@ def _require(actor: User, perm: str, clinic_id: int) -> None:
         raise PermissionDenied("Your role does not allow this in that clinic.")
 
 
+def _save_child(
+    *, actor: User, patient: Patient, row: Any, changes: audit.Changes, summary: str
+) -> Any:
+    """Validate and insert a row of the patient's chart, with its audit event."""
+    row.full_clean()
+    row.save()
+    audit.record(
+        actor=actor,
+        action="create",
+        obj=row,
+        clinic_id=patient.clinic_id,
+        practice_id=patient.practice_id,
+        changes=changes,
+        summary=summary,
+    )
+    return row
+
+
 def validate_demographics(data: dict[str, Any], *, today: date) -> None:
     errors: dict[str, list[str]] = {}
     dob = data.get("date_of_birth")
@@ -163,18 +181,13 @@ def add_weight(
     row = WeightMeasurement(
         patient=patient, measured_on=measured_on, weight_kg=weight_kg, recorded_by=actor
     )
-    row.full_clean()
-    row.save()
-    audit.record(
+    return _save_child(
         actor=actor,
-        action="create",
-        obj=row,
-        clinic_id=patient.clinic_id,
-        practice_id=patient.practice_id,
+        patient=patient,
+        row=row,
         changes={"weight_kg": [None, weight_kg], "measured_on": [None, measured_on]},
         summary=f"Weight {weight_kg} kg on {measured_on}",
     )
-    return row
 
 
 @transaction.atomic(durable=True)
@@ -205,18 +218,13 @@ def add_condition(
         note=note,
         recorded_by=actor,
     )
-    row.full_clean()
-    row.save()
-    audit.record(
+    return _save_child(
         actor=actor,
-        action="create",
-        obj=row,
-        clinic_id=patient.clinic_id,
-        practice_id=patient.practice_id,
+        patient=patient,
+        row=row,
         changes={"indication": [None, indication], "icd10_code": [None, icd10_code]},
         summary=f"Condition {icd10_code}",
     )
-    return row
 
 
 @transaction.atomic(durable=True)
@@ -229,18 +237,13 @@ def add_flag(
     if PatientFlag.objects.filter(patient=patient, flag=flag, active=True).exists():
         raise Conflict("This flag is already active on the chart.", field="flag")
     row = PatientFlag(patient=patient, flag=flag, noted_on=noted_on, note=note, recorded_by=actor)
-    row.full_clean()
-    row.save()
-    audit.record(
+    return _save_child(
         actor=actor,
-        action="create",
-        obj=row,
-        clinic_id=patient.clinic_id,
-        practice_id=patient.practice_id,
+        patient=patient,
+        row=row,
         changes={"flag": [None, flag]},
         summary=f"Flag {flag}",
     )
-    return row
 
 
 @transaction.atomic(durable=True)
@@ -291,14 +294,10 @@ def add_prior_treatment(
         note=note,
         recorded_by=actor,
     )
-    row.full_clean()
-    row.save()
-    audit.record(
+    return _save_child(
         actor=actor,
-        action="create",
-        obj=row,
-        clinic_id=patient.clinic_id,
-        practice_id=patient.practice_id,
+        patient=patient,
+        row=row,
         changes={
             "drug": [None, row.drug],
             "drug_class": [None, drug_class],
@@ -306,4 +305,3 @@ def add_prior_treatment(
         },
         summary=f"Prior treatment {row.drug}",
     )
-    return row

@@ -134,6 +134,9 @@ def _register_routers() -> None:
 
     api.add_router("/patients", patients_router)
     api.add_router("/rules", rules_router)
+    api.add_router("/scheduling", "bontrack.scheduling.api.router")
+    api.add_router("/diaries", "bontrack.diaries.api.router")
+    api.add_router("/treatments", "bontrack.treatments.api.router")
 
 
 _register_routers()

@@ -76,6 +76,10 @@ INSTALLED_APPS = [
     "bontrack.patients",
     "bontrack.portal",
     "bontrack.rules",
+    "bontrack.scheduling",
+    "bontrack.treatments",
+    "bontrack.inventory",
+    "bontrack.diaries",
 ]
 
 MIDDLEWARE = [
@@ -242,6 +246,22 @@ def _email_settings(url: str) -> dict[str, object]:
 EMAIL_URL = os.environ.get("EMAIL_URL", "console://")
 globals().update(_email_settings(EMAIL_URL))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "BoNTrack <no-reply@bontrack.local>")
+
+# --- Scheduling and messages ----------------------------------------------------
+# The public address used in emails and calendar invitations (links must work outside the clinic).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Video room link for each video appointment; {token} is replaced by an unguessable token.
+VIDEO_ROOM_URL_TEMPLATE = os.environ.get(
+    "VIDEO_ROOM_URL_TEMPLATE", "https://meet.jit.si/bontrack-{token}"
+)
+# How long the reschedule/cancel links in a booking email stay valid (seconds; default 60 days).
+BOOKING_LINK_MAX_AGE_SECONDS = int(
+    os.environ.get("BOOKING_LINK_MAX_AGE_SECONDS", str(60 * 24 * 3600))
+)
+# SMS delivery: a dotted path to a backend class (console by default).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "bontrack.scheduling.sms.ConsoleSmsBackend")
+# Domain part of the Message-ID the outbox gives each email (so a retried send keeps its identity).
+OUTBOX_MESSAGE_ID_DOMAIN = os.environ.get("OUTBOX_MESSAGE_ID_DOMAIN", "bontrack.local")
 
 # --- Logging ----------------------------------------------------------------
 LOGGING = {

@@ -22,4 +22,8 @@ urlpatterns = [
     path("patients/", include("bontrack.patients.urls")),
     path("portal/", include("bontrack.portal.urls")),
     path("api/v1/", api.urls),
+    path("", include("bontrack.scheduling.routes")),
+    path("", include("bontrack.diaries.urls")),
+    path("", include("bontrack.treatments.urls")),
+    path("inventory/", include("bontrack.inventory.urls")),
 ]

@@ -21,6 +21,23 @@ class Perm:
     AUDIT_VIEW = "audit.view"
     RULES_RUN = "rules.run"
     API_DOCS = "api.docs"
+    DIARY_VIEW = "diary.view"
+    DIARY_EDIT = "diary.edit"
+    CONSULTATION_EDIT = "consultation.edit"
+    ELIGIBILITY_DECIDE = "eligibility.decide"
+    PROGRAM_POLICY_EDIT = "program.policy_edit"
+    SESSION_VIEW = "session.view"
+    SESSION_CHART = "session.chart"
+    SESSION_SIGN = "session.sign"
+    SESSION_OVERRIDE_BLOCK = "session.override_block"
+    RESPONSE_REVIEW = "response.review"
+    INVENTORY_VIEW = "inventory.view"
+    INVENTORY_MANAGE = "inventory.manage"
+    SCHEDULE_VIEW = "schedule.view"
+    SCHEDULE_BOOK = "schedule.book"
+    SCHEDULE_CONFIGURE = "schedule.configure"
+    RECALL_VIEW = "recall.view"
+    INTERVAL_OVERRIDE = "schedule.interval_override"
 
 
 _ALL_STAFF = frozenset(Role.values)
@@ -40,6 +57,39 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The clinical rule engine: clinicians, billing (billing-lines) and admins; not the front desk.
     Perm.RULES_RUN: frozenset({Role.PHYSICIAN, Role.NURSE, Role.BILLING, Role.CLINIC_ADMIN}),
     Perm.API_DOCS: _ALL_STAFF,
+    # Headache diaries, questionnaires, consultation notes and the eligibility assessment: clinicians.
+    Perm.DIARY_VIEW: frozenset({Role.PHYSICIAN, Role.NURSE}),
+    # Transcribing a paper diary, importing a CSV, entering a questionnaire for the patient.
+    Perm.DIARY_EDIT: frozenset({Role.PHYSICIAN, Role.NURSE}),
+    # The consultation note and the eligibility decision: the physician only.
+    Perm.CONSULTATION_EDIT: frozenset({Role.PHYSICIAN}),
+    Perm.ELIGIBILITY_DECIDE: frozenset({Role.PHYSICIAN}),
+    # Practice policy of the chronic migraine program (payer rule, response rule set).
+    Perm.PROGRAM_POLICY_EDIT: frozenset({Role.CLINIC_ADMIN}),
+    # Plans, injection sessions, adverse effects and response results: clinicians, billing (claims)
+    # and the clinic administrator read them; the front desk does not.
+    Perm.SESSION_VIEW: frozenset({Role.PHYSICIAN, Role.NURSE, Role.BILLING, Role.CLINIC_ADMIN}),
+    # Charting a draft session (vials, sites, consent, warning acknowledgements), plans, staff-reported
+    # adverse effects; signing the procedure note and its amendments: the injectors.
+    Perm.SESSION_CHART: frozenset({Role.PHYSICIAN, Role.NURSE}),
+    Perm.SESSION_SIGN: frozenset({Role.PHYSICIAN, Role.NURSE}),
+    # Overriding a blocking dose finding (with a written reason): the physician only.
+    Perm.SESSION_OVERRIDE_BLOCK: frozenset({Role.PHYSICIAN}),
+    # The continue / adjust / stop decision after the response review: the physician only.
+    Perm.RESPONSE_REVIEW: frozenset({Role.PHYSICIAN}),
+    # Lots and vials: clinicians and admins manage stock; billing reads it (waste, JW/JZ).
+    Perm.INVENTORY_VIEW: frozenset({Role.PHYSICIAN, Role.NURSE, Role.BILLING, Role.CLINIC_ADMIN}),
+    Perm.INVENTORY_MANAGE: frozenset({Role.PHYSICIAN, Role.NURSE, Role.CLINIC_ADMIN}),
+    # Calendars and the day list: every staff role (billing reconciles visits).
+    Perm.SCHEDULE_VIEW: _ALL_STAFF,
+    # Booking, moving, cancelling, check-in and no-show: everyone who meets patients, not billing.
+    Perm.SCHEDULE_BOOK: frozenset({Role.PHYSICIAN, Role.NURSE, Role.FRONT_DESK, Role.CLINIC_ADMIN}),
+    # Appointment types, working hours, rooms, exceptions, program pages: the clinic administrator.
+    Perm.SCHEDULE_CONFIGURE: frozenset({Role.CLINIC_ADMIN}),
+    # The 12-week recall list: front desk, clinicians and administrators.
+    Perm.RECALL_VIEW: frozenset({Role.PHYSICIAN, Role.NURSE, Role.FRONT_DESK, Role.CLINIC_ADMIN}),
+    # Booking a treatment before the minimum re-treatment interval, with a reason: physicians.
+    Perm.INTERVAL_OVERRIDE: frozenset({Role.PHYSICIAN}),
 }
 
 # Roles whose accounts must use TOTP two-factor authentication.

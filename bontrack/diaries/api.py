@@ -1,0 +1,366 @@
+"""Diary, questionnaire, consultation and eligibility endpoints (staff API)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+from pydantic import Field, StrictBool, StrictInt
+
+from bontrack.accounts.roles import Perm
+from bontrack.audit import audit
+from bontrack.core.schemas import ErrorOut, IsoDate, StrictSchema, Text
+from bontrack.diaries import csvio, facts, services
+from bontrack.diaries.choices import AcuteClass, AssignedFor, Decision, DiarySource, Instrument
+from bontrack.diaries.models import (
+    ConsultationNote,
+    DiaryDay,
+    EligibilityAssessment,
+    QuestionnaireResponse,
+)
+from bontrack.patients.models import Patient
+from bontrack.patients.services import record_chart_view
+
+router = Router(tags=["diaries"])
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+MAX_RANGE_DAYS = 3700
+
+
+def _scope(request: HttpRequest, perm: str):  # type: ignore[no-untyped-def]
+    scope = request.user.scope(perm)
+    if scope is None:
+        raise HttpError(403, "Your role does not allow this.")
+    return scope
+
+
+def _patient(request: HttpRequest, patient_id: int, perm: str) -> Patient:
+    return get_object_or_404(Patient.objects.in_scope(_scope(request, perm)), pk=patient_id)
+
+
+# ---- schemas ---------------------------------------------------------------------------------
+
+
+class MedicationIn(StrictSchema):
+    name: Text(100, 1)  # type: ignore[valid-type]
+    drug_class: AcuteClass | None = Field(
+        default=None, description="required when the name is not on the medicine list"
+    )
+    doses: StrictInt = Field(default=1, ge=1, le=50)
+
+
+class DayIn(StrictSchema):
+    date: IsoDate
+    headache: StrictBool
+    hours: float | None = Field(default=None, ge=0, le=24)
+    severity: StrictInt = Field(
+        default=0, ge=0, le=3, description="0 none, 1 mild, 2 moderate, 3 severe"
+    )
+    unilateral: StrictBool = False
+    pulsating: StrictBool = False
+    worse_with_activity: StrictBool = False
+    nausea: StrictBool = False
+    vomiting: StrictBool = False
+    photophobia: StrictBool = False
+    phonophobia: StrictBool = False
+    aura: StrictBool = False
+    aura_minutes: StrictInt | None = Field(default=None, ge=0, le=1440)
+    triptan_or_ergot_relief: StrictBool = False
+    note: Text(500) = ""  # type: ignore[valid-type]
+    medications: list[MedicationIn] = Field(default_factory=list, max_length=20)
+
+
+class DaysIn(StrictSchema):
+    days: list[DayIn] = Field(min_length=1, max_length=400)
+
+
+class UpsertOut(Schema):
+    created: int
+    updated: int
+    unchanged: int
+
+
+class MedicationOut(Schema):
+    name: str
+    drug_class: str
+    doses: int
+
+
+class DayOut(Schema):
+    date: date
+    headache: bool
+    hours: Decimal | None
+    severity: int
+    unilateral: bool
+    pulsating: bool
+    worse_with_activity: bool
+    nausea: bool
+    vomiting: bool
+    photophobia: bool
+    phonophobia: bool
+    aura: bool
+    aura_minutes: int | None
+    triptan_or_ergot_relief: bool
+    note: str
+    source: DiarySource
+    version: int
+    medications: list[MedicationOut]
+
+
+class RangeQuery(StrictSchema):
+    start: IsoDate | None = None
+    end: IsoDate | None = None
+
+
+class QuestionnaireOut(Schema):
+    id: int
+    instrument: Instrument
+    assigned_for: AssignedFor
+    due_date: date
+    completed_at: datetime | None
+    score: Decimal | None
+    band: str
+    valid: bool | None
+    rule_set: str
+
+
+class AnswersIn(StrictSchema):
+    answers: dict[str, StrictInt | Text(20)]  # type: ignore[valid-type]
+
+
+class AssignIn(StrictSchema):
+    due_date: IsoDate
+
+
+class ConsultationIn(StrictSchema):
+    visit_date: IsoDate | None = None
+    history: Text(5000) = ""  # type: ignore[valid-type]
+    symptoms: Text(5000) = ""  # type: ignore[valid-type]
+    previous_treatments: Text(5000) = ""  # type: ignore[valid-type]
+    goals: Text(5000) = ""  # type: ignore[valid-type]
+    examination: Text(5000) = ""  # type: ignore[valid-type]
+    plan: Text(5000) = ""  # type: ignore[valid-type]
+    sign: StrictBool = False
+
+
+class ConsultationOut(Schema):
+    id: int
+    visit_date: date | None
+    patient_history: str
+    patient_symptoms: str
+    patient_previous_treatments: str
+    patient_goals: str
+    patient_submitted_at: datetime | None
+    history: str
+    symptoms: str
+    previous_treatments: str
+    goals: str
+    examination: str
+    plan: str
+    signed_at: datetime | None
+
+
+class DecisionIn(StrictSchema):
+    decision: Decision
+    note: Text(5000) = ""  # type: ignore[valid-type]
+
+
+class DecisionOut(Schema):
+    id: int
+    as_of: date
+    status: str
+    decision: Decision
+    note: str
+    rule_set: str
+    rule_sets: list[str]
+    decided_at: datetime
+    result: dict[str, Any]
+
+
+class EligibilityOut(Schema):
+    as_of: date
+    assessment: dict[str, Any]
+    policy: dict[str, Any]
+    last_decision: DecisionOut | None
+
+
+# ---- diary days ------------------------------------------------------------------------------
+
+
+def _day_input(d: DayIn) -> services.DayInput:
+    data = d.model_dump()
+    meds = [
+        {k: v for k, v in m.items() if v is not None or k != "drug_class"}
+        for m in data.pop("medications")
+    ]
+    hours = data.pop("hours")
+    return services.DayInput(
+        hours=None if hours is None else Decimal(str(hours)), medications=meds, **data
+    )
+
+
+@router.put(
+    "/patients/{patient_id}/days",
+    response={200: UpsertOut, **ERRORS},
+    summary="Upsert diary days by date (idempotent; transcribed on the patient's behalf)",
+)
+def upsert_days(request: HttpRequest, patient_id: int, payload: DaysIn) -> dict[str, int]:
+    patient = _patient(request, patient_id, Perm.DIARY_EDIT)
+    return services.upsert_diary_days(
+        actor=request.user, patient=patient, days=[_day_input(d) for d in payload.days]
+    )
+
+
+@router.get(
+    "/patients/{patient_id}/days",
+    response={200: list[DayOut], **ERRORS},
+    summary="Diary days in a date range (default: the last 90 days)",
+)
+def list_days(request: HttpRequest, patient_id: int, filters: Query[RangeQuery]) -> list[DiaryDay]:
+    patient = _patient(request, patient_id, Perm.DIARY_VIEW)
+    end = filters.end or services.local_today()
+    start = filters.start or end - timedelta(days=89)
+    if start > end:
+        raise HttpError(422, "start is after end")
+    if (end - start).days > MAX_RANGE_DAYS:
+        raise HttpError(422, f"at most {MAX_RANGE_DAYS} days at a time")
+    record_chart_view(actor=request.user, patient=patient, what="diary via API")
+    return list(
+        DiaryDay.objects.filter(patient=patient, date__gte=start, date__lte=end)
+        .order_by("date")
+        .prefetch_related("medications")
+    )
+
+
+@router.get(
+    "/patients/{patient_id}/days.csv",
+    response={200: str, **ERRORS},
+    summary="The whole diary as CSV (columns in docs/diaries.md)",
+)
+def export_days(request: HttpRequest, patient_id: int) -> HttpResponse:
+    patient = _patient(request, patient_id, Perm.DIARY_VIEW)
+    with transaction.atomic():
+        audit.record(actor=request.user, action="export", obj=patient, summary="Diary CSV via API")
+    response = StreamingHttpResponse(csvio.export_rows(patient), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="diary-{patient.mrn}.csv"'
+    return response
+
+
+# ---- questionnaires --------------------------------------------------------------------------
+
+
+@router.get(
+    "/patients/{patient_id}/questionnaires",
+    response={200: list[QuestionnaireOut], **ERRORS},
+    summary="Assigned and answered questionnaires",
+)
+def list_questionnaires(request: HttpRequest, patient_id: int) -> list[QuestionnaireResponse]:
+    patient = _patient(request, patient_id, Perm.DIARY_VIEW)
+    record_chart_view(actor=request.user, patient=patient, what="questionnaires via API")
+    return list(QuestionnaireResponse.objects.filter(patient=patient))
+
+
+@router.post(
+    "/patients/{patient_id}/questionnaires",
+    response={201: list[QuestionnaireOut], **ERRORS},
+    summary="Assign MIDAS and HIT-6 before a treatment (idempotent)",
+)
+def assign_questionnaires(
+    request: HttpRequest, patient_id: int, payload: AssignIn
+) -> Status[list[QuestionnaireResponse]]:
+    patient = _patient(request, patient_id, Perm.DIARY_EDIT)
+    services.assign_pre_treatment(patient, payload.due_date, actor=request.user)
+    return Status(
+        201,
+        list(
+            QuestionnaireResponse.objects.filter(
+                patient=patient, assigned_for="pre_treatment", due_date=payload.due_date
+            )
+        ),
+    )
+
+
+@router.post(
+    "/questionnaires/{questionnaire_id}/answers",
+    response={200: QuestionnaireOut, **ERRORS},
+    summary="Submit answers (entered by staff for the patient); scored by clinic_rules",
+)
+def submit_answers(
+    request: HttpRequest, questionnaire_id: int, payload: AnswersIn
+) -> QuestionnaireResponse:
+    scope = _scope(request, Perm.DIARY_EDIT)
+    response = get_object_or_404(QuestionnaireResponse.objects.in_scope(scope), pk=questionnaire_id)
+    return services.submit_questionnaire(
+        actor=request.user, response=response, answers=payload.answers
+    )
+
+
+# ---- consultation ----------------------------------------------------------------------------
+
+
+@router.get(
+    "/patients/{patient_id}/consultations",
+    response={200: list[ConsultationOut], **ERRORS},
+    summary="Consultation notes, newest first (with the patient's pre-visit answers)",
+)
+def list_consultations(request: HttpRequest, patient_id: int) -> list[ConsultationNote]:
+    patient = _patient(request, patient_id, Perm.DIARY_VIEW)
+    record_chart_view(actor=request.user, patient=patient, what="consultation notes via API")
+    return list(ConsultationNote.objects.filter(patient=patient)[:100])
+
+
+@router.put(
+    "/patients/{patient_id}/consultation",
+    response={200: ConsultationOut, **ERRORS},
+    summary="Save (and optionally sign) the open consultation note",
+)
+def save_consultation(
+    request: HttpRequest, patient_id: int, payload: ConsultationIn
+) -> ConsultationNote:
+    patient = _patient(request, patient_id, Perm.CONSULTATION_EDIT)
+    data = payload.model_dump()
+    sign = data.pop("sign")
+    return services.save_consultation(actor=request.user, patient=patient, sign=sign, **data)
+
+
+# ---- eligibility -----------------------------------------------------------------------------
+
+
+@router.get(
+    "/patients/{patient_id}/eligibility",
+    response={200: EligibilityOut, **ERRORS},
+    summary="The current clinic_rules eligibility assessment and the last decision",
+)
+def get_eligibility(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+    patient = _patient(request, patient_id, Perm.DIARY_VIEW)
+    record_chart_view(actor=request.user, patient=patient, what="eligibility via API")
+    today = services.local_today()
+    result, _ = facts.run_eligibility(patient, today)
+    return {
+        "as_of": today,
+        "assessment": result,
+        "policy": facts.effective_policy(patient.practice_id),
+        "last_decision": EligibilityAssessment.objects.filter(patient=patient).first(),
+    }
+
+
+@router.post(
+    "/patients/{patient_id}/eligibility/decisions",
+    response={201: DecisionOut, **ERRORS},
+    summary="Record the physician's decision (eligible, not eligible, defer) with the assessment",
+)
+def record_decision(
+    request: HttpRequest, patient_id: int, payload: DecisionIn
+) -> Status[EligibilityAssessment]:
+    patient = _patient(request, patient_id, Perm.ELIGIBILITY_DECIDE)
+    row = services.record_eligibility_decision(
+        actor=request.user, patient=patient, decision=payload.decision, note=payload.note
+    )
+    return Status(201, row)

@@ -1,0 +1,901 @@
+"""Diary CSV export and import (columns documented in docs/diaries.md).
+
+An import is a job row: the file is validated in chunks (progress is written to the job row
+and polled by the page), then written all or nothing in one transaction. On PostgreSQL the
+rows go through ``COPY`` into a temporary table and one set-based upsert; elsewhere through
+``bulk_create``/``bulk_update``. Existing days that change keep their previous state as a
+``DiaryDayRevision``; one audit row per patient touched says who imported what.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+
+from bontrack.accounts.models import User
+from bontrack.accounts.roles import Perm
+from bontrack.audit import audit
+from bontrack.audit.models import AuditEvent
+from bontrack.core import context
+from bontrack.core.models import Practice
+from bontrack.diaries.choices import MEDICINES, AcuteClass, DiarySource, ImportStatus, medicine_key
+from bontrack.diaries.models import (
+    FEATURES,
+    DiaryDay,
+    DiaryDayRevision,
+    DiaryImport,
+    DiaryMedication,
+)
+from bontrack.patients.models import Patient
+
+COLUMNS = [
+    "mrn",
+    "date",
+    "headache",
+    "hours",
+    "severity",
+    *FEATURES,
+    "aura_minutes",
+    "medications",
+    "triptan_or_ergot_relief",
+    "note",
+    "source",
+]
+REQUIRED = {"date", "headache"}
+CHUNK_ROWS = 20_000
+INLINE_MAX_BYTES = 256 * 1024  # larger files run in a background thread; the page polls
+MAX_ERRORS_KEPT = 200
+MAX_BYTES = 200 * 1024 * 1024
+TRUE = {"1", "true", "yes", "y", "t"}
+FALSE = {"0", "false", "no", "n", "f", ""}
+_LABEL_KEYS = {v[0].casefold(): k for k, v in MEDICINES.items()}
+
+
+def _bool(value: str) -> bool | None:
+    v = value.strip().casefold()
+    if v in TRUE:
+        return True
+    if v in FALSE:
+        return False
+    return None
+
+
+# ---- export ------------------------------------------------------------------------------------
+
+
+def _fmt_bool(v: bool) -> str:
+    return "1" if v else "0"
+
+
+def format_medications(meds: Iterable[tuple[str, str, int]]) -> str:
+    out = []
+    for name, cls, doses in meds:
+        key = medicine_key(name) or _LABEL_KEYS.get(name.casefold())
+        token = key if key else f"{name}@{cls}"
+        out.append(token if doses == 1 else f"{token}:{doses}")
+    return ";".join(out)
+
+
+def export_rows(patient: Patient) -> Iterator[str]:
+    """CSV lines of a patient's diary, oldest first (two queries)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    yield buf.getvalue()
+    meds: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+    for day_id, name, cls, doses in (
+        DiaryMedication.objects.filter(day__patient=patient)
+        .order_by("id")
+        .values_list("day_id", "name", "drug_class", "doses")
+    ):
+        meds[day_id].append((name, cls, doses))
+    fields = [
+        "id",
+        "date",
+        "headache",
+        "hours",
+        "severity",
+        *FEATURES,
+        "aura_minutes",
+        "triptan_or_ergot_relief",
+        "note",
+        "source",
+    ]
+    rows = DiaryDay.objects.filter(patient=patient).order_by("date").values_list(*fields)
+    for r in rows.iterator(chunk_size=2000):
+        buf.seek(0)
+        buf.truncate()
+        rec = dict(zip(fields, r, strict=True))
+        writer.writerow(
+            [
+                patient.mrn,
+                rec["date"].isoformat(),
+                _fmt_bool(rec["headache"]),
+                "" if rec["hours"] is None else f"{rec['hours']:g}",
+                rec["severity"],
+                *(_fmt_bool(rec[f]) for f in FEATURES),
+                "" if rec["aura_minutes"] is None else rec["aura_minutes"],
+                format_medications(meds.get(rec["id"], [])),
+                _fmt_bool(rec["triptan_or_ergot_relief"]),
+                rec["note"],
+                rec["source"],
+            ]
+        )
+        yield buf.getvalue()
+
+
+# ---- parsing -----------------------------------------------------------------------------------
+
+
+class RowError(Exception):
+    pass
+
+
+def parse_medications(text: str) -> list[tuple[str, str, int]]:
+    out: list[tuple[str, str, int]] = []
+    if not text.strip():
+        return out
+    for raw in text.split(";"):
+        token = raw.strip()
+        if not token:
+            continue
+        doses = 1
+        if ":" in token:
+            token, _, n = token.rpartition(":")
+            if not n.strip().isdigit() or not 1 <= int(n) <= 50:
+                raise RowError(f"medications: doses of {token!r} must be 1 to 50")
+            doses = int(n)
+        if "@" in token:
+            name, _, cls = token.partition("@")
+            name, cls = name.strip(), cls.strip()
+            if cls not in AcuteClass.values:
+                raise RowError(f"medications: unknown class {cls!r}")
+            if not name or len(name) > 100:
+                raise RowError("medications: a name of 1 to 100 characters is needed")
+            out.append((name, cls, doses))
+            continue
+        key = medicine_key(token) or _LABEL_KEYS.get(token.strip().casefold())
+        if key is None:
+            raise RowError(
+                f"medications: {token[:40]!r} is not on the medicine list (use name@class)"
+            )
+        label, cls = MEDICINES[key]
+        out.append((label, str(cls), doses))
+    if len(out) > 20:
+        raise RowError("medications: at most 20 a day")
+    return out
+
+
+_BOOLS = dict.fromkeys(TRUE, True) | dict.fromkeys(FALSE, False)
+_HOURS: dict[str, Decimal] = {}
+_Q = Decimal("0.1")
+_H0, _H24 = Decimal(0), Decimal(24)
+_FEATURE_AURA = FEATURES.index("aura")
+
+
+def _b(value: str) -> bool | None:
+    b = _BOOLS.get(value)
+    return b if b is not None else _BOOLS.get(value.strip().casefold())
+
+
+class RowParser:
+    """Parses rows of one file (column positions resolved once; hot loop for big imports).
+
+    Mirrors services.validate_day (the same consistency rules as clinic_rules' diary-day
+    schema) on CSV text."""
+
+    def __init__(self, idx: dict[str, int], today: date) -> None:
+        self.width = max(idx.values(), default=-1) + 1
+        # A missing column reads the empty cell appended to every row (index -1).
+        self.i = {c: idx.get(c, -1) for c in COLUMNS}
+        self.feats = [self.i[f] for f in FEATURES]
+        self.today = today
+
+    def __call__(self, row: list[str]) -> tuple[date, tuple[Any, ...], list[tuple[str, str, int]]]:
+        if len(row) != self.width:
+            row = (row + [""] * self.width)[: self.width]
+        row.append("")
+        i = self.i
+        try:
+            day = date.fromisoformat(row[i["date"]])
+        except ValueError:
+            try:
+                day = date.fromisoformat(row[i["date"]].strip())
+            except ValueError as exc:
+                raise RowError("date: use YYYY-MM-DD") from exc
+        if day > self.today:
+            raise RowError("date: a diary day cannot be in the future")
+        raw_h = row[i["headache"]]
+        headache = _b(raw_h)
+        if headache is None or not raw_h.strip():
+            raise RowError("headache: 1/0, yes/no or true/false")
+        hours_raw = row[i["hours"]]
+        hours: Decimal | None = None
+        if hours_raw:
+            hours = _HOURS.get(hours_raw)
+            if hours is None:
+                try:
+                    hours = Decimal(hours_raw.strip()).quantize(_Q)
+                except InvalidOperation as exc:
+                    raise RowError("hours: a number from 0 to 24") from exc
+                if not _H0 <= hours <= _H24:
+                    raise RowError("hours: a number from 0 to 24")
+                if len(_HOURS) < 1000:
+                    _HOURS[hours_raw] = hours
+        sev_raw = row[i["severity"]].strip() or "0"
+        if sev_raw not in ("0", "1", "2", "3"):
+            raise RowError("severity: 0 none, 1 mild, 2 moderate, 3 severe")
+        severity = int(sev_raw)
+        feats = []
+        for k, fi in enumerate(self.feats):
+            v = _b(row[fi])
+            if v is None:
+                raise RowError(f"{FEATURES[k]}: 1/0, yes/no or true/false")
+            feats.append(v)
+        aura_raw = row[i["aura_minutes"]].strip()
+        aura_minutes = None
+        if aura_raw:
+            if not aura_raw.isdigit() or int(aura_raw) > 1440:
+                raise RowError("aura_minutes: whole minutes, 0 to 1440")
+            aura_minutes = int(aura_raw)
+            if not feats[_FEATURE_AURA]:
+                raise RowError("aura_minutes: given without aura")
+        med_raw = row[i["medications"]]
+        meds = parse_medications(med_raw) if med_raw else []
+        relief = _b(row[i["triptan_or_ergot_relief"]])
+        if relief is None:
+            raise RowError("triptan_or_ergot_relief: 1/0, yes/no or true/false")
+        if relief and not {m[1] for m in meds} & {"triptan", "ergot"}:
+            raise RowError("triptan_or_ergot_relief: needs a triptan or ergot in medications")
+        if headache:
+            if severity == 0:
+                raise RowError("severity: a headache day needs severity 1-3")
+        else:
+            if hours or severity:
+                raise RowError("headache: a headache-free day cannot have hours or severity")
+            if True in feats:
+                raise RowError("headache: features are only for a day with headache")
+            hours = None
+        note = row[i["note"]]
+        if note:
+            note = note.strip()
+            if len(note) > 500 or "\x00" in note:
+                raise RowError("note: at most 500 characters")
+        return day, (headache, hours, severity, *feats, aura_minutes, relief, note), meds
+
+
+def parse_row(
+    row: list[str], idx: dict[str, int], today: date
+) -> tuple[date, tuple[Any, ...], list[tuple[str, str, int]]]:
+    return RowParser(idx, today)(list(row))
+
+
+DAY_COLUMNS = [
+    "headache",
+    "hours",
+    "severity",
+    *FEATURES,
+    "aura_minutes",
+    "triptan_or_ergot_relief",
+    "note",
+]
+
+
+# ---- jobs --------------------------------------------------------------------------------------
+
+
+def _imports_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _authorise(actor: User, practice: Practice, patient: Patient | None) -> None:
+    scope = actor.scope(Perm.DIARY_EDIT) if getattr(actor, "is_staff_member", False) else None
+    if scope is None or scope.practice_id != practice.pk:
+        raise PermissionDenied("Your role does not allow diary imports.")
+    if patient is not None and not scope.allows_clinic(patient.clinic_id):
+        raise PermissionDenied("Your role does not allow this in that clinic.")
+
+
+def start_import(
+    *,
+    actor: User,
+    practice: Practice,
+    upload: Any,
+    patient: Patient | None = None,
+    background: bool | None = None,
+) -> DiaryImport:
+    """Store the uploaded file and create its job; small files run now, large ones in a thread."""
+    _authorise(actor, practice, patient)
+    size = getattr(upload, "size", None) or 0
+    if size > MAX_BYTES:
+        raise ValidationError({"file": ["The file is larger than 200 MB."]})
+    path = _imports_dir() / f"{uuid.uuid4().hex}.csv"
+    with path.open("wb") as out:
+        for chunk in upload.chunks() if hasattr(upload, "chunks") else [upload.read()]:
+            out.write(chunk)
+    job = DiaryImport.objects.create(
+        practice=practice,
+        patient=patient,
+        created_by=actor,
+        file_name=str(getattr(upload, "name", "diary.csv"))[:200],
+        path=str(path),
+    )
+    if background is None:
+        background = path.stat().st_size > INLINE_MAX_BYTES
+    if background:
+        ctx = context.current()
+        transaction.on_commit(
+            lambda: threading.Thread(target=_run_in_thread, args=(job.pk, ctx), daemon=True).start()
+        )
+    else:
+        run_import(job.pk)
+        job.refresh_from_db()
+    return job
+
+
+def import_file(
+    *, actor: User, practice: Practice, path: Path, patient: Patient | None = None
+) -> DiaryImport:
+    """Import a file on disk synchronously (management command, benchmark)."""
+    _authorise(actor, practice, patient)
+    job = DiaryImport.objects.create(
+        practice=practice,
+        patient=patient,
+        created_by=actor,
+        file_name=path.name[:200],
+        path=str(path),
+    )
+    run_import(job.pk, keep_file=True)
+    job.refresh_from_db()
+    return job
+
+
+def _run_in_thread(job_id: int, ctx: Any) -> None:
+    token = context.activate(ctx)
+    try:
+        run_import(job_id)
+    except Exception:  # noqa: BLE001, S110 - the job row records the failure
+        pass
+    finally:
+        context.deactivate(token)
+        close_old_connections()
+        connection.close()
+
+
+def _progress(job: DiaryImport, **fields: Any) -> None:
+    for k, v in fields.items():
+        setattr(job, k, v)
+    DiaryImport.objects.filter(pk=job.pk).update(**fields)
+
+
+# Seconds per phase of the last import in this process (printed by bench/bench_diaries.py).
+LAST_TIMINGS: dict[str, float] = {}
+
+
+class _Timer:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        LAST_TIMINGS[self.name] = LAST_TIMINGS.get(self.name, 0) + time.perf_counter() - self.t0
+
+
+def run_import(job_id: int, *, keep_file: bool = False) -> None:
+    job = DiaryImport.objects.select_related("created_by", "patient").get(pk=job_id)
+    path = Path(job.path)
+    LAST_TIMINGS.clear()
+    try:
+        with _Timer("validate"):
+            parsed = _validate(job, path)
+        if parsed is None:
+            return
+        _progress(job, status=ImportStatus.WRITING)
+        with _Timer("write"):
+            written = _write(job, parsed)
+        _progress(
+            job,
+            status=ImportStatus.DONE,
+            written_rows=written,
+            processed_rows=job.total_rows,
+            finished_at=timezone.now(),
+        )
+    except Exception as exc:
+        _progress(
+            job,
+            status=ImportStatus.FAILED,
+            errors=[{"line": 0, "error": f"import failed: {type(exc).__name__}"}],
+            error_count=1,
+            finished_at=timezone.now(),
+        )
+        raise
+    finally:
+        if not keep_file:
+            path.unlink(missing_ok=True)
+
+
+Parsed = list[tuple[int, date, tuple[Any, ...], list[tuple[str, str, int]]]]
+
+
+def _validate(job: DiaryImport, path: Path) -> Parsed | None:
+    _progress(job, status=ImportStatus.VALIDATING)
+    today = timezone.localdate()
+    scope = job.created_by.scope(Perm.DIARY_EDIT)
+    patients: dict[str, int] = {}
+    if job.patient_id is None and scope is not None:
+        patients = {
+            mrn.casefold(): pk
+            for mrn, pk in Patient.objects.in_scope(scope).values_list("mrn", "pk")
+        }
+    with path.open(newline="", encoding="utf-8-sig", errors="strict") as fh:
+        total = max(sum(1 for _ in fh) - 1, 0)
+    _progress(job, total_rows=total)
+    errors: list[dict[str, Any]] = []
+    error_count = 0
+    out: Parsed = []
+    seen: set[tuple[int, date]] = set()
+
+    def fail(line: int, message: str) -> None:
+        nonlocal error_count
+        error_count += 1
+        if len(errors) < MAX_ERRORS_KEPT:
+            errors.append({"line": line, "error": message})
+
+    try:
+        with path.open(newline="", encoding="utf-8-sig", errors="strict") as fh:
+            reader = csv.reader(fh)
+            header = [h.strip().casefold() for h in next(reader, [])]
+            idx = {h: i for i, h in enumerate(header)}
+            unknown = [h for h in header if h not in COLUMNS]
+            missing = REQUIRED - set(idx)
+            if job.patient_id is None and "mrn" not in idx:
+                missing.add("mrn")
+            if unknown or missing or not header:
+                msg = []
+                if missing:
+                    msg.append("missing column(s): " + ", ".join(sorted(missing)))
+                if unknown:
+                    msg.append("unknown column(s): " + ", ".join(unknown))
+                fail(1, "; ".join(msg) or "the file is empty")
+            else:
+                mrn_i = idx.get("mrn")
+                own_mrn = job.patient.mrn.casefold() if job.patient_id else None
+                parse = RowParser(idx, today)
+                for n, row in enumerate(reader, start=2):
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        continue
+                    try:
+                        mrn = row[mrn_i].strip().casefold() if mrn_i is not None else ""
+                        if job.patient_id is not None:
+                            if mrn and mrn != own_mrn:
+                                raise RowError("mrn: this file is for another patient")
+                            pid = job.patient_id
+                        else:
+                            pid = patients.get(mrn)  # type: ignore[assignment]
+                            if pid is None:
+                                raise RowError("mrn: no patient with this MRN in your clinics")
+                        day, values, meds = parse(row)
+                        if (pid, day) in seen:
+                            raise RowError("date: this day appears twice for the patient")
+                        seen.add((pid, day))
+                        out.append((pid, day, values, meds))
+                    except RowError as exc:
+                        fail(n, str(exc))
+                    if n % CHUNK_ROWS == 0:
+                        _progress(job, processed_rows=n - 1)
+    except UnicodeDecodeError:
+        fail(0, "the file is not UTF-8 text")
+    except csv.Error as exc:
+        fail(0, f"not a readable CSV file ({exc})")
+    if error_count:
+        _progress(
+            job,
+            status=ImportStatus.FAILED,
+            errors=errors,
+            error_count=error_count,
+            processed_rows=total,
+            finished_at=timezone.now(),
+        )
+        return None
+    _progress(job, processed_rows=total)
+    return out
+
+
+def _write(job: DiaryImport, parsed: Parsed) -> int:
+    with transaction.atomic(durable=True):
+        if connection.vendor == "postgresql":
+            per_patient = _write_postgres(job, parsed)
+        else:
+            per_patient = _write_generic(job, parsed)
+        with _Timer("audit"):
+            if connection.vendor == "postgresql":
+                _audit_job(job, per_patient)
+            else:
+                _audit(job, per_patient)
+    return len(parsed)
+
+
+def _audit(job: DiaryImport, per_patient: dict[int, list[int]]) -> None:
+    """One audit row per patient touched, and one for the job (bulk: millions of rows)."""
+    user = job.created_by
+    ctx = context.current()
+    clinics = dict(Patient.objects.filter(pk__in=list(per_patient)).values_list("pk", "clinic_id"))
+    rows = []
+    now = timezone.now()
+    for pid, (created, updated) in per_patient.items():
+        if not created and not updated:
+            continue
+        rows.append(
+            AuditEvent(
+                occurred_at=now,
+                actor=user,
+                actor_label=user.get_username()[:150],
+                role=user.role_in(clinics.get(pid))[:120],
+                practice_id=job.practice_id,
+                clinic_id=clinics.get(pid),
+                patient_id=pid,
+                action="import",
+                object_type="diaries.diaryimport",
+                object_id=str(job.pk),
+                channel=ctx.channel,
+                source_ip=ctx.source_ip,
+                request_id=ctx.request_id,
+                summary=f"Imported diary days from {job.file_name[:100]}: "
+                f"{created} new, {updated} changed",
+                changes={"created": [None, created], "updated": [None, updated]},
+            )
+        )
+    AuditEvent.objects.bulk_create(rows, batch_size=5000)
+    audit.record(
+        actor=user,
+        action="import",
+        object_type="diaries.diaryimport",
+        object_id=str(job.pk),
+        practice_id=job.practice_id,
+        changes={"rows": [None, sum(a + b for a, b in per_patient.values())]},
+        summary=f"Diary import {job.file_name[:100]}: {len(per_patient)} patient(s)",
+    )
+
+
+def _audit_job(job: DiaryImport, per_patient: dict[int, list[int]]) -> None:
+    audit.record(
+        actor=job.created_by,
+        action="import",
+        object_type="diaries.diaryimport",
+        object_id=str(job.pk),
+        practice_id=job.practice_id,
+        changes={"rows": [None, sum(a + b for a, b in per_patient.values())]},
+        summary=f"Diary import {job.file_name[:100]}: {len(per_patient)} patient(s)",
+    )
+
+
+def _audit_patients_sql(cur: Any, job: DiaryImport) -> None:
+    """One audit row per patient touched, written set-based from the staging table."""
+    user = job.created_by
+    ctx = context.current()
+    clinic_ids = list(
+        Patient.objects.filter(practice_id=job.practice_id)
+        .values_list("clinic_id", flat=True)
+        .distinct()
+    )
+    roles = {str(c): user.role_in(c)[:120] for c in clinic_ids}
+    cur.execute(
+        """
+        INSERT INTO audit_auditevent
+          (occurred_at, actor_id, actor_label, role, practice_id, clinic_id, patient_id, action,
+           object_type, object_id, outcome, channel, source_ip, request_id, summary, changes)
+        SELECT %s, %s, %s, COALESCE(%s::jsonb ->> p.clinic_id::text, ''), %s, p.clinic_id,
+               c.patient_id, 'import', 'diaries.diaryimport', %s, 'success', %s, %s, %s,
+               left(%s || c.created || ' new, ' || c.updated || ' changed', 300),
+               jsonb_build_object('created', jsonb_build_array(NULL, c.created),
+                                  'updated', jsonb_build_array(NULL, c.updated))
+        FROM (SELECT patient_id, count(*) FILTER (WHERE day_id IS NULL) AS created,
+                     count(*) FILTER (WHERE changed) AS updated
+              FROM diary_stage GROUP BY patient_id) c
+        JOIN patients_patient p ON p.id = c.patient_id
+        WHERE c.created + c.updated > 0
+        """,
+        [
+            timezone.now(),
+            user.pk,
+            user.get_username()[:150],
+            json.dumps(roles),
+            job.practice_id,
+            str(job.pk),
+            ctx.channel,
+            ctx.source_ip,
+            ctx.request_id,
+            f"Imported diary days from {job.file_name[:100]}: ",
+        ],
+    )
+
+
+def _write_generic(job: DiaryImport, parsed: Parsed) -> dict[int, list[int]]:
+    per_patient: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    user = job.created_by
+    for start in range(0, len(parsed), 2000):
+        chunk = parsed[start : start + 2000]
+        pids = {p for p, *_ in chunk}
+        lo = min(d for _, d, *_ in chunk)
+        hi = max(d for _, d, *_ in chunk)
+        existing = {
+            (d.patient_id, d.date): d
+            for d in DiaryDay.objects.filter(patient_id__in=pids, date__gte=lo, date__lte=hi)
+        }
+        old_meds: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+        if existing:
+            for m in DiaryMedication.objects.filter(
+                day_id__in=[d.pk for d in existing.values()]
+            ).order_by("id"):
+                old_meds[m.day_id].append((m.name, m.drug_class, m.doses))
+        new_days, new_meds, changed, revisions = [], [], [], []
+        for pid, day, values, meds in chunk:
+            cur = existing.get((pid, day))
+            fields = dict(zip(DAY_COLUMNS, values, strict=True))
+            if cur is None:
+                obj = DiaryDay(
+                    patient_id=pid, date=day, source=DiarySource.IMPORT, entered_by=user, **fields
+                )
+                new_days.append((obj, meds))
+                per_patient[pid][0] += 1
+                continue
+            before = {k: _plain(getattr(cur, k)) for k in DAY_COLUMNS}
+            before["medications"] = [list(m) for m in old_meds.get(cur.pk, [])]
+            after = {k: _plain(v) for k, v in fields.items()}
+            after["medications"] = [list(m) for m in meds]
+            if before == after:
+                continue
+            revisions.append(
+                DiaryDayRevision(
+                    day=cur,
+                    version=cur.version,
+                    data=before,
+                    source=cur.source,
+                    entered_by_id=cur.entered_by_id,
+                    replaced_by=user,
+                )
+            )
+            for k, v in fields.items():
+                setattr(cur, k, v)
+            cur.version += 1
+            cur.source = DiarySource.IMPORT
+            cur.entered_by = user
+            changed.append((cur, meds))
+            per_patient[pid][1] += 1
+        DiaryDay.objects.bulk_create([d for d, _ in new_days])
+        if changed:
+            DiaryDayRevision.objects.bulk_create(revisions)
+            DiaryDay.objects.bulk_update(
+                [d for d, _ in changed],
+                [*DAY_COLUMNS, "version", "source", "entered_by", "updated_at"],
+            )
+            DiaryMedication.objects.filter(day_id__in=[d.pk for d, _ in changed]).delete()
+        for d, meds in [*new_days, *changed]:
+            new_meds.extend(
+                DiaryMedication(day_id=d.pk, name=n, drug_class=c, doses=k) for n, c, k in meds
+            )
+        DiaryMedication.objects.bulk_create(new_meds)
+        _progress(job, written_rows=start + len(chunk))
+    return per_patient
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return str(v.normalize()) if v == v.to_integral() else str(v)
+    return v
+
+
+def _write_postgres(job: DiaryImport, parsed: Parsed) -> dict[int, list[int]]:
+    """COPY into temporary tables, then one set-based upsert (revisions kept for changes)."""
+    user_id = job.created_by_id
+    now = timezone.now()
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            CREATE TEMP TABLE diary_stage (
+              patient_id bigint, date date, headache boolean, hours numeric(3,1),
+              severity smallint, unilateral boolean, pulsating boolean,
+              worse_with_activity boolean, nausea boolean, vomiting boolean,
+              photophobia boolean, phonophobia boolean, aura boolean, aura_minutes smallint,
+              triptan_or_ergot_relief boolean, note varchar(500), meds text,
+              day_id bigint, changed boolean
+            ) ON COMMIT DROP;
+            CREATE TEMP TABLE diary_stage_meds (
+              patient_id bigint, date date, pos int, name varchar(100), drug_class varchar(30),
+              doses smallint
+            ) ON COMMIT DROP;
+            """
+        )
+        raw = cur.cursor  # the psycopg cursor under Django's wrapper
+        t_copy = time.perf_counter()
+        with raw.copy(
+            "COPY diary_stage (patient_id, date, headache, hours, severity, unilateral, "
+            "pulsating, worse_with_activity, nausea, vomiting, photophobia, phonophobia, aura, "
+            "aura_minutes, triptan_or_ergot_relief, note, meds) FROM STDIN"
+        ) as copy:
+            buf: list[str] = []
+            for pid, day, values, meds in parsed:
+                buf.append(_copy_line(pid, day, values, meds))
+                if len(buf) >= 5000:
+                    copy.write("".join(buf))
+                    buf.clear()
+            copy.write("".join(buf))
+        with raw.copy(
+            "COPY diary_stage_meds (patient_id, date, pos, name, drug_class, doses) FROM STDIN"
+        ) as copy:
+            buf = []
+            for pid, day, _values, meds in parsed:
+                for pos, (n, c, k) in enumerate(meds):
+                    buf.append(f"{pid}\t{day.isoformat()}\t{pos}\t{_esc(n)}\t{c}\t{k}\n")
+                if len(buf) >= 5000:
+                    copy.write("".join(buf))
+                    buf.clear()
+            copy.write("".join(buf))
+        LAST_TIMINGS["copy"] = time.perf_counter() - t_copy
+        t_sql = time.perf_counter()
+        cur.execute(
+            """
+            CREATE INDEX ON diary_stage (patient_id, date);
+            CREATE INDEX ON diary_stage_meds (patient_id, date);
+            ANALYZE diary_stage; ANALYZE diary_stage_meds;
+            UPDATE diary_stage s SET day_id = d.id, changed = (
+                (d.headache, d.hours, d.severity, d.unilateral, d.pulsating,
+                 d.worse_with_activity, d.nausea, d.vomiting, d.photophobia, d.phonophobia,
+                 d.aura, d.aura_minutes, d.triptan_or_ergot_relief, d.note)
+                IS DISTINCT FROM
+                (s.headache, s.hours, s.severity, s.unilateral, s.pulsating,
+                 s.worse_with_activity, s.nausea, s.vomiting, s.photophobia, s.phonophobia,
+                 s.aura, s.aura_minutes, s.triptan_or_ergot_relief, s.note)
+                OR s.meds IS DISTINCT FROM COALESCE((
+                    SELECT string_agg(m.name || '|' || m.drug_class || '|' || m.doses, ';'
+                                      ORDER BY m.id)
+                    FROM diaries_diarymedication m WHERE m.day_id = d.id), ''))
+            FROM diaries_diaryday d
+            WHERE d.patient_id = s.patient_id AND d.date = s.date;
+            """
+        )
+        LAST_TIMINGS["compare"] = time.perf_counter() - t_sql
+        t_sql = time.perf_counter()
+        cur.execute(
+            """
+            INSERT INTO diaries_diarydayrevision
+                (day_id, version, data, source, entered_by_id, replaced_at, replaced_by_id)
+            SELECT d.id, d.version,
+                   jsonb_build_object(
+                     'headache', d.headache, 'hours', d.hours::text, 'severity', d.severity,
+                     'unilateral', d.unilateral, 'pulsating', d.pulsating,
+                     'worse_with_activity', d.worse_with_activity, 'nausea', d.nausea,
+                     'vomiting', d.vomiting, 'photophobia', d.photophobia,
+                     'phonophobia', d.phonophobia, 'aura', d.aura,
+                     'aura_minutes', d.aura_minutes,
+                     'triptan_or_ergot_relief', d.triptan_or_ergot_relief, 'note', d.note,
+                     'medications', COALESCE((
+                        SELECT jsonb_agg(jsonb_build_array(m.name, m.drug_class, m.doses)
+                                         ORDER BY m.id)
+                        FROM diaries_diarymedication m WHERE m.day_id = d.id), '[]'::jsonb)),
+                   d.source, d.entered_by_id, %s, %s
+            FROM diary_stage s JOIN diaries_diaryday d ON d.id = s.day_id
+            WHERE s.changed;
+            """,
+            [now, user_id],
+        )
+        cur.execute(
+            "DELETE FROM diaries_diarymedication m USING diary_stage s "
+            "WHERE s.changed AND m.day_id = s.day_id"
+        )
+        cur.execute(
+            """
+            UPDATE diaries_diaryday d SET
+              headache = s.headache, hours = s.hours, severity = s.severity,
+              unilateral = s.unilateral, pulsating = s.pulsating,
+              worse_with_activity = s.worse_with_activity, nausea = s.nausea,
+              vomiting = s.vomiting, photophobia = s.photophobia, phonophobia = s.phonophobia,
+              aura = s.aura, aura_minutes = s.aura_minutes,
+              triptan_or_ergot_relief = s.triptan_or_ergot_relief, note = s.note,
+              source = 'import', entered_by_id = %s, version = d.version + 1, updated_at = %s
+            FROM diary_stage s WHERE s.changed AND d.id = s.day_id
+            """,
+            [user_id, now],
+        )
+        LAST_TIMINGS["revise"] = time.perf_counter() - t_sql
+        t_sql = time.perf_counter()
+        cur.execute(
+            """
+            INSERT INTO diaries_diaryday
+              (patient_id, date, headache, hours, severity, unilateral, pulsating,
+               worse_with_activity, nausea, vomiting, photophobia, phonophobia, aura,
+               aura_minutes, triptan_or_ergot_relief, note, source, entered_by_id, version,
+               created_at, updated_at)
+            SELECT patient_id, date, headache, hours, severity, unilateral, pulsating,
+               worse_with_activity, nausea, vomiting, photophobia, phonophobia, aura,
+               aura_minutes, triptan_or_ergot_relief, note, 'import', %s, 1, %s, %s
+            FROM diary_stage WHERE day_id IS NULL
+            """,
+            [user_id, now, now],
+        )
+        LAST_TIMINGS["insert_days"] = time.perf_counter() - t_sql
+        t_sql = time.perf_counter()
+        cur.execute(
+            """
+            INSERT INTO diaries_diarymedication (day_id, name, drug_class, doses)
+            SELECT d.id, m.name, m.drug_class, m.doses
+            FROM diary_stage_meds m
+            JOIN diary_stage s ON s.patient_id = m.patient_id AND s.date = m.date
+            JOIN diaries_diaryday d ON d.patient_id = m.patient_id AND d.date = m.date
+            WHERE s.day_id IS NULL OR s.changed
+            ORDER BY d.id, m.pos
+            """
+        )
+        LAST_TIMINGS["insert_meds"] = time.perf_counter() - t_sql
+        cur.execute(
+            "SELECT patient_id, count(*) FILTER (WHERE day_id IS NULL), "
+            "count(*) FILTER (WHERE changed) FROM diary_stage GROUP BY patient_id"
+        )
+        per_patient = {pid: [int(a), int(b)] for pid, a, b in cur.fetchall()}
+        t_sql = time.perf_counter()
+        _audit_patients_sql(cur, job)
+        LAST_TIMINGS["audit_patients"] = time.perf_counter() - t_sql
+    return per_patient
+
+
+def _esc(text: str) -> str:
+    """COPY text-format escaping (only when needed)."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
+_TF = {True: "t", False: "f"}
+
+
+def _copy_line(
+    pid: int, day: date, values: tuple[Any, ...], meds: list[tuple[str, str, int]]
+) -> str:
+    headache, hours, severity, *rest = values
+    feats = rest[: len(FEATURES)]
+    aura_minutes, relief, note = rest[len(FEATURES) :]
+    return (
+        "\t".join(
+            (
+                str(pid),
+                day.isoformat(),
+                _TF[headache],
+                "\\N" if hours is None else str(hours),
+                str(severity),
+                *(_TF[f] for f in feats),
+                "\\N" if aura_minutes is None else str(aura_minutes),
+                _TF[relief],
+                _esc(note),
+                _esc(_med_signature(meds)),
+            )
+        )
+        + "\n"
+    )
+
+
+def _med_signature(meds: list[tuple[str, str, int]]) -> str:
+    return ";".join(f"{n}|{c}|{k}" for n, c, k in meds)

@@ -1,0 +1,220 @@
+"""The only place that knows both the ORM and clinic_rules' documents for the diary.
+
+Public interface used by other apps:
+- ``diary_documents(patient, start, end)``: days in clinic_rules ``diary-summary`` input shape
+  (two queries, whatever the length of the diary).
+- ``score_series(patient)``: completed MIDAS and HIT-6 scores, oldest first (one query).
+- ``policy_document(practice)``: the practice's policy knobs for any clinic_rules document.
+- ``eligibility_document(patient, as_of)``: the full ``eligibility`` input.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from bontrack.core.models import Practice
+from bontrack.diaries.models import (
+    FEATURES,
+    DiaryDay,
+    DiaryMedication,
+    ProgramPolicy,
+    QuestionnaireResponse,
+)
+from bontrack.patients.models import Patient, PatientFlag, PriorTreatment
+from clinic_rules import contract
+
+TRIPTAN_ERGOT = frozenset({"triptan", "ergot"})
+
+# patients.PreventiveClass -> clinic_rules PreventiveClass (None: not a preventive class there).
+PREVENTIVE_CLASS = {
+    "beta_blocker": "beta_blocker",
+    "anticonvulsant": "antiepileptic",
+    "tricyclic": "tricyclic_antidepressant",
+    "snri": "snri",
+    "calcium_channel_blocker": "calcium_channel_blocker",
+    "arb_ace": "angiotensin_blocker",
+    "cgrp_antibody": "cgrp_antibody",
+    "gepant": "gepant",
+    "other": "other",
+    "botulinum_toxin": None,
+}
+
+_DAY_FIELDS = ("id", "date", "headache", "hours", "severity", "aura_minutes", *FEATURES)
+
+
+def day_document(row: dict[str, Any], classes: set[str] | list[str]) -> dict[str, object]:
+    """One diary row (a dict of DiaryDay fields) in the clinic_rules day shape."""
+    doc: dict[str, object] = {"date": row["date"].isoformat(), "headache": bool(row["headache"])}
+    if row["headache"]:
+        doc["hours"] = float(row["hours"] or 0)
+        doc["severity"] = int(row["severity"])
+        for f in FEATURES:
+            doc[f] = bool(row[f])
+        if row["aura"] and row.get("aura_minutes") is not None:
+            doc["aura_minutes"] = int(row["aura_minutes"])
+    else:
+        for f in FEATURES:
+            doc[f] = False
+    unique = sorted(set(classes))
+    doc["acute_medications"] = [{"class": c} for c in unique]
+    doc["triptan_or_ergot_relief"] = bool(
+        row.get("triptan_or_ergot_relief") and TRIPTAN_ERGOT & set(unique)
+    )
+    return doc
+
+
+def diary_documents(patient: Patient | int, start: date, end: date) -> list[dict[str, object]]:
+    """The recorded days in [start, end], oldest first, in ``diary-summary`` day shape."""
+    patient_id = patient if isinstance(patient, int) else patient.pk
+    rows = list(
+        DiaryDay.objects.filter(patient_id=patient_id, date__gte=start, date__lte=end)
+        .order_by("date")
+        .values(*_DAY_FIELDS, "triptan_or_ergot_relief")
+    )
+    meds: dict[int, list[str]] = defaultdict(list)
+    if rows:
+        for day_id, cls in DiaryMedication.objects.filter(
+            day__patient_id=patient_id, day__date__gte=start, day__date__lte=end
+        ).values_list("day_id", "drug_class"):
+            meds[day_id].append(cls)
+    return [day_document(r, meds.get(r["id"], [])) for r in rows]
+
+
+def diary_span(patient: Patient | int) -> tuple[date | None, date | None]:
+    from django.db.models import Max, Min
+
+    patient_id = patient if isinstance(patient, int) else patient.pk
+    agg = DiaryDay.objects.filter(patient_id=patient_id).aggregate(lo=Min("date"), hi=Max("date"))
+    return agg["lo"], agg["hi"]
+
+
+def score_series(patient: Patient | int) -> list[dict[str, object]]:
+    """Completed MIDAS and HIT-6 questionnaires: ``[{date, instrument, score, valid}]``."""
+    patient_id = patient if isinstance(patient, int) else patient.pk
+    rows = (
+        QuestionnaireResponse.objects.filter(patient_id=patient_id, completed_at__isnull=False)
+        .order_by("completed_at", "id")
+        .values("completed_at", "instrument", "score", "valid")
+    )
+    from django.utils import timezone
+
+    return [
+        {
+            "date": timezone.localdate(r["completed_at"]),
+            "instrument": r["instrument"],
+            "score": float(r["score"]) if r["score"] is not None else None,
+            "valid": bool(r["valid"]),
+        }
+        for r in rows
+    ]
+
+
+def policy_document(practice: Practice | int) -> dict[str, object]:
+    """The practice's policy knobs in clinic_rules' ``policy`` shape (only those it has set)."""
+    practice_id = practice if isinstance(practice, int) else practice.pk
+    p = ProgramPolicy.objects.filter(practice_id=practice_id).first()
+    return {} if p is None else policy_document_of(p)
+
+
+def policy_document_of(p: ProgramPolicy) -> dict[str, object]:
+    doc: dict[str, object] = {}
+    if p.failed_preventive_classes_required is not None:
+        doc["failed_preventive_classes_required"] = p.failed_preventive_classes_required
+    if p.response_rule_set:
+        doc["response_rule_set"] = p.response_rule_set
+    if p.cumulative_window_days is not None:
+        doc["window_days"] = p.cumulative_window_days
+    if p.early_retreatment:
+        doc["early_cm_retreatment"] = p.early_retreatment
+    if p.require_4h_for_headache_day is not None:
+        doc["require_4h_for_headache_day"] = p.require_4h_for_headache_day
+    if p.count_probable_as_migraine is not None:
+        doc["count_probable_as_migraine"] = p.count_probable_as_migraine
+    if p.min_diary_completeness is not None:
+        doc["min_diary_completeness"] = float(p.min_diary_completeness)
+    return doc
+
+
+def effective_policy(practice: Practice | int) -> dict[str, object]:
+    """Every knob with the practice's value or clinic_rules' documented default."""
+    from clinic_rules.data import default_policy
+
+    base = default_policy()
+    doc = policy_document(practice)
+    return {
+        "failed_preventive_classes_required": doc.get(
+            "failed_preventive_classes_required", base.failed_preventive_classes_required
+        ),
+        "response_rule_set": doc.get("response_rule_set", base.response_rule_set.value),
+        "window_days": doc.get("window_days", base.window_days),
+        "early_cm_retreatment": doc.get("early_cm_retreatment", base.early_cm_retreatment.value),
+        "require_4h_for_headache_day": doc.get(
+            "require_4h_for_headache_day", base.require_4h_for_headache_day
+        ),
+        "count_probable_as_migraine": doc.get(
+            "count_probable_as_migraine", base.count_probable_as_migraine
+        ),
+        "min_diary_completeness": doc.get("min_diary_completeness", base.min_diary_completeness),
+    }
+
+
+def active_flags(patient: Patient) -> list[str]:
+    return sorted(
+        set(PatientFlag.objects.filter(patient=patient, active=True).values_list("flag", flat=True))
+    )
+
+
+def prior_preventives(patient: Patient) -> list[dict[str, object]]:
+    out = []
+    for drug, cls, outcome in PriorTreatment.objects.filter(patient=patient).values_list(
+        "drug", "drug_class", "outcome"
+    ):
+        mapped = PREVENTIVE_CLASS.get(cls)
+        if mapped is None:
+            continue
+        out.append({"drug": drug[:100], "class": mapped, "outcome": outcome})
+    return out[:50]
+
+
+def eligibility_lookback(as_of: date) -> date:
+    """First day the eligibility rule can look at: its required periods of the longest month."""
+    return as_of - timedelta(days=4 * 30 + 1)
+
+
+def eligibility_document(patient: Patient, as_of: date) -> dict[str, object]:
+    doc: dict[str, object] = {
+        "as_of": as_of.isoformat(),
+        "patient": {
+            "birth_date": patient.date_of_birth.isoformat(),
+            "flags": active_flags(patient),
+        },
+        "indication": "chronic_migraine",
+        "days": diary_documents(patient, eligibility_lookback(as_of), as_of),
+        "prior_preventives": prior_preventives(patient),
+    }
+    policy = policy_document(patient.practice_id)
+    if policy:
+        doc["policy"] = policy
+    return doc
+
+
+def run_eligibility(patient: Patient, as_of: date) -> tuple[dict[str, object], dict[str, Any]]:
+    doc = eligibility_document(patient, as_of)
+    return contract.run("eligibility", doc), doc
+
+
+def diary_summary(
+    patient: Patient, start: date, end: date, period_days: int = 28
+) -> dict[str, object]:
+    """clinic_rules ``diary-summary`` over [start, end] (periods counted back from ``end``)."""
+    doc: dict[str, object] = {
+        "as_of": end.isoformat(),
+        "days": diary_documents(patient, start, end),
+        "period_days": period_days,
+    }
+    policy = policy_document(patient.practice_id)
+    if policy:
+        doc["policy"] = policy
+    return contract.run("diary-summary", doc)

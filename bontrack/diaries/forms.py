@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from bontrack.diaries.choices import MEDICINES, Decision
+from bontrack.diaries.services import DayInput
+
+# The picklist shown first in the portal (the rest sit behind "More medicines").
+COMMON_MEDICINES = ["sumatriptan", "rizatriptan", "ibuprofen", "paracetamol", "naproxen"]
+
+FEATURE_LABELS = [
+    ("unilateral", "One side of the head"),
+    ("pulsating", "Pulsating or throbbing"),
+    ("worse_with_activity", "Worse with activity"),
+    ("nausea", "Nausea"),
+    ("vomiting", "Vomiting"),
+    ("photophobia", "Light bothered me"),
+    ("phonophobia", "Sound bothered me"),
+    ("aura", "Aura (visual or other warning signs)"),
+]
+
+
+class DayForm(forms.Form):
+    headache = forms.TypedChoiceField(
+        choices=[("yes", "Headache"), ("no", "No headache")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    hours = forms.DecimalField(
+        required=False, min_value=0, max_value=24, decimal_places=1, label="How many hours?"
+    )
+    severity = forms.TypedChoiceField(
+        required=False,
+        choices=[("1", "Mild"), ("2", "Moderate"), ("3", "Severe")],
+        coerce=int,
+        empty_value=0,
+        widget=forms.RadioSelect,
+        label="Worst pain",
+    )
+    unilateral = forms.BooleanField(required=False, label="One side of the head")
+    pulsating = forms.BooleanField(required=False, label="Pulsating or throbbing")
+    worse_with_activity = forms.BooleanField(required=False, label="Worse with activity")
+    nausea = forms.BooleanField(required=False, label="Nausea")
+    vomiting = forms.BooleanField(required=False, label="Vomiting")
+    photophobia = forms.BooleanField(required=False, label="Light bothered me")
+    phonophobia = forms.BooleanField(required=False, label="Sound bothered me")
+    aura = forms.BooleanField(required=False, label="Aura (warning signs before the pain)")
+    aura_minutes = forms.IntegerField(
+        required=False, min_value=0, max_value=1440, label="Aura minutes"
+    )
+    medicines = forms.MultipleChoiceField(
+        required=False,
+        choices=[(k, v[0]) for k, v in MEDICINES.items() if k != "other"],
+        widget=forms.CheckboxSelectMultiple,
+        label="Medicines taken for the headache",
+    )
+    triptan_or_ergot_relief = forms.BooleanField(
+        required=False, label="A triptan or ergot relieved the headache"
+    )
+    note = forms.CharField(required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def to_input(self, day: Any, doses: dict[str, int] | None = None) -> DayInput:
+        data = dict(self.cleaned_data)
+        meds = [{"name": k, "doses": (doses or {}).get(k, 1)} for k in data.pop("medicines", [])]
+        headache = data.pop("headache")
+        if not headache:
+            # Unticked boxes of a hidden headache section are not an error on a headache-free day.
+            for key in ("hours", "aura_minutes"):
+                data[key] = None
+            data["severity"] = 0
+            for key, _ in FEATURE_LABELS:
+                data[key] = False
+        return DayInput(date=day, headache=headache, medications=meds, **data)
+
+    @staticmethod
+    def initial_from(day: Any) -> dict[str, Any]:
+        if day is None:
+            return {}
+        initial = {
+            "headache": "yes" if day.headache else "no",
+            "hours": day.hours,
+            "severity": str(day.severity) if day.severity else None,
+            "aura_minutes": day.aura_minutes,
+            "triptan_or_ergot_relief": day.triptan_or_ergot_relief,
+            "note": day.note,
+            "medicines": [],
+        }
+        for key, _ in FEATURE_LABELS:
+            initial[key] = getattr(day, key)
+        from bontrack.diaries.choices import medicine_key
+
+        initial["medicines"] = [
+            k for k in (medicine_key(m.name) for m in day.medications.all()) if k
+        ]
+        return initial
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
+    note = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ConsultationForm(forms.Form):
+    visit_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    history = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
+    symptoms = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
+    previous_treatments = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
+    goals = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
+    examination = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
+    plan = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
+
+
+class PreVisitForm(forms.Form):
+    patient_history = forms.CharField(
+        required=False,
+        max_length=5000,
+        label="Your headache history (when it started, how it changed)",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    patient_symptoms = forms.CharField(
+        required=False,
+        max_length=5000,
+        label="Your symptoms now",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    patient_previous_treatments = forms.CharField(
+        required=False,
+        max_length=5000,
+        label="Treatments you have tried and how they worked",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    patient_goals = forms.CharField(
+        required=False,
+        max_length=5000,
+        label="What you hope to achieve",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="CSV file")
+
+
+MIDAS_QUESTIONS = [
+    (
+        "q1",
+        "On how many days in the last 3 months did you miss work or school because of your headaches?",
+    ),
+    (
+        "q2",
+        "How many days in the last 3 months was your productivity at work or school reduced by "
+        "half or more because of your headaches? (Do not include days you counted in question 1.)",
+    ),
+    (
+        "q3",
+        "On how many days in the last 3 months did you not do household work because of your headaches?",
+    ),
+    (
+        "q4",
+        "How many days in the last 3 months was your productivity in household work reduced by "
+        "half or more because of your headaches? (Do not include days you counted in question 3.)",
+    ),
+    (
+        "q5",
+        "On how many days in the last 3 months did you miss family, social or leisure activities "
+        "because of your headaches?",
+    ),
+]
+HIT6_QUESTIONS = [
+    ("pain_severity", "When you have headaches, how often is the pain severe?"),
+    (
+        "limits_daily_activities",
+        "How often do headaches limit your ability to do usual daily activities including "
+        "household work, work, school, or social activities?",
+    ),
+    ("wish_to_lie_down", "When you have a headache, how often do you wish you could lie down?"),
+    (
+        "too_tired",
+        "In the past 4 weeks, how often have you felt too tired to do work or daily activities "
+        "because of your headaches?",
+    ),
+    (
+        "fed_up_or_irritated",
+        "In the past 4 weeks, how often have you felt fed up or irritated because of your headaches?",
+    ),
+    (
+        "limits_concentration",
+        "In the past 4 weeks, how often did headaches limit your ability to concentrate on work "
+        "or daily activities?",
+    ),
+]
+HIT6_CHOICES = [
+    ("never", "Never"),
+    ("rarely", "Rarely"),
+    ("sometimes", "Sometimes"),
+    ("very_often", "Very often"),
+    ("always", "Always"),
+]
+
+
+def questionnaire_form(instrument: str, data: Any = None) -> forms.Form:
+    form = forms.Form(data)
+    if instrument == "midas":
+        for key, text in MIDAS_QUESTIONS:
+            form.fields[key] = forms.IntegerField(min_value=0, max_value=92, label=text)
+    else:
+        for key, text in HIT6_QUESTIONS:
+            form.fields[key] = forms.ChoiceField(
+                choices=HIT6_CHOICES, widget=forms.RadioSelect, label=text
+            )
+    return form

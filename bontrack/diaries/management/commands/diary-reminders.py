@@ -1,0 +1,1 @@
+from bontrack.diaries.management.commands.diary_reminders import Command  # noqa: F401

@@ -1,0 +1,104 @@
+"""Lots and single-dose vials: a vial, once opened, belongs to one patient and one session."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from bontrack.core.models import Clinic, Practice, TimeStamped
+from bontrack.inventory.choices import VialStatus
+from bontrack.patients.models import Patient
+
+if TYPE_CHECKING:
+    from bontrack.accounts.models import Scope
+
+
+class Lot(TimeStamped):
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="lots")
+    product = models.CharField(max_length=40, default="onabotulinumtoxinA")
+    ndc = models.CharField("NDC", max_length=20)
+    lot_number = models.CharField(max_length=40)
+    expiry = models.DateField()
+    # Allowed sizes come from clinic_rules (BTX-VIAL-SIZES), checked in the service.
+    size_units = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["expiry", "lot_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "product", "lot_number"], name="lot_unique_per_practice"
+            ),
+            models.CheckConstraint(condition=Q(size_units__gt=0), name="lot_size_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lot_number} ({self.size_units} U, exp {self.expiry:%Y-%m-%d})"
+
+
+class VialQuerySet(models.QuerySet["Vial"]):
+    def in_scope(self, scope: Scope | None) -> VialQuerySet:
+        if scope is None:
+            return self.none()
+        qs = self.filter(clinic__practice_id=scope.practice_id)
+        if not scope.all_clinics:
+            qs = qs.filter(clinic_id__in=scope.clinic_ids)
+        return qs
+
+
+class Vial(TimeStamped):
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="vials")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="vials")
+    status = models.CharField(
+        max_length=14, choices=VialStatus.choices, default=VialStatus.IN_STOCK
+    )
+    reconstituted_at = models.DateTimeField(null=True, blank=True)
+    diluent_ml = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    units_used = models.DecimalField(max_digits=7, decimal_places=2, default=0)
+    units_wasted = models.DecimalField(max_digits=7, decimal_places=2, default=0)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="vials"
+    )
+    session = models.ForeignKey(
+        "treatments.TreatmentSession",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="vials",
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    discarded_at = models.DateTimeField(null=True, blank=True)
+    discard_reason = models.CharField(max_length=300, blank=True)
+
+    objects = VialQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["lot__expiry", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=VialStatus.values), name="vial_status_valid"
+            ),
+            # Single-dose vial: once opened it belongs to one patient and one session.
+            models.CheckConstraint(
+                condition=~Q(status__in=[VialStatus.RECONSTITUTED, VialStatus.USED])
+                | (
+                    Q(patient__isnull=False)
+                    & Q(session__isnull=False)
+                    & Q(reconstituted_at__isnull=False)
+                    & Q(diluent_ml__gt=0)
+                ),
+                name="vial_opened_has_patient",
+            ),
+            models.CheckConstraint(
+                condition=Q(units_used__gte=0) & Q(units_wasted__gte=0),
+                name="vial_units_non_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["clinic", "status"], name="vial_clinic_status")]
+
+    def __str__(self) -> str:
+        return f"Vial {self.pk} of lot {self.lot.lot_number}"

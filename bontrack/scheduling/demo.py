@@ -1,0 +1,182 @@
+"""Demo scheduling data: types, rooms, working hours, a populated calendar for the coming weeks,
+a video consultation today, a waitlist entry. Bulk inserts, deterministic with the given rng.
+
+The recall list is computed from the signed sessions the treatments demo writes (it runs first);
+patients whose last session is past its target appear overdue.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bontrack.accounts.models import User
+from bontrack.core.models import Clinic, Practice
+from bontrack.patients.models import Patient
+from bontrack.scheduling import links
+from bontrack.scheduling.defaults import ensure_clinic_defaults
+from bontrack.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    Room,
+    Source,
+    Status,
+    WaitlistEntry,
+    WorkingHours,
+)
+
+# username -> (clinic slug, weekdays, start, end)
+DEMO_HOURS = {
+    "dr.lee": ("northside", range(5), time(8, 30), time(16, 30)),
+    "nurse.kim": ("northside", range(5), time(8, 0), time(16, 0)),
+    "dr.okafor": ("riverside", range(4), time(9, 0), time(17, 0)),
+}
+
+
+def seed_demo_scheduling(*, practice: Practice, rng: random.Random, today: date) -> int:
+    clinics = {c.slug: c for c in Clinic.objects.filter(practice=practice)}
+    users = {u.username: u for u in User.objects.filter(practice=practice)}
+    rooms: dict[int, list[Room]] = {}
+    for clinic in clinics.values():
+        ensure_clinic_defaults(clinic)
+        rooms[clinic.pk] = Room.objects.bulk_create(
+            [Room(clinic=clinic, name=f"Treatment room {i}") for i in (1, 2)]
+        )
+    hours = []
+    for username, (slug, days, start, end) in DEMO_HOURS.items():
+        if username in users and slug in clinics:
+            hours += [
+                WorkingHours(
+                    clinic=clinics[slug], clinician=users[username], weekday=d, start=start, end=end
+                )
+                for d in days
+            ]
+    WorkingHours.objects.bulk_create(hours)
+
+    made: list[Appointment] = []
+    busy_patients: set[tuple[int, date]] = set()
+    for username, (slug, days, start, end) in DEMO_HOURS.items():
+        if username not in users or slug not in clinics:
+            continue
+        clinic, clinician = clinics[slug], users[username]
+        tz = ZoneInfo(clinic.time_zone)
+        types = {t.code: t for t in AppointmentType.objects.filter(clinic=clinic)}
+        deliverable = [
+            t for t in types.values() if any(r in t.delivered_by for r in clinician.roles())
+        ]
+        patients = list(Patient.objects.filter(clinic=clinic, status="active").order_by("id")[:400])
+        if not patients or not deliverable:
+            continue
+        room_cycle = rooms[clinic.pk]
+        for offset in range(21):
+            day = today + timedelta(days=offset)
+            if day.weekday() not in days:
+                continue
+            t = datetime.combine(day, start, tzinfo=tz)
+            stop = datetime.combine(day, end, tzinfo=tz)
+            n = 0
+            while t < stop:
+                if rng.random() < 0.35:
+                    t += timedelta(minutes=15)
+                    continue
+                atype = rng.choice(deliverable)
+                s = (t + timedelta(minutes=atype.buffer_before_minutes)).astimezone(UTC)
+                e = s + timedelta(minutes=atype.duration_minutes)
+                block_end = e + timedelta(minutes=atype.buffer_after_minutes)
+                if block_end.astimezone(tz) > stop:
+                    break
+                patient = rng.choice(patients)
+                if (patient.pk, day) in busy_patients:
+                    t += timedelta(minutes=15)
+                    continue
+                busy_patients.add((patient.pk, day))
+                room = room_cycle[n % len(room_cycle)] if atype.needs_room else None
+                n += 1
+                made.append(
+                    Appointment(
+                        practice=practice,
+                        clinic=clinic,
+                        patient=patient,
+                        clinician=clinician,
+                        room=room if username != "nurse.kim" else room_cycle[1],
+                        appointment_type=atype,
+                        indication="chronic_migraine" if atype.kind == "treatment" else "",
+                        starts_at=s,
+                        ends_at=e,
+                        block_start=s - timedelta(minutes=atype.buffer_before_minutes),
+                        block_end=block_end,
+                        status=Status.BOOKED,
+                        source=rng.choice([Source.STAFF, Source.STAFF, Source.ONLINE]),
+                        video_token=links.new_video_token() if atype.is_video else None,
+                        contact_consent=True,
+                    )
+                )
+                t = block_end.astimezone(tz) + timedelta(minutes=(15 - block_end.minute % 15) % 15)
+                t = t.replace(second=0, microsecond=0)
+    # Rooms are shared by dr.lee and nurse.kim: keep dr.lee in room 1 and nurse.kim in room 2.
+    for a in made:
+        if a.room is not None and a.clinician.username == "dr.lee":
+            a.room = rooms[a.clinic_id][0]
+    # Video consultation today with dr.lee, one hour from now (or late afternoon).
+    north = clinics.get("northside")
+    if north and "dr.lee" in users:
+        tz = ZoneInfo(north.time_zone)
+        video = AppointmentType.objects.get(clinic=north, code="free-video-consult")
+        now = datetime.now(tz)
+        start = (now + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+        if start.date() != today:
+            start = datetime.combine(today, time(17, 0), tzinfo=tz)
+        s = start.astimezone(UTC)
+        e = s + timedelta(minutes=video.duration_minutes)
+        made = [
+            a
+            for a in made
+            if not (
+                a.clinician_id == users["dr.lee"].pk
+                and a.block_start < e + timedelta(minutes=5)
+                and a.block_end > s
+            )
+        ]
+        prospect = Patient.objects.filter(clinic=north, status="active").order_by("-id").first()
+        if prospect:
+            made = [
+                a
+                for a in made
+                if not (a.patient_id == prospect.pk and a.starts_at < e and a.ends_at > s)
+            ]
+            made.append(
+                Appointment(
+                    practice=practice,
+                    clinic=north,
+                    patient=prospect,
+                    clinician=users["dr.lee"],
+                    appointment_type=video,
+                    starts_at=s,
+                    ends_at=e,
+                    block_start=s,
+                    block_end=e + timedelta(minutes=video.buffer_after_minutes),
+                    status=Status.BOOKED,
+                    source=Source.ONLINE,
+                    video_token=links.new_video_token(),
+                    reason="Headaches most days; wants to hear about the treatment",
+                    contact_consent=True,
+                )
+            )
+    Appointment.objects.bulk_create(made, batch_size=500)
+    if north:
+        treatment = AppointmentType.objects.get(clinic=north, code="treatment")
+        waiting = Patient.objects.filter(clinic=north, status="active").order_by("id")[5:8]
+        WaitlistEntry.objects.bulk_create(
+            [
+                WaitlistEntry(
+                    clinic=north,
+                    patient=p,
+                    appointment_type=treatment,
+                    earliest=today,
+                    latest=today + timedelta(days=14),
+                )
+                for p in waiting
+            ]
+        )
+    return len(made)

@@ -1,0 +1,142 @@
+"""The only place that knows both worlds: ORM rows ↔ clinic_rules data for scheduling.
+
+ADAPTER (clinic_rules has no public accessor for re-treatment intervals yet): the interval
+numbers are read from the rule data through `clinic_rules.data.rule(...)`, never typed here.
+When clinic_rules grows an accessor (e.g. `contract.retreatment_interval(indication, age)`),
+replace `interval_for` with a call to it.
+
+Other apps are read lazily (treatments, diaries), so scheduling works before they exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.apps import apps
+from django.db.models import Max
+
+from clinic_rules.data import default_policy, rule
+
+# Indication → rule id of its minimum re-treatment interval (clinic_rules/data/botox-us.v1.toml).
+_INTERVAL_RULES = {
+    "chronic_migraine": "BTX-CM-RETREAT-84",
+    "blepharospasm": "BTX-BLEPH-TOLERANCE-90",
+    "cervical_dystonia": "BTX-CD-RETREAT-70",
+}
+_SPASTICITY = {"upper_limb_spasticity", "lower_limb_spasticity"}
+# The rhythm the program is built around ("every 12 weeks"): the chronic-migraine schedule rule.
+_TARGET_RULE = "BTX-CM-RETREAT-84"
+
+
+@dataclass(frozen=True)
+class Interval:
+    indication: str
+    min_days: int
+    target_days: int
+    payer_days: int
+    rule_id: str
+    confirmed: bool
+
+    @property
+    def enforce(self) -> bool:
+        """Only a confirmed rule may refuse a booking; unconfirmed ones inform."""
+        return self.confirmed
+
+
+def is_pediatric(age_years: int) -> bool:
+    return age_years < rule("BTX-PEDIATRIC-AGE").int_("adult_age")
+
+
+def age_on(dob: date, on: date) -> int:
+    return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+
+
+def interval_for(indication: str, *, pediatric: bool = False) -> Interval:
+    if indication in _SPASTICITY:
+        rule_id = "BTX-SPAS-PEDS-RETREAT-84" if pediatric else "BTX-SPAS-ADULT-RETREAT-84"
+    else:
+        rule_id = _INTERVAL_RULES.get(indication, _TARGET_RULE)
+    r = rule(rule_id)
+    min_days = r.int_("min_days")
+    target = max(min_days, rule(_TARGET_RULE).int_("min_days"))
+    # Payers: "no more frequently than every 12 weeks", windows written as N days (policy).
+    payer = max(min_days, default_policy().window_days)
+    return Interval(indication, min_days, target, payer, r.id, r.confirmed)
+
+
+def treatments_ready() -> bool:
+    return apps.is_installed("bontrack.treatments")
+
+
+def last_signed_sessions(patient_ids: list[int] | None = None, clinic_id: int | None = None):  # type: ignore[no-untyped-def]
+    """{(patient_id, indication): last performed_at} over signed sessions, one query."""
+    if not treatments_ready():
+        return {}
+    from bontrack.treatments.models import TreatmentSession
+
+    qs = TreatmentSession.objects.filter(status="signed")
+    if patient_ids is not None:
+        qs = qs.filter(patient_id__in=patient_ids)
+    if clinic_id is not None:
+        qs = qs.filter(patient__clinic_id=clinic_id)
+    rows = qs.values("patient_id", "indication").annotate(last=Max("performed_at"))
+    return {(r["patient_id"], r["indication"]): r["last"] for r in rows}
+
+
+def last_signed_session(patient_id: int, indication: str) -> datetime | None:
+    return last_signed_sessions([patient_id]).get((patient_id, indication))
+
+
+def open_adverse_effects(patient_ids: list[int]) -> set[int]:
+    if not treatments_ready():
+        return set()
+    from bontrack.treatments.models import AdverseEffect
+
+    return set(
+        AdverseEffect.objects.filter(patient_id__in=patient_ids, status="open").values_list(
+            "patient_id", flat=True
+        )
+    )
+
+
+def consent_dates(patient_ids: list[int]) -> dict[int, datetime]:
+    """Date of the last signed session with consent recorded, per patient."""
+    if not treatments_ready():
+        return {}
+    from bontrack.treatments.models import TreatmentSession
+
+    rows = (
+        TreatmentSession.objects.filter(
+            patient_id__in=patient_ids, status="signed", consent_obtained=True
+        )
+        .values("patient_id")
+        .annotate(last=Max("performed_at"))
+    )
+    return {r["patient_id"]: r["last"] for r in rows}
+
+
+def diary_days(patient_ids: list[int], since: date, until: date) -> dict[int, int]:
+    """Number of diary days recorded per patient in [since, until]."""
+    if not apps.is_installed("bontrack.diaries"):
+        return {}
+    from django.db.models import Count
+
+    from bontrack.diaries.models import DiaryDay
+
+    rows = (
+        DiaryDay.objects.filter(patient_id__in=patient_ids, date__gte=since, date__lte=until)
+        .values("patient_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["patient_id"]: r["n"] for r in rows}
+
+
+def due_dates(last: datetime, interval: Interval, tz: object) -> tuple[date, date, date]:
+    """(earliest allowed, target, payer-eligible) local dates after a session at `last`."""
+    day = last.astimezone(tz).date()  # type: ignore[arg-type]
+    return (
+        day + timedelta(days=interval.min_days),
+        day + timedelta(days=interval.target_days),
+        day + timedelta(days=interval.payer_days),
+    )

@@ -1,0 +1,168 @@
+"""What the patient receives (confirmation, reminders, changes), queued in the outbox.
+
+Every function runs inside the service's transaction: messages exist only if the booking
+change committed. Dedupe keys include the appointment's `sequence`, so a moved appointment
+gets fresh reminders and the old ones are cancelled in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from bontrack.scheduling import ics, links
+from bontrack.scheduling.availability import settings_for, zone
+from bontrack.scheduling.models import DEFAULT_REMINDER_OFFSETS, Appointment
+from bontrack.scheduling.outbox import cancel_pending, enqueue_message
+
+
+def topic(appointment: Appointment) -> str:
+    return f"appointment:{appointment.pk}"
+
+
+def local_time(appointment: Appointment) -> str:
+    start = appointment.starts_at.astimezone(zone(appointment.clinic))
+    return start.strftime("%A %d %B %Y at %H:%M (%Z)")
+
+
+def where(appointment: Appointment) -> str:
+    if appointment.video_token:
+        return f"Video call: {links.video_room_url(appointment.video_token)}"
+    clinic = appointment.clinic
+    return f"{clinic.name}, {clinic.address}".strip(", ")
+
+
+def manage_url(appointment: Appointment, base_url: str) -> str:
+    return f"{base_url}/book/manage/{links.manage_token(appointment.pk, appointment.sequence)}/"
+
+
+def waiting_room_url(appointment: Appointment, base_url: str) -> str:
+    return f"{base_url}/visit/{appointment.video_token}/"
+
+
+def _details(appointment: Appointment, base_url: str) -> str:
+    lines = [
+        f"What: {appointment.appointment_type.name} ({appointment.appointment_type.duration_minutes} minutes)",
+        f"When: {local_time(appointment)}",
+        f"Where: {where(appointment)}",
+    ]
+    if appointment.video_token:
+        lines.append(
+            f"Waiting room (opens 10 minutes before the start): {waiting_room_url(appointment, base_url)}"
+        )
+    return "\n".join(lines)
+
+
+def _ics(appointment: Appointment) -> tuple[str, bytes, str]:
+    content = ics.appointment_ics(
+        appointment,
+        summary=f"{appointment.appointment_type.name} — {appointment.clinic.name}",
+        description=where(appointment),
+        location=where(appointment),
+    )
+    return ("appointment.ics", content, "text/calendar")
+
+
+def _channels(appointment: Appointment) -> list[tuple[str, str]]:
+    patient = appointment.patient
+    out = []
+    if patient.email:
+        out.append(("email", patient.email))
+    if patient.preferred_contact == "sms" and patient.phone:
+        out.append(("sms", patient.phone))
+    return out
+
+
+def booking_confirmed(appointment: Appointment, *, base_url: str, moved: bool = False) -> None:
+    now = timezone.now()
+    verb = "moved" if moved else "booked"
+    body = (
+        f"Hello {appointment.patient.first_name},\n\n"
+        f"Your appointment is {verb}.\n\n{_details(appointment, base_url)}\n\n"
+        f"To reschedule or cancel, use this personal link (do not share it):\n"
+        f"{manage_url(appointment, base_url)}\n\n{appointment.clinic.name}\n"
+        f"{appointment.clinic.phone}\n"
+    )
+    for channel, to in _channels(appointment):
+        enqueue_message(
+            channel=channel,
+            to=to,
+            subject=f"Your appointment is {verb}: {local_time(appointment)}",
+            body=body
+            if channel == "email"
+            else f"{appointment.clinic.name}: appointment {verb} for {local_time(appointment)}.",
+            dedupe_key=f"confirm:{appointment.pk}:{appointment.sequence}:{channel}",
+            send_after=now,
+            patient=appointment.patient,
+            attachments=[_ics(appointment)] if channel == "email" else None,
+            topic=f"{topic(appointment)}:notice",
+        )
+    schedule_reminders(appointment, base_url=base_url)
+
+
+def schedule_reminders(appointment: Appointment, *, base_url: str) -> None:
+    now = timezone.now()
+    offsets = settings_for(appointment.clinic).reminder_offsets_minutes or DEFAULT_REMINDER_OFFSETS
+    for minutes in offsets:
+        send_at: datetime = appointment.starts_at - timedelta(minutes=int(minutes))
+        if send_at <= now:
+            continue
+        for channel, to in _channels(appointment):
+            enqueue_message(
+                channel=channel,
+                to=to,
+                subject=f"Reminder: {appointment.appointment_type.name} on {local_time(appointment)}",
+                body=(
+                    f"Hello {appointment.patient.first_name},\n\nA reminder of your appointment.\n\n"
+                    f"{_details(appointment, base_url)}\n\nNeed to change it? "
+                    f"{manage_url(appointment, base_url)}\n"
+                )
+                if channel == "email"
+                else f"Reminder: {appointment.clinic.name}, {local_time(appointment)}.",
+                dedupe_key=f"reminder:{appointment.pk}:{appointment.sequence}:{minutes}:{channel}",
+                send_after=send_at,
+                patient=appointment.patient,
+                topic=topic(appointment),
+            )
+
+
+def booking_cancelled(appointment: Appointment) -> None:
+    cancel_pending(topic=topic(appointment))
+    for channel, to in _channels(appointment):
+        enqueue_message(
+            channel=channel,
+            to=to,
+            subject=f"Cancelled: your appointment on {local_time(appointment)}",
+            body=(
+                f"Hello {appointment.patient.first_name},\n\nYour appointment on "
+                f"{local_time(appointment)} is cancelled.\n\n{appointment.clinic.name}\n"
+                f"{appointment.clinic.phone}\n"
+            ),
+            dedupe_key=f"cancel:{appointment.pk}:{channel}",
+            send_after=timezone.now(),
+            patient=appointment.patient,
+            attachments=[_ics(appointment)] if channel == "email" else None,
+        )
+
+
+def booking_moved(appointment: Appointment, *, base_url: str) -> None:
+    cancel_pending(topic=topic(appointment))
+    booking_confirmed(appointment, base_url=base_url, moved=True)
+
+
+def waitlist_offer(*, patient: object, clinic: object, when: str, url: str, key: str) -> None:
+    email = getattr(patient, "email", "")
+    enqueue_message(
+        channel="email",
+        to=email,
+        subject=f"An earlier appointment is free: {when}",
+        body=(
+            f"Hello {getattr(patient, 'first_name', '')},\n\nAn earlier appointment at "
+            f"{getattr(clinic, 'name', '')} became free: {when}.\n\nThe first person to confirm "
+            f"gets it. To take it, open:\n{url}\n"
+        ),
+        dedupe_key=key,
+        send_after=timezone.now(),
+        patient=patient,
+    )

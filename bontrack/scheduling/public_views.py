@@ -1,0 +1,343 @@
+"""Public pages (no account): program pages, online booking, manage links, video waiting room."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from bontrack.accounts.access import patient_view
+from bontrack.core.models import Clinic
+from bontrack.patients.models import Patient
+from bontrack.patients.services import Conflict
+from bontrack.scheduling import links, notify, services
+from bontrack.scheduling.availability import distinct_times, find_slots, zone
+from bontrack.scheduling.models import Appointment, AppointmentType, ProgramPage, Status
+
+WAITING_ROOM_OPENS = timedelta(minutes=10)
+SEARCH_DAYS = 14
+
+
+def _clinic(practice: str, clinic: str) -> Clinic:
+    return get_object_or_404(
+        Clinic.objects.select_related("practice"), practice__slug=practice, slug=clinic
+    )
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def clinic_home(request: HttpRequest, practice: str, clinic: str) -> HttpResponse:
+    c = _clinic(practice, clinic)
+    context = {
+        "clinic": c,
+        "types": AppointmentType.objects.filter(clinic=c, active=True, self_bookable=True),
+        "programs": ProgramPage.objects.filter(clinic=c, published=True),
+    }
+    return render(request, "booking/clinic.html", context)
+
+
+def program_page(request: HttpRequest, practice: str, clinic: str, indication: str) -> HttpResponse:
+    c = _clinic(practice, clinic)
+    page = get_object_or_404(ProgramPage, clinic=c, indication=indication, published=True)
+    blocks = []
+    for chunk in page.body.split("\n\n"):
+        chunk = chunk.strip()
+        if chunk.startswith("## "):
+            blocks.append(("h2", chunk[3:]))
+        elif chunk:
+            lines = chunk.splitlines()
+            if all(line[:2].rstrip(".").isdigit() for line in lines):
+                blocks.append(("ol", [line.split(" ", 1)[1] for line in lines]))
+            else:
+                blocks.append(("p", chunk))
+    video = AppointmentType.objects.filter(
+        clinic=c, active=True, self_bookable=True, modality="video", free_of_charge=True
+    ).first()
+    return render(
+        request,
+        "booking/program.html",
+        {"clinic": c, "page": page, "blocks": blocks, "video": video},
+    )
+
+
+def slots(request: HttpRequest, practice: str, clinic: str, code: str) -> HttpResponse:
+    c = _clinic(practice, clinic)
+    atype = get_object_or_404(AppointmentType, clinic=c, code=code, active=True, self_bookable=True)
+    tz = zone(c)
+    today = timezone.now().astimezone(tz).date()
+    found = distinct_times(
+        find_slots(
+            clinic=c,
+            appointment_type=atype,
+            start=today,
+            end=today + timedelta(days=SEARCH_DAYS - 1),
+            now=timezone.now(),
+        )
+    )
+    days: dict[object, list[tuple[str, str]]] = {}
+    for s in found:
+        local = s.starts_at.astimezone(tz)
+        days.setdefault(local.date(), []).append(
+            (s.starts_at.strftime("%Y%m%dT%H%MZ"), local.strftime("%H:%M"))
+        )
+    return render(
+        request, "booking/slots.html", {"clinic": c, "type": atype, "days": days, "manage": None}
+    )
+
+
+class BookingForm(forms.Form):
+    first_name = forms.CharField(max_length=100)
+    last_name = forms.CharField(max_length=100)
+    date_of_birth = forms.DateField(
+        help_text="YYYY-MM-DD", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    email = forms.EmailField(max_length=254)
+    phone = forms.CharField(max_length=32, required=False)
+    reason = forms.CharField(
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What would you like to talk about?",
+    )
+    consent = forms.BooleanField(
+        label="I agree that the clinic contacts me by email or phone about this booking."
+    )
+    # Honeypot: hidden from people, filled by bots.
+    website = forms.CharField(required=False, label="Leave this empty")
+
+
+def _parse_slot(value: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise Http404 from exc
+
+
+@require_http_methods(["GET", "POST"])
+def book(request: HttpRequest, practice: str, clinic: str, code: str, slot: str) -> HttpResponse:
+    c = _clinic(practice, clinic)
+    atype = get_object_or_404(AppointmentType, clinic=c, code=code, active=True, self_bookable=True)
+    starts_at = _parse_slot(slot)
+    local = starts_at.astimezone(zone(c))
+    form = BookingForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if services.rate_limited(ip=_ip(request), action="book"):
+            return render(request, "booking/limited.html", {"clinic": c}, status=429)
+        if form.is_valid():
+            if form.cleaned_data["website"]:
+                # A bot: answer like a success, write nothing.
+                return render(request, "booking/done.html", {"clinic": c, "appointment": None})
+            data = form.cleaned_data
+            try:
+                appointment = services.book_online(
+                    clinic=c,
+                    appointment_type=atype,
+                    starts_at=starts_at,
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    date_of_birth=data["date_of_birth"],
+                    email=data["email"],
+                    phone=data["phone"],
+                    reason=data["reason"],
+                    consent=data["consent"],
+                    base_url=_base(request),
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            except Conflict:
+                form.add_error(None, "Sorry, that time was just taken. Please choose another time.")
+                status = 409
+            else:
+                token = links.manage_token(appointment.pk, appointment.sequence)
+                return redirect("booking:manage", token=token)
+        if status == 200:
+            status = 422
+    return render(
+        request,
+        "booking/form.html",
+        {"clinic": c, "type": atype, "local": local, "form": form},
+        status=status,
+    )
+
+
+def _from_token(token: str) -> Appointment:
+    parsed = links.read_manage_token(token)
+    if parsed is None:
+        raise Http404
+    appointment = (
+        Appointment.objects.select_related("clinic", "appointment_type", "patient")
+        .filter(pk=parsed[0], sequence=parsed[1])
+        .first()
+    )
+    if appointment is None:
+        raise Http404
+    return appointment
+
+
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    appointment = _from_token(token)
+    error = ""
+    status = 200
+    if request.method == "POST":
+        if services.rate_limited(ip=_ip(request), action="manage"):
+            return render(
+                request, "booking/limited.html", {"clinic": appointment.clinic}, status=429
+            )
+        try:
+            if request.POST.get("action") == "cancel":
+                appointment = services.cancel_by_link(
+                    appointment=appointment, base_url=_base(request)
+                )
+            elif request.POST.get("slot"):
+                appointment = services.reschedule_by_link(
+                    appointment=appointment,
+                    starts_at=_parse_slot(request.POST["slot"]),
+                    base_url=_base(request),
+                )
+                return redirect(
+                    "booking:manage", token=links.manage_token(appointment.pk, appointment.sequence)
+                )
+        except (Conflict, ValidationError) as exc:
+            error = str(exc.messages[0] if isinstance(exc, ValidationError) else exc)
+            status = 409 if isinstance(exc, Conflict) else 422
+    days: dict[object, list[tuple[str, str]]] = {}
+    if appointment.status == Status.BOOKED and appointment.appointment_type.self_bookable:
+        tz = zone(appointment.clinic)
+        today = timezone.now().astimezone(tz).date()
+        for s in distinct_times(
+            find_slots(
+                clinic=appointment.clinic,
+                appointment_type=appointment.appointment_type,
+                start=today,
+                end=today + timedelta(days=SEARCH_DAYS - 1),
+                now=timezone.now(),
+                exclude_appointment_id=appointment.pk,
+            )
+        )[:60]:
+            local = s.starts_at.astimezone(tz)
+            days.setdefault(local.date(), []).append(
+                (s.starts_at.strftime("%Y%m%dT%H%MZ"), local.strftime("%H:%M"))
+            )
+    context = {
+        "appointment": appointment,
+        "when": notify.local_time(appointment),
+        "where": notify.where(appointment),
+        "waiting_room": f"/visit/{appointment.video_token}/" if appointment.video_token else "",
+        "token": token,
+        "days": days,
+        "error": error,
+    }
+    return render(request, "booking/manage.html", context, status=status)
+
+
+def ics_download(request: HttpRequest, token: str) -> HttpResponse:
+    from bontrack.scheduling import ics
+
+    appointment = _from_token(token)
+    content = ics.appointment_ics(
+        appointment,
+        summary=f"{appointment.appointment_type.name} — {appointment.clinic.name}",
+        description=notify.where(appointment),
+        location=notify.where(appointment),
+    )
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
+    return response
+
+
+def waiting_room(request: HttpRequest, video_token: str) -> HttpResponse:
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("clinic", "appointment_type"),
+        video_token=video_token,
+        status__in=[Status.BOOKED, Status.CHECKED_IN],
+    )
+    now = timezone.now()
+    opens_at = appointment.starts_at - WAITING_ROOM_OPENS
+    is_open = opens_at <= now <= appointment.ends_at
+    context = {
+        "appointment": appointment,
+        "when": notify.local_time(appointment),
+        "is_open": is_open,
+        "ended": now > appointment.ends_at,
+        "opens_local": opens_at.astimezone(zone(appointment.clinic)).strftime("%H:%M"),
+        "room_url": links.video_room_url(appointment.video_token) if is_open else "",
+    }
+    return render(request, "booking/waiting_room.html", context)
+
+
+@patient_view
+def portal_appointments(request: HttpRequest, patient: Patient) -> HttpResponse:
+    """The signed-in patient's upcoming appointments, with video and manage links (portal card)."""
+    upcoming = list(
+        Appointment.objects.filter(
+            patient=patient,
+            status__in=[Status.BOOKED, Status.CHECKED_IN],
+            ends_at__gte=timezone.now(),
+        )
+        .select_related("appointment_type", "clinic")
+        .order_by("starts_at")[:10]
+    )
+    services.record_read(actor=request.user, what="Own appointments (portal)", obj=patient)
+    rows = [
+        {
+            "a": a,
+            "when": notify.local_time(a),
+            "manage": links.manage_token(a.pk, a.sequence),
+            "video": links.video_room_url(a.video_token) if a.video_token else "",
+        }
+        for a in upcoming
+    ]
+    return render(request, "booking/portal_card.html", {"rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+def waitlist_offer(request: HttpRequest, token: str) -> HttpResponse:
+    """A waiting patient takes a freed slot from the emailed link; the first to confirm wins."""
+    from bontrack.scheduling.models import WaitlistOffer
+
+    offer_id = links.read_offer_token(token, max_age=7 * 24 * 3600)
+    offer = (
+        WaitlistOffer.objects.select_related("entry__clinic", "entry__appointment_type")
+        .filter(pk=offer_id)
+        .first()
+        if offer_id
+        else None
+    )
+    if offer is None:
+        raise Http404
+    clinic = offer.entry.clinic
+    error, status = "", 200
+    if request.method == "POST":
+        if services.rate_limited(ip=_ip(request), action="manage"):
+            return render(request, "booking/limited.html", {"clinic": clinic}, status=429)
+        try:
+            appointment = services.accept_offer(offer=offer, base_url=_base(request))
+        except Conflict as exc:
+            error, status = str(exc), 409
+            if "booked" in error or "not free" in error:
+                error = "Sorry, someone else took this slot first."
+        else:
+            return redirect(
+                "booking:manage", token=links.manage_token(appointment.pk, appointment.sequence)
+            )
+    when = offer.starts_at.astimezone(zone(clinic)).strftime("%A %d %B %Y at %H:%M (%Z)")
+    return render(
+        request,
+        "booking/offer.html",
+        {"clinic": clinic, "offer": offer, "when": when, "error": error},
+        status=status,
+    )

@@ -1,0 +1,93 @@
+"""Pre-treatment readiness for a list of appointments (day list, check-in). Fixed query count.
+
+Checks: interval met (clinic_rules interval from the last signed session), no open adverse
+effect, consent current (a signed session with consent within `consent_valid_days`, clinic
+policy), diary up to date (an entry for each of the last `diary_days_required` days, clinic
+policy, chronic migraine only), weight recent for children (within `child_weight_max_age_days`).
+Drug on hand and prior authorization are not checked yet (inventory/billing pending).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Max
+
+from bontrack.patients.models import WeightMeasurement
+from bontrack.scheduling import facts
+from bontrack.scheduling.availability import settings_for, zone
+from bontrack.scheduling.models import Appointment, Kind
+
+
+@dataclass(frozen=True)
+class Check:
+    label: str
+    ok: bool | None  # None: not applicable / unknown
+    detail: str = ""
+
+
+def readiness(appointments: list[Appointment]) -> dict[int, list[Check]]:
+    treatments = [a for a in appointments if a.appointment_type.kind == Kind.TREATMENT]
+    if not treatments:
+        return {}
+    ids = sorted({a.patient_id for a in treatments})
+    last = facts.last_signed_sessions(ids)
+    open_ae = facts.open_adverse_effects(ids)
+    consent = facts.consent_dates(ids)
+    weights = dict(
+        WeightMeasurement.objects.filter(patient_id__in=ids)
+        .values("patient_id")
+        .annotate(last=Max("measured_on"))
+        .values_list("patient_id", "last")
+    )
+    clinic = treatments[0].clinic
+    policy = settings_for(clinic)
+    tz = zone(clinic)
+    days = {a.starts_at.astimezone(tz).date() for a in treatments}
+    diary = facts.diary_days(
+        ids, min(days) - timedelta(days=policy.diary_days_required), max(days) - timedelta(days=1)
+    )
+    out: dict[int, list[Check]] = {}
+    for a in treatments:
+        day = a.starts_at.astimezone(tz).date()
+        checks = []
+        previous = last.get((a.patient_id, a.indication))
+        if previous is None:
+            checks.append(Check("Interval met", True, "first session"))
+        else:
+            interval = facts.interval_for(
+                a.indication,
+                pediatric=facts.is_pediatric(facts.age_on(a.patient.date_of_birth, day)),
+            )
+            earliest, _, _ = facts.due_dates(previous, interval, tz)
+            checks.append(Check("Interval met", day >= earliest, f"from {earliest}"))
+        checks.append(Check("No open adverse effect", a.patient_id not in open_ae))
+        given = consent.get(a.patient_id)
+        checks.append(
+            Check(
+                "Consent current",
+                given is not None
+                and (day - given.astimezone(tz).date()).days <= policy.consent_valid_days,
+                "renew at the visit" if given is None else f"last {given.astimezone(tz).date()}",
+            )
+        )
+        if a.indication == "chronic_migraine":
+            checks.append(
+                Check(
+                    "Diary up to date",
+                    diary.get(a.patient_id, 0) >= policy.diary_days_required,
+                    f"last {policy.diary_days_required} days",
+                )
+            )
+        if facts.is_pediatric(facts.age_on(a.patient.date_of_birth, day)):
+            w = weights.get(a.patient_id)
+            checks.append(
+                Check(
+                    "Weight recent",
+                    w is not None and (day - w).days <= policy.child_weight_max_age_days,
+                    f"last {w}" if w else "none recorded",
+                )
+            )
+        out[a.pk] = checks
+    return out

@@ -1,0 +1,344 @@
+"""Staff pages: calendar (day/week per clinic, clinician, room), recall list, feeds, settings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+
+from bontrack.accounts.access import staff_view
+from bontrack.accounts.models import Scope, User
+from bontrack.accounts.roles import Perm
+from bontrack.core.htmx import render_page
+from bontrack.core.models import Clinic
+from bontrack.patients.models import Patient
+from bontrack.patients.services import Conflict
+from bontrack.scheduling import ics, recall, services
+from bontrack.scheduling.availability import local_midnight, zone
+from bontrack.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    CalendarFeed,
+    CancelReason,
+    NoShowReason,
+    Room,
+    Status,
+)
+from bontrack.scheduling.readiness import readiness
+
+
+def _clinics(scope: Scope) -> list[Clinic]:
+    qs = Clinic.objects.filter(practice_id=scope.practice_id)
+    if not scope.all_clinics:
+        qs = qs.filter(pk__in=scope.clinic_ids)
+    return list(qs)
+
+
+def _pick_clinic(request: HttpRequest, scope: Scope) -> Clinic:
+    clinics = _clinics(scope)
+    if not clinics:
+        raise Http404
+    wanted = request.GET.get("clinic", "")
+    return next((c for c in clinics if str(c.pk) == wanted), clinics[0])
+
+
+def _day(value: str, default: date) -> date:
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError:
+        return default
+
+
+@staff_view(Perm.SCHEDULE_VIEW)
+def calendar(request: HttpRequest, scope: Scope) -> HttpResponse:
+    clinic = _pick_clinic(request, scope)
+    tz = zone(clinic)
+    today = timezone.now().astimezone(tz).date()
+    view = "week" if request.GET.get("view") == "week" else "day"
+    day = _day(request.GET.get("date", ""), today)
+    first = day - timedelta(days=day.weekday()) if view == "week" else day
+    n_days = 7 if view == "week" else 1
+    qs = (
+        Appointment.objects.in_scope(scope)
+        .filter(
+            clinic=clinic,
+            starts_at__gte=local_midnight(first, tz),
+            starts_at__lt=local_midnight(first + timedelta(days=n_days), tz),
+        )
+        .select_related("patient", "clinician", "room", "appointment_type", "clinic")
+        .order_by("starts_at", "id")
+    )
+    clinician_id = request.GET.get("clinician", "")
+    room_id = request.GET.get("room", "")
+    if clinician_id.isdigit():
+        qs = qs.filter(clinician_id=int(clinician_id))
+    if room_id.isdigit():
+        qs = qs.filter(room_id=int(room_id))
+    appointments = list(qs)
+    ready = readiness([a for a in appointments if a.status in (Status.BOOKED, Status.CHECKED_IN)])
+    columns = []
+    for i in range(n_days):
+        d = first + timedelta(days=i)
+        rows = [
+            {
+                "a": a,
+                "local": a.starts_at.astimezone(tz),
+                "checks": ready.get(a.pk, []),
+            }
+            for a in appointments
+            if a.starts_at.astimezone(tz).date() == d
+        ]
+        columns.append({"date": d, "rows": rows})
+    context = {
+        "clinic": clinic,
+        "clinics": _clinics(scope),
+        "clinicians": User.objects.filter(working_hours__clinic=clinic)
+        .distinct()
+        .order_by("last_name"),
+        "rooms": Room.objects.filter(clinic=clinic, active=True),
+        "view": view,
+        "day": day,
+        "prev": first - timedelta(days=n_days),
+        "next": first + timedelta(days=n_days),
+        "columns": columns,
+        "clinician_id": clinician_id,
+        "room_id": room_id,
+        "can_book": request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, clinic.pk),
+        "cancel_reasons": CancelReason.choices,
+        "no_show_reasons": NoShowReason.choices,
+    }
+    if appointments:
+        services.record_read(
+            actor=request.user,
+            what=f"Calendar {view} {first} ({len(appointments)} appointments)",
+            object_type="scheduling.calendar",
+            clinic_id=clinic.pk,
+            practice_id=clinic.practice_id,
+        )
+    return render_page(request, "scheduling/calendar.html", context, fragment="grid")
+
+
+class MoveForm(forms.Form):
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
+    clinician = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+
+
+@staff_view(Perm.SCHEDULE_BOOK)
+def appointment_action(request: HttpRequest, pk: int, action: str, scope: Scope) -> HttpResponse:
+    appointment = get_object_or_404(
+        Appointment.objects.in_scope(scope).select_related("clinic", "patient", "appointment_type"),
+        pk=pk,
+    )
+    tz = zone(appointment.clinic)
+    back = (
+        reverse("scheduling:calendar")
+        + f"?clinic={appointment.clinic_id}&date={appointment.starts_at.astimezone(tz).date()}"
+    )
+    form = MoveForm(request.POST or None)
+    form.fields["clinician"].queryset = User.objects.filter(
+        working_hours__clinic=appointment.clinic
+    ).distinct()
+    error = ""
+    if request.method == "POST":
+        try:
+            if action == "cancel":
+                services.cancel_appointment(
+                    actor=request.user,
+                    appointment=appointment,
+                    reason=request.POST.get("reason", ""),
+                    note=request.POST.get("note", ""),
+                    base_url=request.build_absolute_uri("/").rstrip("/"),
+                )
+            elif action in ("checked_in", "completed", "no_show"):
+                services.set_status(
+                    actor=request.user,
+                    appointment=appointment,
+                    status=action,
+                    reason=request.POST.get("reason", ""),
+                    note=request.POST.get("note", ""),
+                )
+            elif action == "move" and form.is_valid():
+                start = datetime.combine(
+                    form.cleaned_data["date"], form.cleaned_data["time"], tzinfo=tz
+                )
+                services.reschedule_appointment(
+                    actor=request.user,
+                    appointment=appointment,
+                    starts_at=start,
+                    clinician=form.cleaned_data["clinician"],
+                    base_url=request.build_absolute_uri("/").rstrip("/"),
+                )
+            elif action != "move":
+                raise Http404
+            if action != "move" or form.is_valid():
+                return redirect(back)
+        except (ValidationError, Conflict) as exc:
+            error = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    elif action != "move":
+        raise Http404
+    else:
+        local = appointment.starts_at.astimezone(tz)
+        form = MoveForm(
+            initial={
+                "date": local.date(),
+                "time": local.time(),
+                "clinician": appointment.clinician_id,
+            }
+        )
+        form.fields["clinician"].queryset = User.objects.filter(
+            working_hours__clinic=appointment.clinic
+        ).distinct()
+    status = 422 if (error or form.errors) and request.method == "POST" else 200
+    if error and ("not free" in error or "already booked" in error):
+        status = 409
+    return render_page(
+        request,
+        "scheduling/move.html",
+        {"appointment": appointment, "form": form, "error": error, "back": back},
+        status=status,
+    )
+
+
+@staff_view(Perm.RECALL_VIEW)
+def recall_list(request: HttpRequest, scope: Scope) -> HttpResponse:
+    clinic = _pick_clinic(request, scope)
+    status = request.GET.get("status", "")
+    if status not in ("", *recall.STATUSES):
+        status = ""
+    try:
+        page = recall.recall_page(
+            clinic=clinic,
+            status=status,
+            cursor=request.GET.get("cursor") or None,
+            size=50,
+            today=None,
+        )
+    except recall.BadCursor:
+        page = recall.recall_page(clinic=clinic, status=status, cursor=None, size=50, today=None)
+    names = {r.patient_id for r in page.items}
+    services.record_read(
+        actor=request.user,
+        what=f"Recall list ({len(names)} patients)",
+        object_type="scheduling.recall",
+        clinic_id=clinic.pk,
+        practice_id=clinic.practice_id,
+    )
+    context = {
+        "clinic": clinic,
+        "clinics": _clinics(scope),
+        "page": page,
+        "status": status,
+        "statuses": recall.STATUSES,
+    }
+    return render_page(request, "scheduling/recall.html", context, fragment="rows")
+
+
+@staff_view(Perm.SCHEDULE_VIEW)
+def feeds(request: HttpRequest, scope: Scope) -> HttpResponse:
+    new_url = ""
+    if request.method == "POST":
+        if request.POST.get("revoke"):
+            feed = get_object_or_404(
+                CalendarFeed, pk=request.POST["revoke"], clinician=request.user
+            )
+            services.revoke_feed(actor=request.user, feed=feed)
+        else:
+            token = services.create_feed(actor=request.user)
+            new_url = request.build_absolute_uri(reverse("scheduling:feed", args=[token]))
+    context = {
+        "feeds": CalendarFeed.objects.filter(clinician=request.user, revoked_at__isnull=True),
+        "new_url": new_url,
+    }
+    return render_page(request, "scheduling/feeds.html", context)
+
+
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The token URL a calendar client subscribes to (no session; revocable)."""
+    found = services.feed_for_token(token)
+    if found is None:
+        raise Http404
+    since = timezone.now() - timedelta(days=30)
+    appointments = (
+        Appointment.objects.filter(
+            clinician=found.clinician,
+            starts_at__gte=since,
+            status__in=[Status.BOOKED, Status.CHECKED_IN, Status.COMPLETED],
+        )
+        .select_related("patient", "appointment_type", "clinic", "room")
+        .order_by("starts_at")[:2000]
+    )
+    body = ics.feed_ics(appointments, name=f"BoNTrack — {found.clinician.get_full_name()}")
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+
+class TypeForm(forms.ModelForm):
+    class Meta:
+        model = AppointmentType
+        fields = [
+            "name",
+            "kind",
+            "modality",
+            "duration_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "self_bookable",
+            "free_of_charge",
+            "min_notice_minutes",
+            "horizon_days",
+            "description",
+            "active",
+        ]
+
+
+@staff_view(Perm.SCHEDULE_CONFIGURE)
+def types_admin(request: HttpRequest, scope: Scope) -> HttpResponse:
+    clinic = _pick_clinic(request, scope)
+    types = AppointmentType.objects.filter(clinic=clinic)
+    return render_page(
+        request,
+        "scheduling/types.html",
+        {"clinic": clinic, "clinics": _clinics(scope), "types": types},
+    )
+
+
+@staff_view(Perm.SCHEDULE_CONFIGURE)
+def type_edit(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+    obj = get_object_or_404(AppointmentType.objects.in_scope(scope).select_related("clinic"), pk=pk)
+    form = TypeForm(request.POST or None, instance=AppointmentType.objects.get(pk=obj.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_appointment_type(
+                actor=request.user,
+                clinic=obj.clinic,
+                instance=obj,
+                **{k: form.cleaned_data[k] for k in form.changed_data},
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return redirect(reverse("scheduling:types") + f"?clinic={obj.clinic_id}")
+    status = 422 if form.errors else 200
+    return render_page(
+        request, "scheduling/type_form.html", {"form": form, "obj": obj}, status=status
+    )
+
+
+@staff_view(Perm.SCHEDULE_VIEW)
+def patient_panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+    patient = get_object_or_404(Patient.objects.in_scope(scope), pk=pk)
+    upcoming = list(
+        Appointment.objects.filter(
+            patient=patient, starts_at__gte=timezone.now() - timedelta(days=1)
+        )
+        .select_related("appointment_type", "clinic", "clinician")
+        .order_by("starts_at")[:10]
+    )
+    services.record_read(actor=request.user, what="Appointments panel", obj=patient)
+    return render_page(request, "scheduling/panel.html", {"patient": patient, "upcoming": upcoming})

@@ -1,0 +1,584 @@
+"""Plans, sessions (create, update while draft, sign, amend), sites, decisions, adverse effects,
+response reviews: the same services as the staff screens."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+from pydantic import AwareDatetime, Field
+
+from bontrack.accounts.roles import Perm
+from bontrack.core.schemas import ErrorOut, IsoDate, StrictSchema, Text
+from bontrack.inventory.models import Vial
+from bontrack.patients.models import Patient
+from bontrack.treatments import services
+from bontrack.treatments.choices import AdverseEffectKind, InjectionStatus, ReviewDecision, Side
+from bontrack.treatments.models import (
+    AdverseEffect,
+    Injection,
+    ResponseReview,
+    TreatmentPlan,
+    TreatmentSession,
+)
+
+router = Router(tags=["treatments"])
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+Units = Field(gt=0, le=1000, max_digits=7, decimal_places=2)
+
+
+# ---- schemas -------------------------------------------------------------------------------------
+
+
+class LineOut(Schema):
+    muscle: str
+    side: str
+    sites: int
+    units: Decimal
+    follow_the_pain: bool
+
+
+class PlanOut(Schema):
+    id: int
+    patient_id: int
+    indication: str
+    product: str
+    active: bool
+    based_on_id: int | None
+    review_id: int | None
+    note: str
+    created_at: datetime
+    lines: list[LineOut]
+
+
+class InjectionOut(Schema):
+    id: int
+    muscle: str
+    side: str
+    sites: int
+    units: Decimal
+    status: str
+    follow_the_pain: bool
+
+
+class VialOut(Schema):
+    id: int
+    lot_number: str
+    ndc: str
+    expiry: date
+    size_units: int
+    diluent_ml: Decimal | None
+    reconstituted_at: datetime | None
+    units_used: Decimal
+    units_wasted: Decimal
+    status: str
+
+
+class FindingOut(Schema):
+    code: str
+    rule_id: str
+    severity: str
+    message: str
+    source: str
+    confirmed: bool
+
+
+class DecisionOut(Schema):
+    rule_id: str
+    severity: str
+    kind: str
+    reason: str
+    decided_by_id: int
+    decided_at: datetime
+
+
+class SessionOut(Schema):
+    id: int
+    patient_id: int
+    clinic_id: int
+    indication: str
+    product: str
+    performed_at: datetime
+    status: str
+    plan_id: int | None
+    amends_id: int | None
+    amendment_reason: str
+    consent_obtained: bool
+    medication_guide_offered: bool
+    diluent: str
+    note: str
+    signed_at: datetime | None
+    signed_by_id: int | None
+    rule_set: str
+    next_due: date | None
+    injections: list[InjectionOut]
+    vials: list[VialOut]
+    findings: list[FindingOut]
+    totals: dict[str, Any]
+    decisions: list[DecisionOut]
+
+
+class SessionPage(Schema):
+    items: list[SessionOut]
+
+
+class AdverseEffectOut(Schema):
+    id: int
+    patient_id: int
+    session_id: int
+    kind: str
+    detail: str
+    status: str
+    reported_at: datetime
+    reported_by: str
+    resolved_at: datetime | None
+    resolution: str
+
+
+class ReviewOut(Schema):
+    id: int
+    patient_id: int
+    decision: str
+    reason: str
+    adjustments: list[dict[str, Any]]
+    cycles: int
+    as_of: date
+    response_rule_set: str
+    rule_set: str
+    recommendation: str
+    result: dict[str, Any]
+    reviewed_by_id: int
+    reviewed_at: datetime
+
+
+class LineIn(StrictSchema):
+    muscle: Text(60, 1)  # type: ignore[valid-type]
+    side: Side
+    sites: int = Field(default=1, ge=1, le=100, strict=True)
+    units: Decimal | None = Field(default=None, gt=0, le=1000, max_digits=7, decimal_places=2)
+
+
+class PlanIn(StrictSchema):
+    additions: list[LineIn] = Field(default_factory=list, max_length=20)
+    note: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class SessionIn(StrictSchema):
+    performed_at: AwareDatetime | None = None
+
+
+class SessionPatch(StrictSchema):
+    performed_at: AwareDatetime | None = None
+    consent_obtained: bool | None = None
+    medication_guide_offered: bool | None = None
+    note: Text(4000) | None = None  # type: ignore[valid-type]
+    override_reason: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class InjectionPatch(StrictSchema):
+    units: Decimal | None = Units
+    status: InjectionStatus | None = None
+    override_reason: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class InjectionIn(StrictSchema):
+    muscle: Text(60, 1)  # type: ignore[valid-type]
+    side: Side
+    sites: int = Field(default=1, ge=1, le=100, strict=True)
+    units: Decimal | None = Field(default=None, gt=0, le=1000, max_digits=7, decimal_places=2)
+    override_reason: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class VialIn(StrictSchema):
+    vial_id: int = Field(gt=0, strict=True)
+    diluent_ml: Decimal = Field(gt=0, le=100, max_digits=5, decimal_places=2)
+    reconstituted_at: AwareDatetime
+    override_reason: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class DecisionIn(StrictSchema):
+    rule_id: Text(60, 1)  # type: ignore[valid-type]
+    reason: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class AmendIn(StrictSchema):
+    reason: Text(1000, 1)  # type: ignore[valid-type]
+
+
+class AdverseEffectIn(StrictSchema):
+    kind: AdverseEffectKind
+    detail: Text(2000) = ""  # type: ignore[valid-type]
+
+
+class ResolveIn(StrictSchema):
+    resolution: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class AdjustmentIn(StrictSchema):
+    muscle: Text(60, 1)  # type: ignore[valid-type]
+    side: Side
+    sites: int = Field(ge=0, le=100, strict=True)
+    units: Decimal = Field(ge=0, le=1000, max_digits=7, decimal_places=2)
+
+
+class ReviewIn(StrictSchema):
+    decision: ReviewDecision
+    reason: Text(2000) = ""  # type: ignore[valid-type]
+    adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=20)
+    as_of: IsoDate | None = None
+
+
+# ---- helpers ----------------------------------------------------------------------------------------
+
+
+def _scope(request: HttpRequest, perm: str):  # type: ignore[no-untyped-def]
+    scope = request.user.scope(perm)
+    if scope is None:
+        raise HttpError(403, "Your role does not allow this.")
+    return scope
+
+
+def _patient(request: HttpRequest, perm: str, patient_id: int) -> Patient:
+    return get_object_or_404(Patient.objects.in_scope(_scope(request, perm)), pk=patient_id)
+
+
+def _session(request: HttpRequest, perm: str, session_id: int) -> TreatmentSession:
+    return get_object_or_404(
+        TreatmentSession.objects.in_scope(_scope(request, perm)).select_related(
+            "patient", "clinic"
+        ),
+        pk=session_id,
+    )
+
+
+def _plan_out(plan: TreatmentPlan) -> dict[str, Any]:
+    return {
+        **{f: getattr(plan, f) for f in ("id", "patient_id", "indication", "product", "active")},
+        **{f: getattr(plan, f) for f in ("based_on_id", "review_id", "note", "created_at")},
+        "lines": list(plan.lines.all()),
+    }
+
+
+def _vial_out(v: Vial) -> dict[str, Any]:
+    return {
+        "id": v.pk,
+        "lot_number": v.lot.lot_number,
+        "ndc": v.lot.ndc,
+        "expiry": v.lot.expiry,
+        "size_units": v.lot.size_units,
+        "diluent_ml": v.diluent_ml,
+        "reconstituted_at": v.reconstituted_at,
+        "units_used": v.units_used,
+        "units_wasted": v.units_wasted,
+        "status": v.status,
+    }
+
+
+def _session_out(session: TreatmentSession) -> dict[str, Any]:
+    session = TreatmentSession.objects.select_related("patient", "clinic").get(pk=session.pk)
+    result = services.current_findings(session)
+    fields = [
+        "id",
+        "patient_id",
+        "clinic_id",
+        "indication",
+        "product",
+        "performed_at",
+        "status",
+        "plan_id",
+        "amends_id",
+        "amendment_reason",
+        "consent_obtained",
+        "medication_guide_offered",
+        "diluent",
+        "note",
+        "signed_at",
+        "signed_by_id",
+        "rule_set",
+    ]
+    return {
+        **{f: getattr(session, f) for f in fields},
+        "rule_set": session.rule_set or str(result.get("rule_set", "")),
+        "next_due": services.next_due(session) if session.status == "signed" else None,
+        "injections": list(session.injections.all()),
+        "vials": [_vial_out(v) for v in services.session_vials(session)],
+        "findings": result.get("findings", []),
+        "totals": result.get("totals", {}),
+        "decisions": list(session.decisions.all()),
+    }
+
+
+# ---- plans ---------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/patients/{patient_id}/plan",
+    response={200: PlanOut, **ERRORS},
+    summary="The patient's active treatment plan",
+)
+def get_plan(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+    patient = _patient(request, Perm.SESSION_VIEW, patient_id)
+    plan = services.active_plan(patient)
+    if plan is None:
+        raise HttpError(404, "No active plan.")
+    services.record_view(actor=request.user, patient=patient, what="treatment plan via API")
+    return _plan_out(plan)
+
+
+@router.post(
+    "/patients/{patient_id}/plans",
+    response={201: PlanOut, **ERRORS},
+    summary="New plan from the last one (or PREEMPT) with follow-the-pain additions",
+)
+def create_plan(request: HttpRequest, patient_id: int, payload: PlanIn) -> Status[dict[str, Any]]:
+    patient = _patient(request, Perm.SESSION_CHART, patient_id)
+    plan = services.create_plan(
+        actor=request.user,
+        patient=patient,
+        additions=[a.model_dump(exclude_none=True) for a in payload.additions],
+        note=payload.note,
+    )
+    return Status(201, _plan_out(plan))
+
+
+# ---- sessions --------------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/patients/{patient_id}/sessions",
+    response={200: SessionPage, **ERRORS},
+    summary="The patient's sessions, newest first (latest 50)",
+)
+def list_sessions(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+    patient = _patient(request, Perm.SESSION_VIEW, patient_id)
+    sessions = list(TreatmentSession.objects.filter(patient=patient).order_by("-performed_at")[:50])
+    services.record_view(actor=request.user, patient=patient, what="sessions via API")
+    return {"items": [_session_out(s) for s in sessions]}
+
+
+@router.post(
+    "/patients/{patient_id}/sessions",
+    response={201: SessionOut, **ERRORS},
+    summary="Start a draft session from the active plan",
+)
+def create_session(
+    request: HttpRequest, patient_id: int, payload: SessionIn
+) -> Status[dict[str, Any]]:
+    patient = _patient(request, Perm.SESSION_CHART, patient_id)
+    session = services.create_session(
+        actor=request.user, patient=patient, performed_at=payload.performed_at
+    )
+    return Status(201, _session_out(session))
+
+
+@router.get("/sessions/{session_id}", response={200: SessionOut, **ERRORS}, summary="One session")
+def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    session = _session(request, Perm.SESSION_VIEW, session_id)
+    services.record_view(actor=request.user, patient=session.patient, what="session via API")
+    return _session_out(session)
+
+
+@router.patch(
+    "/sessions/{session_id}",
+    response={200: SessionOut, **ERRORS},
+    summary="Update a draft session's details",
+)
+def update_session(request: HttpRequest, session_id: int, payload: SessionPatch) -> dict[str, Any]:
+    session = _session(request, Perm.SESSION_CHART, session_id)
+    data = payload.model_dump(exclude_unset=True)
+    override = data.pop("override_reason", "")
+    nulls = [k for k, v in data.items() if v is None]
+    if nulls:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({k: ["This field cannot be null."] for k in nulls})
+    services.update_session(actor=request.user, session=session, override_reason=override, **data)
+    return _session_out(session)
+
+
+@router.patch(
+    "/sessions/{session_id}/injections/{injection_id}",
+    response={200: SessionOut, **ERRORS},
+    summary="Edit one site (units, done or skipped); a block needs a physician override_reason",
+)
+def update_injection(
+    request: HttpRequest, session_id: int, injection_id: int, payload: InjectionPatch
+) -> dict[str, Any]:
+    session = _session(request, Perm.SESSION_CHART, session_id)
+    injection = get_object_or_404(Injection, pk=injection_id, session=session)
+    services.update_injection(
+        actor=request.user,
+        injection=injection,
+        units=payload.units,
+        status=payload.status,
+        override_reason=payload.override_reason,
+    )
+    return _session_out(session)
+
+
+@router.post(
+    "/sessions/{session_id}/injections",
+    response={201: SessionOut, **ERRORS},
+    summary="Add a follow-the-pain site",
+)
+def add_injection(
+    request: HttpRequest, session_id: int, payload: InjectionIn
+) -> Status[dict[str, Any]]:
+    session = _session(request, Perm.SESSION_CHART, session_id)
+    services.add_injection(actor=request.user, session=session, **payload.model_dump())
+    return Status(201, _session_out(session))
+
+
+@router.post(
+    "/sessions/{session_id}/vials",
+    response={200: SessionOut, **ERRORS},
+    summary="Open a stocked vial for the session (diluent and reconstitution time)",
+)
+def open_vial(request: HttpRequest, session_id: int, payload: VialIn) -> dict[str, Any]:
+    session = _session(request, Perm.SESSION_CHART, session_id)
+    vial = get_object_or_404(
+        Vial.objects.filter(clinic__practice_id=request.user.practice_id), pk=payload.vial_id
+    )
+    services.open_vial(
+        actor=request.user,
+        session=session,
+        vial=vial,
+        diluent_ml=payload.diluent_ml,
+        reconstituted_at=payload.reconstituted_at,
+        override_reason=payload.override_reason,
+    )
+    return _session_out(session)
+
+
+@router.post(
+    "/sessions/{session_id}/decisions",
+    response={201: SessionOut, **ERRORS},
+    summary="Acknowledge a warning, or override a block (physician, with a reason)",
+)
+def decide(request: HttpRequest, session_id: int, payload: DecisionIn) -> Status[dict[str, Any]]:
+    session = _session(request, Perm.SESSION_CHART, session_id)
+    services.decide_finding(
+        actor=request.user, session=session, rule_id=payload.rule_id, reason=payload.reason
+    )
+    return Status(201, _session_out(session))
+
+
+@router.post(
+    "/sessions/{session_id}/sign", response={200: SessionOut, **ERRORS}, summary="Sign a session"
+)
+def sign(request: HttpRequest, session_id: int) -> dict[str, Any]:
+    session = _session(request, Perm.SESSION_SIGN, session_id)
+    services.sign_session(actor=request.user, session=session)
+    return _session_out(session)
+
+
+@router.post(
+    "/sessions/{session_id}/amendments",
+    response={201: SessionOut, **ERRORS},
+    summary="Start a draft amendment of a signed session",
+)
+def amend(request: HttpRequest, session_id: int, payload: AmendIn) -> Status[dict[str, Any]]:
+    session = _session(request, Perm.SESSION_SIGN, session_id)
+    amendment = services.amend_session(actor=request.user, session=session, reason=payload.reason)
+    return Status(201, _session_out(amendment))
+
+
+# ---- adverse effects ---------------------------------------------------------------------------------
+
+
+@router.get(
+    "/patients/{patient_id}/adverse-effects",
+    response={200: list[AdverseEffectOut], **ERRORS},
+    summary="The patient's adverse effects (latest 100)",
+)
+def list_effects(request: HttpRequest, patient_id: int) -> list[AdverseEffect]:
+    patient = _patient(request, Perm.SESSION_VIEW, patient_id)
+    services.record_view(actor=request.user, patient=patient, what="adverse effects via API")
+    return list(AdverseEffect.objects.filter(patient=patient)[:100])
+
+
+@router.post(
+    "/sessions/{session_id}/adverse-effects",
+    response={201: AdverseEffectOut, **ERRORS},
+    summary="Record an adverse effect after a signed session",
+)
+def add_effect(
+    request: HttpRequest, session_id: int, payload: AdverseEffectIn
+) -> Status[AdverseEffect]:
+    session = _session(request, Perm.SESSION_CHART, session_id)
+    effect = services.record_adverse_effect(
+        actor=request.user, session=session, kind=payload.kind, detail=payload.detail
+    )
+    return Status(201, effect)
+
+
+@router.post(
+    "/adverse-effects/{effect_id}/resolve",
+    response={200: AdverseEffectOut, **ERRORS},
+    summary="Resolve an adverse effect",
+)
+def resolve_effect(request: HttpRequest, effect_id: int, payload: ResolveIn) -> AdverseEffect:
+    effect = get_object_or_404(
+        AdverseEffect.objects.in_scope(_scope(request, Perm.SESSION_CHART)), pk=effect_id
+    )
+    return services.resolve_adverse_effect(
+        actor=request.user, effect=effect, resolution=payload.resolution
+    )
+
+
+# ---- response reviews -----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/patients/{patient_id}/response",
+    response={200: dict[str, Any], **ERRORS},
+    summary="clinic_rules `response` for the patient today (baseline vs each cycle)",
+)
+def get_response(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+    from bontrack.treatments import facts
+
+    patient = _patient(request, Perm.SESSION_VIEW, patient_id)
+    result = facts.run_response(patient, timezone.localdate())
+    if result is None:
+        raise HttpError(404, "No signed session yet.")
+    services.record_view(actor=request.user, patient=patient, what="response via API")
+    return result
+
+
+@router.get(
+    "/patients/{patient_id}/response-reviews",
+    response={200: list[ReviewOut], **ERRORS},
+    summary="The patient's response reviews",
+)
+def list_reviews(request: HttpRequest, patient_id: int) -> list[ResponseReview]:
+    patient = _patient(request, Perm.SESSION_VIEW, patient_id)
+    services.record_view(actor=request.user, patient=patient, what="response reviews via API")
+    return list(ResponseReview.objects.filter(patient=patient)[:50])
+
+
+@router.post(
+    "/patients/{patient_id}/response-reviews",
+    response={201: ReviewOut, **ERRORS},
+    summary="Record continue, adjust (what and why) or stop after the second cycle",
+)
+def create_review(
+    request: HttpRequest, patient_id: int, payload: ReviewIn
+) -> Status[ResponseReview]:
+    patient = _patient(request, Perm.RESPONSE_REVIEW, patient_id)
+    review = services.record_response_review(
+        actor=request.user,
+        patient=patient,
+        decision=payload.decision,
+        reason=payload.reason,
+        adjustments=[a.model_dump() for a in payload.adjustments],
+        as_of=payload.as_of,
+    )
+    return Status(201, review)

@@ -1,0 +1,55 @@
+"""Codes of the treatments app. Clinical codes (indication, product, muscle, side) are clinic_rules'."""
+
+from django.db import models
+
+
+class SessionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed"
+    # A signed session whose correction (an amendment row) has been signed: kept, no longer current.
+    AMENDED = "amended", "Amended (superseded by a signed amendment)"
+
+
+class Side(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    MIDLINE = "midline", "Midline"
+    BILATERAL = "bilateral", "Bilateral"
+
+
+class InjectionStatus(models.TextChoices):
+    DONE = "done", "Done"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Diluent(models.TextChoices):
+    SALINE_PF = "saline_pf", "Preservative-free 0.9% sodium chloride"
+
+
+class DecisionKind(models.TextChoices):
+    OVERRIDE = "override", "Physician override (block)"
+    ACKNOWLEDGE = "acknowledge", "Acknowledged (warning)"
+
+
+class AdverseEffectKind(models.TextChoices):
+    PTOSIS = "ptosis", "Drooping eyelid (ptosis)"
+    NECK_PAIN = "neck_pain", "Neck pain"
+    NECK_WEAKNESS = "neck_weakness", "Neck weakness"
+    DYSPHAGIA = "dysphagia", "Trouble swallowing"
+    OTHER = "other", "Something else"
+
+
+class AdverseEffectStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Reporter(models.TextChoices):
+    PATIENT = "patient", "Patient (portal)"
+    STAFF = "staff", "Staff"
+
+
+class ReviewDecision(models.TextChoices):
+    CONTINUE = "continue", "Continue"
+    ADJUST = "adjust", "Adjust the plan"
+    STOP = "stop", "Stop treatment"

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+
+from bontrack.treatments.choices import (
+    AdverseEffectKind,
+    Diluent,
+    InjectionStatus,
+    ReviewDecision,
+    Side,
+)
+
+DT_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class SiteForm(forms.Form):
+    units = forms.DecimalField(
+        label="Units", min_value=Decimal("0.01"), max_value=1000, decimal_places=2
+    )
+    status = forms.ChoiceField(
+        label="Status", choices=InjectionStatus.choices, widget=forms.RadioSelect
+    )
+    override_reason = forms.CharField(
+        label="Physician override reason",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class AddSiteForm(forms.Form):
+    muscle = forms.ChoiceField(label="Muscle")
+    side = forms.ChoiceField(label="Side", choices=[(Side.LEFT, "Left"), (Side.RIGHT, "Right")])
+    units = forms.DecimalField(
+        label="Units", min_value=Decimal("0.01"), max_value=1000, decimal_places=2, required=False
+    )
+    override_reason = forms.CharField(
+        label="Physician override reason", required=False, max_length=1000
+    )
+
+    def __init__(self, *args, muscles: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["muscle"].choices = muscles
+
+
+class DetailsForm(forms.Form):
+    performed_at = forms.DateTimeField(label="Injected at", widget=DT_INPUT)
+    consent_obtained = forms.BooleanField(label="Consent obtained", required=False)
+    medication_guide_offered = forms.BooleanField(label="Medication Guide offered", required=False)
+    diluent = forms.ChoiceField(label="Diluent", choices=Diluent.choices)
+    note = forms.CharField(
+        label="Procedure note",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class VialForm(forms.Form):
+    vial_id = forms.TypedChoiceField(label="Vial (lot, expiry, size)", coerce=int)
+    diluent_ml = forms.DecimalField(
+        label="Diluent (mL)", min_value=Decimal("0.1"), max_value=100, decimal_places=2
+    )
+    reconstituted_at = forms.DateTimeField(label="Reconstituted at", widget=DT_INPUT)
+
+    def __init__(self, *args, vials: list[tuple[int, str]], **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["vial_id"].choices = vials
+
+
+class DecisionForm(forms.Form):
+    rule_id = forms.CharField(max_length=60, widget=forms.HiddenInput)
+    reason = forms.CharField(label="Reason", required=False, max_length=1000)
+
+
+class AmendForm(forms.Form):
+    reason = forms.CharField(label="What does the amendment correct?", max_length=1000)
+
+
+class AdverseEffectForm(forms.Form):
+    kind = forms.ChoiceField(label="Effect", choices=AdverseEffectKind.choices)
+    detail = forms.CharField(label="Details", required=False, max_length=2000)
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(label="Resolution", required=False, max_length=1000)
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Decision", choices=ReviewDecision.choices, widget=forms.RadioSelect
+    )
+    reason = forms.CharField(
+        label="What and why",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    adjust_muscle = forms.ChoiceField(label="Adjust muscle", required=False)
+    adjust_side = forms.ChoiceField(
+        label="Side",
+        required=False,
+        choices=[("", "—"), (Side.LEFT, "Left"), (Side.RIGHT, "Right"), (Side.MIDLINE, "Midline")],
+    )
+    adjust_sites = forms.IntegerField(label="Sites", required=False, min_value=0, max_value=100)
+    adjust_units = forms.DecimalField(
+        label="Units", required=False, min_value=0, max_value=1000, decimal_places=2
+    )
+
+    def __init__(self, *args, muscles: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["adjust_muscle"].choices = [("", "—"), *muscles]
+
+    def adjustments(self) -> list[dict[str, object]]:
+        d = self.cleaned_data
+        if not d.get("adjust_muscle"):
+            return []
+        return [
+            {
+                "muscle": d["adjust_muscle"],
+                "side": d.get("adjust_side") or "",
+                "sites": d.get("adjust_sites") or 0,
+                "units": d.get("adjust_units") or 0,
+            }
+        ]
+
+
+class CheckInForm(forms.Form):
+    kinds = forms.MultipleChoiceField(
+        label="Since your treatment, have you had…",
+        choices=AdverseEffectKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    other_detail = forms.CharField(
+        label="Something else — tell us", required=False, max_length=2000
+    )
+    comment = forms.CharField(
+        label="Anything else for your care team?",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

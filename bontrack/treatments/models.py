@@ -1,0 +1,325 @@
+"""Plans, injection sessions and their sites, finding decisions, adverse effects, response reviews.
+
+A signed session is immutable: the services refuse changes and database triggers (migration 0002)
+refuse UPDATEs of a signed row and any write to its injections. Corrections are amendments: a new
+session row with ``amends`` pointing at the original; signing the amendment turns the original's
+status into ``amended`` (the only change a signed row accepts).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from bontrack.core.models import Clinic, TimeStamped
+from bontrack.patients.models import Patient
+from bontrack.treatments.choices import (
+    AdverseEffectKind,
+    AdverseEffectStatus,
+    DecisionKind,
+    Diluent,
+    InjectionStatus,
+    Reporter,
+    ReviewDecision,
+    SessionStatus,
+    Side,
+)
+
+if TYPE_CHECKING:
+    from bontrack.accounts.models import Scope
+
+DEFAULT_PRODUCT = "onabotulinumtoxinA"  # clinic_rules Product code
+DEFAULT_INDICATION = "chronic_migraine"  # clinic_rules Indication code
+USER = settings.AUTH_USER_MODEL
+
+
+class PatientScopedQuerySet(models.QuerySet):
+    def in_scope(self, scope: Scope | None) -> models.QuerySet:
+        """Rows of patients the scope reaches (tenancy follows the patient's clinic)."""
+        if scope is None:
+            return self.none()
+        qs = self.filter(patient__practice_id=scope.practice_id)
+        if not scope.all_clinics:
+            qs = qs.filter(patient__clinic_id__in=scope.clinic_ids)
+        return qs
+
+
+class TreatmentPlan(TimeStamped):
+    """What to inject at the next session: PREEMPT lines plus follow-the-pain additions."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="treatment_plans")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    indication = models.CharField(max_length=40, default=DEFAULT_INDICATION)
+    product = models.CharField(max_length=40, default=DEFAULT_PRODUCT)
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="successors"
+    )
+    review = models.ForeignKey(
+        "ResponseReview", null=True, blank=True, on_delete=models.PROTECT, related_name="plans"
+    )
+    note = models.CharField(max_length=1000, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = PatientScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "indication"],
+                condition=Q(active=True),
+                name="plan_one_active_per_indication",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan {self.pk} ({self.indication})"
+
+
+class PlanLine(models.Model):
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="lines")
+    muscle = models.CharField(max_length=60)
+    side = models.CharField(max_length=10, choices=Side.choices)
+    sites = models.PositiveSmallIntegerField()
+    units = models.DecimalField(max_digits=7, decimal_places=2)
+    follow_the_pain = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sites__gte=1), name="plan_line_sites_positive"),
+            models.CheckConstraint(condition=Q(units__gt=0), name="plan_line_units_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.muscle} {self.side} {self.sites} sites {self.units} U"
+
+
+class TreatmentSessionQuerySet(PatientScopedQuerySet):
+    def current(self) -> TreatmentSessionQuerySet:
+        """Signed sessions that count (an amended original is replaced by its signed amendment)."""
+        return self.filter(status=SessionStatus.SIGNED)
+
+
+class TreatmentSession(TimeStamped):
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="treatment_sessions"
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="treatment_sessions")
+    indication = models.CharField(max_length=40, default=DEFAULT_INDICATION)
+    product = models.CharField(max_length=40, default=DEFAULT_PRODUCT)
+    performed_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=SessionStatus.choices, default=SessionStatus.DRAFT
+    )
+    plan = models.ForeignKey(
+        TreatmentPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    amends = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="amendments"
+    )
+    amendment_reason = models.CharField(max_length=1000, blank=True)
+    consent_obtained = models.BooleanField(default=False)
+    medication_guide_offered = models.BooleanField(default=False)
+    diluent = models.CharField(max_length=20, choices=Diluent.choices, default=Diluent.SALINE_PF)
+    note = models.TextField(blank=True, max_length=4000)
+    # Stored at signing so the decision can be reproduced: the dose-check output and its rule set.
+    findings = models.JSONField(default=list, blank=True)
+    totals = models.JSONField(default=dict, blank=True)
+    rule_set = models.CharField(max_length=60, blank=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = TreatmentSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-performed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=SessionStatus.values), name="session_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=SessionStatus.DRAFT)
+                | (Q(signed_at__isnull=False) & Q(signed_by__isnull=False) & ~Q(rule_set="")),
+                name="session_signed_has_signature",
+            ),
+            models.UniqueConstraint(
+                fields=["amends"],
+                condition=Q(status=SessionStatus.DRAFT),
+                name="session_one_draft_amendment",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["patient", "status", "performed_at"], name="session_patient_status"
+            ),
+            models.Index(fields=["clinic", "performed_at"], name="session_clinic_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Session {self.pk} ({self.status})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == SessionStatus.DRAFT
+
+
+class Injection(models.Model):
+    """One charted injection point (usually one site); PREEMPT sessions have 31 of them."""
+
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.CASCADE, related_name="injections"
+    )
+    muscle = models.CharField(max_length=60)
+    side = models.CharField(max_length=10, choices=Side.choices)
+    sites = models.PositiveSmallIntegerField(default=1)
+    units = models.DecimalField(max_digits=7, decimal_places=2)
+    status = models.CharField(
+        max_length=10, choices=InjectionStatus.choices, default=InjectionStatus.DONE
+    )
+    follow_the_pain = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sites__gte=1), name="injection_sites_positive"),
+            models.CheckConstraint(condition=Q(units__gt=0), name="injection_units_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=InjectionStatus.values), name="injection_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.muscle} {self.side} {self.units} U"
+
+
+class FindingDecision(models.Model):
+    """A physician's override of a block or a clinician's acknowledgement of a warning, by rule ID."""
+
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.CASCADE, related_name="decisions"
+    )
+    rule_id = models.CharField(max_length=60)
+    severity = models.CharField(max_length=10)
+    kind = models.CharField(max_length=12, choices=DecisionKind.choices)
+    message = models.CharField(max_length=500)
+    reason = models.CharField(max_length=1000, blank=True)
+    decided_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "rule_id", "kind"], name="decision_once_per_rule"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=DecisionKind.OVERRIDE) | ~Q(reason=""),
+                name="override_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.rule_id}"
+
+
+class CheckIn(models.Model):
+    """The patient's follow-up check-in for one session (portal)."""
+
+    session = models.OneToOneField(
+        TreatmentSession, on_delete=models.PROTECT, related_name="checkin"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="checkins")
+    submitted_at = models.DateTimeField()
+    none_reported = models.BooleanField(default=False)
+    comment = models.CharField(max_length=2000, blank=True)
+
+    objects = PatientScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Check-in for session {self.session_id}"
+
+
+class AdverseEffect(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="adverse_effects")
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, related_name="adverse_effects"
+    )
+    kind = models.CharField(max_length=20, choices=AdverseEffectKind.choices)
+    detail = models.CharField(max_length=2000, blank=True)
+    status = models.CharField(
+        max_length=10, choices=AdverseEffectStatus.choices, default=AdverseEffectStatus.OPEN
+    )
+    reported_at = models.DateTimeField()
+    reported_by = models.CharField(max_length=10, choices=Reporter.choices)
+    reporter = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution = models.CharField(max_length=1000, blank=True)
+
+    objects = PatientScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AdverseEffectKind.values), name="adverse_effect_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=AdverseEffectStatus.OPEN, resolved_at__isnull=True)
+                | Q(status=AdverseEffectStatus.RESOLVED, resolved_at__isnull=False),
+                name="adverse_effect_resolution_consistent",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "status"], name="adverse_effect_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.status})"
+
+
+class ResponseReview(models.Model):
+    """The physician's continue / adjust / stop decision with the response result that informed it."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="response_reviews")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    indication = models.CharField(max_length=40, default=DEFAULT_INDICATION)
+    decision = models.CharField(max_length=10, choices=ReviewDecision.choices)
+    reason = models.CharField(max_length=2000, blank=True)
+    # [{"muscle", "side", "sites", "units"}]: lines to set in the next plan (adjust only).
+    adjustments = models.JSONField(default=list, blank=True)
+    cycles = models.PositiveSmallIntegerField()
+    as_of = models.DateField()
+    response_rule_set = models.CharField(max_length=10)
+    rule_set = models.CharField(max_length=60)
+    recommendation = models.CharField(max_length=30)
+    result = models.JSONField()
+    reviewed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField()
+
+    objects = PatientScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision__in=ReviewDecision.values), name="review_decision_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision=ReviewDecision.ADJUST) | ~Q(reason=""),
+                name="review_adjust_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review {self.decision} after {self.cycles} cycles"

@@ -1,0 +1,181 @@
+"""The procedure note as a PDF (fpdf2, pure Python): header, map (SVG), sites, vials, findings."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.utils import timezone
+from fpdf import FPDF
+
+from bontrack.treatments import headmap
+
+OUTLINES = {
+    "front": '<ellipse cx="100" cy="100" rx="62" ry="82" fill="#f6f3ee" stroke="#555"/>'
+    '<path d="M78 176 L78 215 L122 215 L122 176" fill="none" stroke="#555"/>',
+    "back": '<ellipse cx="100" cy="95" rx="58" ry="72" fill="#f6f3ee" stroke="#555"/>'
+    '<path d="M80 160 L80 185 Q40 190 10 220 L190 220 Q160 190 120 185 L120 160" fill="#f6f3ee" stroke="#555"/>',
+    "right": '<ellipse cx="105" cy="95" rx="62" ry="75" fill="#f6f3ee" stroke="#555"/>'
+    '<path d="M170 100 l12 18 l-12 4" fill="none" stroke="#555"/>',
+    "left": '<ellipse cx="95" cy="95" rx="62" ry="75" fill="#f6f3ee" stroke="#555"/>'
+    '<path d="M30 100 l-12 18 l12 4" fill="none" stroke="#555"/>',
+}
+
+
+def map_svg(injections: list[Any]) -> str:
+    """One SVG with the four views side by side, inline styles only (for PDF embedding)."""
+    points = headmap.layout(injections)
+    parts = [
+        '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="250" viewBox="0 0 800 250">'
+    ]
+    for n, (code, label) in enumerate(headmap.VIEWS):
+        parts.append(f'<g transform="translate({n * 200},0)">{OUTLINES[code]}')
+        parts.append(f'<text x="100" y="245" font-size="12" text-anchor="middle">{label}</text>')
+        for p in points.get(code, []):
+            inj = p["injection"]
+            colour = (
+                "#ffffff"
+                if inj.status == "skipped"
+                else ("#c2410c" if inj.follow_the_pain else "#0f766e")
+            )
+            parts.append(
+                f'<circle cx="{p["x"]}" cy="{p["y"]}" r="5" fill="{colour}" stroke="#111" stroke-width="0.8"/>'
+            )
+        parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _u(value: Any) -> str:
+    """A quantity without trailing zeros: 155, 2.5."""
+    return f"{float(value):g}"
+
+
+def _t(value: object) -> str:
+    """Core PDF fonts are Latin-1: replace what they cannot draw."""
+    text = str(value)
+    for a, b in (
+        ("—", "-"),
+        ("–", "-"),
+        ("“", '"'),
+        ("”", '"'),
+        ("’", "'"),
+        ("·", "-"),
+        ("…", "..."),
+    ):
+        text = text.replace(a, b)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
+    session, patient = ctx["session"], ctx["patient"]
+    pdf = FPDF(format="Letter")
+    pdf.set_title(f"Procedure note {session.pk}")
+    pdf.set_author("BoNTrack")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.cell(
+        0,
+        8,
+        _t("Procedure note - chemodenervation, chronic migraine (PREEMPT)"),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    pdf.set_font("Helvetica", "", 10)
+    local = timezone.localtime(session.performed_at)
+    lines = [
+        f"Patient: {patient.last_name}, {patient.first_name} - MRN {patient.mrn} - born {patient.date_of_birth:%Y-%m-%d}",
+        f"Clinic: {session.clinic.name}",
+        f"Date and time: {local:%Y-%m-%d %H:%M %Z}",
+        f"Status: {session.get_status_display()}"
+        + (
+            f" - signed by {session.signed_by.get_full_name() or session.signed_by.username} "
+            f"{timezone.localtime(session.signed_at):%Y-%m-%d %H:%M}"
+            if session.signed_by_id
+            else ""
+        ),
+        f"Product: {session.product}",
+        f"Consent {'obtained' if session.consent_obtained else 'not recorded'}; Medication Guide "
+        f"{'offered' if session.medication_guide_offered else 'not offered'}",
+        f"Total: {_u(ctx['units_done'])} U in {ctx['sites_done']} sites",
+    ]
+    if session.amends_id:
+        lines.append(f"Amends session {session.amends_id}: {session.amendment_reason}")
+    if ctx.get("next_due"):
+        lines.append(f"Next session due: {ctx['next_due']:%Y-%m-%d}")
+    for line in lines:
+        pdf.multi_cell(0, 5, _t(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.image(io.BytesIO(map_svg(ctx["injections"]).encode()), w=pdf.epw)
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(0, 6, "Sites", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    with pdf.table(col_widths=(60, 30, 30, 30)) as table:
+        table.row(["Muscle", "Side", "Sites done", "Units"])
+        for g in ctx["groups"]:
+            table.row(
+                [
+                    _t(g["label"]),
+                    g["side"],
+                    f"{g['done_sites']} / {g['sites']}",
+                    f"{_u(g['units'])} U",
+                ]
+            )
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(0, 6, "Vials and dilution", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    with pdf.table() as table:
+        table.row(
+            [
+                "Lot",
+                "NDC",
+                "Expiry",
+                "Size",
+                "Diluent",
+                "Reconstituted",
+                "U/0.1 mL",
+                "Used",
+                "Wasted",
+            ]
+        )
+        for row in ctx["vials"]:
+            v = row["vial"]
+            conc = row["conc"] or {}
+            table.row(
+                [
+                    _t(v.lot.lot_number),
+                    _t(v.lot.ndc),
+                    f"{v.lot.expiry:%Y-%m-%d}",
+                    f"{v.lot.size_units} U",
+                    f"{_u(v.diluent_ml)} mL",
+                    f"{timezone.localtime(v.reconstituted_at):%Y-%m-%d %H:%M}",
+                    str(conc.get("units_per_0_1_ml", "")),
+                    f"{_u(v.units_used)} U",
+                    f"{_u(v.units_wasted)} U",
+                ]
+            )
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(0, 6, "Dose findings and decisions", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    if not ctx["findings"]:
+        pdf.cell(0, 5, "No findings.", new_x="LMARGIN", new_y="NEXT")
+    for f in ctx["findings"]:
+        text = (
+            f"{f['severity'].upper()} {f['rule_id']}: {f['message']} (source {f['source'] or '-'}"
+        )
+        text += ")" if f["confirmed"] else "; unconfirmed, advisory)"
+        d = f.get("decision")
+        if d is not None:
+            who = d.decided_by.get_full_name() or d.decided_by.username
+            verb = "Override" if d.kind == "override" else "Acknowledged"
+            text += f" - {verb} by {who}" + (f': "{d.reason}"' if d.reason else "")
+        pdf.multi_cell(0, 5, _t(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "I", 8)
+    pdf.cell(0, 5, _t(f"Rules: {ctx['rule_set'] or '-'}"), new_x="LMARGIN", new_y="NEXT")
+    if session.note:
+        pdf.set_font("Helvetica", "", 9)
+        pdf.multi_cell(0, 5, _t(f"Note: {session.note}"), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

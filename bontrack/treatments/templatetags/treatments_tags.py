@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from bontrack.treatments import facts
+
+register = template.Library()
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key, []) if mapping else []
+
+
+@register.filter
+def muscle_label(code: str) -> str:
+    return facts.muscle_labels().get(code, code)

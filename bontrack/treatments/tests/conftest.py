@@ -1,0 +1,69 @@
+"""Fixtures for the treatments tests: stocked vials and sessions at each stage."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from bontrack.inventory.models import Lot, Vial
+from bontrack.treatments import services
+from bontrack.treatments.models import TreatmentSession
+
+
+def stock(clinic, *, size: int = 200, vials: int = 3, lot_number: str = "C1234A") -> list[Vial]:
+    lot, _ = Lot.objects.get_or_create(
+        practice_id=clinic.practice_id,
+        product="onabotulinumtoxinA",
+        lot_number=lot_number,
+        defaults={
+            "ndc": "0023-3921-02",
+            "expiry": timezone.localdate() + timedelta(days=365),
+            "size_units": size,
+        },
+    )
+    Vial.objects.bulk_create([Vial(lot=lot, clinic=clinic) for _ in range(vials)])
+    return list(Vial.objects.filter(lot=lot, clinic=clinic, status="in_stock"))
+
+
+def chart(user, patient, *, performed_at: datetime | None = None) -> TreatmentSession:
+    """A draft PREEMPT session with a reconstituted 200 U vial and consent recorded."""
+    performed_at = performed_at or timezone.now()
+    session = services.create_session(actor=user, patient=patient, performed_at=performed_at)
+    vial = stock(patient.clinic, vials=1, lot_number=f"L{session.pk:05d}")[0]
+    services.open_vial(
+        actor=user,
+        session=session,
+        vial=vial,
+        diluent_ml=Decimal("4"),
+        reconstituted_at=performed_at - timedelta(minutes=30),
+    )
+    services.update_session(
+        actor=user, session=session, consent_obtained=True, medication_guide_offered=True
+    )
+    return session
+
+
+def signed(user, patient, *, performed_at: datetime | None = None) -> TreatmentSession:
+    session = chart(user, patient, performed_at=performed_at)
+    result = services.current_findings(session)
+    for f in result["findings"]:
+        if f["severity"] == "warn":
+            services.decide_finding(actor=user, session=session, rule_id=f["rule_id"])
+    return services.sign_session(actor=user, session=session)
+
+
+def at(day: date, hour: int = 10) -> datetime:
+    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, 0))
+
+
+@pytest.fixture
+def physician(world):
+    return world.users["physician"]
+
+
+@pytest.fixture
+def nurse(world):
+    return world.users["nurse"]

@@ -13,6 +13,7 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 from .data import Rule, rule_set
+from .intervals import retreatment_rule
 from .model import (
     BOTOX,
     SPASTICITY,
@@ -504,16 +505,8 @@ def _retreatment(
         if not earlier:
             continue
         days = (s.date - max(earlier)).days
-        severity = None
-        if ind is CM:
-            r = _r("BTX-CM-RETREAT-84")
-            severity = inp.policy.early_cm_retreatment
-        elif ind in SPASTICITY:
-            r = _r("BTX-SPAS-PEDS-RETREAT-84" if pediatric else "BTX-SPAS-ADULT-RETREAT-84")
-        elif ind is BLEPH:
-            r = _r("BTX-BLEPH-TOLERANCE-90")
-        else:
-            r = _r("BTX-CD-RETREAT-70")
+        r = retreatment_rule(ind, pediatric=pediatric)
+        severity = inp.policy.early_cm_retreatment if ind is CM else None
         if days < r.int_("min_days"):
             out.append(
                 r.finding(

@@ -1,9 +1,7 @@
 """The only place that knows both worlds: ORM rows ↔ clinic_rules data for scheduling.
 
-ADAPTER (clinic_rules has no public accessor for re-treatment intervals yet): the interval
-numbers are read from the rule data through `clinic_rules.data.rule(...)`, never typed here.
-When clinic_rules grows an accessor (e.g. `contract.retreatment_interval(indication, age)`),
-replace `interval_for` with a call to it.
+Re-treatment intervals come from `clinic_rules.retreatment_interval`; the 12-week target is the
+chronic-migraine schedule rule; nothing clinical is typed here.
 
 Other apps are read lazily (treatments, diaries), so scheduling works before they exist.
 """
@@ -16,17 +14,11 @@ from datetime import date, datetime, timedelta
 from django.apps import apps
 from django.db.models import Max
 
+from clinic_rules import retreatment_interval
 from clinic_rules.data import default_policy, rule
 
-# Indication → rule id of its minimum re-treatment interval (clinic_rules/data/botox-us.v1.toml).
-_INTERVAL_RULES = {
-    "chronic_migraine": "BTX-CM-RETREAT-84",
-    "blepharospasm": "BTX-BLEPH-TOLERANCE-90",
-    "cervical_dystonia": "BTX-CD-RETREAT-70",
-}
-_SPASTICITY = {"upper_limb_spasticity", "lower_limb_spasticity"}
-# The rhythm the program is built around ("every 12 weeks"): the chronic-migraine schedule rule.
-_TARGET_RULE = "BTX-CM-RETREAT-84"
+# The rhythm the program is built around ("every 12 weeks"): the chronic-migraine schedule.
+_TARGET_INDICATION = "chronic_migraine"
 
 
 @dataclass(frozen=True)
@@ -53,16 +45,17 @@ def age_on(dob: date, on: date) -> int:
 
 
 def interval_for(indication: str, *, pediatric: bool = False) -> Interval:
-    if indication in _SPASTICITY:
-        rule_id = "BTX-SPAS-PEDS-RETREAT-84" if pediatric else "BTX-SPAS-ADULT-RETREAT-84"
-    else:
-        rule_id = _INTERVAL_RULES.get(indication, _TARGET_RULE)
-    r = rule(rule_id)
-    min_days = r.int_("min_days")
-    target = max(min_days, rule(_TARGET_RULE).int_("min_days"))
+    try:
+        found = retreatment_interval(indication, pediatric=pediatric)
+    except KeyError:
+        found = retreatment_interval(_TARGET_INDICATION)
+    min_days = int(found["min_days"])  # type: ignore[call-overload]
+    target = max(min_days, int(retreatment_interval(_TARGET_INDICATION)["min_days"]))  # type: ignore[call-overload]
     # Payers: "no more frequently than every 12 weeks", windows written as N days (policy).
     payer = max(min_days, default_policy().window_days)
-    return Interval(indication, min_days, target, payer, r.id, r.confirmed)
+    return Interval(
+        indication, min_days, target, payer, str(found["rule_id"]), bool(found["confirmed"])
+    )
 
 
 def treatments_ready() -> bool:

@@ -1,0 +1,102 @@
+"""Every URL and API operation refuses anonymous visitors and patients unless it is public by design.
+
+This walks the URL configuration and the OpenAPI document, so a new endpoint is covered the day it
+is added. Detailed per-role behaviour lives in each app's permission-matrix tests.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import get_resolver
+from django.urls.resolvers import URLPattern, URLResolver
+
+from bontrack.api import api
+
+pytestmark = pytest.mark.django_db
+
+# Public by design: sign-in pages, the health check, and the patient-facing booking flow whose
+# secrets are in the URL (signed tokens) or that show only a clinic's public information.
+PUBLIC = [
+    r"^$",
+    r"^healthz$",
+    r"^accounts/login/$",
+    r"^portal/login/$",
+    r"^book/",
+    r"^programs/",
+    r"^visit/",
+    r"^schedule/feeds/<str:token>\.ics$",
+    r"^static/",
+]
+PORTAL = [r"^portal/"]
+SAMPLE = {"int": "1", "slug": "x", "str": "x", "path": "x"}
+
+
+def _walk(resolver: URLResolver, prefix: str = ""):
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern)
+
+
+def _concrete(route: str) -> str:
+    return "/" + re.sub(r"<(?:(\w+):)?\w+>", lambda m: SAMPLE[m.group(1) or "str"], route)
+
+
+ROUTES = sorted(r for r in _walk(get_resolver()) if not r.startswith("api/v1/"))
+STAFF_ROUTES = [r for r in ROUTES if not any(re.search(p, r) for p in PUBLIC + PORTAL)]
+PORTAL_ROUTES = [
+    r
+    for r in ROUTES
+    if any(re.search(p, r) for p in PORTAL) and not re.search(r"^portal/login/$", r)
+]
+REFUSED = {301, 302, 401, 403, 404, 405}
+
+
+@pytest.mark.parametrize("route", STAFF_ROUTES + PORTAL_ROUTES)
+def test_anonymous_visitors_are_refused(world, route):
+    client = world.client("anonymous")
+    assert client.get(_concrete(route)).status_code in REFUSED, route
+    assert client.post(_concrete(route), {}).status_code in REFUSED | {400}, route
+
+
+@pytest.mark.parametrize("route", STAFF_ROUTES)
+def test_patients_never_reach_staff_pages(world, route):
+    client = world.client("patient")
+    assert client.get(_concrete(route)).status_code in REFUSED, route
+    assert client.post(_concrete(route), {}).status_code in REFUSED | {400}, route
+
+
+@pytest.mark.parametrize("route", PORTAL_ROUTES)
+def test_staff_are_not_patients_in_the_portal(world, route):
+    response = world.client("nurse").get(_concrete(route))
+    assert response.status_code in REFUSED, route
+
+
+def _operations():
+    schema = api.get_openapi_schema()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            yield method, path, operation
+
+
+OPERATIONS = sorted((m, p) for m, p, _ in _operations())
+PUBLIC_OPERATIONS = sorted((m, p) for m, p, op in _operations() if op.get("security") == [])
+
+
+@pytest.mark.parametrize("method,path", [op for op in OPERATIONS if op not in PUBLIC_OPERATIONS])
+def test_every_api_operation_needs_staff_credentials(world, method, path):
+    url = re.sub(r"\{\w+\}", "1", path)
+    for persona in ("anonymous", "patient"):
+        client = world.client(persona)
+        if method in ("get", "delete"):
+            response = getattr(client, method)(url)
+        else:
+            response = getattr(client, method)(url, "{}", content_type="application/json")
+        assert response.status_code == 401, (persona, method, path, response.status_code)
+
+
+def test_the_public_api_operations_are_the_booking_ones():
+    assert all("/scheduling/" in path for _, path in PUBLIC_OPERATIONS), PUBLIC_OPERATIONS

@@ -18,4 +18,11 @@ class ReceiveForm(forms.Form):
 
 
 class DiscardForm(forms.Form):
-    reason = forms.CharField(label="Reason", max_length=300)
+    vial_id = forms.TypedChoiceField(label="Vial", coerce=int)
+    reason = forms.CharField(
+        label="Reason (expired, dropped, contaminated…)", max_length=300, strip=True
+    )
+
+    def __init__(self, *args, vials: list[tuple[int, str]] | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["vial_id"].choices = vials or []

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -16,6 +17,7 @@ from ninja.responses import Status
 from pydantic import AwareDatetime, Field
 
 from bontrack.accounts.roles import Perm
+from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.core.schemas import ErrorOut, IsoDate, StrictSchema, Text
 from bontrack.inventory.models import Vial
 from bontrack.patients.models import Patient
@@ -30,6 +32,7 @@ from bontrack.treatments.models import (
 )
 
 router = Router(tags=["treatments"])
+MAX_PAGE = 50
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 Units = Field(gt=0, le=1000, max_digits=7, decimal_places=2)
@@ -128,6 +131,7 @@ class SessionOut(Schema):
 
 class SessionPage(Schema):
     items: list[SessionOut]
+    next_cursor: str | None = None
 
 
 class AdverseEffectOut(Schema):
@@ -282,38 +286,63 @@ def _vial_out(v: Vial) -> dict[str, Any]:
     }
 
 
-def _session_out(session: TreatmentSession) -> dict[str, Any]:
-    session = TreatmentSession.objects.select_related("patient", "clinic").get(pk=session.pk)
-    result = services.current_findings(session)
-    fields = [
-        "id",
-        "patient_id",
-        "clinic_id",
-        "indication",
-        "product",
-        "performed_at",
-        "status",
-        "plan_id",
-        "amends_id",
-        "amendment_reason",
-        "consent_obtained",
-        "medication_guide_offered",
-        "diluent",
-        "note",
-        "signed_at",
-        "signed_by_id",
-        "rule_set",
-    ]
-    return {
-        **{f: getattr(session, f) for f in fields},
-        "rule_set": session.rule_set or str(result.get("rule_set", "")),
-        "next_due": services.next_due(session) if session.status == "signed" else None,
-        "injections": list(session.injections.all()),
-        "vials": [_vial_out(v) for v in services.session_vials(session)],
-        "findings": result.get("findings", []),
-        "totals": result.get("totals", {}),
-        "decisions": list(session.decisions.all()),
+SESSION_FIELDS = [
+    "id",
+    "patient_id",
+    "clinic_id",
+    "indication",
+    "product",
+    "performed_at",
+    "status",
+    "plan_id",
+    "amends_id",
+    "amendment_reason",
+    "consent_obtained",
+    "medication_guide_offered",
+    "diluent",
+    "note",
+    "signed_at",
+    "signed_by_id",
+    "rule_set",
+]
+
+
+def _sessions_out(sessions: list[TreatmentSession]) -> list[dict[str, Any]]:
+    """Several sessions in a fixed number of queries (a draft adds its live dose-check)."""
+    ids = [s.pk for s in sessions]
+    rows = {
+        s.pk: s
+        for s in TreatmentSession.objects.filter(pk__in=ids)
+        .select_related("patient", "clinic")
+        .prefetch_related("injections", "decisions")
     }
+    roots = {s.pk: s.amends_id or s.pk for s in rows.values()}
+    vials: dict[int, list[Vial]] = {}
+    for v in (
+        Vial.objects.filter(session_id__in=set(roots.values())).select_related("lot").order_by("id")
+    ):
+        vials.setdefault(v.session_id, []).append(v)  # type: ignore[arg-type]
+    out = []
+    for pk in ids:
+        session = rows[pk]
+        result = services.current_findings(session)
+        out.append(
+            {
+                **{f: getattr(session, f) for f in SESSION_FIELDS},
+                "rule_set": session.rule_set or str(result.get("rule_set", "")),
+                "next_due": services.next_due(session) if session.status == "signed" else None,
+                "injections": list(session.injections.all()),
+                "vials": [_vial_out(v) for v in vials.get(roots[pk], [])],
+                "findings": result.get("findings", []),
+                "totals": result.get("totals", {}),
+                "decisions": list(session.decisions.all()),
+            }
+        )
+    return out
+
+
+def _session_out(session: TreatmentSession) -> dict[str, Any]:
+    return _sessions_out([session])[0]
 
 
 # ---- plans ---------------------------------------------------------------------------------------------
@@ -355,13 +384,26 @@ def create_plan(request: HttpRequest, patient_id: int, payload: PlanIn) -> Statu
 @router.get(
     "/patients/{patient_id}/sessions",
     response={200: SessionPage, **ERRORS},
-    summary="The patient's sessions, newest first (latest 50)",
+    summary="The patient's sessions, newest first; pass `next_cursor` back as `cursor` for older ones",
 )
-def list_sessions(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+def list_sessions(
+    request: HttpRequest, patient_id: int, cursor: str | None = None, size: int = 20
+) -> dict[str, Any]:
     patient = _patient(request, Perm.SESSION_VIEW, patient_id)
-    sessions = list(TreatmentSession.objects.filter(patient=patient).order_by("-performed_at")[:50])
+    if not 1 <= size <= MAX_PAGE:
+        raise ValidationError({"size": [f"Ask for 1 to {MAX_PAGE} sessions."]})
+    try:
+        page = keyset_page(
+            TreatmentSession.objects.filter(patient=patient),
+            fields=("performed_at", "id"),
+            cursor=cursor,
+            size=size,
+            descending=True,
+        )
+    except BadCursor as exc:
+        raise ValidationError({"cursor": [str(exc)]}) from exc
     services.record_view(actor=request.user, patient=patient, what="sessions via API")
-    return {"items": [_session_out(s) for s in sessions]}
+    return {"items": _sessions_out(page.items), "next_cursor": page.next_cursor}
 
 
 @router.post(
@@ -397,8 +439,6 @@ def update_session(request: HttpRequest, session_id: int, payload: SessionPatch)
     override = data.pop("override_reason", "")
     nulls = [k for k, v in data.items() if v is None]
     if nulls:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({k: ["This field cannot be null."] for k in nulls})
     services.update_session(actor=request.user, session=session, override_reason=override, **data)
     return _session_out(session)
@@ -435,6 +475,18 @@ def add_injection(
     session = _session(request, Perm.SESSION_CHART, session_id)
     services.add_injection(actor=request.user, session=session, **payload.model_dump())
     return Status(201, _session_out(session))
+
+
+@router.delete(
+    "/sessions/{session_id}/injections/{injection_id}",
+    response={200: SessionOut, **ERRORS},
+    summary="Remove a follow-the-pain site from a draft (template sites are skipped instead)",
+)
+def remove_injection(request: HttpRequest, session_id: int, injection_id: int) -> dict[str, Any]:
+    session = _session(request, Perm.SESSION_CHART, session_id)
+    injection = get_object_or_404(Injection, pk=injection_id, session=session)
+    services.remove_injection(actor=request.user, injection=injection)
+    return _session_out(session)
 
 
 @router.post(

@@ -73,6 +73,7 @@ class VialForm(forms.Form):
 class DecisionForm(forms.Form):
     rule_id = forms.CharField(max_length=60, widget=forms.HiddenInput)
     reason = forms.CharField(label="Reason", required=False, max_length=1000)
+    ack = forms.BooleanField(label="I have read this warning", required=False)
 
 
 class AmendForm(forms.Form):
@@ -82,6 +83,33 @@ class AmendForm(forms.Form):
 class AdverseEffectForm(forms.Form):
     kind = forms.ChoiceField(label="Effect", choices=AdverseEffectKind.choices)
     detail = forms.CharField(label="Details", required=False, max_length=2000)
+
+
+class PlanForm(forms.Form):
+    """A new plan: the last one (or PREEMPT) plus one follow-the-pain addition."""
+
+    muscle = forms.ChoiceField(label="Follow-the-pain muscle")
+    side = forms.ChoiceField(label="Side", choices=[(Side.LEFT, "Left"), (Side.RIGHT, "Right")])
+    sites = forms.IntegerField(label="Extra sites", min_value=1, max_value=100, initial=1)
+    units = forms.DecimalField(
+        label="Units (blank: the per-site dose for each site)",
+        min_value=Decimal("0.01"),
+        max_value=1000,
+        decimal_places=2,
+        required=False,
+    )
+    note = forms.CharField(label="Why", required=False, max_length=1000)
+
+    def __init__(self, *args, muscles: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["muscle"].choices = muscles
+
+    def additions(self) -> list[dict[str, object]]:
+        d = self.cleaned_data
+        add: dict[str, object] = {"muscle": d["muscle"], "side": d["side"], "sites": d["sites"]}
+        if d.get("units") is not None:
+            add["units"] = d["units"]
+        return [add]
 
 
 class ResolveForm(forms.Form):

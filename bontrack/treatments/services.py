@@ -8,9 +8,10 @@ physician passes ``override_reason`` with it. Signing also needs every ``warn`` 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +56,7 @@ __all__ = ["Blocked", "Conflict"]
 # (ptosis, neck pain or weakness, dysphagia: the boxed-warning effects, S27b) between 2 and 4 weeks.
 CHECKIN_OPENS_DAYS = 14
 CHECKIN_CLOSES_DAYS = 28
+CHECKIN_REMINDER_HOUR = 9  # local clinic time of the check-in email (not clinical)
 MAX_FTP_ADDITIONS = 20  # sanity bound on rows added to one session (not a clinical limit)
 
 
@@ -628,11 +630,55 @@ def current_findings(session: TreatmentSession) -> dict[str, Any]:
     return facts.run_dose_check(session, list(session.injections.all()), session_vials(session))
 
 
+def warning_text(findings: Iterable[dict[str, Any]], rule_id: str) -> str:
+    """What an acknowledgement of ``rule_id`` acknowledges: its current warning messages.
+
+    One rule can warn several times (each PREEMPT muscle short of sites); the acknowledgement
+    stores them all, so a changed or an added warning of the same rule is not covered by it.
+    """
+    text = "; ".join(
+        sorted(
+            str(f["message"])
+            for f in findings
+            if f["rule_id"] == rule_id and f["severity"] == "warn"
+        )
+    )
+    if len(text) <= 500:
+        return text
+    return text[:480] + "… #" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def decision_covers(
+    decision: FindingDecision, finding: dict[str, Any], findings: Iterable[dict[str, Any]]
+) -> bool:
+    """A decision counts for a finding only while the finding still says what was decided.
+
+    An override covers its rule's blocks (an edit creating a new block is refused anyway). An
+    acknowledgement covers its rule's warnings only while they read as when acknowledged: after
+    an edit that changes them (other units, other sites) they must be acknowledged again.
+    """
+    if decision.rule_id != finding["rule_id"]:
+        return False
+    if decision.kind == DecisionKind.OVERRIDE:
+        return True
+    return decision.message == warning_text(findings, finding["rule_id"])
+
+
 @transaction.atomic(durable=True)
 def decide_finding(
-    *, actor: User, session: TreatmentSession, rule_id: str, reason: str = ""
+    *,
+    actor: User,
+    session: TreatmentSession,
+    rule_id: str,
+    reason: str = "",
+    acknowledged: bool = True,
 ) -> FindingDecision:
-    """Override a current block (physician, with a reason) or acknowledge a current warning."""
+    """Override a current block (physician, with a reason) or acknowledge a current warning.
+
+    ``acknowledged`` is the explicit "I have read this warning" of the screen: a warning is
+    acknowledged only when it is true. An acknowledgement whose warning text changed since is
+    renewed (same row, new text, actor and time; audited).
+    """
     locked = _lock_draft(session, actor, Perm.SESSION_CHART)
     result = current_findings(locked)
     finding = next(
@@ -649,8 +695,28 @@ def decide_finding(
         kind = DecisionKind.OVERRIDE
     else:
         kind = DecisionKind.ACKNOWLEDGE
-    if FindingDecision.objects.filter(session=locked, rule_id=rule_id, kind=kind).exists():
-        raise Conflict("This finding is already decided.", field="rule_id")
+        if not acknowledged:
+            raise ValidationError({"ack": ["Tick “I have read this warning” to acknowledge it."]})
+    existing = FindingDecision.objects.filter(session=locked, rule_id=rule_id, kind=kind).first()
+    if existing is not None:
+        if decision_covers(existing, finding, result["findings"]):
+            raise Conflict("This finding is already decided.", field="rule_id")
+        before = existing.message
+        existing.message = warning_text(result["findings"], rule_id)
+        existing.decided_by = actor
+        existing.decided_at = timezone.now()
+        existing.save(update_fields=["message", "decided_by", "decided_at"])
+        _record(
+            actor,
+            "update",
+            existing,
+            locked.patient,
+            f"Acknowledged {rule_id} again (the warning changed) on session {locked.pk}",
+            {"message": [before, existing.message]},
+        )
+        return existing
+    if kind == DecisionKind.ACKNOWLEDGE:
+        finding = {**finding, "message": warning_text(result["findings"], rule_id)}
     return _decide(actor, locked, finding, kind, reason.strip())
 
 
@@ -660,14 +726,24 @@ def missing_for_signature(
     decisions: list[FindingDecision],
     vials: list[Vial],
 ) -> dict[str, list[str]]:
-    decided = {(d.rule_id, d.kind) for d in decisions}
+    """What still stands between the draft and its signature, from the server's own dose-check.
+
+    Every current block needs an override row and every current warning an acknowledgement row
+    *on this session* whose text is the warning as it reads now (see ``decision_covers``).
+    """
     errors: dict[str, list[str]] = {}
     for f in result["findings"]:
-        if f["severity"] == "block" and (f["rule_id"], DecisionKind.OVERRIDE) not in decided:
+        if f["severity"] == "block" and not any(
+            d.kind == DecisionKind.OVERRIDE and decision_covers(d, f, result["findings"])
+            for d in decisions
+        ):
             errors.setdefault("findings", []).append(
                 f"{f['rule_id']}: needs a physician override with a reason."
             )
-        if f["severity"] == "warn" and (f["rule_id"], DecisionKind.ACKNOWLEDGE) not in decided:
+        if f["severity"] == "warn" and not any(
+            d.kind == DecisionKind.ACKNOWLEDGE and decision_covers(d, f, result["findings"])
+            for d in decisions
+        ):
             errors.setdefault("findings", []).append(f"{f['rule_id']}: acknowledge this warning.")
     if not session.consent_obtained:
         errors["consent_obtained"] = ["Record the patient's consent before signing."]
@@ -706,6 +782,8 @@ def sign_session(*, actor: User, session: TreatmentSession) -> TreatmentSession:
         TreatmentSession.objects.filter(pk=locked.amends_id, status=SessionStatus.SIGNED).update(
             status=SessionStatus.AMENDED
         )
+    else:
+        queue_checkin_reminder(locked)
     _record(
         actor,
         "update",
@@ -803,6 +881,50 @@ def next_due(session: TreatmentSession) -> date:
 def checkin_window(session: TreatmentSession) -> tuple[date, date]:
     local = timezone.localtime(session.performed_at, facts._zone(session.clinic.time_zone)).date()
     return local + timedelta(days=CHECKIN_OPENS_DAYS), local + timedelta(days=CHECKIN_CLOSES_DAYS)
+
+
+def checkin_reminder_at(session: TreatmentSession) -> datetime:
+    """When the check-in email goes out: the morning the check-in window opens (clinic time)."""
+    opens, _ = checkin_window(session)
+    zone = facts._zone(session.clinic.time_zone)
+    return datetime.combine(opens, time(CHECKIN_REMINDER_HOUR), tzinfo=zone)
+
+
+def queue_checkin_reminder(session: TreatmentSession) -> Any:
+    """Queue the portal check-in email in the caller's transaction (once per session).
+
+    Nothing is queued when the patient has no email or the window has already closed (a session
+    charted late); a window already open sends at once.
+    """
+    from django.conf import settings
+    from django.urls import reverse
+
+    from bontrack.scheduling.outbox import enqueue_message  # the scheduling app owns the outbox
+
+    patient = session.patient
+    opens, closes = checkin_window(session)
+    zone = facts._zone(session.clinic.time_zone)
+    if not patient.email or timezone.localdate(timezone.now(), zone) > closes:
+        return None
+    url = settings.PUBLIC_BASE_URL + reverse("treatments:checkin", args=[session.pk])
+    return enqueue_message(
+        channel="email",
+        to=patient.email,
+        subject="How are you after your treatment?",
+        body=(
+            f"Hello {patient.preferred_name or patient.first_name},\n\n"
+            "Please tell us how you have been since your botulinum toxin treatment: "
+            "a drooping eyelid, neck pain or weakness, trouble swallowing or anything else. "
+            f"The check-in is open from {opens:%A %d %B} to {closes:%A %d %B}:\n{url}\n\n"
+            "If you have trouble swallowing, speaking or breathing, call for help at once: "
+            "do not wait for the check-in.\n\n"
+            f"{session.clinic.name}"
+        ),
+        dedupe_key=f"checkin:{session.pk}",
+        send_after=max(checkin_reminder_at(session), timezone.now()),
+        patient=patient,
+        topic=f"checkin:{session.pk}",
+    )
 
 
 @transaction.atomic(durable=True)

@@ -9,12 +9,19 @@ urlpatterns = [
     path("treatments/patients/<int:pk>/panel/", views.panel, name="panel"),
     path("treatments/patients/<int:pk>/sessions/new/", views.session_new, name="session_new"),
     path("treatments/patients/<int:pk>/review/", views.review, name="review"),
+    path("treatments/patients/<int:pk>/plans/new/", views.plan_new, name="plan_new"),
+    path("treatments/patients/<int:pk>/sessions/older/", views.older_sessions, name="older"),
     path("treatments/sessions/<int:sid>/", views.session_detail, name="session"),
     path("treatments/sessions/<int:sid>/sites/<int:iid>/", views.site_editor, name="site"),
     path(
         "treatments/sessions/<int:sid>/sites/<int:iid>/save/", views.site_update, name="site_update"
     ),
     path("treatments/sessions/<int:sid>/sites/add/", views.site_add, name="site_add"),
+    path(
+        "treatments/sessions/<int:sid>/sites/<int:iid>/remove/",
+        views.site_remove,
+        name="site_remove",
+    ),
     path("treatments/sessions/<int:sid>/details/", views.details_update, name="details"),
     path("treatments/sessions/<int:sid>/vials/", views.vial_open, name="vial_open"),
     path("treatments/sessions/<int:sid>/decisions/", views.decide, name="decide"),

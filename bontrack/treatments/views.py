@@ -19,6 +19,7 @@ from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
 from bontrack.core.htmx import render_page
+from bontrack.core.pagination import BadCursor, Page, keyset_page
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Vial
 from bontrack.patients.models import Patient, PatientFlag
@@ -31,6 +32,7 @@ from bontrack.treatments.forms import (
     AmendForm,
     DecisionForm,
     DetailsForm,
+    PlanForm,
     ResolveForm,
     ReviewForm,
     SiteForm,
@@ -71,11 +73,18 @@ def _muscle_choices() -> list[tuple[str, str]]:
 
 
 def _annotate(findings: list[dict[str, Any]], decisions: list[Any]) -> list[dict[str, Any]]:
-    by_rule = {(d.rule_id, d.kind): d for d in decisions}
+    """Each finding with the decision that still covers it (a changed warning needs a new one)."""
     out = []
     for f in findings:
         kind = DecisionKind.OVERRIDE if f["severity"] == "block" else DecisionKind.ACKNOWLEDGE
-        out.append({**f, "decision": by_rule.get((f["rule_id"], kind))})
+        decision = next(
+            (d for d in decisions if d.kind == kind and services.decision_covers(d, f, findings)),
+            None,
+        )
+        stale = decision is None and any(
+            d.kind == kind and d.rule_id == f["rule_id"] for d in decisions
+        )
+        out.append({**f, "decision": decision, "stale": stale})
     return out
 
 
@@ -198,6 +207,9 @@ def session_context(
             },
         ),
         "amend_form": extra.pop("amend_form", None) or AmendForm(),
+        "effect_form": AdverseEffectForm(auto_id="ae-%s"),
+        "can_record_effect": session.status != "draft"
+        and user.has_clinic_perm(Perm.SESSION_CHART, clinic_id),
         "sign_errors": extra.pop("sign_errors", None),
         "next_due": services.next_due(session) if session.status == "signed" else None,
         "checkin": services.checkin_window(session) if session.status == "signed" else None,
@@ -236,11 +248,8 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = _patient(scope, pk)
     if not request.user.has_clinic_perm(Perm.SESSION_VIEW, patient.clinic_id):
         return HttpResponse("")
-    sessions = list(
-        TreatmentSession.objects.filter(patient=patient)
-        .select_related("clinic", "signed_by", "amends")
-        .order_by("-performed_at", "-id")[:PANEL_SESSIONS]
-    )
+    page = _session_page(patient, None)
+    sessions = page.items
     session_count = TreatmentSession.objects.filter(patient=patient).count()
     last_signed = next((s for s in sessions if s.status == "signed"), None)
     if last_signed is None:
@@ -286,9 +295,75 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         "review_form": ReviewForm(muscles=_muscle_choices()),
         "can_chart": request.user.has_clinic_perm(Perm.SESSION_CHART, patient.clinic_id),
         "draft": draft,
+        "next_cursor": page.next_cursor,
+        "effect_form": AdverseEffectForm(auto_id="ae-%s"),
+        "plan_form": PlanForm(muscles=_muscle_choices(), auto_id="plan-%s"),
     }
     with timezone.override(zoneinfo.ZoneInfo(patient.clinic.time_zone)):
         return render(request, "treatments/panel.html", context)
+
+
+def _session_page(patient: Patient, cursor: str | None) -> Page:
+    return keyset_page(
+        TreatmentSession.objects.filter(patient=patient).select_related(
+            "clinic", "signed_by", "amends"
+        ),
+        fields=("performed_at", "id"),
+        cursor=cursor,
+        size=PANEL_SESSIONS,
+        descending=True,
+    )
+
+
+@staff_view(Perm.SESSION_VIEW)
+@require_GET
+def older_sessions(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+    """The next page of the panel's session table (keyset: ``?cursor=`` from the last page)."""
+    patient = _patient(scope, pk)
+    try:
+        page = _session_page(patient, request.GET.get("cursor") or None)
+    except BadCursor:
+        return HttpResponse("The page cursor is not valid.", status=400)
+    services.record_view(actor=request.user, patient=patient, what="older treatment sessions")
+    with timezone.override(zoneinfo.ZoneInfo(patient.clinic.time_zone)):
+        return render(
+            request,
+            "treatments/panel.html#session_rows",
+            {"patient": patient, "sessions": page.items, "next_cursor": page.next_cursor},
+        )
+
+
+@staff_view(Perm.SESSION_CHART)
+@require_POST
+def plan_new(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+    """A new active plan from the last one (or PREEMPT) with a follow-the-pain addition."""
+    patient = _patient(scope, pk)
+    form = PlanForm(request.POST, muscles=_muscle_choices(), auto_id="plan-%s")
+    if form.is_valid():
+        try:
+            services.create_plan(
+                actor=request.user,
+                patient=patient,
+                additions=form.additions(),
+                note=form.cleaned_data["note"],
+            )
+        except (ValidationError, services.Conflict) as exc:
+            _plan_errors(form, exc)
+        else:
+            return redirect("patients:chart", pk=patient.pk)
+    return render(
+        request, "treatments/plan_form.html", {"patient": patient, "form": form}, status=422
+    )
+
+
+def _plan_errors(form: forms.Form, exc: Exception) -> None:
+    """Service errors name ``additions.0.<field>``: show them on the form's field."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for key, errors in exc.message_dict.items():
+            field = key.rsplit(".", 1)[-1]
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        apply_service_errors(form, exc)
 
 
 @staff_view(Perm.RESPONSE_REVIEW)
@@ -426,6 +501,26 @@ def site_add(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
 
 @staff_view(Perm.SESSION_CHART)
 @require_POST
+def site_remove(request: HttpRequest, sid: int, iid: int, scope: Scope) -> HttpResponse:
+    """Remove a follow-the-pain addition from a draft (template sites are skipped instead)."""
+    session = _session(scope, sid)
+    site = _site(session, iid)
+    try:
+        services.remove_injection(actor=request.user, injection=site)
+    except services.Blocked as exc:
+        ctx = session_context(request, session, result=exc.result, blocked=True, site=site)
+        return _render(request, session, ctx, status=422)
+    except (ValidationError, services.Conflict) as exc:
+        errors = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        ctx = session_context(request, session, site=site, remove_errors=errors)
+        return _render(
+            request, session, ctx, status=422 if isinstance(exc, ValidationError) else 409
+        )
+    return _render(request, session, session_context(request, _session(scope, sid), saved=True))
+
+
+@staff_view(Perm.SESSION_CHART)
+@require_POST
 def details_update(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
     session = _session(scope, sid)
     with timezone.override(_zone(session)):
@@ -486,6 +581,7 @@ def decide(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
                 session=session,
                 rule_id=form.cleaned_data["rule_id"],
                 reason=form.cleaned_data["reason"],
+                acknowledged=form.cleaned_data["ack"],
             )
         except PermissionDenied:
             raise

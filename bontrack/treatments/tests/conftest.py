@@ -46,12 +46,16 @@ def chart(user, patient, *, performed_at: datetime | None = None) -> TreatmentSe
     return session
 
 
+def acknowledge_all(user, session: TreatmentSession) -> None:
+    """Acknowledge every current warning (one acknowledgement per rule covers its warnings)."""
+    result = services.current_findings(session)
+    for rule_id in sorted({f["rule_id"] for f in result["findings"] if f["severity"] == "warn"}):
+        services.decide_finding(actor=user, session=session, rule_id=rule_id)
+
+
 def signed(user, patient, *, performed_at: datetime | None = None) -> TreatmentSession:
     session = chart(user, patient, performed_at=performed_at)
-    result = services.current_findings(session)
-    for f in result["findings"]:
-        if f["severity"] == "warn":
-            services.decide_finding(actor=user, session=session, rule_id=f["rule_id"])
+    acknowledge_all(user, session)
     return services.sign_session(actor=user, session=session)
 
 

@@ -18,11 +18,13 @@ from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.schemas import ErrorOut, IsoDate, StrictSchema, Text
 from bontrack.diaries import csvio, facts, services
+from bontrack.diaries import policy as policy_knobs
 from bontrack.diaries.choices import AcuteClass, AssignedFor, Decision, DiarySource, Instrument
 from bontrack.diaries.models import (
     ConsultationNote,
     DiaryDay,
     EligibilityAssessment,
+    ProgramPolicy,
     QuestionnaireResponse,
 )
 from bontrack.patients.models import Patient
@@ -129,6 +131,7 @@ class QuestionnaireOut(Schema):
     band: str
     valid: bool | None
     rule_set: str
+    entered_by_staff: bool = Field(description="answers entered by staff for the patient")
 
 
 class AnswersIn(StrictSchema):
@@ -364,3 +367,75 @@ def record_decision(
         actor=request.user, patient=patient, decision=payload.decision, note=payload.note
     )
     return Status(201, row)
+
+
+# ---- program policy --------------------------------------------------------------------------
+
+
+class PolicyIn(StrictSchema):
+    """Every knob; ``null`` = clinic_rules' documented default. Allowed values and bounds are
+    clinic_rules' (``GET /api/v1/rules`` → ``diary-summary`` → ``policy``); others are a 422
+    on the field."""
+
+    failed_preventive_classes_required: StrictInt | None = None
+    response_rule_set: Text(8) | None = None  # type: ignore[valid-type]
+    cumulative_window_days: StrictInt | None = None
+    early_retreatment: Text(8) | None = None  # type: ignore[valid-type]
+    require_4h_for_headache_day: StrictBool | None = None
+    count_probable_as_migraine: StrictBool | None = None
+    min_diary_completeness: Decimal | None = Field(default=None, max_digits=3, decimal_places=2)
+    bilateral_billing: Text(12) | None = None  # type: ignore[valid-type]
+
+
+class PolicyOut(Schema):
+    failed_preventive_classes_required: int | None
+    response_rule_set: str | None
+    cumulative_window_days: int | None
+    early_retreatment: str | None
+    require_4h_for_headache_day: bool | None
+    count_probable_as_migraine: bool | None
+    min_diary_completeness: Decimal | None
+    bilateral_billing: str | None
+    effective: dict[str, Any] = Field(description="every knob as clinic_rules receives it")
+    updated_at: datetime | None
+
+
+def _policy_scope(request: HttpRequest):  # type: ignore[no-untyped-def]
+    scope = _scope(request, Perm.PROGRAM_POLICY_EDIT)
+    if not scope.all_clinics:
+        raise HttpError(403, "The program policy is set across the practice.")
+    return scope
+
+
+def _policy_out(practice_id: int) -> dict[str, Any]:
+    row = ProgramPolicy.objects.filter(practice_id=practice_id).first()
+    out: dict[str, Any] = {}
+    for f in policy_knobs.FIELDS:
+        v = getattr(row, f) if row is not None else None
+        out[f] = None if v == "" else v
+    out["effective"] = facts.effective_policy(practice_id)
+    out["updated_at"] = row.updated_at if row is not None else None
+    return out
+
+
+@router.get(
+    "/policy",
+    response={200: PolicyOut, **ERRORS},
+    summary="The practice's chronic migraine program policy (null = clinic_rules default)",
+)
+def get_policy(request: HttpRequest) -> dict[str, Any]:
+    scope = _policy_scope(request)
+    return _policy_out(scope.practice_id)
+
+
+@router.put(
+    "/policy",
+    response={200: PolicyOut, **ERRORS},
+    summary="Replace the program policy (every knob; null = default); audited",
+)
+def put_policy(request: HttpRequest, payload: PolicyIn) -> dict[str, Any]:
+    scope = _policy_scope(request)
+    services.update_program_policy(
+        actor=request.user, practice=request.user.practice, **payload.model_dump()
+    )
+    return _policy_out(scope.practice_id)

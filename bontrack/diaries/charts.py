@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 CLASS_LABELS = {
@@ -104,6 +105,35 @@ class BarChart:
     gridlines: list[tuple[float, int]] = field(default_factory=list)
     sessions: list[tuple[float, str]] = field(default_factory=list)
     bar_w: float = 6
+
+    @property
+    def svg(self) -> str:
+        """Gridlines, bars, session markers and labels as SVG markup, built in one pass (a
+        template loop with ``floatformat`` per attribute was a third of the page's time)."""
+        out: list[str] = []
+        for y, g in self.gridlines:
+            out.append(
+                f'<line x1="32" x2="{self.width}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d8dde3"/>'
+                f'<text x="28" y="{y:.1f}" text-anchor="end" dy="3">{g}</text>'
+            )
+        w = f"{self.bar_w:.1f}"
+        for b in self.bars:
+            out.append(
+                f'<rect class="bar-{b.kind}" x="{b.x:.1f}" y="{b.y:.1f}" width="{w}" '
+                f'height="{b.h:.1f}"><title>{escape(b.title)}</title></rect>'
+            )
+        for x, t in self.sessions:
+            out.append(
+                f'<g><title>{escape(t)}</title><line class="session-mark" x1="{x:.1f}" '
+                f'x2="{x:.1f}" y1="{self.plot_top}" y2="{self.plot_bottom}"/>'
+                f'<path d="M{x:.1f},{self.plot_bottom} l-5,10 h10 z"/></g>'
+            )
+        for x, label in self.labels:
+            out.append(
+                f'<text x="{x:.1f}" y="{self.height - 8}" text-anchor="middle">'
+                f"{escape(label)}</text>"
+            )
+        return mark_safe("".join(out))  # noqa: S308 - numbers and escaped text only
 
 
 def bar_chart(periods: list[dict[str, Any]], sessions: list[date]) -> BarChart:

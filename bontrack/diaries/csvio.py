@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import operator
 import threading
 import time
 import uuid
@@ -61,6 +62,7 @@ CHUNK_ROWS = 20_000
 INLINE_MAX_BYTES = 256 * 1024  # larger files run in a background thread; the page polls
 MAX_ERRORS_KEPT = 200
 MAX_BYTES = 200 * 1024 * 1024
+THREAD_PREFIX = "diary-import-"  # background threads are named diary-import-<job id>
 TRUE = {"1", "true", "yes", "y", "t"}
 FALSE = {"0", "false", "no", "n", "f", ""}
 _LABEL_KEYS = {v[0].casefold(): k for k, v in MEDICINES.items()}
@@ -199,12 +201,20 @@ class RowParser:
     Mirrors services.validate_day (the same consistency rules as clinic_rules' diary-day
     schema) on CSV text."""
 
+    MEMO_MAX = 50_000
+
     def __init__(self, idx: dict[str, int], today: date) -> None:
         self.width = max(idx.values(), default=-1) + 1
         # A missing column reads the empty cell appended to every row (index -1).
         self.i = {c: idx.get(c, -1) for c in COLUMNS}
         self.feats = [self.i[f] for f in FEATURES]
         self.today = today
+        # The day's values depend only on the cells other than mrn and date, and diaries
+        # repeat (most rows are one of a few dozen shapes): parse each shape once. The
+        # cached values and medicine lists are shared between rows; nobody mutates them.
+        others = [self.i[c] for c in COLUMNS if c not in ("mrn", "date", "source")]
+        self.key = operator.itemgetter(*others)
+        self.memo: dict[tuple[str, ...], tuple[tuple[Any, ...], list[tuple[str, str, int]]]] = {}
 
     def __call__(self, row: list[str]) -> tuple[date, tuple[Any, ...], list[tuple[str, str, int]]]:
         if len(row) != self.width:
@@ -220,6 +230,17 @@ class RowParser:
                 raise RowError("date: use YYYY-MM-DD") from exc
         if day > self.today:
             raise RowError("date: a diary day cannot be in the future")
+        key = self.key(row)
+        hit = self.memo.get(key)
+        if hit is not None:
+            return day, hit[0], hit[1]
+        values, meds = self.values(row)
+        if len(self.memo) < self.MEMO_MAX:
+            self.memo[key] = (values, meds)
+        return day, values, meds
+
+    def values(self, row: list[str]) -> tuple[tuple[Any, ...], list[tuple[str, str, int]]]:
+        i = self.i
         raw_h = row[i["headache"]]
         headache = _b(raw_h)
         if headache is None or not raw_h.strip():
@@ -276,7 +297,7 @@ class RowParser:
             note = note.strip()
             if len(note) > 500 or "\x00" in note:
                 raise RowError("note: at most 500 characters")
-        return day, (headache, hours, severity, *feats, aura_minutes, relief, note), meds
+        return (headache, hours, severity, *feats, aura_minutes, relief, note), meds
 
 
 def parse_row(
@@ -342,7 +363,12 @@ def start_import(
     if background:
         ctx = context.current()
         transaction.on_commit(
-            lambda: threading.Thread(target=_run_in_thread, args=(job.pk, ctx), daemon=True).start()
+            lambda: threading.Thread(
+                target=_run_in_thread,
+                args=(job.pk, ctx),
+                name=f"{THREAD_PREFIX}{job.pk}",
+                daemon=True,
+            ).start()
         )
     else:
         run_import(job.pk)
@@ -404,14 +430,15 @@ def run_import(job_id: int, *, keep_file: bool = False) -> None:
     job = DiaryImport.objects.select_related("created_by", "patient").get(pk=job_id)
     path = Path(job.path)
     LAST_TIMINGS.clear()
+    stage = _PgStage() if connection.vendor == "postgresql" else None
     try:
         with _Timer("validate"):
-            parsed = _validate(job, path)
+            parsed = _validate(job, path, stage)
         if parsed is None:
             return
         _progress(job, status=ImportStatus.WRITING)
         with _Timer("write"):
-            written = _write(job, parsed)
+            written = _write(job, parsed, stage)
         _progress(
             job,
             status=ImportStatus.DONE,
@@ -429,6 +456,8 @@ def run_import(job_id: int, *, keep_file: bool = False) -> None:
         )
         raise
     finally:
+        if stage is not None:
+            stage.drop()
         if not keep_file:
             path.unlink(missing_ok=True)
 
@@ -436,7 +465,9 @@ def run_import(job_id: int, *, keep_file: bool = False) -> None:
 Parsed = list[tuple[int, date, tuple[Any, ...], list[tuple[str, str, int]]]]
 
 
-def _validate(job: DiaryImport, path: Path) -> Parsed | None:
+def _validate(job: DiaryImport, path: Path, stage: _PgStage | None = None) -> Parsed | None:
+    """Parse and check every row. Rows go to ``stage`` (PostgreSQL: COPY into a temporary
+    staging table while parsing, which is not yet a write) or into the returned list."""
     _progress(job, status=ImportStatus.VALIDATING)
     today = timezone.localdate()
     scope = job.created_by.scope(Perm.DIARY_EDIT)
@@ -497,10 +528,15 @@ def _validate(job: DiaryImport, path: Path) -> Parsed | None:
                         if (pid, day) in seen:
                             raise RowError("date: this day appears twice for the patient")
                         seen.add((pid, day))
-                        out.append((pid, day, values, meds))
+                        if stage is None:
+                            out.append((pid, day, values, meds))
+                        elif not error_count:
+                            stage.add(pid, day, values, meds)
                     except RowError as exc:
                         fail(n, str(exc))
                     if n % CHUNK_ROWS == 0:
+                        if stage is not None and not error_count:
+                            stage.flush()
                         _progress(job, processed_rows=n - 1)
     except UnicodeDecodeError:
         fail(0, "the file is not UTF-8 text")
@@ -516,22 +552,26 @@ def _validate(job: DiaryImport, path: Path) -> Parsed | None:
             finished_at=timezone.now(),
         )
         return None
+    if stage is not None:
+        stage.flush()
     _progress(job, processed_rows=total)
     return out
 
 
-def _write(job: DiaryImport, parsed: Parsed) -> int:
+def _write(job: DiaryImport, parsed: Parsed, stage: _PgStage | None = None) -> int:
     with transaction.atomic(durable=True):
-        if connection.vendor == "postgresql":
-            per_patient = _write_postgres(job, parsed)
+        if stage is not None:
+            per_patient = _write_postgres(job, stage)
         else:
             per_patient = _write_generic(job, parsed)
         with _Timer("audit"):
-            if connection.vendor == "postgresql":
+            if stage is not None:
                 _audit_job(job, per_patient)
             else:
                 _audit(job, per_patient)
-    return len(parsed)
+        t_commit = time.perf_counter()
+    LAST_TIMINGS["commit"] = time.perf_counter() - t_commit
+    return stage.rows if stage is not None else len(parsed)
 
 
 def _audit(job: DiaryImport, per_patient: dict[int, list[int]]) -> None:
@@ -704,131 +744,191 @@ def _plain(v: Any) -> Any:
     return v
 
 
-def _write_postgres(job: DiaryImport, parsed: Parsed) -> dict[int, list[int]]:
-    """COPY into temporary tables, then one set-based upsert (revisions kept for changes)."""
+class _PgStage:
+    """PostgreSQL staging: a session TEMP table filled by ``COPY`` while the file is parsed.
+
+    Staging is scratch space, not a write: the real tables change only in ``_write``'s one
+    transaction, and the table is dropped whatever happens. ``new_id`` takes the next
+    diary-day id as each row arrives, so medicines of new days need no join to find them
+    (ids of rows that turn out to exist already are simply skipped; ids are bigint)."""
+
+    FLUSH_ROWS = CHUNK_ROWS
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.lines: list[str] = []
+        self.lines_memo: dict[int, tuple[tuple[Any, ...], str]] = {}
+        self.created = False
+        self.copy_seconds = 0.0
+
+    def _create(self) -> None:
+        from psycopg import sql
+
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_get_serial_sequence('diaries_diaryday', 'id')")
+            (seq,) = cur.fetchone()
+            cur.execute("DROP TABLE IF EXISTS pg_temp.diary_stage")
+            ddl = sql.SQL(
+                """
+                CREATE TEMP TABLE diary_stage (
+                  patient_id bigint, date date, headache boolean, hours numeric(3,1),
+                  severity smallint, unilateral boolean, pulsating boolean,
+                  worse_with_activity boolean, nausea boolean, vomiting boolean,
+                  photophobia boolean, phonophobia boolean, aura boolean,
+                  aura_minutes smallint, triptan_or_ergot_relief boolean, note varchar(500),
+                  meds text, med_names text[], med_classes text[], med_doses smallint[],
+                  new_id bigint DEFAULT nextval({}::regclass), day_id bigint, changed boolean
+                )
+                """
+            ).format(sql.Literal(seq))
+            cur.execute(ddl.as_string(cur.cursor.connection))
+        self.created = True
+
+    def add(self, pid: int, day: date, values: tuple[Any, ...], meds: list[Any]) -> None:
+        memo = self.lines_memo.get(id(values))
+        if memo is None:
+            memo = (values, _copy_suffix(values, meds))  # holds ``values``: its id stays unique
+            if len(self.lines_memo) < RowParser.MEMO_MAX:
+                self.lines_memo[id(values)] = memo
+        self.lines.append(f"{pid}\t{day.isoformat()}\t{memo[1]}")
+        self.rows += 1
+        if len(self.lines) >= self.FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.created:
+            self._create()
+        if not self.lines:
+            return
+        t0 = time.perf_counter()
+        with (
+            connection.cursor() as cur,
+            cur.cursor.copy(
+                "COPY diary_stage (patient_id, date, headache, hours, severity, unilateral, "
+                "pulsating, worse_with_activity, nausea, vomiting, photophobia, phonophobia, "
+                "aura, aura_minutes, triptan_or_ergot_relief, note, meds, med_names, "
+                "med_classes, med_doses) FROM STDIN"
+            ) as copy,
+        ):
+            copy.write("".join(self.lines))
+        self.lines.clear()
+        self.copy_seconds += time.perf_counter() - t0
+        LAST_TIMINGS["copy"] = self.copy_seconds
+
+    def drop(self) -> None:
+        if not self.created:
+            return
+        self.created = False
+        try:
+            with connection.cursor() as cur:
+                cur.execute("DROP TABLE IF EXISTS pg_temp.diary_stage")
+        except Exception:  # noqa: BLE001, S110 - an aborted connection drops its temp tables
+            pass
+
+
+def _write_postgres(job: DiaryImport, stage: _PgStage) -> dict[int, list[int]]:
+    """Set-based upsert from the staging table (revisions kept for changed days)."""
     user_id = job.created_by_id
     now = timezone.now()
+    if not stage.created:
+        stage.flush()
     with connection.cursor() as cur:
-        cur.execute(
-            """
-            CREATE TEMP TABLE diary_stage (
-              patient_id bigint, date date, headache boolean, hours numeric(3,1),
-              severity smallint, unilateral boolean, pulsating boolean,
-              worse_with_activity boolean, nausea boolean, vomiting boolean,
-              photophobia boolean, phonophobia boolean, aura boolean, aura_minutes smallint,
-              triptan_or_ergot_relief boolean, note varchar(500), meds text,
-              day_id bigint, changed boolean
-            ) ON COMMIT DROP;
-            CREATE TEMP TABLE diary_stage_meds (
-              patient_id bigint, date date, pos int, name varchar(100), drug_class varchar(30),
-              doses smallint
-            ) ON COMMIT DROP;
-            """
-        )
-        raw = cur.cursor  # the psycopg cursor under Django's wrapper
-        t_copy = time.perf_counter()
-        with raw.copy(
-            "COPY diary_stage (patient_id, date, headache, hours, severity, unilateral, "
-            "pulsating, worse_with_activity, nausea, vomiting, photophobia, phonophobia, aura, "
-            "aura_minutes, triptan_or_ergot_relief, note, meds) FROM STDIN"
-        ) as copy:
-            buf: list[str] = []
-            for pid, day, values, meds in parsed:
-                buf.append(_copy_line(pid, day, values, meds))
-                if len(buf) >= 5000:
-                    copy.write("".join(buf))
-                    buf.clear()
-            copy.write("".join(buf))
-        with raw.copy(
-            "COPY diary_stage_meds (patient_id, date, pos, name, drug_class, doses) FROM STDIN"
-        ) as copy:
-            buf = []
-            for pid, day, _values, meds in parsed:
-                for pos, (n, c, k) in enumerate(meds):
-                    buf.append(f"{pid}\t{day.isoformat()}\t{pos}\t{_esc(n)}\t{c}\t{k}\n")
-                if len(buf) >= 5000:
-                    copy.write("".join(buf))
-                    buf.clear()
-            copy.write("".join(buf))
-        LAST_TIMINGS["copy"] = time.perf_counter() - t_copy
         t_sql = time.perf_counter()
+        cur.execute("SET LOCAL work_mem = '256MB'")
+        cur.execute("ANALYZE diary_stage")
+        # Only files that touch days the diary already has need the comparison (a probe per
+        # patient over the file's date range decides; most big imports are all new days).
         cur.execute(
             """
-            CREATE INDEX ON diary_stage (patient_id, date);
-            CREATE INDEX ON diary_stage_meds (patient_id, date);
-            ANALYZE diary_stage; ANALYZE diary_stage_meds;
-            UPDATE diary_stage s SET day_id = d.id, changed = (
-                (d.headache, d.hours, d.severity, d.unilateral, d.pulsating,
-                 d.worse_with_activity, d.nausea, d.vomiting, d.photophobia, d.phonophobia,
-                 d.aura, d.aura_minutes, d.triptan_or_ergot_relief, d.note)
-                IS DISTINCT FROM
-                (s.headache, s.hours, s.severity, s.unilateral, s.pulsating,
-                 s.worse_with_activity, s.nausea, s.vomiting, s.photophobia, s.phonophobia,
-                 s.aura, s.aura_minutes, s.triptan_or_ergot_relief, s.note)
-                OR s.meds IS DISTINCT FROM COALESCE((
-                    SELECT string_agg(m.name || '|' || m.drug_class || '|' || m.doses, ';'
-                                      ORDER BY m.id)
-                    FROM diaries_diarymedication m WHERE m.day_id = d.id), ''))
-            FROM diaries_diaryday d
-            WHERE d.patient_id = s.patient_id AND d.date = s.date;
+            SELECT EXISTS (
+              SELECT 1 FROM (SELECT DISTINCT patient_id FROM diary_stage) p
+              JOIN diaries_diaryday d ON d.patient_id = p.patient_id
+               AND d.date BETWEEN (SELECT min(date) FROM diary_stage)
+                              AND (SELECT max(date) FROM diary_stage))
             """
         )
+        overlap = cur.fetchone()[0]
+        if overlap:
+            cur.execute("CREATE INDEX ON diary_stage (patient_id, date)")
+            cur.execute(
+                """
+                UPDATE diary_stage s SET day_id = d.id, changed = (
+                    (d.headache, d.hours, d.severity, d.unilateral, d.pulsating,
+                     d.worse_with_activity, d.nausea, d.vomiting, d.photophobia, d.phonophobia,
+                     d.aura, d.aura_minutes, d.triptan_or_ergot_relief, d.note)
+                    IS DISTINCT FROM
+                    (s.headache, s.hours, s.severity, s.unilateral, s.pulsating,
+                     s.worse_with_activity, s.nausea, s.vomiting, s.photophobia, s.phonophobia,
+                     s.aura, s.aura_minutes, s.triptan_or_ergot_relief, s.note)
+                    OR s.meds IS DISTINCT FROM COALESCE((
+                        SELECT string_agg(m.name || '|' || m.drug_class || '|' || m.doses, ';'
+                                          ORDER BY m.id)
+                        FROM diaries_diarymedication m WHERE m.day_id = d.id), ''))
+                FROM diaries_diaryday d
+                WHERE d.patient_id = s.patient_id AND d.date = s.date
+                """
+            )
         LAST_TIMINGS["compare"] = time.perf_counter() - t_sql
         t_sql = time.perf_counter()
-        cur.execute(
-            """
-            INSERT INTO diaries_diarydayrevision
-                (day_id, version, data, source, entered_by_id, replaced_at, replaced_by_id)
-            SELECT d.id, d.version,
-                   jsonb_build_object(
-                     'headache', d.headache, 'hours', d.hours::text, 'severity', d.severity,
-                     'unilateral', d.unilateral, 'pulsating', d.pulsating,
-                     'worse_with_activity', d.worse_with_activity, 'nausea', d.nausea,
-                     'vomiting', d.vomiting, 'photophobia', d.photophobia,
-                     'phonophobia', d.phonophobia, 'aura', d.aura,
-                     'aura_minutes', d.aura_minutes,
-                     'triptan_or_ergot_relief', d.triptan_or_ergot_relief, 'note', d.note,
-                     'medications', COALESCE((
-                        SELECT jsonb_agg(jsonb_build_array(m.name, m.drug_class, m.doses)
-                                         ORDER BY m.id)
-                        FROM diaries_diarymedication m WHERE m.day_id = d.id), '[]'::jsonb)),
-                   d.source, d.entered_by_id, %s, %s
-            FROM diary_stage s JOIN diaries_diaryday d ON d.id = s.day_id
-            WHERE s.changed;
-            """,
-            [now, user_id],
-        )
-        cur.execute(
-            "DELETE FROM diaries_diarymedication m USING diary_stage s "
-            "WHERE s.changed AND m.day_id = s.day_id"
-        )
-        cur.execute(
-            """
-            UPDATE diaries_diaryday d SET
-              headache = s.headache, hours = s.hours, severity = s.severity,
-              unilateral = s.unilateral, pulsating = s.pulsating,
-              worse_with_activity = s.worse_with_activity, nausea = s.nausea,
-              vomiting = s.vomiting, photophobia = s.photophobia, phonophobia = s.phonophobia,
-              aura = s.aura, aura_minutes = s.aura_minutes,
-              triptan_or_ergot_relief = s.triptan_or_ergot_relief, note = s.note,
-              source = 'import', entered_by_id = %s, version = d.version + 1, updated_at = %s
-            FROM diary_stage s WHERE s.changed AND d.id = s.day_id
-            """,
-            [user_id, now],
-        )
+        if overlap:
+            cur.execute(
+                """
+                INSERT INTO diaries_diarydayrevision
+                    (day_id, version, data, source, entered_by_id, replaced_at, replaced_by_id)
+                SELECT d.id, d.version,
+                       jsonb_build_object(
+                         'headache', d.headache, 'hours', d.hours::text, 'severity', d.severity,
+                         'unilateral', d.unilateral, 'pulsating', d.pulsating,
+                         'worse_with_activity', d.worse_with_activity, 'nausea', d.nausea,
+                         'vomiting', d.vomiting, 'photophobia', d.photophobia,
+                         'phonophobia', d.phonophobia, 'aura', d.aura,
+                         'aura_minutes', d.aura_minutes,
+                         'triptan_or_ergot_relief', d.triptan_or_ergot_relief, 'note', d.note,
+                         'medications', COALESCE((
+                            SELECT jsonb_agg(jsonb_build_array(m.name, m.drug_class, m.doses)
+                                             ORDER BY m.id)
+                            FROM diaries_diarymedication m WHERE m.day_id = d.id), '[]'::jsonb)),
+                       d.source, d.entered_by_id, %s, %s
+                FROM diary_stage s JOIN diaries_diaryday d ON d.id = s.day_id
+                WHERE s.changed
+                """,
+                [now, user_id],
+            )
+            cur.execute(
+                "DELETE FROM diaries_diarymedication m USING diary_stage s "
+                "WHERE s.changed AND m.day_id = s.day_id"
+            )
+            cur.execute(
+                """
+                UPDATE diaries_diaryday d SET
+                  headache = s.headache, hours = s.hours, severity = s.severity,
+                  unilateral = s.unilateral, pulsating = s.pulsating,
+                  worse_with_activity = s.worse_with_activity, nausea = s.nausea,
+                  vomiting = s.vomiting, photophobia = s.photophobia,
+                  phonophobia = s.phonophobia, aura = s.aura, aura_minutes = s.aura_minutes,
+                  triptan_or_ergot_relief = s.triptan_or_ergot_relief, note = s.note,
+                  source = 'import', entered_by_id = %s, version = d.version + 1,
+                  updated_at = %s
+                FROM diary_stage s WHERE s.changed AND d.id = s.day_id
+                """,
+                [user_id, now],
+            )
         LAST_TIMINGS["revise"] = time.perf_counter() - t_sql
         t_sql = time.perf_counter()
+        # In (patient, date) order: the unique index and the foreign-key checks then walk
+        # their pages in order instead of jumping around once per row.
         cur.execute(
             """
             INSERT INTO diaries_diaryday
-              (patient_id, date, headache, hours, severity, unilateral, pulsating,
+              (id, patient_id, date, headache, hours, severity, unilateral, pulsating,
                worse_with_activity, nausea, vomiting, photophobia, phonophobia, aura,
                aura_minutes, triptan_or_ergot_relief, note, source, entered_by_id, version,
                created_at, updated_at)
-            SELECT patient_id, date, headache, hours, severity, unilateral, pulsating,
+            SELECT new_id, patient_id, date, headache, hours, severity, unilateral, pulsating,
                worse_with_activity, nausea, vomiting, photophobia, phonophobia, aura,
                aura_minutes, triptan_or_ergot_relief, note, 'import', %s, 1, %s, %s
             FROM diary_stage WHERE day_id IS NULL
+            ORDER BY patient_id, date
             """,
             [user_id, now, now],
         )
@@ -837,12 +937,12 @@ def _write_postgres(job: DiaryImport, parsed: Parsed) -> dict[int, list[int]]:
         cur.execute(
             """
             INSERT INTO diaries_diarymedication (day_id, name, drug_class, doses)
-            SELECT d.id, m.name, m.drug_class, m.doses
-            FROM diary_stage_meds m
-            JOIN diary_stage s ON s.patient_id = m.patient_id AND s.date = m.date
-            JOIN diaries_diaryday d ON d.patient_id = m.patient_id AND d.date = m.date
-            WHERE s.day_id IS NULL OR s.changed
-            ORDER BY d.id, m.pos
+            SELECT COALESCE(s.day_id, s.new_id), u.name, u.drug_class, u.doses
+            FROM diary_stage s
+            CROSS JOIN LATERAL unnest(s.med_names, s.med_classes, s.med_doses)
+                 WITH ORDINALITY AS u(name, drug_class, doses, pos)
+            WHERE s.meds <> '' AND (s.day_id IS NULL OR s.changed)
+            ORDER BY 1, u.pos
             """
         )
         LAST_TIMINGS["insert_meds"] = time.perf_counter() - t_sql
@@ -872,17 +972,14 @@ def _esc(text: str) -> str:
 _TF = {True: "t", False: "f"}
 
 
-def _copy_line(
-    pid: int, day: date, values: tuple[Any, ...], meds: list[tuple[str, str, int]]
-) -> str:
+def _copy_suffix(values: tuple[Any, ...], meds: list[tuple[str, str, int]]) -> str:
+    """The COPY text of a day's values after patient and date (same for identical days)."""
     headache, hours, severity, *rest = values
     feats = rest[: len(FEATURES)]
     aura_minutes, relief, note = rest[len(FEATURES) :]
     return (
         "\t".join(
             (
-                str(pid),
-                day.isoformat(),
                 _TF[headache],
                 "\\N" if hours is None else str(hours),
                 str(severity),
@@ -891,10 +988,19 @@ def _copy_line(
                 _TF[relief],
                 _esc(note),
                 _esc(_med_signature(meds)),
+                _esc(_pg_array(n for n, _c, _k in meds)),
+                _pg_array(c for _n, c, _k in meds),
+                "{" + ",".join(str(k) for _n, _c, k in meds) + "}",
             )
         )
         + "\n"
     )
+
+
+def _pg_array(items: Iterable[str]) -> str:
+    """A PostgreSQL text[] literal, every element quoted."""
+    quoted = ('"' + i.replace("\\", "\\\\").replace('"', '\\"') + '"' for i in items)
+    return "{" + ",".join(quoted) + "}"
 
 
 def _med_signature(meds: list[tuple[str, str, int]]) -> str:

@@ -134,6 +134,8 @@ def policy_document_of(p: ProgramPolicy) -> dict[str, object]:
         doc["count_probable_as_migraine"] = p.count_probable_as_migraine
     if p.min_diary_completeness is not None:
         doc["min_diary_completeness"] = float(p.min_diary_completeness)
+    if p.bilateral_billing:
+        doc["bilateral_billing"] = p.bilateral_billing
     return doc
 
 
@@ -157,6 +159,7 @@ def effective_policy(practice: Practice | int) -> dict[str, object]:
             "count_probable_as_migraine", base.count_probable_as_migraine
         ),
         "min_diary_completeness": doc.get("min_diary_completeness", base.min_diary_completeness),
+        "bilateral_billing": doc.get("bilateral_billing", base.bilateral_billing.value),
     }
 
 

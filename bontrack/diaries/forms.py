@@ -213,3 +213,69 @@ def questionnaire_form(instrument: str, data: Any = None) -> forms.Form:
                 choices=HIT6_CHOICES, widget=forms.RadioSelect, label=text
             )
     return form
+
+
+class PolicyForm(forms.Form):
+    """The program policy knobs; choices and bounds from clinic_rules (``diaries.policy``).
+
+    Every field may be left on "Default" (clinic_rules' documented default applies)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from bontrack.diaries import policy
+
+        super().__init__(*args, **kwargs)
+        spec = policy.schema()
+        for knob in policy.KNOBS:
+            s = spec[knob.key]
+            default = policy.value_label(policy.default(knob.field))
+            first = ("", f"Default ({default})")
+            help_text = policy.description(knob.field)
+            field: forms.Field
+            if "enum" in s:
+                field = forms.TypedChoiceField(
+                    choices=[first, *((str(v), policy.value_label(v)) for v in s["enum"])],
+                    coerce=int if s["type"] == "integer" else str,
+                    empty_value=None,
+                    required=False,
+                )
+            elif s["type"] == "boolean":
+                field = forms.TypedChoiceField(
+                    choices=[first, ("true", "Yes"), ("false", "No")],
+                    coerce=lambda v: v == "true",
+                    empty_value=None,
+                    required=False,
+                )
+            elif s["type"] == "integer":
+                field = forms.IntegerField(
+                    required=False, min_value=s.get("minimum"), max_value=s.get("maximum")
+                )
+                help_text += f" (default {default})"
+            else:
+                field = forms.DecimalField(
+                    required=False,
+                    min_value=s.get("minimum"),
+                    max_value=s.get("maximum"),
+                    decimal_places=2,
+                )
+                help_text += f" (default {default})"
+            field.label = knob.label
+            field.help_text = help_text
+            self.fields[knob.field] = field
+
+    @staticmethod
+    def initial_from(row: Any) -> dict[str, Any]:
+        from bontrack.diaries import policy
+
+        out: dict[str, Any] = {}
+        for f in policy.FIELDS:
+            v = getattr(row, f, None) if row is not None else None
+            if isinstance(v, bool):
+                v = "true" if v else "false"
+            out[f] = "" if v is None else v
+        return out
+
+
+class AssignForm(forms.Form):
+    due_date = forms.DateField(
+        label="Due date (treatment or visit)", widget=forms.DateInput(attrs={"type": "date"})
+    )

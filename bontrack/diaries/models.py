@@ -50,7 +50,11 @@ class PatientScopedQuerySet(models.QuerySet):  # type: ignore[type-arg]
 class DiaryDay(TimeStamped):
     """One day of a patient's headache diary. A day without a row is missing, never headache-free."""
 
-    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="diary_days")
+    # No single-column index: the unique (patient, date) index serves patient lookups, and
+    # one index less makes bulk imports faster.
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="diary_days", db_index=False
+    )
     date = models.DateField()
     headache = models.BooleanField()
     hours = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
@@ -161,6 +165,8 @@ class QuestionnaireResponse(TimeStamped):
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # True when staff entered the answers on the patient's behalf (paper form, phone call).
+    entered_by_staff = models.BooleanField(default=False)
 
     objects = PatientScopedQuerySet.as_manager()
 
@@ -232,22 +238,16 @@ class ProgramPolicy(TimeStamped):
         Practice, on_delete=models.CASCADE, related_name="program_policy"
     )
     failed_preventive_classes_required = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_rule_set = models.CharField(
-        max_length=8,
-        blank=True,
-        choices=[("ahs", "AHS"), ("nice", "NICE"), ("ehf", "EHF")],
-    )
-    cumulative_window_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, choices=[(84, "84 days"), (90, "90 days")]
-    )
-    early_retreatment = models.CharField(
-        max_length=8, blank=True, choices=[("warn", "Warn"), ("block", "Block")]
-    )
+    # Allowed values are clinic_rules' (diaries.policy.schema()); the service asks it.
+    response_rule_set = models.CharField(max_length=8, blank=True)
+    cumulative_window_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    early_retreatment = models.CharField(max_length=8, blank=True)
     require_4h_for_headache_day = models.BooleanField(null=True, blank=True)
     count_probable_as_migraine = models.BooleanField(null=True, blank=True)
     min_diary_completeness = models.DecimalField(
         max_digits=3, decimal_places=2, null=True, blank=True
     )
+    bilateral_billing = models.CharField(max_length=12, blank=True)
 
     def __str__(self) -> str:
         return f"Program policy of practice {self.practice_id}"

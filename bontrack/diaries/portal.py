@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -34,13 +36,17 @@ def _day(value: str) -> date:
 
 def _strip(patient: Patient, today: date) -> list[dict[str, object]]:
     start = today - timedelta(days=services.BACKFILL_DAYS)
-    recorded = {
-        d: ("headache" if h else "free")
-        for d, h in DiaryDay.objects.filter(
-            patient=patient, date__gte=start, date__lte=today
-        ).values_list("date", "headache")
-    }
-    return charts.week_strip(recorded, today, services.BACKFILL_DAYS + 1)
+    rows = DiaryDay.objects.filter(patient=patient, date__gte=start, date__lte=today).values_list(
+        "date", "headache", "severity", "hours"
+    )
+    recorded, details = {}, {}
+    for d, h, severity, hours in rows:
+        recorded[d] = "headache" if h else "free"
+        details[d] = (severity, hours)
+    strip = charts.week_strip(recorded, today, services.BACKFILL_DAYS + 1)
+    for s in strip:
+        s["severity"], s["hours"] = details.get(s["date"], (0, None))  # type: ignore[index]
+    return strip
 
 
 @patient_view
@@ -157,3 +163,110 @@ def pre_visit(request: HttpRequest, patient: Patient) -> HttpResponse:
         {"form": form, "saved": saved},
         status=422 if form.errors else 200,
     )
+
+
+WEEK_DAYS = 7
+
+
+def _week_rows(
+    request: HttpRequest, days: list[date], recorded: dict[date, Any]
+) -> list[dict[str, Any]]:
+    rows = []
+    for d in days:
+        key = f"d{d.isoformat()}"
+        rows.append(
+            {
+                "date": d,
+                "key": key,
+                "existing": recorded.get(d),
+                "state": request.POST.get(f"{key}-state", ""),
+                "hours": request.POST.get(f"{key}-hours", ""),
+                "severity": request.POST.get(f"{key}-severity", ""),
+                "errors": [],
+            }
+        )
+    return rows
+
+
+@patient_view
+@require_http_methods(["GET", "POST"])
+def diary_week(request: HttpRequest, patient: Patient) -> HttpResponse:
+    """Fill several missed days at once: one line per day of a week (back-fill rule kept).
+
+    A line is "No headache" (one tap) or "Headache" with hours and worst pain; symptoms and
+    medicines of a headache day are added on the day's own page."""
+    today = services.local_today()
+    earliest = today - timedelta(days=services.BACKFILL_DAYS)
+    try:
+        first = date.fromisoformat(request.GET["start"]) if request.GET.get("start") else None
+    except ValueError as exc:
+        raise Http404 from exc
+    # A week from ``start`` (default: the week ending today), inside the back-fill window.
+    first = first or today - timedelta(days=WEEK_DAYS - 1)
+    start = min(max(first, earliest), today - timedelta(days=WEEK_DAYS - 1))
+    start = max(start, earliest)
+    end = min(start + timedelta(days=WEEK_DAYS - 1), today)
+    days = [start + timedelta(days=k) for k in range((end - start).days + 1)]
+    recorded = {
+        r["date"]: r
+        for r in DiaryDay.objects.filter(patient=patient, date__gte=start, date__lte=end).values(
+            "date", "headache", "severity", "hours"
+        )
+    }
+    rows = _week_rows(request, days, recorded)
+    status = 200
+    if request.method == "POST":
+        inputs, owners = [], []
+        for row in rows:
+            if row["existing"] or row["state"] not in ("yes", "no"):
+                continue
+            headache = row["state"] == "yes"
+            hours: Decimal | None = None
+            severity = 0
+            if headache:
+                try:
+                    hours = Decimal(row["hours"]) if row["hours"].strip() else None
+                except InvalidOperation:
+                    row["errors"].append("Hours: a number from 0 to 24.")
+                    continue
+                severity = int(row["severity"]) if row["severity"] in ("1", "2", "3") else 0
+            inputs.append(
+                services.DayInput(
+                    date=row["date"], headache=headache, hours=hours, severity=severity
+                )
+            )
+            owners.append(row)
+        if not any(r["errors"] for r in rows) and inputs:
+            try:
+                services.upsert_diary_days(actor=request.user, patient=patient, days=inputs)
+            except (ValidationError, Conflict) as exc:
+                messages = (
+                    exc.message_dict
+                    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict")
+                    else {"": [str(exc)]}
+                )
+                for key, errs in messages.items():
+                    parts = key.split(".")
+                    i = int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else None
+                    target = owners[i] if i is not None and i < len(owners) else rows[0]
+                    label = parts[-1].replace("_", " ").capitalize() if parts[-1] else ""
+                    target["errors"].extend(f"{label}: {e}" if label else e for e in errs)
+            else:
+                saved = ", ".join(r["date"].strftime("%a %-d %b") for r in owners)
+                return redirect(reverse("diaries:portal_home") + f"?saved={saved}")
+        elif not inputs:
+            rows[0]["errors"].append("Choose No headache or Headache for at least one day.")
+        status = 422
+    context = {
+        "patient": patient,
+        "today": today,
+        "rows": rows[::-1],
+        "start": start,
+        "end": end,
+        "prev_start": max(start - timedelta(days=WEEK_DAYS), earliest)
+        if start > earliest
+        else None,
+        "next_start": end + timedelta(days=1) if end < today else None,
+        "severities": [("1", "Mild"), ("2", "Moderate"), ("3", "Severe")],
+    }
+    return render(request, "diaries/portal/week.html", context, status=status)

@@ -20,6 +20,7 @@ from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.models import Practice
 from bontrack.diaries import facts
+from bontrack.diaries import policy as policy_knobs
 from bontrack.diaries.choices import (
     MEDICINES,
     AcuteClass,
@@ -443,7 +444,7 @@ def submit_questionnaire(
         .select_related("patient")
         .get(pk=response.pk)
     )
-    _require_patient_or(actor, Perm.DIARY_EDIT, locked.patient)
+    by_patient = _require_patient_or(actor, Perm.DIARY_EDIT, locked.patient)
     if locked.completed_at is not None:
         raise Conflict("This questionnaire has already been answered.")
     result = score_answers(locked.instrument, answers)
@@ -456,6 +457,7 @@ def submit_questionnaire(
     locked.rule_set = str(result.get("rule_set", ""))[:60]
     locked.completed_at = timezone.now()
     locked.completed_by = actor
+    locked.entered_by_staff = not by_patient
     locked.save()
     audit.record(
         actor=actor,
@@ -468,8 +470,10 @@ def submit_questionnaire(
             "band": [None, locked.band],
             "valid": [None, locked.valid],
             "rule_set": [None, locked.rule_set],
+            "entered_by_staff": [None, locked.entered_by_staff],
         },
-        summary=f"{locked.get_instrument_display()} answered: {locked.score}",
+        summary=f"{locked.get_instrument_display()} answered: {locked.score}"
+        + (" (entered by staff for the patient)" if locked.entered_by_staff else ""),
     )
     return locked
 
@@ -640,32 +644,30 @@ def record_eligibility_decision(
 
 # ---- practice policy ------------------------------------------------------------------------
 
-POLICY_FIELDS = [
-    "failed_preventive_classes_required",
-    "response_rule_set",
-    "cumulative_window_days",
-    "early_retreatment",
-    "require_4h_for_headache_day",
-    "count_probable_as_migraine",
-    "min_diary_completeness",
-]
+POLICY_FIELDS = policy_knobs.FIELDS
 
 
 @transaction.atomic(durable=True)
 def update_program_policy(*, actor: User, practice: Practice, **fields: Any) -> ProgramPolicy:
-    if actor.practice_id != practice.pk or actor.scope(Perm.PROGRAM_POLICY_EDIT) is None:
+    """Set the practice's policy knobs (``None`` or ``""``: clinic_rules' default).
+
+    Only the given fields change. clinic_rules judges the values (its policy schema: allowed
+    values and bounds); a refusal names the field. Saving the same values writes nothing."""
+    scope = actor.scope(Perm.PROGRAM_POLICY_EDIT) if actor.practice_id == practice.pk else None
+    if scope is None:
         raise PermissionDenied("Your role does not allow this.")
-    scope = actor.scope(Perm.PROGRAM_POLICY_EDIT)
-    if scope is None or not scope.all_clinics:
+    if not scope.all_clinics:
         raise PermissionDenied("The program policy is set across the practice.")
     unknown = set(fields) - set(POLICY_FIELDS)
     if unknown:
-        raise ValidationError({k: ["Unknown field."] for k in unknown})
+        raise ValidationError({k: ["Unknown field."] for k in sorted(unknown)})
     policy, created = ProgramPolicy.objects.select_for_update().get_or_create(practice=practice)
     before = audit.snapshot(policy, POLICY_FIELDS)
     for k, v in fields.items():
+        field = ProgramPolicy._meta.get_field(k)
+        if v is None and not field.null:
+            v = ""
         setattr(policy, k, v)
-    policy.full_clean()
     # clinic_rules is the judge of the values: refuse what its policy schema refuses.
     try:
         contract.parse(
@@ -673,16 +675,24 @@ def update_program_policy(*, actor: User, practice: Practice, **fields: Any) -> 
             {"as_of": "2000-01-01", "days": [], "policy": facts.policy_document_of(policy)},
         )
     except contract.InputError as exc:
-        raise ValidationError(
-            {k.removeprefix("policy."): v for k, v in exc.errors.items()}
-        ) from exc
+        errors: dict[str, list[str]] = {}
+        for key, messages in exc.errors.items():
+            knob = policy_knobs.BY_KEY.get(key.removeprefix("policy."))
+            errors.setdefault(knob.field if knob else "__all__", []).extend(messages)
+        raise ValidationError(errors) from exc
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"__all__": ["A value is not of the right type."]}) from exc
+    policy.full_clean(exclude=["practice"])
+    changes = audit.diff(before, audit.snapshot(policy, POLICY_FIELDS))
+    if not changes and not created:
+        return policy
     policy.save()
     audit.record(
         actor=actor,
         action="create" if created else "update",
         obj=policy,
         practice_id=practice.pk,
-        changes=audit.diff(before, audit.snapshot(policy, POLICY_FIELDS)),
+        changes=changes,
         summary="Program policy updated",
     )
     return policy

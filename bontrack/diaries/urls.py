@@ -13,9 +13,21 @@ urlpatterns = [
     path("diaries/patients/<int:pk>/import/", views.import_csv, name="import"),
     path("diaries/imports/<int:job_id>/", views.import_status, name="import_status"),
     path("diaries/patients/<int:pk>/consultation/", views.consultation, name="consultation"),
+    path("diaries/policy/", views.program_policy, name="policy"),
+    path(
+        "diaries/patients/<int:pk>/questionnaires/<int:qid>/",
+        views.enter_questionnaire,
+        name="enter_questionnaire",
+    ),
+    path(
+        "diaries/patients/<int:pk>/questionnaires/assign/",
+        views.assign_questionnaires,
+        name="assign_questionnaires",
+    ),
     # Patient portal
     path("portal/diary/", portal.diary_home, name="portal_home"),
     path("portal/diary/day/<str:day>/", portal.diary_day, name="portal_day"),
+    path("portal/diary/week/", portal.diary_week, name="portal_week"),
     path(
         "portal/diary/questionnaires/<int:qid>/",
         portal.questionnaire,

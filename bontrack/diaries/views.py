@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Max, Sum
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bontrack.accounts.access import staff_view
@@ -17,18 +23,23 @@ from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.htmx import render_page
 from bontrack.diaries import charts, csvio, facts, services
+from bontrack.diaries import policy as policy_knobs
 from bontrack.diaries.forms import (
     FEATURE_LABELS,
+    AssignForm,
     ConsultationForm,
     DayForm,
     DecisionForm,
     ImportForm,
+    PolicyForm,
+    questionnaire_form,
 )
 from bontrack.diaries.models import (
     ConsultationNote,
     DiaryDay,
     DiaryImport,
     EligibilityAssessment,
+    ProgramPolicy,
     QuestionnaireResponse,
 )
 from bontrack.patients.models import Patient
@@ -69,31 +80,83 @@ def session_dates(patient: Patient) -> list[date]:
         return []
 
 
-def diary_context(patient: Patient, today: date) -> dict[str, Any]:
-    docs = facts.diary_documents(patient, today - timedelta(days=HISTORY_DAYS), today)
+SUMMARY_CACHE_SECONDS = 600
+
+
+def diary_summary_cached(patient: Patient, today: date) -> dict[str, Any]:
+    """clinic_rules ``diary-summary`` of the staff page and the few facts it needs of the days.
+
+    Building the input (1,000+ days) and running the rule is most of the page's cost, so the
+    result is cached under a fingerprint of the diary (row count, the sum of the days'
+    versions, newest id and change time: every save, import or edit bumps one of them),
+    the practice policy and the day. One query decides a hit."""
+    start = today - timedelta(days=HISTORY_DAYS)
     policy = facts.policy_document(patient.practice_id)
+    fp = DiaryDay.objects.filter(patient=patient, date__gte=start, date__lte=today).aggregate(
+        n=Count("id"), v=Sum("version"), m=Max("id"), u=Max("updated_at")
+    )
+    digest = hashlib.sha256(
+        json.dumps([fp, policy], sort_keys=True, default=str).encode()
+    ).hexdigest()[:32]
+    key = f"diaries:summary:{patient.pk}:{today.isoformat()}:{digest}"
+    hit = cache.get(key)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    docs = facts.diary_documents(patient, start, today)
     doc: dict[str, object] = {"as_of": today.isoformat(), "days": docs, "period_days": PERIOD_DAYS}
     if policy:
         doc["policy"] = policy
-    summary = contract.run("diary-summary", doc)
-    classes = {date.fromisoformat(d["date"]): d["class"] for d in summary["days"]}  # type: ignore[union-attr]
-    med_dates = {date.fromisoformat(str(d["date"])) for d in docs if d["acute_medications"]}
+    value = {
+        "summary": contract.run("diary-summary", doc),
+        "med_dates": sorted(
+            date.fromisoformat(str(d["date"])) for d in docs if d["acute_medications"]
+        ),
+        "first": date.fromisoformat(str(docs[0]["date"])) if docs else None,
+        "recorded_days": len(docs),
+        "recent": docs[-14:][::-1],
+    }
+    cache.set(key, value, SUMMARY_CACHE_SECONDS)
+    return value
+
+
+def diary_context(patient: Patient, today: date) -> dict[str, Any]:
+    data = diary_summary_cached(patient, today)
+    summary = data["summary"]
+    classes = {date.fromisoformat(d["date"]): d["class"] for d in summary["days"]}
+    med_dates: list[date] = data["med_dates"]
+    sessions = session_dates(patient)
     periods = []
-    for p in summary["periods"]:  # type: ignore[union-attr]
+    for p in summary["periods"]:
         start, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"])
         periods.append(
             {
                 **p,
-                "medication_days": sum(1 for d in med_dates if start <= d <= end),
+                "medication_days": bisect_right(med_dates, end) - bisect_left(med_dates, start),
+                "sessions": [s for s in sessions if start <= s <= end],
             }
         )
-    first = date.fromisoformat(str(docs[0]["date"])) if docs else today - timedelta(days=27)
-    sessions = session_dates(patient)
-    scores = facts.score_series(patient)
+    first = data["first"] or today - timedelta(days=27)
+    questionnaires = list(
+        QuestionnaireResponse.objects.filter(patient=patient).order_by("completed_at", "id")
+    )
+    scores = [
+        {
+            "date": timezone.localdate(q.completed_at),
+            "instrument": q.instrument,
+            "score": float(q.score) if q.score is not None else None,
+            "valid": bool(q.valid),
+            "entered_by_staff": q.entered_by_staff,
+        }
+        for q in questionnaires
+        if q.completed_at is not None
+    ]
+    pending = sorted(
+        (q for q in questionnaires if q.completed_at is None), key=lambda q: (q.due_date, q.pk)
+    )
     heat = charts.heat_map(classes, first, today)
     months: dict[str, dict[str, int]] = {}
     for cell in heat.cells:
-        key = cell.day.strftime("%Y-%m")
+        key = f"{cell.day.year}-{cell.day.month:02d}"
         months.setdefault(key, dict.fromkeys(charts.CLASS_LABELS, 0))[cell.cls] += 1
     return {
         "summary": summary,
@@ -103,10 +166,11 @@ def diary_context(patient: Patient, today: date) -> dict[str, Any]:
         "bars": charts.bar_chart(periods, sessions),
         "sessions": sessions,
         "scores": scores,
+        "pending_questionnaires": pending,
         "score_chart": charts.score_chart(scores),
         "class_labels": charts.CLASS_LABELS,
-        "recorded_days": len(docs),
-        "recent": docs[-14:][::-1],
+        "recorded_days": data["recorded_days"],
+        "recent": data["recent"],
         "moh": summary["medication_overuse"],
         "findings": summary["findings"],
     }
@@ -122,6 +186,7 @@ def diary_page(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         "today": today,
         "can_edit": request.user.has_clinic_perm(Perm.DIARY_EDIT, patient.clinic_id),
         "import_form": ImportForm(),
+        "assign_form": AssignForm(initial={"due_date": today}),
         **diary_context(patient, today),
     }
     return render_page(request, "diaries/diary.html", context)
@@ -276,6 +341,7 @@ def import_csv(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         "today": today,
         "can_edit": True,
         "import_form": form,
+        "assign_form": AssignForm(initial={"due_date": today}),
         **diary_context(patient, today),
     }
     return render_page(request, "diaries/diary.html", context, status=422)
@@ -337,3 +403,97 @@ def consultation(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     return render_page(
         request, "diaries/consultation.html", context, status=422 if form.errors else 200
     )
+
+
+@staff_view(Perm.PROGRAM_POLICY_EDIT)
+@require_http_methods(["GET", "POST"])
+def program_policy(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """The practice's program policy (clinic administrators of the whole practice)."""
+    if not scope.all_clinics:
+        raise PermissionDenied("The program policy is set across the practice.")
+    practice = request.user.practice
+    row = ProgramPolicy.objects.filter(practice=practice).first()
+    if request.method == "POST":
+        form = PolicyForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_program_policy(
+                    actor=request.user, practice=practice, **form.cleaned_data
+                )
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                return redirect(reverse("diaries:policy") + "?saved=1")
+    else:
+        form = PolicyForm(initial=PolicyForm.initial_from(row))
+    stored = facts.policy_document_of(row) if row else {}
+    effective = facts.effective_policy(practice.pk)
+    context = {
+        "form": form,
+        "policy_row": row,
+        "saved": request.GET.get("saved") == "1" and not form.errors,
+        "effective": [
+            {
+                "label": k.label,
+                "value": policy_knobs.value_label(effective[k.key]),
+                "is_default": k.key not in stored,
+            }
+            for k in policy_knobs.KNOBS
+        ],
+    }
+    return render_page(request, "diaries/policy.html", context, status=422 if form.errors else 200)
+
+
+@staff_view(Perm.DIARY_EDIT)
+@require_http_methods(["GET", "POST"])
+def enter_questionnaire(request: HttpRequest, pk: int, qid: int, scope: Scope) -> HttpResponse:
+    """Staff enter a pending MIDAS or HIT-6 for the patient (marked as entered by staff)."""
+    patient = patient_for(scope, pk)
+    response = get_object_or_404(QuestionnaireResponse, pk=qid, patient=patient)
+    if response.completed_at is not None:
+        return redirect(reverse("diaries:diary", args=[patient.pk]) + "#h-scores")
+    form = questionnaire_form(response.instrument, request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.submit_questionnaire(
+                    actor=request.user, response=response, answers=form.cleaned_data
+                )
+            except (ValidationError, Conflict) as exc:
+                apply_service_errors(form, exc)
+            else:
+                return redirect(reverse("diaries:diary", args=[patient.pk]) + "#h-scores")
+    else:
+        record_chart_view(
+            actor=request.user, patient=patient, what=f"{response.instrument} questionnaire"
+        )
+    context = {"patient": patient, "response": response, "form": form}
+    return render_page(
+        request, "diaries/questionnaire.html", context, status=422 if form.errors else 200
+    )
+
+
+@staff_view(Perm.DIARY_EDIT)
+@require_POST
+def assign_questionnaires(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+    """Assign MIDAS and HIT-6 due on a date (idempotent), e.g. to enter a paper form."""
+    patient = patient_for(scope, pk)
+    form = AssignForm(request.POST)
+    if form.is_valid():
+        from django.db import transaction
+
+        with transaction.atomic(durable=True):
+            services.assign_pre_treatment(
+                patient, form.cleaned_data["due_date"], actor=request.user
+            )
+        return redirect(reverse("diaries:diary", args=[patient.pk]) + "#h-scores")
+    today = services.local_today()
+    context = {
+        "patient": patient,
+        "today": today,
+        "can_edit": True,
+        "import_form": ImportForm(),
+        "assign_form": form,
+        **diary_context(patient, today),
+    }
+    return render_page(request, "diaries/diary.html", context, status=422)

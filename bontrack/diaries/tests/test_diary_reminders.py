@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -44,3 +45,23 @@ def test_no_reminder_after_a_not_eligible_decision(world, cm_patient):
     call_command("diary-reminders", stdout=StringIO())
     assert not OutboxMessage.objects.exists()
     assert EligibilityAssessment.objects.count() == 1
+
+
+def test_running_the_command_twice_enqueues_one_reminder(world, cm_patient):
+    # Given a patient in the program who has not logged today
+    today = services.local_today()
+    first, second = StringIO(), StringIO()
+    # When cron runs the command twice the same day (a retry, an overlap)
+    call_command("diary-reminders", "--date", today.isoformat(), stdout=first)
+    call_command("diary-reminders", "--date", today.isoformat(), stdout=second)
+    # Then one email is queued, and the second run says it queued none
+    assert OutboxMessage.objects.filter(patient=cm_patient).count() == 1
+    assert first.getvalue().startswith("1 diary reminder(s) queued")
+    assert second.getvalue().startswith("0 diary reminder(s) queued")
+    # And another day is its own reminder
+    yesterday = today - timedelta(days=1)
+    call_command("diary-reminders", "--date", yesterday.isoformat(), stdout=StringIO())
+    keys = sorted(OutboxMessage.objects.values_list("dedupe_key", flat=True))
+    assert keys == sorted(
+        f"diary-reminder:{cm_patient.pk}:{d.isoformat()}" for d in (today, yesterday)
+    )

@@ -32,3 +32,8 @@ def chromium_page(viewport: dict[str, int] | None = None) -> Iterator[object]:
             yield page
         finally:
             browser.close()
+            # ORM calls made inside Playwright's sync API run in another async context and open
+            # their own database connection: close it here, or PostgreSQL cannot drop the test database.
+            from django.db import connections
+
+            connections.close_all()

@@ -20,7 +20,7 @@ from bontrack.core.models import Clinic
 from bontrack.core.schemas import ErrorOut, IsoDate, StrictSchema, Text
 from bontrack.patients.models import Patient
 from bontrack.scheduling import recall, services
-from bontrack.scheduling.availability import find_slots
+from bontrack.scheduling.availability import find_slots, find_slots_many
 from bontrack.scheduling.models import (
     Appointment,
     AppointmentType,
@@ -57,6 +57,18 @@ class SlotOut(Schema):
     ends_at: datetime
     clinician_id: int
     room_id: int | None
+
+
+class PracticeSlotOut(SlotOut):
+    clinic_id: int
+    type_id: int
+
+
+class PracticeSearchQuery(StrictSchema):
+    code: Text(40)  # type: ignore[valid-type]
+    start: IsoDate
+    days: int = Field(default=7, ge=1, le=MAX_SEARCH_DAYS)
+    limit: int = Field(default=500, ge=1, le=5000)
 
 
 class AppointmentOut(Schema):
@@ -175,6 +187,49 @@ def search_availability(request: HttpRequest, q: Query[SearchQuery]) -> list[obj
         apply_notice=False,
         limit=q.limit,
     )
+
+
+@router.get(
+    "/availability/practice",
+    response={200: list[PracticeSlotOut], **ERRORS},
+    summary="Search free slots of one type code across every clinic in scope",
+)
+def search_practice_availability(
+    request: HttpRequest, q: Query[PracticeSearchQuery]
+) -> list[dict[str, object]]:
+    """One set of queries for all clinics (see `availability.find_slots_many`)."""
+    scope = _scope(request, Perm.SCHEDULE_VIEW)
+    types = list(
+        AppointmentType.objects.in_scope(scope)
+        .filter(code=q.code, active=True)
+        .select_related("clinic")
+        .order_by("clinic_id")
+    )
+    if not types:
+        raise ValidationError(
+            {"code": ["No active appointment type with this code in your clinics."]}
+        )
+    found = find_slots_many(
+        [(t.clinic, t) for t in types],
+        start=q.start,
+        end=q.start + timedelta(days=q.days - 1),
+        now=timezone.now(),
+        apply_notice=False,
+    )
+    out = [
+        {
+            "starts_at": s.starts_at,
+            "ends_at": s.ends_at,
+            "clinician_id": s.clinician_id,
+            "room_id": s.room_id,
+            "clinic_id": t.clinic_id,
+            "type_id": t.pk,
+        }
+        for t in types
+        for s in found[t.clinic_id]
+    ]
+    out.sort(key=lambda r: (r["starts_at"], r["clinic_id"], r["clinician_id"]))  # type: ignore[arg-type]
+    return out[: q.limit]
 
 
 @router.post(

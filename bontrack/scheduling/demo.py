@@ -69,7 +69,7 @@ def seed_demo_scheduling(*, practice: Practice, rng: random.Random, today: date)
         if not patients or not deliverable:
             continue
         room_cycle = rooms[clinic.pk]
-        for offset in range(21):
+        for offset in range(-3, 21):  # the last few days too: completed visits
             day = today + timedelta(days=offset)
             if day.weekday() not in days:
                 continue
@@ -115,9 +115,13 @@ def seed_demo_scheduling(*, practice: Practice, rng: random.Random, today: date)
                 t = block_end.astimezone(tz) + timedelta(minutes=(15 - block_end.minute % 15) % 15)
                 t = t.replace(second=0, microsecond=0)
     # Rooms are shared by dr.lee and nurse.kim: keep dr.lee in room 1 and nurse.kim in room 2.
+    # Visits that are over are completed (their day list offers "Book the next session").
+    now_utc = datetime.now(UTC)
     for a in made:
         if a.room is not None and a.clinician.username == "dr.lee":
             a.room = rooms[a.clinic_id][0]
+        if a.ends_at < now_utc:
+            a.status = Status.COMPLETED
     # Video consultation today with dr.lee, one hour from now (or late afternoon).
     north = clinics.get("northside")
     if north and "dr.lee" in users:

@@ -58,6 +58,10 @@ def interval_for(indication: str, *, pediatric: bool = False) -> Interval:
     )
 
 
+def diaries_ready() -> bool:
+    return apps.is_installed("bontrack.diaries")
+
+
 def treatments_ready() -> bool:
     return apps.is_installed("bontrack.treatments")
 
@@ -77,8 +81,115 @@ def last_signed_sessions(patient_ids: list[int] | None = None, clinic_id: int | 
     return {(r["patient_id"], r["indication"]): r["last"] for r in rows}
 
 
+def last_signed_days(*, clinic_id: int, tz: object) -> list[tuple[int, str, date, date]]:
+    """[(patient_id, indication, date of birth, local date of the last signed session)] for the
+    clinic's active patients, one GROUP BY query; the local date is computed in SQL."""
+    if not treatments_ready():
+        return []
+    from django.db.models.functions import TruncDate
+
+    from bontrack.treatments.models import TreatmentSession
+
+    return list(
+        TreatmentSession.objects.filter(
+            status="signed", patient__clinic_id=clinic_id, patient__status="active"
+        )
+        .values_list("patient_id", "indication", "patient__date_of_birth")
+        .annotate(last=Max(TruncDate("performed_at", tzinfo=tz)))
+        .order_by()
+    )
+
+
+def last_signed_day_ordinals(*, clinic_id: int, tz: object) -> list[tuple[int, str, int, int]]:
+    """Like `last_signed_days`, with both dates as `date.toordinal()` integers.
+
+    On PostgreSQL the database computes the ordinals (integers load far faster than dates
+    through psycopg's Python loaders: the recall list reads one row per active patient)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or not treatments_ready():
+        return [
+            (patient_id, indication, dob.toordinal(), day.toordinal())
+            for patient_id, indication, dob, day in last_signed_days(clinic_id=clinic_id, tz=tz)
+        ]
+    from bontrack.patients.models import Patient
+    from bontrack.treatments.models import TreatmentSession
+
+    sessions, patients = TreatmentSession._meta.db_table, Patient._meta.db_table
+    sql = f"""
+        SELECT s.patient_id, s.indication, (p.date_of_birth - DATE '0001-01-01') + 1,
+               MAX(((s.performed_at AT TIME ZONE %s)::date - DATE '0001-01-01') + 1)
+        FROM {sessions} s JOIN {patients} p ON p.id = s.patient_id
+        WHERE s.status = 'signed' AND p.clinic_id = %s AND p.status = 'active'
+        GROUP BY s.patient_id, s.indication, p.date_of_birth
+    """  # noqa: S608 - table names come from the models, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [str(tz), clinic_id])
+        return cursor.fetchall()
+
+
+def adult_born_on_or_before(today: date) -> date:
+    """Born on or before this date → adult today (same rule as `is_pediatric(age_on(...))`)."""
+    years = rule("BTX-PEDIATRIC-AGE").int_("adult_age")
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February → 28 February
+        return today.replace(year=today.year - years, day=28)
+
+
 def last_signed_session(patient_id: int, indication: str) -> datetime | None:
     return last_signed_sessions([patient_id]).get((patient_id, indication))
+
+
+def last_products(patient_ids: list[int]) -> dict[tuple[int, str], str]:
+    """{(patient_id, indication): product of the last signed session}, one query."""
+    if not treatments_ready():
+        return {}
+    from bontrack.treatments.models import TreatmentSession
+
+    out: dict[tuple[int, str], str] = {}
+    for patient_id, indication, product in (
+        TreatmentSession.objects.filter(patient_id__in=patient_ids, status="signed")
+        .order_by("performed_at", "id")
+        .values_list("patient_id", "indication", "product")
+    ):
+        out[(patient_id, indication)] = product
+    return out
+
+
+def default_product() -> str:
+    if not treatments_ready():
+        return ""
+    from bontrack.treatments.models import DEFAULT_PRODUCT
+
+    return DEFAULT_PRODUCT
+
+
+def vials_on_hand(
+    clinic_ids: list[int], after: date
+) -> dict[tuple[int, str], list[tuple[date, int]]]:
+    """{(clinic, product): [(lot expiry, in-stock vials)]} for lots expiring after `after`."""
+    if not apps.is_installed("bontrack.inventory"):
+        return {}
+    from django.db.models import Count
+
+    from bontrack.inventory.models import Vial
+
+    out: dict[tuple[int, str], list[tuple[date, int]]] = {}
+    for row in (
+        Vial.objects.filter(clinic_id__in=clinic_ids, status="in_stock", lot__expiry__gt=after)
+        .values("clinic_id", "lot__product", "lot__expiry")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        out.setdefault((row["clinic_id"], row["lot__product"]), []).append(
+            (row["lot__expiry"], row["n"])
+        )
+    return out
+
+
+def inventory_ready() -> bool:
+    return apps.is_installed("bontrack.inventory")
 
 
 def open_adverse_effects(patient_ids: list[int]) -> set[int]:

@@ -3,8 +3,10 @@
 Checks: interval met (clinic_rules interval from the last signed session), no open adverse
 effect, consent current (a signed session with consent within `consent_valid_days`, clinic
 policy), diary up to date (an entry for each of the last `diary_days_required` days, clinic
-policy, chronic migraine only), weight recent for children (within `child_weight_max_age_days`).
-Drug on hand and prior authorization are not checked yet (inventory/billing pending).
+policy, chronic migraine only), weight recent for children (within `child_weight_max_age_days`),
+drug on hand (inventory: an in-stock vial of the product of the patient's last signed session —
+or the default product for a first session — at the appointment's clinic, from a lot expiring
+after the appointment date). Prior authorization is not checked yet (billing pending).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ def readiness(appointments: list[Appointment]) -> dict[int, list[Check]]:
     policy = settings_for(clinic)
     tz = zone(clinic)
     days = {a.starts_at.astimezone(tz).date() for a in treatments}
+    products = facts.last_products(ids)
+    stock = facts.vials_on_hand(sorted({a.clinic_id for a in treatments}), min(days))
     diary = facts.diary_days(
         ids, min(days) - timedelta(days=policy.diary_days_required), max(days) - timedelta(days=1)
     )
@@ -87,6 +91,16 @@ def readiness(appointments: list[Appointment]) -> dict[int, list[Check]]:
                     "Weight recent",
                     w is not None and (day - w).days <= policy.child_weight_max_age_days,
                     f"last {w}" if w else "none recorded",
+                )
+            )
+        if facts.inventory_ready():
+            product = products.get((a.patient_id, a.indication)) or facts.default_product()
+            vials = sum(n for expiry, n in stock.get((a.clinic_id, product), ()) if expiry > day)
+            checks.append(
+                Check(
+                    "Drug on hand",
+                    vials > 0,
+                    f"{vials} vial{'s' if vials != 1 else ''} of {product} in stock",
                 )
             )
         out[a.pk] = checks

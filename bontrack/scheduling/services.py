@@ -163,6 +163,22 @@ def _default_indication(patient: Patient) -> str:
     return cond.indication if cond else ""
 
 
+def _assign_questionnaires(appointment: Appointment, *, actor: User | None) -> None:
+    """A treatment for a patient with active chronic migraine: assign the pre-treatment
+    questionnaires (diaries app) for the appointment's local date, in the booking's transaction
+    (so a refused booking assigns nothing). Idempotent; skipped if the diaries app is absent."""
+    if appointment.appointment_type.kind != Kind.TREATMENT or not facts.diaries_ready():
+        return
+    if not Condition.objects.filter(
+        patient_id=appointment.patient_id, indication="chronic_migraine", active=True
+    ).exists():
+        return
+    from bontrack.diaries.services import assign_pre_treatment
+
+    day = appointment.starts_at.astimezone(zone(appointment.clinic)).date()
+    assign_pre_treatment(appointment.patient, day, actor=actor)
+
+
 def _create(
     *,
     actor: User | None,
@@ -265,6 +281,7 @@ def _create(
             + (" (interval override)" if override else ""),
         )
         notify.booking_confirmed(appointment, base_url=base_url)
+        _assign_questionnaires(appointment, actor=actor)
         return appointment
     raise last_error or Conflict("That time is not free. Choose another slot.", field="starts_at")
 
@@ -534,6 +551,7 @@ def _move(
         summary=f"Rescheduled {atype.name}",
     )
     notify.booking_moved(locked, base_url=base_url)
+    _assign_questionnaires(locked, actor=actor)
     return locked
 
 
@@ -637,6 +655,16 @@ def join_waitlist(
     _require(actor, Perm.SCHEDULE_BOOK, appointment_type.clinic_id)
     if latest < earliest:
         raise ValidationError({"latest": ["The last date must be on or after the first."]})
+    if patient.practice_id != appointment_type.clinic.practice_id:
+        raise ValidationError({"patient": ["Choose a patient of this practice."]})
+    if WaitlistEntry.objects.filter(
+        patient=patient,
+        appointment_type=appointment_type,
+        status=WaitlistStatus.WAITING,
+        earliest__lte=latest,
+        latest__gte=earliest,
+    ).exists():
+        raise Conflict("The patient is already waiting for these dates.", field="earliest")
     entry = WaitlistEntry.objects.create(
         clinic_id=appointment_type.clinic_id,
         patient=patient,
@@ -654,6 +682,26 @@ def join_waitlist(
         summary="Joined the waitlist",
     )
     return entry
+
+
+@transaction.atomic(durable=True)
+def leave_waitlist(*, actor: User, entry: WaitlistEntry) -> WaitlistEntry:
+    """Staff take a patient off the waitlist (kept as cancelled, with its audit row)."""
+    _require(actor, Perm.SCHEDULE_BOOK, entry.clinic_id)
+    locked = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
+    if locked.status != WaitlistStatus.WAITING:
+        raise Conflict("This entry is no longer waiting.", field="status")
+    locked.status = WaitlistStatus.CANCELLED
+    locked.save(update_fields=["status"])
+    audit.record(
+        actor=actor,
+        action="update",
+        obj=locked,
+        clinic_id=locked.clinic_id,
+        changes={"status": [WaitlistStatus.WAITING, WaitlistStatus.CANCELLED]},
+        summary="Removed from the waitlist",
+    )
+    return locked
 
 
 def offer_freed_slot(appointment: Appointment, *, base_url: str) -> int:
@@ -787,6 +835,34 @@ def save_appointment_type(
     return obj
 
 
+def clinic_clinicians(clinic: Clinic) -> Any:
+    """Active physicians and nurses who work at the clinic (or across its practice)."""
+    from django.db.models import Q
+
+    from bontrack.accounts.roles import Role
+
+    return (
+        User.objects.filter(
+            Q(memberships__clinic=clinic) | Q(memberships__clinic__isnull=True),
+            memberships__practice_id=clinic.practice_id,
+            memberships__role__in=[Role.PHYSICIAN, Role.NURSE],
+            is_active=True,
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def _check_clinician(clinic: Clinic, clinician: User) -> None:
+    if not clinic_clinicians(clinic).filter(pk=clinician.pk).exists():
+        raise ValidationError({"clinician": ["Choose a physician or nurse of this clinic."]})
+
+
+def _check_room(clinic: Clinic, room: Room | None) -> None:
+    if room is not None and room.clinic_id != clinic.pk:
+        raise ValidationError({"room": ["Choose a room of this clinic."]})
+
+
 @transaction.atomic(durable=True)
 def add_working_hours(
     *,
@@ -797,22 +873,59 @@ def add_working_hours(
     start: Any,
     end: Any,
     room: Room | None = None,
+    valid_from: date | None = None,
+    valid_until: date | None = None,
 ) -> WorkingHours:
+    """A weekly block. Refused when it overlaps another block of the clinician on that
+    weekday (at any clinic: nobody works in two places at once) for overlapping dates."""
     _require(actor, Perm.SCHEDULE_CONFIGURE, clinic.pk)
-    if clinician.practice_id != clinic.practice_id:
-        raise ValidationError({"clinician": ["Choose a clinician of this practice."]})
-    row = WorkingHours(
-        clinic=clinic, clinician=clinician, weekday=weekday, start=start, end=end, room=room
-    )
-    row.full_clean()
+    _check_clinician(clinic, clinician)
+    _check_room(clinic, room)
     if end <= start:
         raise ValidationError({"end": ["The end must be after the start."]})
+    if valid_from and valid_until and valid_until < valid_from:
+        raise ValidationError({"valid_until": ["The last day must not be before the first."]})
+    row = WorkingHours(
+        clinic=clinic,
+        clinician=clinician,
+        weekday=weekday,
+        start=start,
+        end=end,
+        room=room,
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+    row.full_clean()
+    # Lock the clinician's row so two administrators cannot add overlapping blocks at once.
+    User.objects.select_for_update().filter(pk=clinician.pk).first()
+    for other in WorkingHours.objects.filter(
+        clinician=clinician, weekday=weekday, start__lt=end, end__gt=start
+    ).select_related("clinic"):
+        dates_overlap = (
+            valid_until is None or other.valid_from is None or other.valid_from <= valid_until
+        ) and (valid_from is None or other.valid_until is None or other.valid_until >= valid_from)
+        if dates_overlap:
+            raise ValidationError(
+                {
+                    "start": [
+                        f"Overlaps {other.start:%H:%M}–{other.end:%H:%M} at {other.clinic.name}."
+                    ]
+                }
+            )
     row.save()
     audit.record(
         actor=actor,
         action="create",
         obj=row,
-        changes={"weekday": [None, weekday], "start": [None, str(start)], "end": [None, str(end)]},
+        clinic_id=clinic.pk,
+        changes={
+            "weekday": [None, weekday],
+            "start": [None, str(start)],
+            "end": [None, str(end)],
+            "room_id": [None, room.pk if room else None],
+            "valid_from": [None, str(valid_from) if valid_from else None],
+            "valid_until": [None, str(valid_until) if valid_until else None],
+        },
         summary=f"Working hours for {clinician.get_full_name() or clinician.username}",
     )
     return row
@@ -821,7 +934,14 @@ def add_working_hours(
 @transaction.atomic(durable=True)
 def remove_working_hours(*, actor: User, row: WorkingHours) -> None:
     _require(actor, Perm.SCHEDULE_CONFIGURE, row.clinic_id)
-    audit.record(actor=actor, action="delete", obj=row, summary="Removed working hours")
+    audit.record(
+        actor=actor,
+        action="delete",
+        obj=row,
+        clinic_id=row.clinic_id,
+        changes={"weekday": [row.weekday, None], "start": [str(row.start), None]},
+        summary="Removed working hours",
+    )
     row.delete()
 
 
@@ -835,8 +955,11 @@ def add_exception(
     starts_at: datetime,
     ends_at: datetime,
     note: str = "",
+    room: Room | None = None,
 ) -> AvailabilityException:
     _require(actor, Perm.SCHEDULE_CONFIGURE, clinic.pk)
+    _check_clinician(clinic, clinician)
+    _check_room(clinic, room)
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": ["The end must be after the start."]})
     row = AvailabilityException(
@@ -846,6 +969,7 @@ def add_exception(
         starts_at=starts_at,
         ends_at=ends_at,
         note=note,
+        room=room,
     )
     row.full_clean()
     row.save()
@@ -853,6 +977,7 @@ def add_exception(
         actor=actor,
         action="create",
         obj=row,
+        clinic_id=clinic.pk,
         changes={"kind": [None, kind], "starts_at": [None, starts_at], "ends_at": [None, ends_at]},
         summary=f"{row.get_kind_display()} for {clinician.username}",
     )
@@ -860,8 +985,51 @@ def add_exception(
 
 
 @transaction.atomic(durable=True)
+def remove_exception(*, actor: User, row: AvailabilityException) -> None:
+    _require(actor, Perm.SCHEDULE_CONFIGURE, row.clinic_id)
+    audit.record(
+        actor=actor,
+        action="delete",
+        obj=row,
+        clinic_id=row.clinic_id,
+        changes={"kind": [row.kind, None], "starts_at": [row.starts_at, None]},
+        summary=f"Removed {row.get_kind_display().lower()}",
+    )
+    row.delete()
+
+
+@transaction.atomic(durable=True)
+def update_room(*, actor: User, room: Room, name: str, active: bool) -> Room:
+    _require(actor, Perm.SCHEDULE_CONFIGURE, room.clinic_id)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": ["Give the room a name."]})
+    if (
+        Room.objects.filter(clinic_id=room.clinic_id, name__iexact=name)
+        .exclude(pk=room.pk)
+        .exists()
+    ):
+        raise Conflict("A room of that name exists.", field="name")
+    before = audit.snapshot(room, ["name", "active"])
+    room.name, room.active = name, active
+    room.full_clean()
+    room.save()
+    audit.record(
+        actor=actor,
+        action="update",
+        obj=room,
+        clinic_id=room.clinic_id,
+        changes=audit.diff(before, audit.snapshot(room, ["name", "active"])),
+        summary=f"Room {room.name}",
+    )
+    return room
+
+
+@transaction.atomic(durable=True)
 def add_room(*, actor: User, clinic: Clinic, name: str) -> Room:
     _require(actor, Perm.SCHEDULE_CONFIGURE, clinic.pk)
+    if not name.strip():
+        raise ValidationError({"name": ["Give the room a name."]})
     if Room.objects.filter(clinic=clinic, name__iexact=name.strip()).exists():
         raise Conflict("A room of that name exists.", field="name")
     room = Room.objects.create(clinic=clinic, name=name.strip())

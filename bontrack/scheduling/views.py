@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -109,6 +109,7 @@ def calendar(request: HttpRequest, scope: Scope) -> HttpResponse:
         "clinician_id": clinician_id,
         "room_id": room_id,
         "can_book": request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, clinic.pk),
+        "can_configure": request.user.has_clinic_perm(Perm.SCHEDULE_CONFIGURE, clinic.pk),
         "cancel_reasons": CancelReason.choices,
         "no_show_reasons": NoShowReason.choices,
     }
@@ -184,10 +185,16 @@ def appointment_action(request: HttpRequest, pk: int, action: str, scope: Scope)
         raise Http404
     else:
         local = appointment.starts_at.astimezone(tz)
+        # Drag-to-reschedule on the week view opens this form with the day dropped on.
+        wanted_day = _day(request.GET.get("date", ""), local.date())
+        try:
+            wanted_time = time.fromisoformat(request.GET.get("time", ""))
+        except ValueError:
+            wanted_time = local.time()
         form = MoveForm(
             initial={
-                "date": local.date(),
-                "time": local.time(),
+                "date": wanted_day,
+                "time": wanted_time,
                 "clinician": appointment.clinician_id,
             }
         )

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.db import connections
 
 from bontrack.browser import chromium_page
 from bontrack.scheduling import deliver
@@ -33,7 +34,14 @@ def test_a_new_patient_books_a_free_video_call_and_cancels_it_from_the_email(
         page.wait_for_url("**/book/manage/**")
         assert "Booked" in page.locator("#status").inner_text()
 
-        assert deliver.drain().sent >= 1
+        # Inside Playwright's sync API the code runs in a greenlet with its own context
+        # variables, so the ORM opens a second connection here (Django's connections are
+        # context-local); close it, or it outlives the test and PostgreSQL refuses to drop
+        # the test database ("is being accessed by other users").
+        try:
+            assert deliver.drain().sent >= 1
+        finally:
+            connections.close_all()
         confirmation = next(m for m in mail.outbox if "booked" in m.subject)
         link = re.search(r"https?://\S+/book/manage/\S+/", confirmation.body).group(0)
         page.goto(link)

@@ -1,0 +1,278 @@
+"""Front-desk pages: check-in with pre-treatment readiness, "book the next session" at
+check-out, and the staff waitlist. Writes go through `services`."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date, datetime, timedelta
+
+from django import forms
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+
+from bontrack.accounts.access import staff_view
+from bontrack.accounts.models import Scope, User
+from bontrack.accounts.roles import Perm
+from bontrack.core.htmx import render_page
+from bontrack.core.pagination import BadCursor, keyset_page
+from bontrack.patients.models import Patient
+from bontrack.patients.services import Conflict
+from bontrack.scheduling import facts, services
+from bontrack.scheduling.availability import find_slots, zone
+from bontrack.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    Kind,
+    Room,
+    Status,
+    WaitlistEntry,
+    WaitlistStatus,
+)
+from bontrack.scheduling.readiness import readiness
+from bontrack.scheduling.views import _clinics, _pick_clinic
+
+NEXT_WINDOW_DAYS = 14  # how many days of proposals from the target date (a page of the UI)
+
+
+def _appointment(scope: Scope, pk: int) -> Appointment:
+    return get_object_or_404(
+        Appointment.objects.in_scope(scope).select_related(
+            "clinic", "patient", "appointment_type", "clinician", "room"
+        ),
+        pk=pk,
+    )
+
+
+def _day_list(a: Appointment) -> str:
+    day = a.starts_at.astimezone(zone(a.clinic)).date()
+    return reverse("scheduling:calendar") + f"?clinic={a.clinic_id}&date={day}"
+
+
+@staff_view(Perm.SCHEDULE_VIEW)
+def check_in(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+    """Every readiness criterion for one appointment, and the check-in button."""
+    a = _appointment(scope, pk)
+    checks = readiness([a]).get(a.pk, [])
+    services.record_read(actor=request.user, what="Check-in readiness", obj=a.patient)
+    context = {
+        "a": a,
+        "local": a.starts_at.astimezone(zone(a.clinic)),
+        "checks": checks,
+        "is_treatment": a.appointment_type.kind == Kind.TREATMENT,
+        "all_ok": all(c.ok is not False for c in checks),
+        "can_book": request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, a.clinic_id),
+        "back": _day_list(a),
+    }
+    return render_page(request, "scheduling/check_in.html", context)
+
+
+def _slot_key(starts_at: datetime, clinician_id: int, room_id: int | None) -> str:
+    return f"{starts_at.isoformat()}|{clinician_id}|{room_id or ''}"
+
+
+@staff_view(Perm.SCHEDULE_BOOK)
+def next_session(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+    """At check-out: free treatment slots from the target date (12-week rhythm), book one."""
+    a = _appointment(scope, pk)
+    if a.appointment_type.kind != Kind.TREATMENT or a.status not in (
+        Status.COMPLETED,
+        Status.CHECKED_IN,
+    ):
+        raise Http404
+    if not request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, a.clinic_id):
+        raise Http404
+    tz = zone(a.clinic)
+    visit_day = a.starts_at.astimezone(tz).date()
+    interval = facts.interval_for(
+        a.indication,
+        pediatric=facts.is_pediatric(facts.age_on(a.patient.date_of_birth, visit_day)),
+    )
+    earliest = visit_day + timedelta(days=interval.min_days)
+    target = visit_day + timedelta(days=interval.target_days)
+    try:
+        start = max(date.fromisoformat(request.GET.get("from", "")), earliest)
+    except ValueError:
+        start = target
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            raw_start, raw_clinician, raw_room = request.POST.get("slot", "").split("|")
+            starts_at = datetime.fromisoformat(raw_start)
+            if starts_at.tzinfo is None:
+                raise ValueError
+            clinician = User.objects.get(pk=int(raw_clinician))
+            room = Room.objects.get(pk=int(raw_room), clinic=a.clinic) if raw_room else None
+        except (ValueError, User.DoesNotExist, Room.DoesNotExist):
+            error, status = "Choose one of the proposed times.", 422
+        else:
+            try:
+                booked = services.book_appointment(
+                    actor=request.user,
+                    clinic=a.clinic,
+                    patient=a.patient,
+                    appointment_type=a.appointment_type,
+                    starts_at=starts_at,
+                    clinician=clinician,
+                    room=room,
+                    indication=a.indication,
+                    base_url=request.build_absolute_uri("/").rstrip("/"),
+                )
+            except Conflict as exc:
+                error, status = str(exc), 409
+            except ValidationError as exc:
+                error, status = "; ".join(exc.messages), 422
+            else:
+                day = booked.starts_at.astimezone(tz).date()
+                return redirect(
+                    reverse("scheduling:calendar") + f"?clinic={a.clinic_id}&date={day}"
+                )
+    slots = find_slots(
+        clinic=a.clinic,
+        appointment_type=a.appointment_type,
+        start=start,
+        end=start + timedelta(days=NEXT_WINDOW_DAYS - 1),
+        now=timezone.now(),
+        apply_notice=False,
+    )
+    # The same clinician first on each day: continuity of care.
+    slots.sort(
+        key=lambda s: (
+            s.starts_at.astimezone(tz).date(),
+            s.clinician_id != a.clinician_id,
+            s.starts_at,
+        )
+    )
+    names = {
+        u.pk: u.get_full_name() or u.username
+        for u in User.objects.filter(pk__in={s.clinician_id for s in slots})
+    }
+    proposals = [
+        {
+            "key": _slot_key(s.starts_at, s.clinician_id, s.room_id),
+            "local": s.starts_at.astimezone(tz),
+            "clinician": names.get(s.clinician_id, ""),
+            "same": s.clinician_id == a.clinician_id,
+        }
+        for s in slots[:60]
+    ]
+    upcoming = (
+        Appointment.objects.filter(
+            patient=a.patient,
+            appointment_type__kind=Kind.TREATMENT,
+            status=Status.BOOKED,
+            starts_at__gt=a.starts_at,
+        )
+        .order_by("starts_at")
+        .first()
+    )
+    services.record_read(actor=request.user, what="Next session proposals", obj=a.patient)
+    context = {
+        "a": a,
+        "interval": interval,
+        "earliest": earliest,
+        "target": target,
+        "start": start,
+        "later": start + timedelta(days=NEXT_WINDOW_DAYS),
+        "sooner": max(earliest, start - timedelta(days=NEXT_WINDOW_DAYS)),
+        "proposals": proposals,
+        "upcoming": upcoming,
+        "upcoming_local": upcoming.starts_at.astimezone(tz) if upcoming else None,
+        "error": error,
+        "back": _day_list(a),
+    }
+    return render_page(request, "scheduling/next_session.html", context, status=status)
+
+
+class WaitlistForm(forms.Form):
+    mrn = forms.CharField(label="Patient MRN", max_length=40)
+    appointment_type = forms.ModelChoiceField(
+        queryset=AppointmentType.objects.none(), label="Appointment type"
+    )
+    earliest = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="From")
+    latest = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label="Until")
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if data.get("earliest") and data.get("latest") and data["latest"] < data["earliest"]:
+            self.add_error("latest", "The last date must be on or after the first.")
+        return data
+
+
+@staff_view(Perm.SCHEDULE_VIEW)
+def waitlist(request: HttpRequest, scope: Scope) -> HttpResponse:
+    clinic = _pick_clinic(request, scope)
+    can_book = request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, clinic.pk)
+    form = WaitlistForm(request.POST or None)
+    form.fields["appointment_type"].queryset = AppointmentType.objects.filter(
+        clinic=clinic, active=True
+    )
+    status = 200
+    if request.method == "POST":
+        if not can_book:
+            raise PermissionDenied("Your role does not allow this in that clinic.")
+        if form.is_valid():
+            data = form.cleaned_data
+            patient = (
+                Patient.objects.in_scope(scope)
+                .filter(practice_id=clinic.practice_id, mrn__iexact=data["mrn"].strip())
+                .first()
+            )
+            if patient is None:
+                form.add_error("mrn", "No patient with this MRN in your clinics.")
+            else:
+                try:
+                    services.join_waitlist(
+                        actor=request.user,
+                        patient=patient,
+                        appointment_type=data["appointment_type"],
+                        earliest=data["earliest"],
+                        latest=data["latest"],
+                    )
+                except (ValidationError, Conflict) as exc:
+                    form.add_error(None, str(exc) if isinstance(exc, Conflict) else exc.messages)
+                else:
+                    return redirect(reverse("scheduling:waitlist") + f"?clinic={clinic.pk}")
+        status = 422
+    elif request.GET.get("patient", "").isdigit():
+        found = Patient.objects.in_scope(scope).filter(pk=int(request.GET["patient"])).first()
+        if found is not None:
+            form.initial["mrn"] = found.mrn
+    qs = (
+        WaitlistEntry.objects.in_scope(scope)
+        .filter(clinic=clinic, status=WaitlistStatus.WAITING)
+        .select_related("patient", "appointment_type")
+    )
+    try:
+        page = keyset_page(
+            qs, fields=("created_at", "id"), cursor=request.GET.get("cursor") or None, size=50
+        )
+    except BadCursor:
+        page = keyset_page(qs, fields=("created_at", "id"), cursor=None, size=50)
+    if page.items:
+        services.record_read(
+            actor=request.user,
+            what=f"Waitlist ({len(page.items)} entries)",
+            object_type="scheduling.waitlist",
+            clinic_id=clinic.pk,
+            practice_id=clinic.practice_id,
+        )
+    context = {
+        "clinic": clinic,
+        "clinics": _clinics(scope),
+        "page": page,
+        "form": form,
+        "can_book": can_book,
+    }
+    return render_page(request, "scheduling/waitlist.html", context, status=status)
+
+
+@staff_view(Perm.SCHEDULE_BOOK)
+def waitlist_remove(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+    entry = get_object_or_404(WaitlistEntry.objects.in_scope(scope), pk=pk)
+    if request.method == "POST":
+        with contextlib.suppress(Conflict):  # already gone: the list shows the current state
+            services.leave_waitlist(actor=request.user, entry=entry)
+    return redirect(reverse("scheduling:waitlist") + f"?clinic={entry.clinic_id}")

@@ -1,0 +1,247 @@
+"""At check-out the front desk books the next session from the 12-week target; staff manage the
+waitlist (add, list, remove). Permission matrices over every persona."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from bontrack.audit.models import AuditEvent
+from bontrack.scheduling import facts, services
+from bontrack.scheduling.models import Appointment, WaitlistEntry
+from bontrack.scheduling.tests.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+TEN = datetime(2026, 6, 2, 14, 0, tzinfo=UTC)
+NY = ZoneInfo("America/New_York")
+
+NEXT = {
+    "physician": 200,
+    "nurse": 200,
+    "front_desk": 200,
+    "billing": 403,
+    "clinic_admin": 200,
+    "patient": 403,
+    "other_patient": 403,
+    "other_clinic_staff": 404,
+    "other_practice_staff": 404,
+    "anonymous": 302,
+}
+WAITLIST_VIEW = {**NEXT, "billing": 200, "other_clinic_staff": 200, "other_practice_staff": 200}
+WAITLIST_ADD = {
+    **NEXT,
+    "physician": 302,
+    "nurse": 302,
+    "front_desk": 302,
+    "clinic_admin": 302,
+    # Staff of other clinics land on their own clinic's list; clinic A1's type is not a
+    # choice there, so the form is refused (422) and nothing is written.
+    "other_clinic_staff": 422,
+    "other_practice_staff": 422,
+}
+WAITLIST_REMOVE = {**WAITLIST_ADD, "other_clinic_staff": 404, "other_practice_staff": 404}
+
+
+def _completed_treatment(sched):
+    appointment = services.book_appointment(
+        actor=sched.world.users["physician"],
+        clinic=sched.clinic,
+        patient=sched.world.patient,
+        appointment_type=sched.type("treatment"),
+        starts_at=TEN,
+        indication="chronic_migraine",
+    )
+    services.set_status(
+        actor=sched.world.users["physician"], appointment=appointment, status="completed"
+    )
+    return appointment
+
+
+def _target():
+    return date(2026, 6, 2) + timedelta(days=facts.interval_for("chronic_migraine").target_days)
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("persona,expected", NEXT.items())
+def test_the_next_session_page_over_every_persona(sched, persona, expected):
+    appointment = _completed_treatment(sched)
+    response = sched.world.client(persona).get(f"/schedule/appointments/{appointment.pk}/next/")
+    assert response.status_code == expected
+    if expected == 200:
+        assert b"Book this time" in response.content
+
+
+@time_machine.travel(NOW, tick=False)
+def test_proposals_start_at_the_twelve_week_target_and_the_chosen_one_is_booked(sched):
+    # Given a completed treatment on 2 June
+    appointment = _completed_treatment(sched)
+    client = sched.world.client("front_desk")
+    # When the front desk opens "book the next session"
+    page = client.get(f"/schedule/appointments/{appointment.pk}/next/")
+    # Then the first proposal is on the target date (a weekday in the fixture's hours)
+    slots = page.context["proposals"]
+    assert slots and slots[0]["local"].date() == _target()
+    assert all(s["local"].date() >= _target() for s in slots)
+    # And booking the first proposal creates the treatment appointment there, audited
+    response = client.post(
+        f"/schedule/appointments/{appointment.pk}/next/", {"slot": slots[0]["key"]}
+    )
+    assert response.status_code == 302
+    booked = Appointment.objects.exclude(pk=appointment.pk).get()
+    assert booked.starts_at.astimezone(NY).date() == _target()
+    assert booked.appointment_type_id == appointment.appointment_type_id
+    assert booked.indication == "chronic_migraine"
+    assert AuditEvent.objects.filter(
+        object_type="scheduling.appointment", object_id=str(booked.pk), action="create"
+    ).exists()
+    # And the page now says the next session is booked
+    again = client.get(f"/schedule/appointments/{appointment.pk}/next/")
+    assert b"Already booked" in again.content
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_taken_proposal_is_a_409_and_a_forged_one_a_422(sched):
+    appointment = _completed_treatment(sched)
+    client = sched.world.client("front_desk")
+    key = client.get(f"/schedule/appointments/{appointment.pk}/next/").context["proposals"][0][
+        "key"
+    ]
+    assert (
+        client.post(f"/schedule/appointments/{appointment.pk}/next/", {"slot": key}).status_code
+        == 302
+    )
+    n = Appointment.objects.count()
+    assert (
+        client.post(f"/schedule/appointments/{appointment.pk}/next/", {"slot": key}).status_code
+        == 409
+    )
+    assert (
+        client.post(f"/schedule/appointments/{appointment.pk}/next/", {"slot": "soon"}).status_code
+        == 422
+    )
+    assert Appointment.objects.count() == n
+
+
+@time_machine.travel(NOW, tick=False)
+def test_only_completed_treatments_offer_the_next_session(sched):
+    consult = services.book_appointment(
+        actor=sched.world.users["physician"],
+        clinic=sched.clinic,
+        patient=sched.world.patient,
+        appointment_type=sched.type("consult"),
+        starts_at=TEN,
+    )
+    client = sched.world.client("front_desk")
+    assert client.get(f"/schedule/appointments/{consult.pk}/next/").status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_day_list_shows_the_button_for_a_completed_treatment(sched):
+    appointment = _completed_treatment(sched)
+    response = sched.world.client("front_desk").get(
+        f"/schedule/?clinic={sched.clinic.pk}&date=2026-06-02"
+    )
+    assert f"/schedule/appointments/{appointment.pk}/next/".encode() in response.content
+
+
+def _add(sched, client, **over):
+    data = {
+        "mrn": sched.world.patient.mrn,
+        "appointment_type": sched.type("treatment").pk,
+        "earliest": "2026-06-03",
+        "latest": "2026-06-20",
+    }
+    data.update(over)
+    return client.post(f"/schedule/waitlist/?clinic={sched.clinic.pk}", data)
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("persona,expected", WAITLIST_VIEW.items())
+def test_reading_the_waitlist_over_every_persona(sched, persona, expected):
+    services.join_waitlist(
+        actor=sched.world.users["front_desk"],
+        patient=sched.world.patient,
+        appointment_type=sched.type("treatment"),
+        earliest=date(2026, 6, 3),
+        latest=date(2026, 6, 20),
+    )
+    response = sched.world.client(persona).get(f"/schedule/waitlist/?clinic={sched.clinic.pk}")
+    assert response.status_code == expected
+    if expected == 200:
+        in_scope = persona not in ("other_clinic_staff", "other_practice_staff")
+        assert (b"Cohen" in response.content) is in_scope
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("persona,expected", WAITLIST_ADD.items())
+def test_adding_to_the_waitlist_over_every_persona(sched, persona, expected):
+    writes = AuditEvent.objects.exclude(action="view").count()
+    response = _add(sched, sched.world.client(persona))
+    assert response.status_code == expected
+    if expected == 302 and persona != "anonymous":
+        entry = WaitlistEntry.objects.get()
+        assert entry.patient == sched.world.patient and entry.latest == date(2026, 6, 20)
+        assert AuditEvent.objects.filter(object_type="scheduling.waitlistentry").exists()
+    else:
+        assert not WaitlistEntry.objects.exists()
+        assert AuditEvent.objects.exclude(action="view").count() == writes
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("persona,expected", WAITLIST_REMOVE.items())
+def test_removing_from_the_waitlist_over_every_persona(sched, persona, expected):
+    entry = services.join_waitlist(
+        actor=sched.world.users["front_desk"],
+        patient=sched.world.patient,
+        appointment_type=sched.type("treatment"),
+        earliest=date(2026, 6, 3),
+        latest=date(2026, 6, 20),
+    )
+    writes = AuditEvent.objects.exclude(action="view").count()
+    response = sched.world.client(persona).post(f"/schedule/waitlist/{entry.pk}/remove/")
+    assert response.status_code == expected
+    entry.refresh_from_db()
+    if expected == 302 and persona != "anonymous":
+        assert entry.status == "cancelled"
+        event = AuditEvent.objects.get(summary="Removed from the waitlist")
+        assert event.changes["status"] == ["waiting", "cancelled"]
+    else:
+        assert entry.status == "waiting"
+        assert AuditEvent.objects.exclude(action="view").count() == writes
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    "over,message",
+    [
+        ({"mrn": "NOPE-1"}, b"No patient with this MRN"),
+        ({"latest": "2026-06-01"}, b"on or after the first"),
+        ({"appointment_type": "999999"}, b"Select a valid choice"),
+    ],
+)
+def test_invalid_waitlist_entries_are_422_and_nothing_is_written(sched, over, message):
+    response = _add(sched, sched.world.client("front_desk"), **over)
+    assert response.status_code == 422 and message in response.content
+    assert not WaitlistEntry.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_same_patient_cannot_wait_twice_for_overlapping_dates(sched):
+    client = sched.world.client("front_desk")
+    assert _add(sched, client).status_code == 302
+    again = _add(sched, client, earliest="2026-06-10", latest="2026-06-30")
+    assert again.status_code == 422 and b"already waiting" in again.content
+    assert WaitlistEntry.objects.count() == 1
+    assert _add(sched, client, earliest="2026-06-21", latest="2026-06-30").status_code == 302
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_patient_of_another_practice_cannot_be_added_by_mrn(sched):
+    from bontrack.factories import PatientFactory
+
+    foreign = PatientFactory(clinic=sched.world.other_practice_clinic, mrn="B1-0001")
+    response = _add(sched, sched.world.client("front_desk"), mrn=foreign.mrn)
+    assert response.status_code == 422 and not WaitlistEntry.objects.exists()

@@ -150,7 +150,11 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
             counts["sessions"] += 1
         if stage in ("responder", "non_responder") and len(offsets) >= facts.review_min_cycles():
             decision = ReviewDecision.CONTINUE if stage == "responder" else ReviewDecision.STOP
-            as_of = today + timedelta(days=offsets[facts.review_min_cycles() - 1] + 84 - 1)
+            as_of = today + timedelta(
+                days=offsets[facts.review_min_cycles() - 1]
+                + facts.retreatment_interval_days("chronic_migraine")
+                - 1
+            )
             as_of = min(as_of, today)
             result = facts.run_response(patient, as_of) or {"cycles": []}
             rec = (result.get("cycles") or [{}])[-1].get("recommendation", "")

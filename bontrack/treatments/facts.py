@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from bontrack.patients.models import Patient, PatientFlag, WeightMeasurement
 from bontrack.treatments.choices import InjectionStatus, SessionStatus
-from clinic_rules import contract, follow_the_pain_limits, preempt_template
+from clinic_rules import contract, follow_the_pain_limits, preempt_template, retreatment_interval
 from clinic_rules.data import rule
 
 # ---- reference data --------------------------------------------------------------------
@@ -69,9 +69,14 @@ def recon_max_hours() -> int:
 
 
 def retreatment_interval_days(indication: str) -> int:
-    """The label re-treatment interval for chronic migraine (BTX-CM-RETREAT-84)."""
-    del indication  # the chronic migraine program; other indications have no label schedule here
-    return rule("BTX-CM-RETREAT-84").int_("min_days")
+    """Days from a session to the next one: the program's 12-week rhythm (the chronic-migraine label
+    schedule), never shorter than the indication's own minimum interval."""
+    rhythm = int(retreatment_interval("chronic_migraine")["min_days"])  # type: ignore[call-overload]
+    try:
+        own = int(retreatment_interval(indication)["min_days"])  # type: ignore[call-overload]
+    except KeyError:
+        own = rhythm
+    return max(rhythm, own)
 
 
 def review_min_cycles() -> int:

@@ -51,3 +51,9 @@ def patient_view(view: View) -> View:
         return view(request, *args, patient=account.patient, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def require_clinic_perm(actor: Any, perm: str, clinic_id: int) -> None:
+    """Services call this for the object's clinic: the same check whatever the channel (UI, API, CLI)."""
+    if actor is None or not actor.has_clinic_perm(perm, clinic_id):
+        raise PermissionDenied("Your role does not allow this in that clinic.")

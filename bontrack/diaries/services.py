@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
@@ -51,11 +52,6 @@ BACKFILL_DAYS = 30
 MAX_MEDICATIONS = 20
 MAX_DOSES = 50
 TRIPTAN_ERGOT = {AcuteClass.TRIPTAN.value, AcuteClass.ERGOT.value}
-
-
-def _require(actor: User, perm: str, clinic_id: int) -> None:
-    if not actor.has_clinic_perm(perm, clinic_id):
-        raise PermissionDenied("Your role does not allow this in that clinic.")
 
 
 def _is_patient_self(actor: User, patient: Patient) -> bool:

@@ -10,10 +10,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
@@ -23,11 +24,6 @@ from bontrack.inventory.models import Lot, Vial
 from bontrack.patients.services import Conflict
 
 MAX_VIALS_PER_RECEIPT = 500
-
-
-def _require(actor: User, perm: str, clinic_id: int) -> None:
-    if not actor.has_clinic_perm(perm, clinic_id):
-        raise PermissionDenied("Your role does not allow this in that clinic.")
 
 
 @transaction.atomic(durable=True)

@@ -7,10 +7,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
@@ -46,11 +47,6 @@ class Conflict(Exception):
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
-
-
-def _require(actor: User, perm: str, clinic_id: int) -> None:
-    if not actor.has_clinic_perm(perm, clinic_id):
-        raise PermissionDenied("Your role does not allow this in that clinic.")
 
 
 def _save_child(

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
@@ -66,11 +67,6 @@ OVERLAP_MESSAGES = {
         "patient_id",
     ),
 }
-
-
-def _require(actor: User | None, perm: str, clinic_id: int) -> None:
-    if actor is None or not actor.has_clinic_perm(perm, clinic_id):
-        raise PermissionDenied("Your role does not allow this in that clinic.")
 
 
 def overlap_conflict(exc: IntegrityError) -> Conflict | None:

@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
@@ -74,11 +75,6 @@ class Blocked(ValidationError):
         )
         self.result = result
         self.blocks = blocks
-
-
-def _require(actor: User, perm: str, clinic_id: int) -> None:
-    if not actor.has_clinic_perm(perm, clinic_id):
-        raise PermissionDenied("Your role does not allow this in that clinic.")
 
 
 def _record(

@@ -41,3 +41,23 @@ class TotpForm(forms.Form):
         if not token.isdigit():
             raise forms.ValidationError("Enter the six digits shown in your authenticator app.")
         return token
+
+
+class ApiTokenForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=None, label="Staff account", empty_label=None)  # type: ignore[arg-type]
+    name = forms.CharField(
+        max_length=100,
+        label="Integration name",
+        help_text="What will use this token, e.g. 'EHR sync'.",
+    )
+
+    def __init__(self, *args, practice_id: int, **kwargs):  # type: ignore[no-untyped-def]
+        from bontrack.accounts.models import User
+
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(
+            practice_id=practice_id, is_active=True
+        ).order_by("last_name", "first_name", "username")
+        self.fields["user"].label_from_instance = lambda u: (
+            f"{u.get_full_name() or u.username} ({u.username})"
+        )

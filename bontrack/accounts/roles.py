@@ -21,6 +21,7 @@ class Perm:
     AUDIT_VIEW = "audit.view"
     RULES_RUN = "rules.run"
     API_DOCS = "api.docs"
+    API_TOKENS_MANAGE = "api.tokens_manage"
     DIARY_VIEW = "diary.view"
     DIARY_EDIT = "diary.edit"
     CONSULTATION_EDIT = "consultation.edit"
@@ -57,6 +58,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The clinical rule engine: clinicians, billing (billing-lines) and admins; not the front desk.
     Perm.RULES_RUN: frozenset({Role.PHYSICIAN, Role.NURSE, Role.BILLING, Role.CLINIC_ADMIN}),
     Perm.API_DOCS: _ALL_STAFF,
+    # Issuing and revoking integration tokens for staff accounts: the clinic administrator.
+    Perm.API_TOKENS_MANAGE: frozenset({Role.CLINIC_ADMIN}),
     # Headache diaries, questionnaires, consultation notes and the eligibility assessment: clinicians.
     Perm.DIARY_VIEW: frozenset({Role.PHYSICIAN, Role.NURSE}),
     # Transcribing a paper diary, importing a CSV, entering a questionnaire for the patient.

@@ -1,20 +1,26 @@
 from __future__ import annotations
 
+import contextlib
 from base64 import b32encode
 
 import segno
 from django.contrib import auth
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bontrack.accounts import services
-from bontrack.accounts.forms import StaffLoginForm, TotpForm
+from bontrack.accounts.access import staff_view
+from bontrack.accounts.forms import ApiTokenForm, StaffLoginForm, TotpForm
+from bontrack.accounts.models import ApiToken, Scope
+from bontrack.accounts.roles import Perm
+from bontrack.core.errors import Conflict
 
 
 class StaffLoginView(LoginView):
@@ -84,3 +90,39 @@ def mfa(request: HttpRequest) -> HttpResponse:
 
 def locked(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/locked.html", status=429)
+
+
+@staff_view(Perm.API_TOKENS_MANAGE)
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest, scope: Scope) -> HttpResponse:
+    """Clinic administrators issue and revoke integration tokens; a new token is shown once."""
+    form = ApiTokenForm(request.POST or None, practice_id=scope.practice_id)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            new_token = services.create_api_token(
+                actor=request.user, user=form.cleaned_data["user"], name=form.cleaned_data["name"]
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form = ApiTokenForm(practice_id=scope.practice_id)
+    tokens = (
+        ApiToken.objects.filter(user__practice_id=scope.practice_id)
+        .select_related("user")
+        .order_by("revoked_at", "-created_at")[:200]
+    )
+    context = {"form": form, "tokens": list(tokens), "new_token": new_token}
+    return render(request, "accounts/api_tokens.html", context, status=422 if form.errors else 200)
+
+
+@staff_view(Perm.API_TOKENS_MANAGE)
+@require_POST
+def api_token_revoke(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+    token = get_object_or_404(
+        ApiToken.objects.select_related("user"), pk=pk, user__practice_id=scope.practice_id
+    )
+    with contextlib.suppress(Conflict):  # already revoked: the list shows it
+        services.revoke_api_token(actor=request.user, token=token)
+    return redirect("accounts:api_tokens")

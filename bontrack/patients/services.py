@@ -15,6 +15,7 @@ from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
+from bontrack.core.errors import Conflict
 from bontrack.core.models import Clinic
 from bontrack.patients.codes import codes_for
 from bontrack.patients.models import (
@@ -39,14 +40,6 @@ DEMOGRAPHIC_FIELDS = [
     "preferred_language",
     "status",
 ]
-
-
-class Conflict(Exception):
-    """The change collides with existing data (HTTP 409)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def _save_child(

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from bontrack.accounts.roles import Role
+
 
 class StaffLoginForm(AuthenticationForm):
     def confirm_login_allowed(self, user):  # type: ignore[no-untyped-def]
@@ -61,3 +63,29 @@ class ApiTokenForm(forms.Form):
         self.fields["user"].label_from_instance = lambda u: (
             f"{u.get_full_name() or u.username} ({u.username})"
         )
+
+
+class StaffRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+    clinic = forms.ModelChoiceField(
+        queryset=None, required=False, empty_label="All clinics of the practice"
+    )  # type: ignore[arg-type]
+
+    def __init__(self, *args, practice_id: int, **kwargs):  # type: ignore[no-untyped-def]
+        from bontrack.core.models import Clinic
+
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].queryset = Clinic.objects.filter(practice_id=practice_id)
+
+
+class StaffCreateForm(StaffRoleForm):
+    username = forms.RegexField(
+        regex=r"^[a-zA-Z0-9._-]{3,40}$",
+        max_length=40,
+        error_messages={"invalid": "3 to 40 letters, digits, dots, dashes or underscores."},
+    )
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField()
+
+    field_order = ["username", "first_name", "last_name", "email", "role", "clinic"]

@@ -22,6 +22,7 @@ class Perm:
     RULES_RUN = "rules.run"
     API_DOCS = "api.docs"
     API_TOKENS_MANAGE = "api.tokens_manage"
+    STAFF_MANAGE = "staff.manage"
     DIARY_VIEW = "diary.view"
     DIARY_EDIT = "diary.edit"
     CONSULTATION_EDIT = "consultation.edit"
@@ -60,6 +61,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Perm.API_DOCS: _ALL_STAFF,
     # Issuing and revoking integration tokens for staff accounts: the clinic administrator.
     Perm.API_TOKENS_MANAGE: frozenset({Role.CLINIC_ADMIN}),
+    # Staff accounts of the practice: creating them, their roles and clinics, deactivation.
+    Perm.STAFF_MANAGE: frozenset({Role.CLINIC_ADMIN}),
     # Headache diaries, questionnaires, consultation notes and the eligibility assessment: clinicians.
     Perm.DIARY_VIEW: frozenset({Role.PHYSICIAN, Role.NURSE}),
     # Transcribing a paper diary, importing a CSV, entering a questionnaire for the patient.

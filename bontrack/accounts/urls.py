@@ -1,3 +1,4 @@
+from django.contrib.auth.decorators import login_required
 from django.urls import path
 
 from bontrack.accounts import views
@@ -7,6 +8,17 @@ urlpatterns = [
     path("login/", views.StaffLoginView.as_view(), name="login"),
     path("logout/", views.logout, name="logout"),
     path("2fa/", views.mfa, name="mfa"),
+    path(
+        "password/", login_required(views.StaffPasswordChangeView.as_view()), name="password_change"
+    ),
+    path("staff/", views.staff_list, name="staff"),
+    path("staff/<int:pk>/roles/", views.staff_add_role, name="staff_add_role"),
+    path(
+        "staff/<int:pk>/roles/<int:membership_id>/remove/",
+        views.staff_remove_role,
+        name="staff_remove_role",
+    ),
+    path("staff/<int:pk>/active/", views.staff_set_active, name="staff_set_active"),
     path("api-tokens/", views.api_tokens, name="api_tokens"),
     path("api-tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
 ]

@@ -30,6 +30,8 @@ PUBLIC = [
     r"^static/",
 ]
 PORTAL = [r"^portal/"]
+# For anyone signed in, staff or patient: their own password.
+ANY_SIGNED_IN = [r"^accounts/password/$"]
 SAMPLE = {"int": "1", "slug": "x", "str": "x", "path": "x"}
 
 
@@ -46,7 +48,10 @@ def _concrete(route: str) -> str:
 
 
 ROUTES = sorted(r for r in _walk(get_resolver()) if not r.startswith("api/v1/"))
-STAFF_ROUTES = [r for r in ROUTES if not any(re.search(p, r) for p in PUBLIC + PORTAL)]
+STAFF_ROUTES = [
+    r for r in ROUTES if not any(re.search(p, r) for p in PUBLIC + PORTAL + ANY_SIGNED_IN)
+]
+SIGNED_IN_ROUTES = [r for r in ROUTES if any(re.search(p, r) for p in ANY_SIGNED_IN)]
 PORTAL_ROUTES = [
     r
     for r in ROUTES
@@ -55,7 +60,7 @@ PORTAL_ROUTES = [
 REFUSED = {301, 302, 401, 403, 404, 405}
 
 
-@pytest.mark.parametrize("route", STAFF_ROUTES + PORTAL_ROUTES)
+@pytest.mark.parametrize("route", STAFF_ROUTES + PORTAL_ROUTES + SIGNED_IN_ROUTES)
 def test_anonymous_visitors_are_refused(world, route):
     client = world.client("anonymous")
     assert client.get(_concrete(route)).status_code in REFUSED, route

@@ -52,6 +52,14 @@ class User(AbstractUser):
             self._membership_cache = cache
         return cache
 
+    def display_time_zone(self) -> str | None:
+        """The zone of the one clinic this staff member works in; None when several or practice-wide."""
+        memberships = self.cached_memberships()
+        if any(m.clinic_id is None for m in memberships):
+            return None
+        zones = {m.clinic.time_zone for m in memberships if m.clinic is not None}
+        return zones.pop() if len(zones) == 1 else None
+
     def roles(self) -> set[str]:
         return {m.role for m in self.cached_memberships()}
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -141,7 +142,9 @@ def open_vial(
         raise Conflict("This vial is not in stock.", field="vial_id")
     if vial.clinic_id != session.clinic_id:
         errors["vial_id"] = ["Choose a vial stocked in this session's clinic."]
-    local_day = timezone.localtime(session.performed_at).date()
+    local_day = timezone.localtime(
+        session.performed_at, zoneinfo.ZoneInfo(session.clinic.time_zone)
+    ).date()
     if vial.lot.expiry < local_day:
         errors["vial_id"] = [f"Lot {vial.lot.lot_number} expired on {vial.lot.expiry:%Y-%m-%d}."]
     if diluent_ml <= 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zoneinfo
 from typing import Any
 
 from django.utils import timezone
@@ -82,7 +83,8 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
         new_y="NEXT",
     )
     pdf.set_font("Helvetica", "", 10)
-    local = timezone.localtime(session.performed_at)
+    zone = zoneinfo.ZoneInfo(session.clinic.time_zone)  # the clinic's local time, whoever prints it
+    local = timezone.localtime(session.performed_at, zone)
     lines = [
         f"Patient: {patient.last_name}, {patient.first_name} - MRN {patient.mrn} - born {patient.date_of_birth:%Y-%m-%d}",
         f"Clinic: {session.clinic.name}",
@@ -90,7 +92,7 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
         f"Status: {session.get_status_display()}"
         + (
             f" - signed by {session.signed_by.get_full_name() or session.signed_by.username} "
-            f"{timezone.localtime(session.signed_at):%Y-%m-%d %H:%M}"
+            f"{timezone.localtime(session.signed_at, zone):%Y-%m-%d %H:%M}"
             if session.signed_by_id
             else ""
         ),
@@ -150,7 +152,7 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
                     f"{v.lot.expiry:%Y-%m-%d}",
                     f"{v.lot.size_units} U",
                     f"{_u(v.diluent_ml)} mL",
-                    f"{timezone.localtime(v.reconstituted_at):%Y-%m-%d %H:%M}",
+                    f"{timezone.localtime(v.reconstituted_at, zone):%Y-%m-%d %H:%M}",
                     str(conc.get("units_per_0_1_ml", "")),
                     f"{_u(v.units_used)} U",
                     f"{_u(v.units_wasted)} U",

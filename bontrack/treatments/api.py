@@ -316,10 +316,12 @@ def _sessions_out(sessions: list[TreatmentSession]) -> list[dict[str, Any]]:
         .select_related("patient", "clinic")
         .prefetch_related("injections", "decisions")
     }
-    roots = {s.pk: s.amends_id or s.pk for s in rows.values()}
+    chains = services.chain_ids(rows.values())
     vials: dict[int, list[Vial]] = {}
     for v in (
-        Vial.objects.filter(session_id__in=set(roots.values())).select_related("lot").order_by("id")
+        Vial.objects.filter(session_id__in={i for ids in chains.values() for i in ids})
+        .select_related("lot")
+        .order_by("id")
     ):
         vials.setdefault(v.session_id, []).append(v)  # type: ignore[arg-type]
     out = []
@@ -332,7 +334,10 @@ def _sessions_out(sessions: list[TreatmentSession]) -> list[dict[str, Any]]:
                 "rule_set": session.rule_set or str(result.get("rule_set", "")),
                 "next_due": services.next_due(session) if session.status == "signed" else None,
                 "injections": list(session.injections.all()),
-                "vials": [_vial_out(v) for v in vials.get(roots[pk], [])],
+                "vials": sorted(
+                    (_vial_out(v) for i in chains[pk] for v in vials.get(i, [])),
+                    key=lambda v: v["id"],
+                ),
                 "findings": result.get("findings", []),
                 "totals": result.get("totals", {}),
                 "decisions": list(session.decisions.all()),

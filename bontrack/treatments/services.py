@@ -342,9 +342,33 @@ def _lock_draft(session: TreatmentSession, actor: User, perm: str) -> TreatmentS
     return locked
 
 
+def chain_ids(sessions: Iterable[TreatmentSession]) -> dict[int, list[int]]:
+    """Each session with the sessions it amends, back to the original (one query at most).
+
+    A session's vials are the vials opened on any session of its chain: the original's plus
+    the ones each amendment opened (``Vial.session`` stays where the vial was opened).
+    """
+    sessions = list(sessions)
+    links: dict[int, int] = {}
+    if any(s.amends_id for s in sessions):
+        links = dict(
+            TreatmentSession.objects.filter(
+                patient_id__in={s.patient_id for s in sessions}, amends__isnull=False
+            ).values_list("pk", "amends_id")
+        )
+    out: dict[int, list[int]] = {}
+    for s in sessions:
+        ids, cur = [s.pk], s.amends_id
+        while cur is not None and cur not in ids:
+            ids.append(cur)
+            cur = links.get(cur)
+        out[s.pk] = ids
+    return out
+
+
 def session_vials(session: TreatmentSession) -> list[Vial]:
-    root = session.amends_id or session.pk
-    return list(Vial.objects.filter(session_id=root).select_related("lot").order_by("id"))
+    ids = chain_ids([session])[session.pk]
+    return list(Vial.objects.filter(session_id__in=ids).select_related("lot").order_by("id"))
 
 
 def _guard(
@@ -575,10 +599,12 @@ def open_vial(
     reconstituted_at: datetime,
     override_reason: str = "",
 ) -> Vial:
-    """Pick a stocked vial for this session and record its dilution and reconstitution time."""
+    """Pick a stocked vial for this session and record its dilution and reconstitution time.
+
+    On a draft amendment the vial is opened for the amendment (``vial.session``); the amended
+    session's vials stay as recorded until the amendment is signed, which settles them all again.
+    """
     locked = _lock_draft(session, actor, Perm.SESSION_CHART)
-    if locked.amends_id:
-        raise ValidationError({"vial_id": ["Vials are recorded on the original session."]})
     locked_vial = Vial.objects.select_for_update().select_related("lot").get(pk=vial.pk)
     if reconstituted_at > locked.performed_at:
         raise ValidationError(
@@ -766,7 +792,10 @@ def sign_session(*, actor: User, session: TreatmentSession) -> TreatmentSession:
     if errors:
         raise ValidationError(errors)
     units = sum((i.units for i in injections if i.status == InjectionStatus.DONE), Decimal(0))
-    settled = [] if locked.amends_id else inventory.settle_vials(vials=vials, units_given=units)
+    before = {v.pk: (v.status, _u(v.units_used), _u(v.units_wasted)) for v in vials}
+    settled = inventory.settle_vials(vials=vials, units_given=units)
+    if locked.amends_id:
+        _record_resettled(actor, locked, settled, before)
     locked.findings = result["findings"]
     locked.totals = result.get("totals", {})
     locked.rule_set = ",".join(result.get("rule_sets") or [result.get("rule_set", "")])
@@ -795,6 +824,35 @@ def sign_session(*, actor: User, session: TreatmentSession) -> TreatmentSession:
         },
     )
     return locked
+
+
+def _u(units: Decimal) -> str:
+    return str(Decimal(units).quantize(Decimal("0.01")))
+
+
+def _record_resettled(
+    actor: User,
+    amendment: TreatmentSession,
+    settled: list[tuple[Vial, Decimal, Decimal]],
+    before: dict[int, tuple[str, str, str]],
+) -> None:
+    """Audit each vial whose use or waste the signed amendment changed (before -> after)."""
+    for vial, used, waste in settled:
+        status, used_before, waste_before = before[vial.pk]
+        changes = audit.diff(
+            {"status": status, "units_used": used_before, "units_wasted": waste_before},
+            {"status": vial.status, "units_used": _u(used), "units_wasted": _u(waste)},
+        )
+        if changes:
+            _record(
+                actor,
+                "update",
+                vial,
+                amendment.patient,
+                f"Vial {vial.pk} settled again by amendment {amendment.pk}: {used} U used,"
+                f" {waste} U wasted",
+                changes,
+            )
 
 
 @transaction.atomic(durable=True)

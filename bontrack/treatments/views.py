@@ -144,7 +144,7 @@ def session_context(
     is_draft = session.status == "draft"
     can_chart = is_draft and user.has_clinic_perm(Perm.SESSION_CHART, clinic_id)
     stock: list[Vial] = []
-    if can_chart and not session.amends_id:
+    if can_chart:
         stock = list(
             Vial.objects.filter(
                 clinic_id=session.clinic_id,

@@ -46,6 +46,7 @@ from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict, record_chart_view
 from bontrack.patients.views import apply_service_errors
 from clinic_rules import contract
+from clinic_rules.data import rule
 
 HISTORY_DAYS = 3650  # the staff page shows up to ten years (clinic_rules accepts 3700 days)
 PERIOD_DAYS = 28
@@ -225,6 +226,8 @@ def panel_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[
     }
     if has_program:
         context["eligibility"] = _eligibility(patient, today)
+        # The label's headache-day duration (BTX-ELIG-HEADACHE-4H), shown next to the policy flag.
+        context["headache_day_min_hours"] = rule("BTX-ELIG-HEADACHE-4H").int_("min_hours")
     return context
 
 

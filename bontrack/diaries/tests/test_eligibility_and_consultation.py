@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from bontrack.diaries import services
 from bontrack.diaries.models import ConsultationNote, EligibilityAssessment, ProgramPolicy
 from bontrack.diaries.tests.conftest import add_failed_preventives, build_diary
+from clinic_rules.data import rule
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +19,8 @@ def test_a_chronic_diary_with_three_failed_classes_is_eligible(world, cm_patient
     response = world.client("physician").get(f"/diaries/patients/{cm_patient.pk}/panel/")
     assert response.status_code == 200
     assert b"Eligible" in response.content and b"Monthly evidence" in response.content
+    hours = rule("BTX-ELIG-HEADACHE-4H").int_("min_hours")
+    assert f"headache days of {hours} h or more".encode() in response.content  # from the rule data
 
 
 def test_the_practice_payer_rule_changes_the_assessment(world, cm_patient):

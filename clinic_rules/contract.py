@@ -221,6 +221,14 @@ def _not_after(
 
 # ---- dose-check ------------------------------------------------------------------------
 
+
+def _check_injection(inj: Injection, path: str, errors: Errors) -> None:
+    if inj.indication in SPASTICITY and inj.side is Side.MIDLINE:
+        add_error(
+            errors, join(path, "side"), "a limb is injected left, right or bilateral, not midline"
+        )
+
+
 INJECTION: Obj[Injection] = Obj(
     {
         "indication": _req(Choice(Indication)),
@@ -230,6 +238,7 @@ INJECTION: Obj[Injection] = Obj(
         "units": _req(UNITS),
     },
     lambda v: Injection(v["indication"], v["muscle"], v["side"], v["sites"], v["units"]),
+    check=_check_injection,
 )
 VIAL: Obj[Vial] = Obj(
     {

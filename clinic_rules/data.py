@@ -112,7 +112,7 @@ SOURCE_TAGS: frozenset[str] = frozenset(
 )
 
 RULE_SET_FILES: tuple[str, ...] = (
-    "botox-us.v1.toml",
+    "botox-us.v2.toml",
     "ichd3.v1.toml",
     "scores.v1.toml",
     "response.v1.toml",

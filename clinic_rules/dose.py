@@ -1,16 +1,25 @@
 """``dose-check``: one session against the BOTOX label rules, the patient and the history.
 
-Windows are inclusive calendar-day windows ending on the session date: an N-day window
-starts N-1 days before the session (84-day window: a session 84 days earlier is outside,
-83 days earlier is inside). Re-treatment intervals compare the session date with the most
-recent earlier BOTOX session for the same indication in ``history`` (which must not
-contain the session being checked).
+Cumulative limits hold in every window that contains the session: an N-day window is N
+inclusive calendar days, and the session date may be anywhere in it, so doses dated before
+and after the session both count (a session charted late, or an amendment, sees the doses
+already on file after it). Two doses share an N-day window when they are at most N-1 days
+apart (84-day window: 83 days apart share one, 84 days apart do not). The totals report the
+window with the most units (the earliest such window on a tie, which is the window ending on
+the session date when nothing later is on file). Re-treatment intervals compare the session
+date with the most recent earlier BOTOX session for the same indication in ``history`` (which
+must not contain the session being checked).
+
+Pediatric limb limits apply per limb treated: the limb is the indication (upper limb: arm,
+lower limb: leg) and the side, a bilateral row counting half on each side. Two or more limbs
+are bounded by the pediatric cumulative limit (lower of 10 U/kg or 340 U in the window).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from .data import Rule, rule_set
 from .intervals import retreatment_rule
@@ -34,6 +43,7 @@ from .vocabulary import MUSCLE_INDICATIONS
 EPS = 1e-9
 CM, CD, BLEPH = Indication.CHRONIC_MIGRAINE, Indication.CERVICAL_DYSTONIA, Indication.BLEPHAROSPASM
 ULS, LLS = Indication.UPPER_LIMB_SPASTICITY, Indication.LOWER_LIMB_SPASTICITY
+LIMB_NAMES: dict[Indication, str] = {ULS: "arm", LLS: "leg"}
 
 FLAG_RULES: dict[Flag, str] = {
     Flag.BOTULINUM_HYPERSENSITIVITY: "BTX-CONTRA-HYPERSENSITIVITY",
@@ -95,6 +105,50 @@ def _split(inj: Injection) -> list[tuple[Side, float, float]]:
             (Side.RIGHT, inj.sites / 2, inj.units / 2),
         ]
     return [(inj.side, float(inj.sites), inj.units)]
+
+
+def limb_units(injections: list[Injection]) -> dict[tuple[Indication, Side], float]:
+    """Units per limb (spasticity indication, left or right side); bilateral rows count half on
+    each side. A midline limb row (refused by the contract) would count fully on both sides."""
+    out: dict[tuple[Indication, Side], float] = defaultdict(float)
+    for inj in injections:
+        if inj.indication not in SPASTICITY:
+            continue
+        if inj.side is Side.MIDLINE:
+            out[(inj.indication, Side.LEFT)] += inj.units
+            out[(inj.indication, Side.RIGHT)] += inj.units
+            continue
+        for side, _sites, units in _split(inj):
+            out[(inj.indication, side)] += units
+    return out
+
+
+def worst_window(dated: list[tuple[date, float]], day: date, days: int) -> tuple[date, float]:
+    """The ``days``-day window containing ``day`` with the most units of ``dated`` (the earliest
+    such window on a tie): its first day and those units."""
+    first = day - timedelta(days=days - 1)
+    per_day = [0.0] * (2 * days - 1)
+    for when, units in dated:
+        offset = (when - first).days
+        if 0 <= offset < len(per_day):
+            per_day[offset] += units
+    best_offset, best = 0, math.fsum(per_day[:days])
+    for offset in range(1, days):
+        total = math.fsum(per_day[offset : offset + days])
+        if total > best + EPS:
+            best_offset, best = offset, total
+    return first + timedelta(days=best_offset), best
+
+
+def _peds_limb_cap(r: Rule, weight: float | None) -> tuple[float, str]:
+    cap = r.num("max_units")
+    if weight is None:
+        return cap, f"{u(cap)} U"
+    cap = min(cap, r.num("units_per_kg") * weight)
+    return cap, (
+        f"min({u(r.num('units_per_kg'))} U/kg x {u(weight)} kg, "
+        f"{u(r.num('max_units'))} U) = {u(cap)} U"
+    )
 
 
 def _preempt(injections: list[Injection]) -> list[Finding]:
@@ -261,24 +315,28 @@ def _limb_and_session(
                 "per sitting (US cap unconfirmed)"
             )
         )
-    for rid_adult, rid_peds in (
-        ("BTX-ULS-ADULT-RANGE", "BTX-PEDS-ULS-6UKG-200"),
-        ("BTX-LLS-ADULT-RANGE", "BTX-PEDS-LLS-8UKG-300"),
-    ):
-        r = _r(rid_peds if pediatric else rid_adult)
+    if pediatric:
+        limbs = limb_units(injections)
+        for rid in ("BTX-PEDS-ULS-6UKG-200", "BTX-PEDS-LLS-8UKG-300"):
+            r = _r(rid)
+            ind = Indication(r.str_("indication"))
+            cap, basis = _peds_limb_cap(r, weight)
+            for side in (Side.LEFT, Side.RIGHT):
+                units = limbs.get((ind, side), 0.0)
+                if units > cap + EPS:
+                    out.append(
+                        r.finding(
+                            f"{ind.value}: {side.value} {LIMB_NAMES[ind]} {u(units)} U exceeds "
+                            f"{basis} for one {LIMB_NAMES[ind]}"
+                        )
+                    )
+    for rid_adult in ("BTX-ULS-ADULT-RANGE", "BTX-LLS-ADULT-RANGE"):
+        r = _r(rid_adult)
         ind = Indication(r.str_("indication"))
-        if ind not in by_ind:
+        if pediatric or ind not in by_ind:
             continue
         total = by_ind[ind]
-        if pediatric:
-            cap = r.num("max_units")
-            basis = f"{u(cap)} U"
-            if weight is not None:
-                cap = min(cap, r.num("units_per_kg") * weight)
-                basis = f"min({u(r.num('units_per_kg'))} U/kg x {u(weight)} kg, {u(r.num('max_units'))} U) = {u(cap)} U"
-            if total > cap + EPS:
-                out.append(r.finding(f"{ind.value} {u(total)} U exceeds {basis}"))
-        elif total > r.num("max_units") + EPS:
+        if total > r.num("max_units") + EPS:
             out.append(r.finding(f"{ind.value} {u(total)} U exceeds {u(r.num('max_units'))} U"))
         elif total < r.num("min_units") - EPS:
             out.append(
@@ -390,20 +448,23 @@ def evaluate(inp: DoseCheckInput) -> dict[str, object]:
     age = age_on(inp.patient.birth_date, s.date)
     pediatric = is_pediatric(age)
     weight = inp.patient.weight_kg
-    window_start = s.date - timedelta(days=inp.policy.window_days - 1)
-    in_window = [h for h in inp.history if window_start <= h.date <= s.date]
+    days = inp.policy.window_days
+    reach = timedelta(days=days - 1)
     others: dict[str, float] = defaultdict(float)
-    for h in in_window:
-        if h.product is not BOTOX:
+    for h in inp.history:
+        if h.product is not BOTOX and s.date - reach <= h.date <= s.date + reach:
             others[h.product.value] += h.total_units
     for product, units in sorted(others.items()):
         findings.append(
             _r("BTX-UNITS-NOT-CONVERTIBLE").finding(
-                f"{u(units)} U of {product} in the window were not counted: units are "
-                "product-specific and never converted to BOTOX units"
+                f"{u(units)} U of {product} in the windows around the session were not counted: "
+                "units are product-specific and never converted to BOTOX units"
             )
         )
-    history_units = sum(h.total_units for h in in_window if h.product is BOTOX)
+    window_start, history_units = worst_window(
+        [(h.date, h.total_units) for h in inp.history if h.product is BOTOX], s.date, days
+    )
+    window_end = window_start + reach
     by_ind: dict[Indication, float] = defaultdict(float)
     for inj in s.injections:
         by_ind[inj.indication] += inj.units
@@ -420,9 +481,12 @@ def evaluate(inp: DoseCheckInput) -> dict[str, object]:
         )
     else:
         window_units += session_units
-        cap = _cumulative(
-            findings, pediatric, weight, window_units, history_units, session_units, inp
+        detail = (
+            f"{u(window_units)} U in the {days}-day window {window_start.isoformat()} to "
+            f"{window_end.isoformat()} ({u(history_units)} U charted in that window + "
+            f"{u(session_units)} U this session)"
         )
+        cap = _cumulative(findings, pediatric, weight, window_units, detail)
         findings += age_findings(indications, age)
         findings += _retreatment(inp, indications, pediatric)
         findings += _bleph_30(inp, by_ind)
@@ -449,8 +513,8 @@ def evaluate(inp: DoseCheckInput) -> dict[str, object]:
             "window_units": num(window_units),
             "window_history_units": num(history_units),
             "window_start": window_start.isoformat(),
-            "window_end": s.date.isoformat(),
-            "window_days": inp.policy.window_days,
+            "window_end": window_end.isoformat(),
+            "window_days": days,
             "window_cap_units": None if cap is None else num(cap),
         },
         "findings": findings_json(findings),
@@ -462,14 +526,8 @@ def _cumulative(
     pediatric: bool,
     weight: float | None,
     window_units: float,
-    history_units: float,
-    session_units: float,
-    inp: DoseCheckInput,
+    detail: str,
 ) -> float:
-    detail = (
-        f"{u(window_units)} U in the {inp.policy.window_days}-day window "
-        f"({u(history_units)} U earlier + {u(session_units)} U this session)"
-    )
     if not pediatric:
         r = _r("BTX-CUM-ADULT-400")
         cap = r.num("max_units")
@@ -523,19 +581,24 @@ def _bleph_30(inp: DoseCheckInput, by_ind: dict[Indication, float]) -> list[Find
         return []
     r = _r("BTX-BLEPH-200-30D")
     s = inp.session
-    start = s.date - timedelta(days=r.int_("window_days") - 1)
-    earlier = sum(
-        h.total_units
-        for h in inp.history
-        if h.product is BOTOX and h.indication is BLEPH and start <= h.date <= s.date
+    days = r.int_("window_days")
+    start, charted = worst_window(
+        [
+            (h.date, h.total_units)
+            for h in inp.history
+            if h.product is BOTOX and h.indication is BLEPH
+        ],
+        s.date,
+        days,
     )
-    total = earlier + by_ind[BLEPH]
+    total = charted + by_ind[BLEPH]
     if total > r.num("max_units") + EPS:
+        end = start + timedelta(days=days - 1)
         return [
             r.finding(
-                f"blepharospasm {u(total)} U from {start.isoformat()} to {s.date.isoformat()} "
-                f"({u(earlier)} U earlier + {u(by_ind[BLEPH])} U this session) exceeds "
-                f"{u(r.num('max_units'))} U in {r.int_('window_days')} days"
+                f"blepharospasm {u(total)} U from {start.isoformat()} to {end.isoformat()} "
+                f"({u(charted)} U charted in that period + {u(by_ind[BLEPH])} U this session) "
+                f"exceeds {u(r.num('max_units'))} U in {days} days"
             )
         ]
     return []

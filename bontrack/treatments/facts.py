@@ -7,7 +7,7 @@ re-treatment interval) is read here from clinic_rules; views and services never 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -125,14 +125,14 @@ def patient_document(patient: Patient, on: date) -> dict[str, object]:
     return doc
 
 
-def history_documents(patient: Patient, *, before: datetime, exclude: Iterable[int]) -> list[dict]:
-    """Earlier current (signed) sessions with their totals, one query."""
+def history_documents(patient: Patient, *, exclude: Iterable[int]) -> list[dict]:
+    """Every current (signed) session with its total, one query: those dated after the session
+    being checked count too (clinic_rules checks every window that contains the session, so a
+    session charted late, or an amendment, sees the doses already on file after it)."""
     from bontrack.treatments.models import TreatmentSession
 
     rows = (
-        TreatmentSession.objects.filter(
-            patient=patient, status=SessionStatus.SIGNED, performed_at__lte=before
-        )
+        TreatmentSession.objects.filter(patient=patient, status=SessionStatus.SIGNED)
         .exclude(pk__in=list(exclude))
         .annotate(
             total=Sum("injections__units", filter=_done_filter()),
@@ -208,10 +208,11 @@ def dose_check_document(
     exclude = [session.pk] if session.pk else []
     if session.amends_id:
         exclude.append(session.amends_id)
+    history = history_documents(session.patient, exclude=exclude)
     doc: dict[str, object] = {
-        "as_of": performed.date().isoformat(),
+        "as_of": max([performed.date().isoformat(), *(str(h["date"]) for h in history)]),
         "patient": patient_document(session.patient, performed.date()),
-        "history": history_documents(session.patient, before=session.performed_at, exclude=exclude),
+        "history": history,
         "session": {
             "date": performed.date().isoformat(),
             "performed_at": performed.isoformat(),

@@ -139,7 +139,7 @@ def test_history_after_as_of_is_rejected() -> None:
 def test_results_are_json_serialisable_and_name_the_rule_set() -> None:
     result = run("dose-check", cm_155())
     assert json.loads(json.dumps(result)) == result
-    assert result["rule_set"] == "botox-us@1"
+    assert result["rule_set"] == "botox-us@2"
 
 
 def test_list_rules_describes_every_rule_with_a_schema() -> None:

@@ -5,7 +5,7 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib import auth, messages
+from django.contrib import auth
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -66,10 +66,8 @@ class SessionPolicyMiddleware:
                         {"detail": "Your session has ended. Sign in again.", "errors": {}},
                         status=401,
                     )
-                messages.info(request, "Your session has ended. Please sign in again.")
-                return redirect(
-                    f"{reverse(settings.LOGIN_URL)}?{urlencode({'next': request.path})}"
-                )
+                query = urlencode({"next": request.path, "ended": "1"})
+                return redirect(f"{reverse(settings.LOGIN_URL)}?{query}")
             request.session.set_expiry(settings.STAFF_IDLE_TIMEOUT_SECONDS)
             zone = user.display_time_zone()
             if zone:

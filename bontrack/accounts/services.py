@@ -373,7 +373,7 @@ def request_password_reset(*, email: str, base_url: str) -> int:
                 to=user.email,
                 subject="Reset your BoNTrack password",
                 body=body,
-                dedupe_key=f"password-reset:{user.pk}:{token}",
+                dedupe_key=f"password-reset:{user.pk}:{secrets.token_hex(8)}",  # one per request
                 send_after=timezone.now(),
             )
             audit.record(

@@ -74,6 +74,7 @@ def test_requests_are_limited_per_ip(emails, settings):
     assert not OutboxMessage.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)  # the worker command manages its own connection
 @pytest.mark.parametrize(
     "persona,login_url", [("nurse", "/accounts/login/"), ("patient", "/portal/login/")]
 )

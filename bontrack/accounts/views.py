@@ -114,6 +114,9 @@ def locked(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/locked.html", status=429)
 
 
+PENDING_TOKEN = "bontrack_pending_token"
+
+
 def _otp_at(request: HttpRequest) -> datetime | None:
     stamp = request.session.get(OTP_AT)
     return datetime.fromtimestamp(stamp, tz=UTC) if stamp else None
@@ -166,10 +169,15 @@ def _token_list(scope: Scope) -> list[ApiToken]:
 def api_tokens(request: HttpRequest, scope: Scope) -> HttpResponse:
     """Clinic administrators issue and revoke integration tokens; a new token is shown once."""
     staff = services.manageable_staff(scope)
-    form = ApiTokenForm(request.POST or None, staff=staff)
+    pending = request.session.pop(PENDING_TOKEN, None) if request.method == "GET" else None
+    form = ApiTokenForm(request.POST or None, staff=staff, initial=pending)
     new_token = None
     if request.method == "POST":
         if not services.step_up_fresh(_otp_at(request)):
+            # Keep what was typed (never a secret) so the form is filled in again after step-up.
+            request.session[PENDING_TOKEN] = {
+                key: request.POST.get(key, "")[:100] for key in ("user", "name", "scope", "days")
+            }
             return _to_step_up(request, reverse("accounts:api_tokens"))
         if form.is_valid():
             data = form.cleaned_data

@@ -116,6 +116,8 @@ def test_a_stale_totp_asks_for_a_fresh_code_before_issuing_a_token(world, settin
     TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0)
     ok = client.post(response["Location"], {"token": f"{totp(device.bin_key):06d}"})
     assert ok.status_code == 302 and ok["Location"] == "/accounts/api-tokens/"
+    refilled = client.get("/accounts/api-tokens/").content.decode()
+    assert 'value="EHR sync"' in refilled  # the form comes back as it was typed
     issued = client.post("/accounts/api-tokens/", {"user": world.users["nurse"].pk, **ISSUE})
     assert issued.status_code == 200 and b'data-testid="new-token"' in issued.content
     assert ApiToken.objects.count() == 1

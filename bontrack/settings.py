@@ -183,10 +183,11 @@ STAFF_SESSION_MAX_AGE_SECONDS = int(os.environ.get("STAFF_SESSION_MAX_AGE_SECOND
 MFA_STEP_UP_SECONDS = int(os.environ.get("MFA_STEP_UP_SECONDS", "300"))
 # API tokens expire after this many days at most (an administrator may choose fewer).
 API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "90"))
-# Password reset by e-mail: links stay valid this long (Django's setting), and each address and
-# each client IP may ask this many times per hour (counted in the cache).
+# Password reset by e-mail: links stay valid this long (Django's setting); each address, and each
+# client IP (several people may share one), may ask this many times per hour (counted in the cache).
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))
 PASSWORD_RESET_PER_HOUR = int(os.environ.get("PASSWORD_RESET_PER_HOUR", "5"))
+PASSWORD_RESET_PER_IP_PER_HOUR = int(os.environ.get("PASSWORD_RESET_PER_IP_PER_HOUR", "20"))
 SESSION_COOKIE_AGE = PATIENT_IDLE_TIMEOUT_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -380,15 +380,15 @@ def _client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-def _over_limit(key: str) -> bool:
-    """Count one request against `key` for an hour; True once PASSWORD_RESET_PER_HOUR is passed."""
+def _over_limit(key: str, limit: int) -> bool:
+    """Count one request against `key` for an hour; True once `limit` is passed."""
     cache.add(key, 0, timeout=3600)
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=3600)
         count = 1
-    return count > settings.PASSWORD_RESET_PER_HOUR
+    return count > limit
 
 
 @require_http_methods(["GET", "POST"])
@@ -396,11 +396,13 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     """Ask for a reset link by e-mail. The answer is the same whether or not the address exists."""
     form = PasswordResetRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if _over_limit(f"pwreset:ip:{_client_ip(request)}"):
+        if _over_limit(
+            f"pwreset:ip:{_client_ip(request)}", settings.PASSWORD_RESET_PER_IP_PER_HOUR
+        ):
             return render(request, "accounts/password_reset_limited.html", status=429)
         email = form.cleaned_data["email"].strip().lower()
         digest = hashlib.sha256(email.encode()).hexdigest()
-        if not _over_limit(f"pwreset:addr:{digest}"):
+        if not _over_limit(f"pwreset:addr:{digest}", settings.PASSWORD_RESET_PER_HOUR):
             services.request_password_reset(email=email, base_url=settings.PUBLIC_BASE_URL)
         return redirect("accounts:password_reset_sent")
     return render(

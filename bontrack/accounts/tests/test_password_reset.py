@@ -66,7 +66,7 @@ def test_requests_are_limited_per_address_with_the_same_answer(emails, settings)
 
 
 def test_requests_are_limited_per_ip(emails, settings):
-    settings.PASSWORD_RESET_PER_HOUR = 2
+    settings.PASSWORD_RESET_PER_IP_PER_HOUR = 2
     for n in range(2):
         assert ask(Client(), f"x{n}@example.org").status_code == 302
     limited = ask(Client(), "nurse@example.org")

@@ -35,7 +35,9 @@ def _require_step_up(verified_at: datetime | None) -> None:
 def _admin_scope(actor: User, perm: str) -> Scope:
     scope = actor.scope(perm) if actor is not None and actor.is_authenticated else None
     if scope is None:
-        raise PermissionDenied("Your role does not allow managing staff accounts.")
+        raise PermissionDenied(
+            "Your role does not allow managing staff accounts or their API tokens."
+        )
     return scope
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -155,6 +156,13 @@ def hash_token_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def default_token_expiry() -> datetime:
+    """The longest validity an administrator may choose (API_TOKEN_MAX_DAYS)."""
+    from django.conf import settings
+
+    return timezone.now() + timedelta(days=settings.API_TOKEN_MAX_DAYS)
+
+
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def active(self) -> ApiTokenQuerySet:
         return self.filter(
@@ -176,7 +184,7 @@ class ApiToken(models.Model):
     created_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    expires_at = models.DateTimeField()
+    expires_at = models.DateTimeField(default=default_token_expiry)
     key_id = models.CharField(max_length=16, unique=True)
     secret_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)

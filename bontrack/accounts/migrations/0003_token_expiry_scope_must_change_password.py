@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+import bontrack.accounts.models
+
 
 def expire_existing_tokens(apps, schema_editor):
     """Tokens issued before expiry existed keep working for 90 days from their creation, read-write."""
@@ -52,6 +54,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="apitoken",
             name="expires_at",
-            field=models.DateTimeField(),
+            field=models.DateTimeField(default=bontrack.accounts.models.default_token_expiry),
         ),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import wraps
 from typing import Any
 
@@ -16,6 +17,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from bontrack.accounts.services import authenticate_token
+from bontrack.core import context
 from bontrack.patients.services import Conflict
 
 
@@ -34,14 +36,26 @@ class StaffSession(APIKeyCookie):
         return None
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 class StaffToken(HttpBearer):
-    """Integration token: `Authorization: Bearer bt_<id>_<secret>`."""
+    """Integration token: `Authorization: Bearer bt_<id>_<secret>`.
+
+    A token is a separate credential issued under step-up TOTP, so it works without a session's
+    TOTP. Expired or revoked tokens are 401; a read-only token is 403 on any other method than
+    GET/HEAD. Audit rows written during the request carry the token's id."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = authenticate_token(token)
-        if user is None or not user.is_staff_member:
+        api_token = authenticate_token(token)
+        if api_token is None or not api_token.user.is_staff_member:
             return None
+        if api_token.read_only and request.method not in READ_METHODS:
+            raise PermissionDenied("This API token is read-only: it can only read, not change.")
+        user = api_token.user
         request.user = user
+        request.api_token = api_token  # type: ignore[attr-defined]
+        context.activate(replace(context.current(), api_token_id=api_token.pk))
         return user
 
 
@@ -53,8 +67,8 @@ def staff_docs_only(view: Any) -> Any:
         user = request.user
         if not (user.is_authenticated and getattr(user, "is_staff_member", False)):
             header = request.headers.get("Authorization", "")
-            token_user = authenticate_token(header[7:]) if header.startswith("Bearer ") else None
-            if token_user is None or not token_user.is_staff_member:
+            token = authenticate_token(header[7:]) if header.startswith("Bearer ") else None
+            if token is None or not token.user.is_staff_member:
                 if user.is_authenticated:
                     return JsonResponse(
                         {"detail": "The API documentation is for clinic staff.", "errors": {}},

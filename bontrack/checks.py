@@ -8,13 +8,37 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 
 
+def _secret_key_problems() -> list[Any]:
+    key = settings.SECRET_KEY
+    if not key or key == getattr(settings, "MISSING_SECRET_KEY", None) or len(key) < 50:
+        return [
+            Error(
+                "SECRET_KEY must be set to a random value of 50+ characters.",
+                hint="Set SECRET_KEY in the environment; the server refuses to start without it.",
+                id="bontrack.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def check_secret_key(app_configs: Any, **kwargs: Any) -> list[Any]:
+    """Every command reports a missing SECRET_KEY; as a warning, so that development commands such
+    as makemigrations still run. check --deploy reports it as the error bontrack.E001."""
+    if getattr(settings, "MISSING_SECRET_KEY", None) == settings.SECRET_KEY:
+        return [
+            Warning(
+                "SECRET_KEY is not set: commands run, but the server refuses to start "
+                "(check --deploy reports bontrack.E001).",
+                id="bontrack.W003",
+            )
+        ]
+    return []
+
+
 @register(Tags.security, deploy=True)
 def check_production_settings(app_configs: Any, **kwargs: Any) -> list[Any]:
-    problems: list[Any] = []
-    if not settings.SECRET_KEY or len(settings.SECRET_KEY) < 50:
-        problems.append(
-            Error("SECRET_KEY must be set to a random value of 50+ characters.", id="bontrack.E001")
-        )
+    problems: list[Any] = _secret_key_problems()
     if settings.DEBUG:
         problems.append(Error("DEBUG must be off in production.", id="bontrack.E002"))
     if not settings.ALLOWED_HOSTS:

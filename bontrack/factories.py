@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import factory
@@ -88,5 +89,6 @@ def login(client: Client, user: User) -> Client:
         ).first() or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
         session = client.session
         session["otp_device_id"] = device.persistent_id
+        session["bontrack_otp_at"] = int(time.time())  # TOTP just passed, as at a real sign-in
         session.save()
     return client

@@ -36,6 +36,11 @@ TESTING = env_bool("BONTRACK_TESTING") or "pytest" in sys.modules
 DATA_DIR = Path(os.environ.get("BONTRACK_DATA_DIR") or PROJECT_DIR / "var").resolve()
 
 
+# Stands in for a missing SECRET_KEY outside demo/debug/tests so that every command can start and
+# report bontrack.E001 itself; bontrack.wsgi refuses to serve with it (never a usable key).
+MISSING_SECRET_KEY = "missing-SECRET_KEY-set-it-in-the-environment-bontrack.E001-refuses-to-serve"
+
+
 def _secret_key() -> str:
     key = os.environ.get("SECRET_KEY", "")
     if key:
@@ -49,7 +54,7 @@ def _secret_key() -> str:
             key_file.write_text(secrets.token_urlsafe(50))
             key_file.chmod(0o600)
         return key_file.read_text().strip()
-    return ""
+    return MISSING_SECRET_KEY
 
 
 SECRET_KEY = _secret_key()
@@ -172,6 +177,17 @@ AXES_ENABLE_ADMIN = False
 
 STAFF_IDLE_TIMEOUT_SECONDS = 15 * 60
 PATIENT_IDLE_TIMEOUT_SECONDS = 30 * 60
+# A staff session ends this long after sign-in even when it stays active (patients: idle timeout only).
+STAFF_SESSION_MAX_AGE_SECONDS = int(os.environ.get("STAFF_SESSION_MAX_AGE_SECONDS", str(12 * 3600)))
+# Issuing a token, granting a role and resetting a password need a TOTP code this recent (step-up).
+MFA_STEP_UP_SECONDS = int(os.environ.get("MFA_STEP_UP_SECONDS", "300"))
+# API tokens expire after this many days at most (an administrator may choose fewer).
+API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "90"))
+# Password reset by e-mail: links stay valid this long (Django's setting); each address, and each
+# client IP (several people may share one), may ask this many times per hour (counted in the cache).
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))
+PASSWORD_RESET_PER_HOUR = int(os.environ.get("PASSWORD_RESET_PER_HOUR", "5"))
+PASSWORD_RESET_PER_IP_PER_HOUR = int(os.environ.get("PASSWORD_RESET_PER_IP_PER_HOUR", "20"))
 SESSION_COOKIE_AGE = PATIENT_IDLE_TIMEOUT_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

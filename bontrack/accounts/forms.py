@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxValueValidator
 
 from bontrack.accounts.roles import Role
 
@@ -52,17 +53,30 @@ class ApiTokenForm(forms.Form):
         label="Integration name",
         help_text="What will use this token, e.g. 'EHR sync'.",
     )
+    scope = forms.ChoiceField(
+        label="Access",
+        choices=[("read", "Read only"), ("write", "Read and write")],
+        initial="read",
+        help_text="A read-only token cannot change anything.",
+    )
+    days = forms.IntegerField(label="Valid for (days)", min_value=1)
 
-    def __init__(self, *args, practice_id: int, **kwargs):  # type: ignore[no-untyped-def]
-        from bontrack.accounts.models import User
+    def __init__(self, *args, staff, **kwargs):  # type: ignore[no-untyped-def]
+        from django.conf import settings
 
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = User.objects.filter(
-            practice_id=practice_id, is_active=True
-        ).order_by("last_name", "first_name", "username")
+        self.fields["user"].queryset = staff.filter(is_active=True).order_by(
+            "last_name", "first_name", "username"
+        )
         self.fields["user"].label_from_instance = lambda u: (
             f"{u.get_full_name() or u.username} ({u.username})"
         )
+        days = self.fields["days"]
+        days.max_value = settings.API_TOKEN_MAX_DAYS
+        days.initial = settings.API_TOKEN_MAX_DAYS
+        days.help_text = f"At most {settings.API_TOKEN_MAX_DAYS} days."
+        days.validators.append(MaxValueValidator(settings.API_TOKEN_MAX_DAYS))
+        days.widget.attrs["max"] = settings.API_TOKEN_MAX_DAYS
 
 
 class StaffRoleForm(forms.Form):
@@ -71,11 +85,16 @@ class StaffRoleForm(forms.Form):
         queryset=None, required=False, empty_label="All clinics of the practice"
     )  # type: ignore[arg-type]
 
-    def __init__(self, *args, practice_id: int, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args, scope, **kwargs):  # type: ignore[no-untyped-def]
         from bontrack.core.models import Clinic
 
         super().__init__(*args, **kwargs)
-        self.fields["clinic"].queryset = Clinic.objects.filter(practice_id=practice_id)
+        clinics = Clinic.objects.filter(practice_id=scope.practice_id)
+        if not scope.all_clinics:
+            clinics = clinics.filter(pk__in=scope.clinic_ids)
+            self.fields["clinic"].required = True
+            self.fields["clinic"].empty_label = None
+        self.fields["clinic"].queryset = clinics
 
 
 class StaffCreateForm(StaffRoleForm):
@@ -89,3 +108,11 @@ class StaffCreateForm(StaffRoleForm):
     email = forms.EmailField()
 
     field_order = ["username", "first_name", "last_name", "email", "role", "clinic"]
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )

@@ -3,10 +3,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from bontrack.accounts.roles import MFA_REQUIRED_ROLES, Role, role_has
 from bontrack.core.models import Clinic, Practice
@@ -30,6 +32,9 @@ class User(AbstractUser):
     practice = models.ForeignKey(
         Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
+
+    # Set when an administrator hands over a one-time password; cleared when the user changes it.
+    must_change_password = models.BooleanField(default=False)
 
     objects = UserManager()
 
@@ -151,16 +156,35 @@ def hash_token_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def default_token_expiry() -> datetime:
+    """The longest validity an administrator may choose (API_TOKEN_MAX_DAYS)."""
+    from django.conf import settings
+
+    return timezone.now() + timedelta(days=settings.API_TOKEN_MAX_DAYS)
+
+
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def active(self) -> ApiTokenQuerySet:
-        return self.filter(revoked_at__isnull=True, user__is_active=True)
+        return self.filter(
+            revoked_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True
+        )
 
 
 class ApiToken(models.Model):
     """A bearer token for integrations; only its hash is stored."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        WRITE = "write", "Read and write"
+
     name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField(default=default_token_expiry)
     key_id = models.CharField(max_length=16, unique=True)
     secret_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -171,6 +195,18 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_id})"
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "Revoked"
+        if self.expires_at <= timezone.now():
+            return "Expired"
+        return "Active"
+
+    @property
+    def read_only(self) -> bool:
+        return self.scope == self.Scope.READ
 
     @staticmethod
     def generate() -> tuple[str, str, str]:

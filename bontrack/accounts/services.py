@@ -1,42 +1,131 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from bontrack.accounts.models import ApiToken, Membership, User, hash_token_secret
-from bontrack.accounts.roles import Perm
+from bontrack.accounts.models import ApiToken, Membership, Scope, User, hash_token_secret
+from bontrack.accounts.roles import Perm, Role
 from bontrack.audit import audit
 from bontrack.core.errors import Conflict
 from bontrack.core.models import Clinic
 
 
+class StepUpRequired(PermissionDenied):
+    """A sensitive action needs a TOTP verification within MFA_STEP_UP_SECONDS."""
+
+
+def step_up_fresh(verified_at: datetime | None) -> bool:
+    if verified_at is None:
+        return False
+    age = (timezone.now() - verified_at).total_seconds()
+    return 0 <= age <= settings.MFA_STEP_UP_SECONDS
+
+
+def _require_step_up(verified_at: datetime | None) -> None:
+    if not step_up_fresh(verified_at):
+        raise StepUpRequired("Confirm this action with a fresh code from your authenticator app.")
+
+
+def _admin_scope(actor: User, perm: str) -> Scope:
+    scope = actor.scope(perm) if actor is not None and actor.is_authenticated else None
+    if scope is None:
+        raise PermissionDenied(
+            "Your role does not allow managing staff accounts or their API tokens."
+        )
+    return scope
+
+
+def _require_clinic_in_scope(scope: Scope, clinic: Clinic | None) -> None:
+    """Only a practice-wide administrator acts practice-wide; nobody acts outside their clinics."""
+    if clinic is None:
+        if not scope.all_clinics:
+            raise PermissionDenied(
+                "Only a practice-wide administrator can give access to all clinics."
+            )
+    elif clinic.practice_id != scope.practice_id or not scope.allows_clinic(clinic.pk):
+        raise PermissionDenied("You can only give access to the clinics you administer.")
+
+
+def manageable_staff(scope: Scope) -> QuerySet[User]:
+    """Staff accounts an administrator with `scope` manages: in a practice-wide scope, every account
+    of the practice; otherwise accounts with a role in one of its clinics and no role elsewhere."""
+    users = User.objects.filter(practice_id=scope.practice_id)
+    if scope.all_clinics:
+        return users
+    outside = Membership.objects.filter(user=OuterRef("pk")).filter(
+        Q(clinic__isnull=True) | ~Q(clinic_id__in=scope.clinic_ids)
+    )
+    return (
+        users.filter(memberships__clinic_id__in=scope.clinic_ids)
+        .exclude(Exists(outside))
+        .distinct()
+    )
+
+
+def _require_manageable(scope: Scope, user: User, what: str) -> None:
+    if not manageable_staff(scope).filter(pk=user.pk).exists():
+        raise PermissionDenied(f"You can only {what} staff of the clinics you administer.")
+
+
 @transaction.atomic(durable=True)
-def create_api_token(*, actor: User, user: User, name: str) -> str:
+def create_api_token(
+    *,
+    actor: User,
+    user: User,
+    name: str,
+    scope: str = ApiToken.Scope.READ,
+    days: int | None = None,
+    step_up_at: datetime | None,
+) -> str:
     """Create a bearer token for `user`; the full token is returned once and never stored."""
-    _check_token_admin(actor, user)
+    admin = _admin_scope(actor, Perm.API_TOKENS_MANAGE)
+    _require_manageable(admin, user, "issue tokens for")
+    _require_step_up(step_up_at)
+    if not user.is_staff_member:
+        raise ValidationError({"user": ["API tokens are for active staff accounts."]})
     name = name.strip()
+    errors: dict[str, list[str]] = {}
     if not name:
-        raise ValidationError({"name": ["Name the integration that will use this token."]})
+        errors["name"] = ["Name the integration that will use this token."]
+    if scope not in ApiToken.Scope.values:
+        errors["scope"] = ["Choose read only or read and write."]
+    max_days = settings.API_TOKEN_MAX_DAYS
+    days = max_days if days is None else days
+    if not 1 <= days <= max_days:
+        errors["days"] = [f"Choose between 1 and {max_days} days."]
+    if errors:
+        raise ValidationError(errors)
     key_id, secret, full = ApiToken.generate()
     token = ApiToken.objects.create(
-        user=user, name=name[:100], key_id=key_id, secret_hash=hash_token_secret(secret)
+        user=user,
+        name=name[:100],
+        key_id=key_id,
+        secret_hash=hash_token_secret(secret),
+        scope=scope,
+        created_by=actor,
+        expires_at=timezone.now() + timedelta(days=days),
     )
     audit.record(
         actor=actor,
         action="create",
         obj=token,
         practice_id=user.practice_id,
-        summary=f"API token {name!r} for {user.username}",
+        changes={"scope": [None, scope], "expires_at": [None, token.expires_at]},
+        summary=f"API token {name!r} ({token.key_id}, {token.get_scope_display()}) for {user.username}",
     )
     return full
 
 
 @transaction.atomic(durable=True)
 def revoke_api_token(*, actor: User, token: ApiToken) -> None:
-    _check_token_admin(actor, token.user)
+    admin = _admin_scope(actor, Perm.API_TOKENS_MANAGE)
+    _require_manageable(admin, token.user, "revoke tokens of")
     if token.revoked_at is not None:
         raise Conflict("This token is already revoked.")
     before = token.revoked_at
@@ -48,19 +137,15 @@ def revoke_api_token(*, actor: User, token: ApiToken) -> None:
         obj=token,
         practice_id=token.user.practice_id,
         changes={"revoked_at": [before, token.revoked_at]},
-        summary="API token revoked",
+        summary=f"API token {token.key_id} revoked",
     )
 
 
-def _check_token_admin(actor: User, user: User) -> None:
-    """Only a clinic administrator of the same practice manages a staff member's tokens."""
-    if not actor.has_clinic_perm(Perm.API_TOKENS_MANAGE) or user.practice_id != actor.practice_id:
-        raise PermissionDenied("Your role does not allow managing API tokens for this account.")
-    if not user.is_staff_member:
-        raise ValidationError({"user": ["API tokens are for active staff accounts."]})
+def authenticate_token(raw: str) -> ApiToken | None:
+    """The active (not revoked, not expired, active owner) token for `raw`, or None.
 
-
-def authenticate_token(raw: str) -> User | None:
+    The last-used time is written at most once a minute per token (a conditional UPDATE), never
+    on every request."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != "bt":
         return None
@@ -69,8 +154,10 @@ def authenticate_token(raw: str) -> User | None:
         return None
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+        ApiToken.objects.filter(pk=token.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(seconds=60))
+        ).update(last_used_at=now)
+    return token
 
 
 @transaction.atomic(durable=True)
@@ -85,11 +172,6 @@ def record_login(*, user: User, outcome: str = "success", action: str = "login")
     )
 
 
-def _check_staff_admin(actor: User, practice_id: int | None) -> None:
-    if not actor.has_clinic_perm(Perm.STAFF_MANAGE) or practice_id != actor.practice_id:
-        raise PermissionDenied("Your role does not allow managing staff accounts.")
-
-
 @transaction.atomic(durable=True)
 def create_staff(
     *,
@@ -101,19 +183,22 @@ def create_staff(
     role: str,
     clinic: Clinic | None,
 ) -> tuple[User, str]:
-    """A new staff account with one membership; returns the user and a one-time password to hand over."""
-    _check_staff_admin(actor, actor.practice_id)
+    """A new staff account with one membership; returns the user and a one-time password to hand over
+    (the account must change it at first sign-in)."""
+    admin = _admin_scope(actor, Perm.STAFF_MANAGE)
+    _require_clinic_in_scope(admin, clinic)
+    if role not in Role.values:
+        raise ValidationError({"role": ["Choose a role."]})
     username = username.strip().lower()
     if User.objects.filter(username__iexact=username).exists():
         raise Conflict("That username is taken.", field="username")
-    if clinic is not None and clinic.practice_id != actor.practice_id:
-        raise ValidationError({"clinic": ["Choose a clinic of your practice."]})
     user = User(
         username=username,
         first_name=first_name.strip(),
         last_name=last_name.strip(),
         email=email.strip(),
         practice_id=actor.practice_id,
+        must_change_password=True,
     )
     password = secrets.token_urlsafe(12)
     user.set_password(password)
@@ -138,10 +223,20 @@ def create_staff(
 
 
 @transaction.atomic(durable=True)
-def add_membership(*, actor: User, user: User, role: str, clinic: Clinic | None) -> Membership:
-    _check_staff_admin(actor, user.practice_id)
-    if clinic is not None and clinic.practice_id != actor.practice_id:
-        raise ValidationError({"clinic": ["Choose a clinic of your practice."]})
+def add_membership(
+    *,
+    actor: User,
+    user: User,
+    role: str,
+    clinic: Clinic | None,
+    step_up_at: datetime | None,
+) -> Membership:
+    admin = _admin_scope(actor, Perm.STAFF_MANAGE)
+    _require_clinic_in_scope(admin, clinic)
+    _require_manageable(admin, user, "give roles to")
+    _require_step_up(step_up_at)
+    if role not in Role.values:
+        raise ValidationError({"role": ["Choose a role."]})
     if Membership.objects.filter(user=user, role=role, clinic=clinic).exists():
         raise Conflict("This account already has that role there.", field="role")
     membership = Membership.objects.create(
@@ -164,7 +259,9 @@ def add_membership(*, actor: User, user: User, role: str, clinic: Clinic | None)
 
 @transaction.atomic(durable=True)
 def remove_membership(*, actor: User, membership: Membership) -> None:
-    _check_staff_admin(actor, membership.practice_id)
+    admin = _admin_scope(actor, Perm.STAFF_MANAGE)
+    _require_clinic_in_scope(admin, membership.clinic)
+    _require_manageable(admin, membership.user, "change roles of")
     if membership.user_id == actor.id and membership.role == "clinic_admin":
         raise Conflict("You cannot remove your own administrator role.")
     audit.record(
@@ -181,7 +278,8 @@ def remove_membership(*, actor: User, membership: Membership) -> None:
 @transaction.atomic(durable=True)
 def set_staff_active(*, actor: User, user: User, active: bool) -> User:
     """Deactivating signs the account out of the API too: its tokens are revoked."""
-    _check_staff_admin(actor, user.practice_id)
+    admin = _admin_scope(actor, Perm.STAFF_MANAGE)
+    _require_manageable(admin, user, "deactivate or reactivate")
     if user.pk == actor.pk and not active:
         raise Conflict("You cannot deactivate your own account.")
     if user.is_active == active:
@@ -203,3 +301,89 @@ def set_staff_active(*, actor: User, user: User, active: bool) -> User:
         + (f"; {revoked} API token(s) revoked" if revoked else ""),
     )
     return user
+
+
+@transaction.atomic(durable=True)
+def reset_staff_password(*, actor: User, user: User, step_up_at: datetime | None) -> str:
+    """A new one-time password for a staff member (shown once); they must change it at sign-in.
+    Their API tokens stay valid (a separate credential); deactivate the account to stop them."""
+    admin = _admin_scope(actor, Perm.STAFF_MANAGE)
+    _require_manageable(admin, user, "reset the password of")
+    _require_step_up(step_up_at)
+    if user.pk == actor.pk:
+        raise Conflict("Change your own password on the password page.")
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    user.must_change_password = True
+    user.save(update_fields=["password", "must_change_password"])
+    audit.record(
+        actor=actor,
+        action="update",
+        obj=user,
+        practice_id=user.practice_id,
+        changes={"password": ["(hidden)", "(one-time password)"]},
+        summary=f"One-time password set for {user.username}",
+    )
+    return password
+
+
+@transaction.atomic(durable=True)
+def password_changed(*, user: User, how: str = "password_changed") -> None:
+    """After the user set a new password themselves (change page or e-mailed reset link)."""
+    if user.must_change_password:
+        user.must_change_password = False
+        user.save(update_fields=["must_change_password"])
+    audit.record(
+        actor=user,
+        action=how,
+        obj=user,
+        practice_id=user.practice_id,
+        summary=f"{how} {user.username}",
+    )
+
+
+def request_password_reset(*, email: str, base_url: str) -> int:
+    """Queue a reset link for every active account with this address (staff or patient).
+
+    The caller answers the same whether or not the address exists. The e-mail goes through the
+    transactional outbox and is delivered by `bontrack worker`."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.template.loader import render_to_string
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from bontrack.scheduling.outbox import enqueue_message  # lazily: accounts is a lower layer
+
+    email = email.strip()
+    users = [
+        u
+        for u in User.objects.filter(email__iexact=email, is_active=True)
+        if u.has_usable_password() and (u.practice_id is not None or u.is_patient_user)
+    ]
+    queued = 0
+    with transaction.atomic(durable=True):
+        for user in users:
+            uid = urlsafe_base64_encode(force_bytes(user.pk))
+            token = default_token_generator.make_token(user)
+            link = f"{base_url}/accounts/reset/{uid}/{token}/"
+            body = render_to_string(
+                "accounts/password_reset_email.txt",
+                {"user": user, "link": link, "hours": settings.PASSWORD_RESET_TIMEOUT // 3600},
+            )
+            message = enqueue_message(
+                channel="email",
+                to=user.email,
+                subject="Reset your BoNTrack password",
+                body=body,
+                dedupe_key=f"password-reset:{user.pk}:{secrets.token_hex(8)}",  # one per request
+                send_after=timezone.now(),
+            )
+            audit.record(
+                actor=None,
+                action="update",
+                obj=user,
+                practice_id=user.practice_id,
+                summary=f"Password reset link sent to {user.username}",
+            )
+            queued += message is not None
+    return queued

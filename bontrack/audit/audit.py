@@ -68,6 +68,10 @@ def record(
         if practice_id is None:
             practice_id = getattr(obj, "practice_id", None)
     ctx = context.current()
+    changes = dict(changes or {})
+    if ctx.api_token_id is not None:  # acting through an API token: say which one
+        changes.setdefault("api_token", [None, ctx.api_token_id])
+        summary = f"{summary} [API token #{ctx.api_token_id}]".strip()
     user = actor if actor is not None and getattr(actor, "pk", None) else None
     role = user.role_in(clinic_id) if user is not None and hasattr(user, "role_in") else ""
     if user is not None and not role and hasattr(user, "portal_account"):
@@ -87,7 +91,7 @@ def record(
         source_ip=ctx.source_ip,
         request_id=ctx.request_id,
         summary=summary[:300],
-        changes={k: [_plain(v) for v in pair] for k, pair in (changes or {}).items()},
+        changes={k: [_plain(v) for v in pair] for k, pair in changes.items()},
     )
 
 

@@ -11,6 +11,7 @@ class RequestContext:
     request_id: str = ""
     source_ip: str | None = None
     channel: str = "system"  # ui | portal | api | cli | system
+    api_token_id: int | None = None  # the bearer token that authenticated this API request
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(

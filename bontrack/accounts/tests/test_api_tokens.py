@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from bontrack.accounts import services
 from bontrack.audit.models import AuditEvent
@@ -11,7 +12,10 @@ pytestmark = pytest.mark.django_db
 
 def test_an_integration_reads_patients_with_a_bearer_token(world):
     token = services.create_api_token(
-        actor=world.users["clinic_admin"], user=world.users["nurse"], name="EHR sync"
+        step_up_at=timezone.now(),
+        actor=world.users["clinic_admin"],
+        user=world.users["nurse"],
+        name="EHR sync",
     )
     response = Client().get("/api/v1/patients/", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
@@ -33,7 +37,10 @@ def test_a_bad_token_is_401(world, header):
 
 def test_a_revoked_token_stops_working(world):
     token = services.create_api_token(
-        actor=world.users["clinic_admin"], user=world.users["nurse"], name="x"
+        step_up_at=timezone.now(),
+        actor=world.users["clinic_admin"],
+        user=world.users["nurse"],
+        name="x",
     )
     from bontrack.accounts.models import ApiToken
 
@@ -46,7 +53,10 @@ def test_a_revoked_token_stops_working(world):
 
 def test_only_the_hash_of_a_token_is_stored(world):
     token = services.create_api_token(
-        actor=world.users["clinic_admin"], user=world.users["nurse"], name="x"
+        step_up_at=timezone.now(),
+        actor=world.users["clinic_admin"],
+        user=world.users["nurse"],
+        name="x",
     )
     from bontrack.accounts.models import ApiToken
 

@@ -21,7 +21,9 @@ def zone_seen_by(user) -> str:
 
     request = RequestFactory().get("/patients/")
     request.user = user
-    request.session = type("S", (), {"set_expiry": lambda self, s: None})()
+    from django.contrib.sessions.backends.db import SessionStore
+
+    request.session = SessionStore()
     SessionPolicyMiddleware(view)(request)
     return seen[0]
 

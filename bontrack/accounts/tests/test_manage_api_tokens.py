@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from bontrack.accounts import services
 from bontrack.accounts.models import ApiToken
@@ -30,7 +31,8 @@ def test_who_may_issue_a_token(world, persona, expected):
     client = world.client(persona)
     assert client.get("/accounts/api-tokens/").status_code == expected
     response = client.post(
-        "/accounts/api-tokens/", {"user": world.users["nurse"].pk, "name": "EHR sync"}
+        "/accounts/api-tokens/",
+        {"user": world.users["nurse"].pk, "name": "EHR sync", "scope": "read", "days": 90},
     )
     assert response.status_code == expected
     issued = ApiToken.objects.filter(user=world.users["nurse"]).count()
@@ -41,7 +43,8 @@ def test_who_may_issue_a_token(world, persona, expected):
 def test_a_new_token_is_shown_once_and_works(world):
     client = world.client("clinic_admin")
     response = client.post(
-        "/accounts/api-tokens/", {"user": world.users["nurse"].pk, "name": "EHR sync"}
+        "/accounts/api-tokens/",
+        {"user": world.users["nurse"].pk, "name": "EHR sync", "scope": "read", "days": 90},
     )
     token = response.content.decode().split('data-testid="new-token">')[1].split("<")[0]
     assert token.startswith("bt_")
@@ -54,7 +57,8 @@ def test_a_new_token_is_shown_once_and_works(world):
 
 def test_an_empty_name_is_refused_and_nothing_is_issued(world):
     response = world.client("clinic_admin").post(
-        "/accounts/api-tokens/", {"user": world.users["nurse"].pk, "name": " "}
+        "/accounts/api-tokens/",
+        {"user": world.users["nurse"].pk, "name": " ", "scope": "read", "days": 90},
     )
     assert response.status_code == 422
     assert not ApiToken.objects.exists()
@@ -62,7 +66,8 @@ def test_an_empty_name_is_refused_and_nothing_is_issued(world):
 
 def test_a_staff_member_of_another_practice_cannot_be_chosen(world):
     response = world.client("clinic_admin").post(
-        "/accounts/api-tokens/", {"user": world.users["other_practice_staff"].pk, "name": "x"}
+        "/accounts/api-tokens/",
+        {"user": world.users["other_practice_staff"].pk, "name": "x", "scope": "read", "days": 9},
     )
     assert response.status_code == 422
     assert not ApiToken.objects.exists()
@@ -80,7 +85,10 @@ def test_a_staff_member_of_another_practice_cannot_be_chosen(world):
 )
 def test_who_may_revoke_a_token(world, persona, expected):
     services.create_api_token(
-        actor=world.users["clinic_admin"], user=world.users["nurse"], name="x"
+        step_up_at=timezone.now(),
+        actor=world.users["clinic_admin"],
+        user=world.users["nurse"],
+        name="x",
     )
     token = ApiToken.objects.get()
     events = AuditEvent.objects.count()
@@ -96,7 +104,12 @@ def test_a_token_of_another_practice_is_404(world):
     from bontrack.factories import staff
 
     other_admin = staff("clinic_admin", None, practice=world.other_practice, username="otheradmin")
-    services.create_api_token(actor=other_admin, user=world.users["other_practice_staff"], name="x")
+    services.create_api_token(
+        step_up_at=timezone.now(),
+        actor=other_admin,
+        user=world.users["other_practice_staff"],
+        name="x",
+    )
     token = ApiToken.objects.get()
     assert (
         world.client("clinic_admin").post(f"/accounts/api-tokens/{token.pk}/revoke/").status_code
@@ -111,6 +124,9 @@ def test_the_service_refuses_a_non_admin(world):
 
     with pytest.raises(PermissionDenied):
         services.create_api_token(
-            actor=world.users["physician"], user=world.users["nurse"], name="x"
+            step_up_at=timezone.now(),
+            actor=world.users["physician"],
+            user=world.users["nurse"],
+            name="x",
         )
     assert not ApiToken.objects.exists() and not AuditEvent.objects.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from bontrack.accounts.models import ApiToken, Membership, User
 from bontrack.audit.models import AuditEvent
@@ -54,8 +55,21 @@ def test_the_new_account_signs_in_with_its_one_time_password_and_sees_its_clinic
         client.post("/accounts/login/", {"username": "dr.new", "password": password}).status_code
         == 302
     )
+    # A one-time password must be changed first: every page sends the user to the change page.
+    assert client.get(f"/patients/{world.patient.pk}/")["Location"] == "/accounts/password/"
+    assert client.get("/api/v1/patients/").status_code == 403
+    changed = client.post(
+        "/accounts/password/",
+        {
+            "old_password": password,
+            "new_password1": "a-new-long-pass-2026",
+            "new_password2": "a-new-long-pass-2026",
+        },
+    )
+    assert changed.status_code == 302
     assert client.get(f"/patients/{world.patient.pk}/").status_code == 200
     user = User.objects.get(username="dr.new")
+    assert not user.must_change_password
     assert user.practice_id == world.practice.pk
     assert list(user.memberships.values_list("role", "clinic_id")) == [("nurse", world.clinic.pk)]
 
@@ -105,7 +119,9 @@ def test_deactivating_signs_the_account_out_of_the_api(world):
     from bontrack.accounts import services
 
     nurse = world.users["nurse"]
-    token = services.create_api_token(actor=world.users["clinic_admin"], user=nurse, name="x")
+    token = services.create_api_token(
+        step_up_at=timezone.now(), actor=world.users["clinic_admin"], user=nurse, name="x"
+    )
     assert (
         world.client("clinic_admin")
         .post(f"/accounts/staff/{nurse.pk}/active/", {"active": "0"})

@@ -36,7 +36,8 @@ def test_a_physician_must_complete_totp_before_seeing_charts(world):
     client = Client()
     sign_in(client, "physician")
     response = client.get(f"/patients/{world.patient.pk}/")
-    assert response.status_code == 302 and response["Location"] == "/accounts/2fa/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/2fa/?next=%2Fpatients%2F{world.patient.pk}%2F"
     enrol = client.get("/accounts/2fa/")
     assert b"<svg" in enrol.content  # QR code for the authenticator app
     device = TOTPDevice.objects.get(user__username="physician", confirmed=False)

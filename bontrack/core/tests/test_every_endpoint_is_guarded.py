@@ -22,6 +22,9 @@ PUBLIC = [
     r"^$",
     r"^healthz$",
     r"^accounts/login/$",
+    r"^accounts/password-reset/$",
+    r"^accounts/password-reset/sent/$",
+    r"^accounts/reset/<uidb64>/<token>/$",
     r"^portal/login/$",
     r"^book/",
     r"^programs/",
@@ -32,6 +35,7 @@ PUBLIC = [
 PORTAL = [r"^portal/"]
 # For anyone signed in, staff or patient: their own password.
 ANY_SIGNED_IN = [r"^accounts/password/$"]
+# Staff only (a patient is refused): the step-up TOTP page, and everything not listed above.
 SAMPLE = {"int": "1", "slug": "x", "str": "x", "path": "x"}
 
 

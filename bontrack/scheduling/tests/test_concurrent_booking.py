@@ -45,7 +45,11 @@ def test_fifty_concurrent_bookings_of_one_slot_yield_one_success(sched, live_ser
     user = sched.world.users["front_desk"]
     key_id, secret, token = ApiToken.generate()
     ApiToken.objects.create(
-        user=user, name="load", key_id=key_id, secret_hash=hash_token_secret(secret)
+        user=user,
+        name="load",
+        key_id=key_id,
+        secret_hash=hash_token_secret(secret),
+        scope=ApiToken.Scope.WRITE,
     )
     patients = [PatientFactory(clinic=sched.clinic) for _ in range(N)]
     start = _next_weekday_ten(ZoneInfo(sched.clinic.time_zone))

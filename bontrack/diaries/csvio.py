@@ -492,8 +492,8 @@ class _Stop(Exception):
 def _encoding_problem(path: Path) -> str | None:
     """UTF-8 with or without BOM is accepted; anything else is named and refused."""
     with path.open("rb") as fh:
-        head = fh.read(4)
-        if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        head = fh.read(4096)
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
             return UTF16
         fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")("strict")
@@ -503,8 +503,6 @@ def _encoding_problem(path: Path) -> str | None:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return NOT_UTF8
-    if b"\x00" in head:
-        return UTF16
     return None
 
 

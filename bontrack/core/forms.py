@@ -24,6 +24,7 @@ from bontrack.core.parsing import (
     parse_datetime,
     parse_decimal,
     parse_int,
+    parse_time,
     text_problem,
 )
 
@@ -76,6 +77,16 @@ class StrictDateTimeField(forms.DateTimeField):
         return make_aware(moment) if is_naive(moment) else moment
 
 
+class StrictTimeField(forms.TimeField):
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_time(value)
+        except ParseError as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
+
+
 class TextValidator:
     """Refuses control and bidirectional-override characters; line breaks unless multi-line."""
 
@@ -101,6 +112,7 @@ _UPGRADES: list[tuple[type[forms.Field], type[forms.Field]]] = [
     (forms.IntegerField, StrictIntegerField),
     (forms.DateTimeField, StrictDateTimeField),
     (forms.DateField, StrictDateField),
+    (forms.TimeField, StrictTimeField),
 ]
 
 

@@ -17,7 +17,7 @@ Every function takes text (or an already typed value) and returns the typed valu
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -164,6 +164,22 @@ def parse_datetime(
             raise ParseError("This is not a real date and time.") from exc
     _date_bounds(moment.date(), min_value, max_value)
     return moment
+
+
+_TIME = re.compile(r"[0-9]{2}:[0-9]{2}(?::[0-9]{2})?\Z")
+
+
+def parse_time(value: Any) -> time:
+    """A time of day ``HH:MM[:SS]`` (ASCII digits)."""
+    if isinstance(value, time):
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    if not _TIME.match(text):
+        raise ParseError("Enter a time as HH:MM.")
+    try:
+        return time.fromisoformat(text)
+    except ValueError as exc:
+        raise ParseError("This is not a real time of day.") from exc
 
 
 def text_problem(value: str, *, multiline: bool = False) -> str | None:

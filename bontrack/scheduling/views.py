@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -17,7 +17,7 @@ from bontrack.accounts.roles import Perm
 from bontrack.core.forms import StrictForm, StrictModelForm
 from bontrack.core.htmx import render_page
 from bontrack.core.models import Clinic
-from bontrack.core.parsing import BadQuery, ParseError, parse_date, query_int
+from bontrack.core.parsing import BadQuery, ParseError, parse_date, parse_time, query_int
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
 from bontrack.scheduling import ics, recall, services
@@ -198,8 +198,8 @@ def appointment_action(request: HttpRequest, pk: int, action: str, scope: Scope)
         # Drag-to-reschedule on the week view opens this form with the day dropped on.
         wanted_day = _day(request.GET.get("date", ""), local.date())
         try:
-            wanted_time = time.fromisoformat(request.GET.get("time", ""))
-        except ValueError:
+            wanted_time = parse_time(request.GET.get("time", ""))
+        except ParseError:
             wanted_time = local.time()
         form = MoveForm(
             initial={

@@ -213,3 +213,29 @@ def test_the_csv_import_never_fails_on_random_cells(world, date_cell, hours, aur
     if job.status == "failed":
         assert not DiaryDay.objects.filter(patient=world.patient).exists()
         assert all(e["line"] in (0, 2) for e in job.errors)
+
+
+@DB
+@given(first=FREE_TEXT, last=FREE_TEXT, dob=DATES)
+def test_patient_registration_never_fails_on_random_input(world, first, last, dob):
+    from bontrack.patients.models import Patient
+
+    before = Patient.objects.count()
+    fields = {"first_name": first, "last_name": last, "date_of_birth": dob}
+    form = world.client("front_desk").post(
+        "/patients/new/",
+        {"clinic": world.clinic.pk, "sex": "female", "status": "active", **fields}
+        | {"preferred_contact": "email", "preferred_language": "en"},
+    )
+    assert form.status_code in (302, 422)
+    api = world.client("front_desk").post(
+        "/api/v1/patients/",
+        data=json.dumps({"clinic_id": world.clinic.pk, **fields}),
+        content_type="application/json",
+    )
+    assert api.status_code in (201, 409, 422)
+    created = (form.status_code == 302) + (api.status_code == 201)
+    assert Patient.objects.count() == before + created
+    for patient in Patient.objects.all():
+        assert parsing.text_problem(patient.first_name) is None
+        assert parsing.DATE_MIN <= patient.date_of_birth <= parsing.DATE_MAX

@@ -562,7 +562,7 @@ def _validate(job: DiaryImport, path: Path, stage: _PgStage | None = None) -> Pa
                     if not row or (len(row) == 1 and not row[0].strip()):
                         continue
                     try:
-                        mrn = row[mrn_i].strip().casefold() if mrn_i is not None else ""
+                        mrn = _unquote(row[mrn_i].strip()).casefold() if mrn_i is not None else ""
                         if job.patient_id is not None:
                             if mrn and mrn != own_mrn:
                                 raise RowError("mrn: this file is for another patient")

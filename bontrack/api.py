@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import replace
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 
 from bontrack.accounts.services import authenticate_token
 from bontrack.core import context
+from bontrack.core.http_errors import SERVER_ERROR, too_big_message
 from bontrack.patients.services import Conflict
+
+logger = logging.getLogger("bontrack.api")
 
 
 class StaffSession(APIKeyCookie):
@@ -80,6 +86,23 @@ def staff_docs_only(view: Any) -> Any:
     return wrapper
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _plain_float(text: str) -> float:
+    if "e" in text or "E" in text:
+        raise ValueError("numbers with an exponent are not accepted")
+    return float(text)
+
+
+class StrictJsonParser(Parser):
+    """JSON bodies without NaN/Infinity or exponents (Python's json accepts NaN by default)."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return json.loads(request.body, parse_constant=_no_constant, parse_float=_plain_float)
+
+
 api = NinjaAPI(
     title="BoNTrack API",
     version="1",
@@ -87,6 +110,7 @@ api = NinjaAPI(
     auth=[StaffToken(), StaffSession()],
     urls_namespace="api",
     docs_decorator=staff_docs_only,
+    parser=StrictJsonParser(),
 )
 
 
@@ -140,6 +164,18 @@ def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return error(request, 413, too_big_message())
+
+
+@api.exception_handler(Exception)
+def on_server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Any other failure: logged with its traceback, answered as JSON 500 (never a traceback)."""
+    logger.error("API error on %s", request.path, exc_info=exc)
+    return error(request, 500, SERVER_ERROR)
 
 
 def _register_routers() -> None:

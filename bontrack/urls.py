@@ -15,6 +15,10 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("patients:list")
 
 
+handler400 = "bontrack.core.http_errors.bad_request"
+handler404 = "bontrack.core.http_errors.not_found"
+handler500 = "bontrack.core.http_errors.server_error"
+
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),

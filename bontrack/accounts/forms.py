@@ -5,9 +5,10 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.validators import MaxValueValidator
 
 from bontrack.accounts.roles import Role
+from bontrack.core.forms import StrictForm, StrictInputMixin
 
 
-class StaffLoginForm(AuthenticationForm):
+class StaffLoginForm(StrictInputMixin, AuthenticationForm):
     def confirm_login_allowed(self, user):  # type: ignore[no-untyped-def]
         super().confirm_login_allowed(user)
         if not user.is_staff_member:
@@ -18,7 +19,7 @@ class StaffLoginForm(AuthenticationForm):
             )
 
 
-class PatientLoginForm(AuthenticationForm):
+class PatientLoginForm(StrictInputMixin, AuthenticationForm):
     def confirm_login_allowed(self, user):  # type: ignore[no-untyped-def]
         super().confirm_login_allowed(user)
         if not hasattr(user, "portal_account"):
@@ -29,7 +30,7 @@ class PatientLoginForm(AuthenticationForm):
             )
 
 
-class TotpForm(forms.Form):
+class TotpForm(StrictForm):
     token = forms.CharField(
         label="Six-digit code",
         min_length=6,
@@ -46,7 +47,7 @@ class TotpForm(forms.Form):
         return token
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(StrictForm):
     user = forms.ModelChoiceField(queryset=None, label="Staff account", empty_label=None)  # type: ignore[arg-type]
     name = forms.CharField(
         max_length=100,
@@ -79,7 +80,7 @@ class ApiTokenForm(forms.Form):
         days.widget.attrs["max"] = settings.API_TOKEN_MAX_DAYS
 
 
-class StaffRoleForm(forms.Form):
+class StaffRoleForm(StrictForm):
     role = forms.ChoiceField(choices=Role.choices)
     clinic = forms.ModelChoiceField(
         queryset=None, required=False, empty_label="All clinics of the practice"

@@ -16,7 +16,7 @@ from pydantic import Field, StrictBool, StrictInt
 
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
-from bontrack.core.schemas import ErrorOut, IsoDate, StrictSchema, Text
+from bontrack.core.schemas import Dec, ErrorOut, IsoDate, StrictSchema, Text
 from bontrack.diaries import csvio, facts, services
 from bontrack.diaries import policy as policy_knobs
 from bontrack.diaries.choices import AcuteClass, AssignedFor, Decision, DiarySource, Instrument
@@ -61,7 +61,7 @@ class MedicationIn(StrictSchema):
 class DayIn(StrictSchema):
     date: IsoDate
     headache: StrictBool
-    hours: float | None = Field(default=None, ge=0, le=24)
+    hours: Dec | None = Field(default=None, ge=0, le=24)
     severity: StrictInt = Field(
         default=0, ge=0, le=3, description="0 none, 1 mild, 2 moderate, 3 severe"
     )
@@ -383,7 +383,7 @@ class PolicyIn(StrictSchema):
     early_retreatment: Text(8) | None = None  # type: ignore[valid-type]
     require_4h_for_headache_day: StrictBool | None = None
     count_probable_as_migraine: StrictBool | None = None
-    min_diary_completeness: Decimal | None = Field(default=None, max_digits=3, decimal_places=2)
+    min_diary_completeness: Dec | None = Field(default=None, max_digits=3, decimal_places=2)
     bilateral_billing: Text(12) | None = None  # type: ignore[valid-type]
 
 

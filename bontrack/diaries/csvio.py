@@ -9,6 +9,7 @@ rows go through ``COPY`` into a temporary table and one set-based upsert; elsewh
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -19,7 +20,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,9 @@ from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.audit.models import AuditEvent
-from bontrack.core import context
+from bontrack.core import context, csvexport
 from bontrack.core.models import Practice
+from bontrack.core.parsing import ParseError, parse_date, parse_decimal, parse_int, text_problem
 from bontrack.diaries.choices import MEDICINES, AcuteClass, DiarySource, ImportStatus, medicine_key
 from bontrack.diaries.models import (
     FEATURES,
@@ -96,7 +98,7 @@ def format_medications(meds: Iterable[tuple[str, str, int]]) -> str:
 def export_rows(patient: Patient) -> Iterator[str]:
     """CSV lines of a patient's diary, oldest first (two queries)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    writer = csvexport.writer(buf)
     writer.writerow(COLUMNS)
     yield buf.getvalue()
     meds: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
@@ -159,9 +161,10 @@ def parse_medications(text: str) -> list[tuple[str, str, int]]:
         doses = 1
         if ":" in token:
             token, _, n = token.rpartition(":")
-            if not n.strip().isdigit() or not 1 <= int(n) <= 50:
-                raise RowError(f"medications: doses of {token!r} must be 1 to 50")
-            doses = int(n)
+            try:
+                doses = parse_int(n, min_value=1, max_value=50, max_digits=2)
+            except ParseError as exc:
+                raise RowError(f"medications: doses of {token[:40]!r} must be 1 to 50") from exc
         if "@" in token:
             name, _, cls = token.partition("@")
             name, cls = name.strip(), cls.strip()
@@ -169,6 +172,8 @@ def parse_medications(text: str) -> list[tuple[str, str, int]]:
                 raise RowError(f"medications: unknown class {cls!r}")
             if not name or len(name) > 100:
                 raise RowError("medications: a name of 1 to 100 characters is needed")
+            if text_problem(name):
+                raise RowError(f"medications: {text_problem(name)}")
             out.append((name, cls, doses))
             continue
         key = medicine_key(token) or _LABEL_KEYS.get(token.strip().casefold())
@@ -193,6 +198,13 @@ _FEATURE_AURA = FEATURES.index("aura")
 def _b(value: str) -> bool | None:
     b = _BOOLS.get(value)
     return b if b is not None else _BOOLS.get(value.strip().casefold())
+
+
+def _unquote(cell: str) -> str:
+    """Undo the export's formula neutralisation (``'=...`` back to ``=...``)."""
+    if cell.startswith("'") and cell[1:2] and cell[1:2] in "=+-@\t\r":
+        return cell[1:]
+    return cell
 
 
 class RowParser:
@@ -222,12 +234,10 @@ class RowParser:
         row.append("")
         i = self.i
         try:
-            day = date.fromisoformat(row[i["date"]])
-        except ValueError:
-            try:
-                day = date.fromisoformat(row[i["date"]].strip())
-            except ValueError as exc:
-                raise RowError("date: use YYYY-MM-DD") from exc
+            day = parse_date(row[i["date"]])
+        except ParseError as exc:
+            message = "use YYYY-MM-DD" if "YYYY" in str(exc) else str(exc)
+            raise RowError(f"date: {message}") from exc
         if day > self.today:
             raise RowError("date: a diary day cannot be in the future")
         key = self.key(row)
@@ -251,11 +261,11 @@ class RowParser:
             hours = _HOURS.get(hours_raw)
             if hours is None:
                 try:
-                    hours = Decimal(hours_raw.strip()).quantize(_Q)
-                except InvalidOperation as exc:
+                    hours = parse_decimal(
+                        hours_raw, min_value=_H0, max_value=_H24, whole_digits=2
+                    ).quantize(_Q)
+                except ParseError as exc:
                     raise RowError("hours: a number from 0 to 24") from exc
-                if not _H0 <= hours <= _H24:
-                    raise RowError("hours: a number from 0 to 24")
                 if len(_HOURS) < 1000:
                     _HOURS[hours_raw] = hours
         sev_raw = row[i["severity"]].strip() or "0"
@@ -271,12 +281,13 @@ class RowParser:
         aura_raw = row[i["aura_minutes"]].strip()
         aura_minutes = None
         if aura_raw:
-            if not aura_raw.isdigit() or int(aura_raw) > 1440:
-                raise RowError("aura_minutes: whole minutes, 0 to 1440")
-            aura_minutes = int(aura_raw)
+            try:
+                aura_minutes = parse_int(aura_raw, min_value=0, max_value=1440, max_digits=4)
+            except ParseError as exc:
+                raise RowError("aura_minutes: whole minutes, 0 to 1440") from exc
             if not feats[_FEATURE_AURA]:
                 raise RowError("aura_minutes: given without aura")
-        med_raw = row[i["medications"]]
+        med_raw = _unquote(row[i["medications"]])
         meds = parse_medications(med_raw) if med_raw else []
         relief = _b(row[i["triptan_or_ergot_relief"]])
         if relief is None:
@@ -294,9 +305,12 @@ class RowParser:
             hours = None
         note = row[i["note"]]
         if note:
-            note = note.strip()
-            if len(note) > 500 or "\x00" in note:
+            note = _unquote(note.strip())
+            if len(note) > 500:
                 raise RowError("note: at most 500 characters")
+            problem = text_problem(note, multiline=True)
+            if problem:
+                raise RowError(f"note: {problem}")
         return (headache, hours, severity, *feats, aura_minutes, relief, note), meds
 
 
@@ -464,6 +478,33 @@ def run_import(job_id: int, *, keep_file: bool = False) -> None:
 
 Parsed = list[tuple[int, date, tuple[Any, ...], list[tuple[str, str, int]]]]
 
+NOT_UTF8 = (
+    "The file is not UTF-8 text (it may be Latin-1 or Windows-1252): "
+    'save it as "CSV UTF-8" and import it again.'
+)
+UTF16 = 'The file is UTF-16 text: save it as "CSV UTF-8" and import it again.'
+
+
+class _Stop(Exception):
+    pass
+
+
+def _encoding_problem(path: Path) -> str | None:
+    """UTF-8 with or without BOM is accepted; anything else is named and refused."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+        if head[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in head:
+            return UTF16
+        fh.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        try:
+            while chunk := fh.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return NOT_UTF8
+    return None
+
 
 def _validate(job: DiaryImport, path: Path, stage: _PgStage | None = None) -> Parsed | None:
     """Parse and check every row. Rows go to ``stage`` (PostgreSQL: COPY into a temporary
@@ -477,9 +518,12 @@ def _validate(job: DiaryImport, path: Path, stage: _PgStage | None = None) -> Pa
             mrn.casefold(): pk
             for mrn, pk in Patient.objects.in_scope(scope).values_list("mrn", "pk")
         }
-    with path.open(newline="", encoding="utf-8-sig", errors="strict") as fh:
-        total = max(sum(1 for _ in fh) - 1, 0)
-    _progress(job, total_rows=total)
+    encoding_problem = _encoding_problem(path)
+    total = 0
+    if encoding_problem is None:
+        with path.open(newline="", encoding="utf-8-sig", errors="strict") as fh:
+            total = max(sum(1 for _ in fh) - 1, 0)
+        _progress(job, total_rows=total)
     errors: list[dict[str, Any]] = []
     error_count = 0
     out: Parsed = []
@@ -492,6 +536,9 @@ def _validate(job: DiaryImport, path: Path, stage: _PgStage | None = None) -> Pa
             errors.append({"line": line, "error": message})
 
     try:
+        if encoding_problem is not None:
+            fail(0, encoding_problem)
+            raise _Stop
         with path.open(newline="", encoding="utf-8-sig", errors="strict") as fh:
             reader = csv.reader(fh)
             header = [h.strip().casefold() for h in next(reader, [])]
@@ -515,7 +562,7 @@ def _validate(job: DiaryImport, path: Path, stage: _PgStage | None = None) -> Pa
                     if not row or (len(row) == 1 and not row[0].strip()):
                         continue
                     try:
-                        mrn = row[mrn_i].strip().casefold() if mrn_i is not None else ""
+                        mrn = _unquote(row[mrn_i].strip()).casefold() if mrn_i is not None else ""
                         if job.patient_id is not None:
                             if mrn and mrn != own_mrn:
                                 raise RowError("mrn: this file is for another patient")
@@ -538,8 +585,10 @@ def _validate(job: DiaryImport, path: Path, stage: _PgStage | None = None) -> Pa
                         if stage is not None and not error_count:
                             stage.flush()
                         _progress(job, processed_rows=n - 1)
+    except _Stop:
+        pass
     except UnicodeDecodeError:
-        fail(0, "the file is not UTF-8 text")
+        fail(0, NOT_UTF8)
     except csv.Error as exc:
         fail(0, f"not a readable CSV file ({exc})")
     if error_count:

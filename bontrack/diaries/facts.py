@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from bontrack.core.models import Practice
+from bontrack.core.parsing import printable
 from bontrack.diaries.models import (
     FEATURES,
     DiaryDay,
@@ -177,7 +178,9 @@ def prior_preventives(patient: Patient) -> list[dict[str, object]]:
         mapped = PREVENTIVE_CLASS.get(cls)
         if mapped is None:
             continue
-        out.append({"drug": drug[:100], "class": mapped, "outcome": outcome})
+        # clinic_rules refuses names with control characters; a name stored before input was
+        # checked (a line break, U+202E) must not turn the panel and the eligibility API into a 500.
+        out.append({"drug": printable(drug)[:100], "class": mapped, "outcome": outcome})
     return out[:50]
 
 

@@ -4,6 +4,8 @@ from typing import Any
 
 from django import forms
 
+from bontrack.core.forms import StrictForm
+from bontrack.core.parsing import ParseError, parse_int
 from bontrack.diaries.choices import MEDICINES, Decision
 from bontrack.diaries.services import DayInput
 
@@ -22,7 +24,21 @@ FEATURE_LABELS = [
 ]
 
 
-class DayForm(forms.Form):
+def doses_from(data: Any) -> dict[str, int]:
+    """Doses per medicine from ``doses_<key>`` fields (1 to 50); raises ParseError."""
+    out = {}
+    for key, value in data.items():
+        if key.startswith("doses_") and str(value).strip():
+            try:
+                out[key.removeprefix("doses_")] = parse_int(
+                    value, min_value=1, max_value=50, max_digits=2
+                )
+            except ParseError as exc:
+                raise ParseError(f"Doses: {exc}") from exc
+    return out
+
+
+class DayForm(StrictForm):
     headache = forms.TypedChoiceField(
         choices=[("yes", "Headache"), ("no", "No headache")],
         coerce=lambda v: v == "yes",
@@ -97,14 +113,14 @@ class DayForm(forms.Form):
         return initial
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(StrictForm):
     decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
     note = forms.CharField(
         required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class ConsultationForm(forms.Form):
+class ConsultationForm(StrictForm):
     visit_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     history = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
     symptoms = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
@@ -114,7 +130,7 @@ class ConsultationForm(forms.Form):
     plan = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
 
 
-class PreVisitForm(forms.Form):
+class PreVisitForm(StrictForm):
     patient_history = forms.CharField(
         required=False,
         max_length=5000,
@@ -141,7 +157,7 @@ class PreVisitForm(forms.Form):
     )
 
 
-class ImportForm(forms.Form):
+class ImportForm(StrictForm):
     file = forms.FileField(label="CSV file")
 
 
@@ -203,7 +219,7 @@ HIT6_CHOICES = [
 
 
 def questionnaire_form(instrument: str, data: Any = None) -> forms.Form:
-    form = forms.Form(data)
+    form = StrictForm(data)
     if instrument == "midas":
         for key, text in MIDAS_QUESTIONS:
             form.fields[key] = forms.IntegerField(min_value=0, max_value=92, label=text)
@@ -215,7 +231,7 @@ def questionnaire_form(instrument: str, data: Any = None) -> forms.Form:
     return form
 
 
-class PolicyForm(forms.Form):
+class PolicyForm(StrictForm):
     """The program policy knobs; choices and bounds from clinic_rules (``diaries.policy``).
 
     Every field may be left on "Default" (clinic_rules' documented default applies)."""
@@ -275,7 +291,7 @@ class PolicyForm(forms.Form):
         return out
 
 
-class AssignForm(forms.Form):
+class AssignForm(StrictForm):
     due_date = forms.DateField(
         label="Due date (treatment or visit)", widget=forms.DateInput(attrs={"type": "date"})
     )

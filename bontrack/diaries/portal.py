@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,12 +13,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from bontrack.accounts.access import patient_view
+from bontrack.core.parsing import ParseError, parse_date, parse_decimal, query_date
 from bontrack.diaries import charts, services
 from bontrack.diaries.forms import (
     COMMON_MEDICINES,
     FEATURE_LABELS,
     DayForm,
     PreVisitForm,
+    doses_from,
     questionnaire_form,
 )
 from bontrack.diaries.models import DiaryDay, QuestionnaireResponse
@@ -29,8 +31,8 @@ from bontrack.patients.views import apply_service_errors
 
 def _day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
+        return parse_date(value)
+    except ParseError as exc:
         raise Http404 from exc
 
 
@@ -81,12 +83,11 @@ def diary_day(request: HttpRequest, day: str, patient: Patient) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = DayForm(request.POST)
+        try:
+            doses = doses_from(request.POST)
+        except ParseError as exc:
+            form.add_error(None, str(exc))
         if form.is_valid():
-            doses = {
-                k.removeprefix("doses_"): int(v)
-                for k, v in request.POST.items()
-                if k.startswith("doses_") and v.strip().isdigit()
-            }
             try:
                 services.save_diary_day(
                     actor=request.user, patient=patient, data=form.to_input(when, doses)
@@ -198,8 +199,8 @@ def diary_week(request: HttpRequest, patient: Patient) -> HttpResponse:
     today = services.local_today()
     earliest = today - timedelta(days=services.BACKFILL_DAYS)
     try:
-        first = date.fromisoformat(request.GET["start"]) if request.GET.get("start") else None
-    except ValueError as exc:
+        first = query_date(request, "start")
+    except ParseError as exc:
         raise Http404 from exc
     # A week from ``start`` (default: the week ending today), inside the back-fill window.
     first = first or today - timedelta(days=WEEK_DAYS - 1)
@@ -225,8 +226,18 @@ def diary_week(request: HttpRequest, patient: Patient) -> HttpResponse:
             severity = 0
             if headache:
                 try:
-                    hours = Decimal(row["hours"]) if row["hours"].strip() else None
-                except InvalidOperation:
+                    hours = (
+                        parse_decimal(
+                            row["hours"],
+                            min_value=0,
+                            max_value=24,
+                            whole_digits=2,
+                            decimal_places=1,
+                        )
+                        if row["hours"].strip()
+                        else None
+                    )
+                except ParseError:
                     row["errors"].append("Hours: a number from 0 to 24.")
                     continue
                 severity = int(row["severity"]) if row["severity"] in ("1", "2", "3") else 0

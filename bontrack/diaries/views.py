@@ -22,6 +22,7 @@ from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.htmx import render_page
+from bontrack.core.parsing import ParseError, parse_date
 from bontrack.diaries import charts, csvio, facts, services
 from bontrack.diaries import policy as policy_knobs
 from bontrack.diaries.forms import (
@@ -32,6 +33,7 @@ from bontrack.diaries.forms import (
     DecisionForm,
     ImportForm,
     PolicyForm,
+    doses_from,
     questionnaire_form,
 )
 from bontrack.diaries.models import (
@@ -58,8 +60,8 @@ def patient_for(scope: Scope, pk: int) -> Patient:
 
 def _parse_day(value: str) -> date:
     try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
+        return parse_date(value)
+    except ParseError as exc:
         raise Http404 from exc
 
 
@@ -271,12 +273,17 @@ def transcribe_day(request: HttpRequest, pk: int, day: str, scope: Scope) -> Htt
     )
     if request.method == "POST":
         form = DayForm(request.POST)
+        doses: dict[str, int] = {}
+        try:
+            doses = doses_from(request.POST)
+        except ParseError as exc:
+            form.add_error(None, str(exc))
         if form.is_valid():
             try:
                 services.save_diary_day(
                     actor=request.user,
                     patient=patient,
-                    data=form.to_input(when, _doses(request)),
+                    data=form.to_input(when, doses),
                 )
             except (ValidationError, Conflict) as exc:
                 apply_service_errors(form, exc)
@@ -296,14 +303,6 @@ def transcribe_day(request: HttpRequest, pk: int, day: str, scope: Scope) -> Htt
     return render_page(
         request, "diaries/transcribe.html", context, status=422 if form.errors else 200
     )
-
-
-def _doses(request: HttpRequest) -> dict[str, int]:
-    out = {}
-    for key, value in request.POST.items():
-        if key.startswith("doses_") and value.strip().isdigit():
-            out[key.removeprefix("doses_")] = int(value)
-    return out
 
 
 @staff_view(Perm.DIARY_VIEW)

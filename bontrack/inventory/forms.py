@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django import forms
 
+from bontrack.core.forms import StrictForm
 
-class ReceiveForm(forms.Form):
+
+class ReceiveForm(StrictForm):
     clinic = forms.ModelChoiceField(queryset=None, label="Clinic")
     ndc = forms.CharField(label="NDC", max_length=20)
     lot_number = forms.CharField(label="Lot number", max_length=40)
@@ -17,7 +19,7 @@ class ReceiveForm(forms.Form):
         self.fields["size_units"].choices = [(s, f"{s} U") for s in sizes]
 
 
-class DiscardForm(forms.Form):
+class DiscardForm(StrictForm):
     vial_id = forms.TypedChoiceField(label="Vial", coerce=int)
     reason = forms.CharField(
         label="Reason (expired, dropped, contaminated…)", max_length=300, strip=True

@@ -13,7 +13,16 @@ from pydantic import Field
 from bontrack.accounts.roles import Perm
 from bontrack.core.models import Clinic
 from bontrack.core.pagination import BadCursor, keyset_page
-from bontrack.core.schemas import Email, ErrorOut, IsoDate, Name, StrictSchema, Text
+from bontrack.core.schemas import (
+    MAX_ID,
+    Email,
+    ErrorOut,
+    Integer,
+    IsoDate,
+    Name,
+    StrictSchema,
+    Text,
+)
 from bontrack.patients import services
 from bontrack.patients.choices import ContactChannel, Flag, Language, PatientStatus, Sex
 from bontrack.patients.models import Patient
@@ -65,7 +74,7 @@ class PatientPage(Schema):
 
 
 class PatientIn(StrictSchema):
-    clinic_id: int = Field(gt=0, strict=True)
+    clinic_id: int = Field(gt=0, le=MAX_ID, strict=True)
     mrn: Text(32) = ""  # type: ignore[valid-type]
     first_name: Name  # type: ignore[valid-type]
     last_name: Name  # type: ignore[valid-type]
@@ -80,7 +89,7 @@ class PatientIn(StrictSchema):
 
 
 class PatientPatch(StrictSchema):
-    clinic_id: int | None = Field(default=None, gt=0, strict=True)
+    clinic_id: int | None = Field(default=None, gt=0, le=MAX_ID, strict=True)
     mrn: Text(32, 1) | None = None  # type: ignore[valid-type]
     first_name: Name | None = None  # type: ignore[valid-type]
     last_name: Name | None = None  # type: ignore[valid-type]
@@ -97,7 +106,7 @@ class PatientPatch(StrictSchema):
 class ListQuery(StrictSchema):
     q: Text(100) = ""  # type: ignore[valid-type]
     cursor: Text(400) = ""  # type: ignore[valid-type]
-    limit: int = Field(default=25, ge=1, le=100)
+    limit: Integer(1, 100, max_digits=6) = 25  # type: ignore[valid-type]
 
 
 def _scope(request: HttpRequest, perm: str):  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ from datetime import date
 
 from django import forms
 
+from bontrack.core.forms import StrictForm, StrictModelForm
 from bontrack.core.models import Clinic
 from bontrack.patients.choices import Flag, Indication, PreventiveClass, PriorOutcome
 from bontrack.patients.codes import ICD10_BY_INDICATION, ICD10_LABELS
@@ -17,7 +18,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d")
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(StrictModelForm):
     clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
 
     class Meta:
@@ -59,7 +60,7 @@ class PatientForm(forms.ModelForm):
         pass
 
 
-class WeightForm(forms.Form):
+class WeightForm(StrictForm):
     measured_on = forms.DateField(widget=DateInput())
     weight_kg = forms.DecimalField(
         label="Weight (kg)", max_digits=5, decimal_places=1, min_value=0.5, max_value=500
@@ -75,20 +76,20 @@ def _icd_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     return groups
 
 
-class ConditionForm(forms.Form):
+class ConditionForm(StrictForm):
     indication = forms.ChoiceField(choices=Indication.choices)
     icd10_code = forms.ChoiceField(label="ICD-10-CM", choices=_icd_choices)
     diagnosed_on = forms.DateField(required=False, widget=DateInput())
     note = forms.CharField(max_length=500, required=False)
 
 
-class FlagForm(forms.Form):
+class FlagForm(StrictForm):
     flag = forms.ChoiceField(choices=Flag.choices)
     noted_on = forms.DateField(widget=DateInput())
     note = forms.CharField(max_length=500, required=False)
 
 
-class PriorTreatmentForm(forms.Form):
+class PriorTreatmentForm(StrictForm):
     drug = forms.CharField(max_length=100)
     drug_class = forms.ChoiceField(label="Class", choices=PreventiveClass.choices)
     outcome = forms.ChoiceField(choices=PriorOutcome.choices)
@@ -97,6 +98,6 @@ class PriorTreatmentForm(forms.Form):
     note = forms.CharField(max_length=500, required=False)
 
 
-class SearchForm(forms.Form):
+class SearchForm(StrictForm):
     q = forms.CharField(required=False, max_length=100, label="Search")
     cursor = forms.CharField(required=False, max_length=400)

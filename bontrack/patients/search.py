@@ -7,22 +7,24 @@ from datetime import date
 
 from django.db.models import Q
 
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
-_US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+from bontrack.core.parsing import ParseError, parse_date
+
+_US = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 
 
 def parse_dob(text: str) -> date | None:
-    m = _ISO.match(text)
-    if m:
-        y, mo, d = (int(g) for g in m.groups())
-    else:
-        m = _US.match(text)
-        if not m:
-            return None
-        mo, d, y = (int(g) for g in m.groups())
+    """``YYYY-MM-DD`` or ``M/D/YYYY`` (ASCII digits, 1900-2100), else None (a name search)."""
     try:
-        return date(y, mo, d)
-    except ValueError:
+        return parse_date(text)
+    except ParseError:
+        pass
+    m = _US.match(text)
+    if not m:
+        return None
+    mo, d, y = m.groups()
+    try:
+        return parse_date(f"{y}-{int(mo):02d}-{int(d):02d}")
+    except ParseError:
         return None
 
 

@@ -17,7 +17,16 @@ from pydantic import Field
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.models import Clinic
-from bontrack.core.schemas import ErrorOut, IsoDate, StrictSchema, Text
+from bontrack.core.schemas import (
+    MAX_ID,
+    ErrorOut,
+    Id,
+    Integer,
+    IsoDate,
+    IsoDateTime,
+    StrictSchema,
+    Text,
+)
 from bontrack.patients.models import Patient
 from bontrack.scheduling import recall, services
 from bontrack.scheduling.availability import find_slots, find_slots_many
@@ -67,8 +76,8 @@ class PracticeSlotOut(SlotOut):
 class PracticeSearchQuery(StrictSchema):
     code: Text(40)  # type: ignore[valid-type]
     start: IsoDate
-    days: int = Field(default=7, ge=1, le=MAX_SEARCH_DAYS)
-    limit: int = Field(default=500, ge=1, le=5000)
+    days: Integer(1, MAX_SEARCH_DAYS, max_digits=6) = 7  # type: ignore[valid-type]
+    limit: Integer(1, 5000, max_digits=6) = 500  # type: ignore[valid-type]
 
 
 class AppointmentOut(Schema):
@@ -106,28 +115,28 @@ class RecallPage(Schema):
 
 
 class SearchQuery(StrictSchema):
-    type_id: int = Field(gt=0)
+    type_id: Id
     start: IsoDate
-    days: int = Field(default=7, ge=1, le=MAX_SEARCH_DAYS)
-    clinician_id: int | None = Field(default=None, gt=0)
-    limit: int = Field(default=200, ge=1, le=1000)
+    days: Integer(1, MAX_SEARCH_DAYS, max_digits=6) = 7  # type: ignore[valid-type]
+    clinician_id: Id | None = None
+    limit: Integer(1, 1000, max_digits=6) = 200  # type: ignore[valid-type]
 
 
 class BookIn(StrictSchema):
-    patient_id: int = Field(gt=0, strict=True)
-    type_id: int = Field(gt=0, strict=True)
-    starts_at: datetime
-    clinician_id: int | None = Field(default=None, gt=0, strict=True)
-    room_id: int | None = Field(default=None, gt=0, strict=True)
+    patient_id: int = Field(gt=0, le=MAX_ID, strict=True)
+    type_id: int = Field(gt=0, le=MAX_ID, strict=True)
+    starts_at: IsoDateTime
+    clinician_id: int | None = Field(default=None, gt=0, le=MAX_ID, strict=True)
+    room_id: int | None = Field(default=None, gt=0, le=MAX_ID, strict=True)
     reason: Text(500) = ""  # type: ignore[valid-type]
     indication: Text(40) = ""  # type: ignore[valid-type]
     override_reason: Text(300) = ""  # type: ignore[valid-type]
 
 
 class RescheduleIn(StrictSchema):
-    starts_at: datetime
-    clinician_id: int | None = Field(default=None, gt=0, strict=True)
-    room_id: int | None = Field(default=None, gt=0, strict=True)
+    starts_at: IsoDateTime
+    clinician_id: int | None = Field(default=None, gt=0, le=MAX_ID, strict=True)
+    room_id: int | None = Field(default=None, gt=0, le=MAX_ID, strict=True)
 
 
 class CancelIn(StrictSchema):
@@ -142,10 +151,10 @@ class StatusIn(StrictSchema):
 
 
 class RecallQuery(StrictSchema):
-    clinic_id: int = Field(gt=0)
+    clinic_id: Id
     status: str = Field(default="", pattern="^(|due|overdue|booked|not_yet_due)$")
     cursor: Text(400) = ""  # type: ignore[valid-type]
-    limit: int = Field(default=50, ge=1, le=200)
+    limit: Integer(1, 200, max_digits=6) = 50  # type: ignore[valid-type]
 
 
 def _scope(request: HttpRequest, perm: str):  # type: ignore[no-untyped-def]

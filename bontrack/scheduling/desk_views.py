@@ -4,7 +4,7 @@ check-out, and the staff waitlist. Writes go through `services`."""
 from __future__ import annotations
 
 import contextlib
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,8 +16,10 @@ from django.utils import timezone
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope, User
 from bontrack.accounts.roles import Perm
+from bontrack.core.forms import StrictForm
 from bontrack.core.htmx import render_page
 from bontrack.core.pagination import BadCursor, keyset_page
+from bontrack.core.parsing import BadQuery, parse_datetime, parse_int, query_date, query_int
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
 from bontrack.scheduling import facts, services
@@ -93,18 +95,23 @@ def next_session(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     earliest = visit_day + timedelta(days=interval.min_days)
     target = visit_day + timedelta(days=interval.target_days)
     try:
-        start = max(date.fromisoformat(request.GET.get("from", "")), earliest)
-    except ValueError:
-        start = target
+        wanted = query_date(request, "from")
+    except BadQuery:
+        wanted = None
+    start = max(wanted, earliest) if wanted is not None else target
     error, status = "", 200
     if request.method == "POST":
         try:
             raw_start, raw_clinician, raw_room = request.POST.get("slot", "").split("|")
-            starts_at = datetime.fromisoformat(raw_start)
+            starts_at = parse_datetime(raw_start)
             if starts_at.tzinfo is None:
                 raise ValueError
-            clinician = User.objects.get(pk=int(raw_clinician))
-            room = Room.objects.get(pk=int(raw_room), clinic=a.clinic) if raw_room else None
+            clinician = User.objects.get(pk=parse_int(raw_clinician, min_value=1))
+            room = (
+                Room.objects.get(pk=parse_int(raw_room, min_value=1), clinic=a.clinic)
+                if raw_room
+                else None
+            )
         except (ValueError, User.DoesNotExist, Room.DoesNotExist):
             error, status = "Choose one of the proposed times.", 422
         else:
@@ -186,7 +193,7 @@ def next_session(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     return render_page(request, "scheduling/next_session.html", context, status=status)
 
 
-class WaitlistForm(forms.Form):
+class WaitlistForm(StrictForm):
     mrn = forms.CharField(label="Patient MRN", max_length=40)
     appointment_type = forms.ModelChoiceField(
         queryset=AppointmentType.objects.none(), label="Appointment type"
@@ -236,8 +243,16 @@ def waitlist(request: HttpRequest, scope: Scope) -> HttpResponse:
                 else:
                     return redirect(reverse("scheduling:waitlist") + f"?clinic={clinic.pk}")
         status = 422
-    elif request.GET.get("patient", "").isdigit():
-        found = Patient.objects.in_scope(scope).filter(pk=int(request.GET["patient"])).first()
+    else:
+        try:
+            wanted_patient = query_int(request, "patient")
+        except BadQuery:
+            wanted_patient = None  # not an id: the form starts empty
+        found = (
+            Patient.objects.in_scope(scope).filter(pk=wanted_patient).first()
+            if wanted_patient is not None
+            else None
+        )
         if found is not None:
             form.initial["mrn"] = found.mrn
     qs = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from django import forms
@@ -12,7 +13,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from bontrack.accounts.access import patient_view
+from bontrack.core.forms import StrictForm
 from bontrack.core.models import Clinic
+from bontrack.core.parsing import ParseError, parse_datetime
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
 from bontrack.scheduling import links, notify, services
@@ -96,7 +99,7 @@ def slots(request: HttpRequest, practice: str, clinic: str, code: str) -> HttpRe
     )
 
 
-class BookingForm(forms.Form):
+class BookingForm(StrictForm):
     first_name = forms.CharField(max_length=100)
     last_name = forms.CharField(max_length=100)
     date_of_birth = forms.DateField(
@@ -117,10 +120,18 @@ class BookingForm(forms.Form):
     website = forms.CharField(required=False, label="Leave this empty")
 
 
+_SLOT = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})Z\Z")
+
+
 def _parse_slot(value: str) -> datetime:
+    """A slot in the booking URL, ``YYYYMMDDTHHMMZ`` (UTC), dates 1900-2100 only."""
+    m = _SLOT.match(value)
+    if m is None:
+        raise Http404
+    y, mo, d, h, mi = m.groups()
     try:
-        return datetime.strptime(value, "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
-    except ValueError as exc:
+        return parse_datetime(f"{y}-{mo}-{d}T{h}:{mi}").replace(tzinfo=UTC)
+    except ParseError as exc:
         raise Http404 from exc
 
 

@@ -17,8 +17,10 @@ from django.utils import timezone
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
+from bontrack.core.forms import StrictForm
 from bontrack.core.htmx import render_page
 from bontrack.core.models import Clinic
+from bontrack.core.parsing import ParseError, parse_int
 from bontrack.patients.services import Conflict
 from bontrack.scheduling import services
 from bontrack.scheduling.availability import settings_for, zone
@@ -43,7 +45,7 @@ WEEKDAYS = [
 ]
 
 
-class HoursForm(forms.Form):
+class HoursForm(StrictForm):
     clinician = forms.ModelChoiceField(queryset=Room.objects.none())
     weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int)
     start = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}))
@@ -65,7 +67,7 @@ class HoursForm(forms.Form):
         return data
 
 
-class ExceptionForm(forms.Form):
+class ExceptionForm(StrictForm):
     clinician = forms.ModelChoiceField(queryset=Room.objects.none())
     kind = forms.ChoiceField(choices=ExceptionKind.choices)
     starts_at = forms.DateTimeField(
@@ -86,11 +88,11 @@ class ExceptionForm(forms.Form):
         return data
 
 
-class RoomForm(forms.Form):
+class RoomForm(StrictForm):
     name = forms.CharField(max_length=80, label="New room")
 
 
-class SettingsForm(forms.Form):
+class SettingsForm(StrictForm):
     slot_step_minutes = forms.IntegerField(min_value=5, max_value=120, label="Slot step (minutes)")
     reminder_offsets = forms.CharField(
         max_length=100,
@@ -108,8 +110,11 @@ class SettingsForm(forms.Form):
     def clean_reminder_offsets(self) -> list[int]:
         raw = self.cleaned_data["reminder_offsets"]
         try:
-            values = sorted({int(v) for v in raw.replace(" ", "").split(",") if v}, reverse=True)
-        except ValueError as exc:
+            values = sorted(
+                {parse_int(v, max_digits=6) for v in raw.replace(" ", "").split(",") if v},
+                reverse=True,
+            )
+        except ParseError as exc:
             raise ValidationError("Whole numbers of minutes, separated by commas.") from exc
         if any(v < 5 or v > 60 * 24 * 30 for v in values):
             raise ValidationError("Each reminder must be between 5 minutes and 30 days before.")
@@ -118,7 +123,7 @@ class SettingsForm(forms.Form):
         return values
 
 
-class ProgramPageForm(forms.Form):
+class ProgramPageForm(StrictForm):
     title = forms.CharField(max_length=150)
     summary = forms.CharField(max_length=400, widget=forms.Textarea(attrs={"rows": 2}))
     body = forms.CharField(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -14,8 +14,10 @@ from django.utils import timezone
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope, User
 from bontrack.accounts.roles import Perm
+from bontrack.core.forms import StrictForm, StrictModelForm
 from bontrack.core.htmx import render_page
 from bontrack.core.models import Clinic
+from bontrack.core.parsing import BadQuery, ParseError, parse_date, parse_time, query_int
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
 from bontrack.scheduling import ics, recall, services
@@ -49,9 +51,16 @@ def _pick_clinic(request: HttpRequest, scope: Scope) -> Clinic:
 
 def _day(value: str, default: date) -> date:
     try:
-        return date.fromisoformat(value) if value else default
-    except ValueError:
+        return parse_date(value) if value else default
+    except ParseError:
         return default
+
+
+def _filter_id(request: HttpRequest, name: str) -> int | None:
+    try:
+        return query_int(request, name)
+    except BadQuery:
+        return None
 
 
 @staff_view(Perm.SCHEDULE_VIEW)
@@ -73,12 +82,13 @@ def calendar(request: HttpRequest, scope: Scope) -> HttpResponse:
         .select_related("patient", "clinician", "room", "appointment_type", "clinic")
         .order_by("starts_at", "id")
     )
-    clinician_id = request.GET.get("clinician", "")
-    room_id = request.GET.get("room", "")
-    if clinician_id.isdigit():
-        qs = qs.filter(clinician_id=int(clinician_id))
-    if room_id.isdigit():
-        qs = qs.filter(room_id=int(room_id))
+    # A filter that is not an id is ignored (the page shows everyone), never a server error.
+    clinician_id = _filter_id(request, "clinician")
+    room_id = _filter_id(request, "room")
+    if clinician_id is not None:
+        qs = qs.filter(clinician_id=clinician_id)
+    if room_id is not None:
+        qs = qs.filter(room_id=room_id)
     appointments = list(qs)
     ready = readiness([a for a in appointments if a.status in (Status.BOOKED, Status.CHECKED_IN)])
     columns = []
@@ -124,7 +134,7 @@ def calendar(request: HttpRequest, scope: Scope) -> HttpResponse:
     return render_page(request, "scheduling/calendar.html", context, fragment="grid")
 
 
-class MoveForm(forms.Form):
+class MoveForm(StrictForm):
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
     clinician = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
@@ -188,8 +198,8 @@ def appointment_action(request: HttpRequest, pk: int, action: str, scope: Scope)
         # Drag-to-reschedule on the week view opens this form with the day dropped on.
         wanted_day = _day(request.GET.get("date", ""), local.date())
         try:
-            wanted_time = time.fromisoformat(request.GET.get("time", ""))
-        except ValueError:
+            wanted_time = parse_time(request.GET.get("time", ""))
+        except ParseError:
             wanted_time = local.time()
         form = MoveForm(
             initial={
@@ -284,7 +294,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 
-class TypeForm(forms.ModelForm):
+class TypeForm(StrictModelForm):
     class Meta:
         model = AppointmentType
         fields = [

@@ -14,11 +14,11 @@ from django.utils import timezone
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from bontrack.accounts.roles import Perm
 from bontrack.core.pagination import BadCursor, keyset_page
-from bontrack.core.schemas import ErrorOut, IsoDate, StrictSchema, Text
+from bontrack.core.schemas import MAX_ID, Dec, ErrorOut, IsoDate, IsoDateTime, StrictSchema, Text
 from bontrack.inventory.models import Vial
 from bontrack.patients.models import Patient
 from bontrack.treatments import services
@@ -167,7 +167,7 @@ class LineIn(StrictSchema):
     muscle: Text(60, 1)  # type: ignore[valid-type]
     side: Side
     sites: int = Field(default=1, ge=1, le=100, strict=True)
-    units: Decimal | None = Field(default=None, gt=0, le=1000, max_digits=7, decimal_places=2)
+    units: Dec | None = Field(default=None, gt=0, le=1000, max_digits=7, decimal_places=2)
 
 
 class PlanIn(StrictSchema):
@@ -176,11 +176,11 @@ class PlanIn(StrictSchema):
 
 
 class SessionIn(StrictSchema):
-    performed_at: AwareDatetime | None = None
+    performed_at: IsoDateTime | None = None
 
 
 class SessionPatch(StrictSchema):
-    performed_at: AwareDatetime | None = None
+    performed_at: IsoDateTime | None = None
     consent_obtained: bool | None = None
     medication_guide_offered: bool | None = None
     note: Text(4000) | None = None  # type: ignore[valid-type]
@@ -188,7 +188,7 @@ class SessionPatch(StrictSchema):
 
 
 class InjectionPatch(StrictSchema):
-    units: Decimal | None = Units
+    units: Dec | None = Units
     status: InjectionStatus | None = None
     override_reason: Text(1000) = ""  # type: ignore[valid-type]
 
@@ -197,14 +197,14 @@ class InjectionIn(StrictSchema):
     muscle: Text(60, 1)  # type: ignore[valid-type]
     side: Side
     sites: int = Field(default=1, ge=1, le=100, strict=True)
-    units: Decimal | None = Field(default=None, gt=0, le=1000, max_digits=7, decimal_places=2)
+    units: Dec | None = Field(default=None, gt=0, le=1000, max_digits=7, decimal_places=2)
     override_reason: Text(1000) = ""  # type: ignore[valid-type]
 
 
 class VialIn(StrictSchema):
-    vial_id: int = Field(gt=0, strict=True)
-    diluent_ml: Decimal = Field(gt=0, le=100, max_digits=5, decimal_places=2)
-    reconstituted_at: AwareDatetime
+    vial_id: int = Field(gt=0, le=MAX_ID, strict=True)
+    diluent_ml: Dec = Field(gt=0, le=100, max_digits=5, decimal_places=2)
+    reconstituted_at: IsoDateTime
     override_reason: Text(1000) = ""  # type: ignore[valid-type]
 
 
@@ -230,7 +230,7 @@ class AdjustmentIn(StrictSchema):
     muscle: Text(60, 1)  # type: ignore[valid-type]
     side: Side
     sites: int = Field(ge=0, le=100, strict=True)
-    units: Decimal = Field(ge=0, le=1000, max_digits=7, decimal_places=2)
+    units: Dec = Field(ge=0, le=1000, max_digits=7, decimal_places=2)
 
 
 class ReviewIn(StrictSchema):

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 
+from bontrack.core.forms import StrictForm
 from bontrack.treatments.choices import (
     AdverseEffectKind,
     Diluent,
@@ -15,7 +16,7 @@ from bontrack.treatments.choices import (
 DT_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class SiteForm(forms.Form):
+class SiteForm(StrictForm):
     units = forms.DecimalField(
         label="Units", min_value=Decimal("0.01"), max_value=1000, decimal_places=2
     )
@@ -30,7 +31,7 @@ class SiteForm(forms.Form):
     )
 
 
-class AddSiteForm(forms.Form):
+class AddSiteForm(StrictForm):
     muscle = forms.ChoiceField(label="Muscle")
     side = forms.ChoiceField(label="Side", choices=[(Side.LEFT, "Left"), (Side.RIGHT, "Right")])
     units = forms.DecimalField(
@@ -45,7 +46,7 @@ class AddSiteForm(forms.Form):
         self.fields["muscle"].choices = muscles
 
 
-class DetailsForm(forms.Form):
+class DetailsForm(StrictForm):
     performed_at = forms.DateTimeField(label="Injected at", widget=DT_INPUT)
     consent_obtained = forms.BooleanField(label="Consent obtained", required=False)
     medication_guide_offered = forms.BooleanField(label="Medication Guide offered", required=False)
@@ -58,7 +59,7 @@ class DetailsForm(forms.Form):
     )
 
 
-class VialForm(forms.Form):
+class VialForm(StrictForm):
     vial_id = forms.TypedChoiceField(label="Vial (lot, expiry, size)", coerce=int)
     diluent_ml = forms.DecimalField(
         label="Diluent (mL)", min_value=Decimal("0.1"), max_value=100, decimal_places=2
@@ -70,22 +71,22 @@ class VialForm(forms.Form):
         self.fields["vial_id"].choices = vials
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(StrictForm):
     rule_id = forms.CharField(max_length=60, widget=forms.HiddenInput)
     reason = forms.CharField(label="Reason", required=False, max_length=1000)
     ack = forms.BooleanField(label="I have read this warning", required=False)
 
 
-class AmendForm(forms.Form):
+class AmendForm(StrictForm):
     reason = forms.CharField(label="What does the amendment correct?", max_length=1000)
 
 
-class AdverseEffectForm(forms.Form):
+class AdverseEffectForm(StrictForm):
     kind = forms.ChoiceField(label="Effect", choices=AdverseEffectKind.choices)
     detail = forms.CharField(label="Details", required=False, max_length=2000)
 
 
-class PlanForm(forms.Form):
+class PlanForm(StrictForm):
     """A new plan: the last one (or PREEMPT) plus one follow-the-pain addition."""
 
     muscle = forms.ChoiceField(label="Follow-the-pain muscle")
@@ -112,11 +113,11 @@ class PlanForm(forms.Form):
         return [add]
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(StrictForm):
     resolution = forms.CharField(label="Resolution", required=False, max_length=1000)
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(StrictForm):
     decision = forms.ChoiceField(
         label="Decision", choices=ReviewDecision.choices, widget=forms.RadioSelect
     )
@@ -155,7 +156,7 @@ class ReviewForm(forms.Form):
         ]
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(StrictForm):
     kinds = forms.MultipleChoiceField(
         label="Since your treatment, have you had…",
         choices=AdverseEffectKind.choices,

@@ -111,7 +111,7 @@ class StaffCreateForm(StaffRoleForm):
     field_order = ["username", "first_name", "last_name", "email", "role", "clinic"]
 
 
-class PasswordResetRequestForm(forms.Form):
+class PasswordResetRequestForm(StrictForm):
     email = forms.EmailField(
         label="E-mail address",
         max_length=254,

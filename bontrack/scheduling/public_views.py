@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from bontrack.accounts.access import patient_view
+from bontrack.core.client_ip import client_ip
 from bontrack.core.models import Clinic
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
@@ -30,7 +31,7 @@ def _clinic(practice: str, clinic: str) -> Clinic:
 
 
 def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request)
 
 
 def _base(request: HttpRequest) -> str:

@@ -11,9 +11,11 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   // Portal day: "I had a headache" moves the focus to the hours field.
   document.querySelectorAll("a[data-focus]").forEach(function (link) {
-    link.addEventListener("click", function () {
+    link.addEventListener("click", function (event) {
       var target = document.getElementById(link.dataset.focus);
-      if (target) target.focus();
+      if (!target) return; // follow the link to its anchor
+      event.preventDefault(); // the anchor jump would take the focus back
+      target.focus();
     });
   });
 });

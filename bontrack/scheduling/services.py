@@ -371,7 +371,9 @@ def find_match(
         query |= Q(email__iexact=email)
     if phone:
         query |= Q(phone=phone)
-    awaiting = PendingMatch.objects.filter(status=MatchStatus.PENDING).values("booked_patient_id")
+    awaiting = PendingMatch.objects.filter(
+        status=MatchStatus.PENDING, booked_patient__isnull=False
+    ).values("booked_patient_id")
     candidates = list(
         Patient.objects.filter(query, practice_id=practice_id)
         .exclude(pk__in=awaiting)

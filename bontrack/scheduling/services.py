@@ -503,7 +503,7 @@ def book_online(
 
 def _decidable(actor: User, match: PendingMatch) -> PendingMatch:
     locked = (
-        PendingMatch.objects.select_for_update()
+        PendingMatch.objects.select_for_update(of=("self",))
         .select_related("matched_patient", "booked_patient")
         .get(pk=match.pk)
     )

@@ -323,3 +323,35 @@ def test_booking_with_another_clinics_clinician_reveals_nothing_of_their_schedul
     assert busy.status_code == free.status_code == 409
     assert busy.json() == free.json()
     assert busy.json()["detail"] == services.UNAVAILABLE
+
+
+@time_machine.travel(NOW, tick=False)
+def test_confirming_is_refused_when_the_existing_patient_is_already_booked_then(sched, client):
+    rosa = sched.world.patient
+    services.book_appointment(
+        actor=sched.world.users["front_desk"],
+        clinic=sched.clinic,
+        patient=rosa,
+        appointment_type=sched.type("follow-up"),
+        starts_at=datetime(2026, 6, 9, 14, 0, tzinfo=UTC),
+        clinician=sched.world.users["physician"],
+    )
+    _book(sched, client, _as_rosa(sched))  # the nurse is still free at that time
+    match = PendingMatch.objects.get()
+    before = (
+        list(Appointment.objects.order_by("pk").values_list("pk", "patient_id")),
+        Patient.objects.count(),
+        AuditEvent.objects.exclude(action="view").count(),
+    )
+    response = sched.world.client("front_desk").post(
+        f"/schedule/matches/{match.pk}/", {"decision": "confirm"}
+    )
+    assert response.status_code == 409
+    assert b"already has an appointment at that time" in response.content
+    match.refresh_from_db()
+    assert match.status == MatchStatus.PENDING
+    assert (
+        list(Appointment.objects.order_by("pk").values_list("pk", "patient_id")),
+        Patient.objects.count(),
+        AuditEvent.objects.exclude(action="view").count(),
+    ) == before

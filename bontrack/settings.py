@@ -5,6 +5,7 @@ See .env.example for the documented variables.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -27,6 +29,14 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _trusted_proxy_networks() -> None:
+    for entry in TRUSTED_PROXIES:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"TRUSTED_PROXIES: {exc} (use addresses or CIDR ranges)") from exc
 
 
 DEMO = env_bool("BONTRACK_DEMO")
@@ -73,6 +83,7 @@ INSTALLED_APPS = [
     "template_partials",
     "ninja",
     "axes",
+    "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "bontrack.core",
@@ -90,6 +101,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "bontrack.core.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
     "bontrack.core.middleware.RequestContextMiddleware",
     "bontrack.core.http_errors.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -175,6 +188,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_ENABLE_ADMIN = False
+# The lockout counts failures per client address, read the same way as the audit trail's source IP.
+AXES_CLIENT_IP_CALLABLE = "bontrack.core.client_ip.client_ip"
 
 STAFF_IDLE_TIMEOUT_SECONDS = 15 * 60
 PATIENT_IDLE_TIMEOUT_SECONDS = 30 * 60
@@ -209,6 +224,36 @@ SECURE_HSTS_PRELOAD = SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Reverse proxies whose X-Forwarded-For is believed (comma-separated addresses or CIDR ranges).
+# Default: none, so the header is ignored and the client is the TCP peer. With proxies, the client
+# is the right-most address of X-Forwarded-For that is not a trusted proxy (bontrack.core.client_ip),
+# for the sign-in lockout, the public booking rate limit and the audit trail alike.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+_trusted_proxy_networks()  # refuse a malformed entry at start-up
+
+# Content-Security-Policy (django-csp 4): no inline script or style anywhere; page JS lives in
+# <app>/static/<app>/*.js and CSS in static files (CONVENTIONS.md, "Headers").
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+# No powerful browser feature is used on our own pages (the video call opens on the video
+# provider's site, which asks for camera and microphone itself).
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), midi=(), "
+    "display-capture=(), accelerometer=(), gyroscope=(), magnetometer=()"
+)
 
 # --- Internationalisation and time ------------------------------------------
 LANGUAGE_CODE = "en-us"

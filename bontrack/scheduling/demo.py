@@ -1,5 +1,6 @@
 """Demo scheduling data: types, rooms, working hours, a populated calendar for the coming weeks,
-a video consultation today, a waitlist entry. Bulk inserts, deterministic with the given rng.
+a video consultation today, a waitlist entry, and one online booking that matches an existing chart
+(a pending match for the front desk at the northside clinic). Bulk inserts, deterministic with the given rng.
 
 The recall list is computed from the signed sessions the treatments demo writes (it runs first);
 patients whose last session is past its target appear overdue.
@@ -15,10 +16,12 @@ from bontrack.accounts.models import User
 from bontrack.core.models import Clinic, Practice
 from bontrack.patients.models import Patient
 from bontrack.scheduling import links
+from bontrack.scheduling.availability import find_slots
 from bontrack.scheduling.defaults import ensure_clinic_defaults
 from bontrack.scheduling.models import (
     Appointment,
     AppointmentType,
+    PendingMatch,
     Room,
     Source,
     Status,
@@ -183,4 +186,60 @@ def seed_demo_scheduling(*, practice: Practice, rng: random.Random, today: date)
                 for p in waiting
             ]
         )
+        _demo_pending_match(north, today=today)
     return len(made)
+
+
+def _demo_pending_match(clinic: Clinic, *, today: date) -> None:
+    """One online booking at the clinic whose details match an existing chart: it waits for the
+    front desk at /schedule/matches/ (it is on a new prospective chart until they decide)."""
+    existing = Patient.objects.filter(clinic=clinic, status="active").order_by("id")[10:11].first()
+    video = AppointmentType.objects.filter(clinic=clinic, code="free-video-consult").first()
+    if existing is None or video is None:
+        return
+    slots = find_slots(
+        clinic=clinic,
+        appointment_type=video,
+        start=today + timedelta(days=3),
+        end=today + timedelta(days=10),
+        now=datetime.now(UTC),
+        limit=1,
+    )
+    if not slots:
+        return
+    slot = slots[0]
+    booked = Patient.objects.create(
+        practice_id=clinic.practice_id,
+        clinic=clinic,
+        mrn="W00000001",
+        first_name=existing.first_name,
+        last_name=existing.last_name,
+        date_of_birth=existing.date_of_birth,
+        email=f"{existing.first_name}.{existing.last_name}@example.net".lower(),
+        status="prospective",
+    )
+    appointment = Appointment.objects.create(
+        practice_id=clinic.practice_id,
+        clinic=clinic,
+        patient=booked,
+        clinician_id=slot.clinician_id,
+        room_id=slot.room_id,
+        appointment_type=video,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        block_start=slot.starts_at - timedelta(minutes=video.buffer_before_minutes),
+        block_end=slot.ends_at + timedelta(minutes=video.buffer_after_minutes),
+        status=Status.BOOKED,
+        source=Source.ONLINE,
+        video_token=links.new_video_token(),
+        reason="Would like to talk about the headache treatment",
+        contact_consent=True,
+    )
+    PendingMatch.objects.create(
+        practice_id=clinic.practice_id,
+        clinic=clinic,
+        appointment=appointment,
+        booked_patient=booked,
+        matched_patient=existing,
+        matched_on=["name_and_birth_date"],
+    )

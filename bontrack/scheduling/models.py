@@ -463,3 +463,51 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.to}: {self.subject}"
+
+
+class MatchStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting a decision"
+    CONFIRMED = "confirmed", "Same person: moved to the existing chart"
+    REJECTED = "rejected", "Different person: kept as a new chart"
+
+
+class PendingMatch(models.Model):
+    """An online booking whose details match an existing chart.
+
+    The booking never attaches to that chart on its own: it is made on a new prospective chart
+    (`booked_patient`) and waits here until the front desk confirms (the appointments move to
+    `matched_patient` and the new chart is removed) or rejects (the new chart stays).
+    """
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.PROTECT, related_name="pending_match"
+    )
+    booked_patient = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    matched_patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+"
+    )
+    # Which details matched: "name_and_birth_date", "email", "phone".
+    matched_on = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=10, choices=MatchStatus.choices, default=MatchStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["clinic", "status", "created_at"], name="match_clinic_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"Match of booking {self.appointment_id} to patient {self.matched_patient_id}"

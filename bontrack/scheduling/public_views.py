@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from bontrack.accounts.access import patient_view
+from bontrack.core.client_ip import client_ip
 from bontrack.core.forms import StrictForm
 from bontrack.core.models import Clinic
 from bontrack.core.parsing import ParseError, parse_datetime
@@ -33,7 +34,7 @@ def _clinic(practice: str, clinic: str) -> Clinic:
 
 
 def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request)
 
 
 def _base(request: HttpRequest) -> str:
@@ -169,7 +170,8 @@ def book(request: HttpRequest, practice: str, clinic: str, code: str, slot: str)
                 for field, errors in exc.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
             except Conflict:
-                form.add_error(None, "Sorry, that time was just taken. Please choose another time.")
+                # One neutral answer whatever the reason: it reveals nobody's schedule.
+                form.add_error(None, services.UNAVAILABLE)
                 status = 409
             else:
                 token = links.manage_token(appointment.pk, appointment.sequence)
@@ -222,9 +224,12 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect(
                     "booking:manage", token=links.manage_token(appointment.pk, appointment.sequence)
                 )
-        except (Conflict, ValidationError) as exc:
-            error = str(exc.messages[0] if isinstance(exc, ValidationError) else exc)
-            status = 409 if isinstance(exc, Conflict) else 422
+        except Conflict as exc:
+            # A time that cannot be had gets one neutral answer (it reveals nobody's schedule).
+            error = services.UNAVAILABLE if request.POST.get("slot") else str(exc)
+            status = 409
+        except ValidationError as exc:
+            error, status = str(exc.messages[0]), 422
     days: dict[object, list[tuple[str, str]]] = {}
     if appointment.status == Status.BOOKED and appointment.appointment_type.self_bookable:
         tz = zone(appointment.clinic)
@@ -339,7 +344,7 @@ def waitlist_offer(request: HttpRequest, token: str) -> HttpResponse:
             appointment = services.accept_offer(offer=offer, base_url=_base(request))
         except Conflict as exc:
             error, status = str(exc), 409
-            if "booked" in error or "not free" in error:
+            if "booked" in error or "no longer available" in error:
                 error = "Sorry, someone else took this slot first."
         else:
             return redirect(

@@ -34,7 +34,10 @@ from bontrack.scheduling.models import (
     CalendarFeed,
     CancelReason,
     Kind,
+    MatchStatus,
     NoShowReason,
+    OutboxMessage,
+    PendingMatch,
     ProgramPage,
     PublicHit,
     Room,
@@ -67,6 +70,11 @@ OVERLAP_MESSAGES = {
         "patient_id",
     ),
 }
+
+
+# The one answer a public booker gets when a time cannot be booked, whatever the reason (taken,
+# outside working hours, another clinic's clinician): it reveals nobody's schedule.
+UNAVAILABLE = "That time is no longer available; please choose another."
 
 
 def overlap_conflict(exc: IntegrityError) -> Conflict | None:
@@ -210,6 +218,7 @@ def _create(
     if not candidates:
         if (
             clinician_id
+            and clinic_clinicians(clinic).filter(pk=clinician_id).exists()
             and Appointment.objects.filter(
                 clinician_id=clinician_id,
                 status__in=HOLDING,
@@ -218,7 +227,7 @@ def _create(
             ).exists()
         ):
             raise Conflict("The clinician is already booked at that time.", field="starts_at")
-        raise Conflict("That time is not free. Choose another slot.", field="starts_at")
+        raise Conflict(UNAVAILABLE, field="starts_at")
     override = None
     indication = indication or _default_indication(patient)
     if appointment_type.kind == Kind.TREATMENT and indication:
@@ -279,7 +288,7 @@ def _create(
         notify.booking_confirmed(appointment, base_url=base_url)
         _assign_questionnaires(appointment, actor=actor)
         return appointment
-    raise last_error or Conflict("That time is not free. Choose another slot.", field="starts_at")
+    raise last_error or Conflict(UNAVAILABLE, field="starts_at")
 
 
 @transaction.atomic(durable=True)
@@ -340,7 +349,51 @@ def rate_limited(*, ip: str | None, action: str) -> bool:
     return False
 
 
-def _match_or_create_patient(
+def find_match(
+    *,
+    practice_id: int,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date,
+    email: str,
+    phone: str,
+) -> tuple[Patient, list[str]] | None:
+    """The existing chart these booking details point at, and which details matched.
+
+    A match is the same name and date of birth, the same e-mail, or the same phone number. Charts
+    that were themselves created by an online booking still awaiting a decision are not candidates.
+    """
+    from django.db.models import Q
+
+    key = name_key(last_name, first_name)
+    query = Q(name_key=key, date_of_birth=date_of_birth)
+    if email:
+        query |= Q(email__iexact=email)
+    if phone:
+        query |= Q(phone=phone)
+    awaiting = PendingMatch.objects.filter(
+        status=MatchStatus.PENDING, booked_patient__isnull=False
+    ).values("booked_patient_id")
+    candidates = list(
+        Patient.objects.filter(query, practice_id=practice_id)
+        .exclude(pk__in=awaiting)
+        .order_by("id")[:20]
+    )
+    best: tuple[Patient, list[str]] | None = None
+    for candidate in candidates:
+        matched = []
+        if candidate.name_key == key and candidate.date_of_birth == date_of_birth:
+            matched.append("name_and_birth_date")
+        if email and candidate.email.lower() == email.lower():
+            matched.append("email")
+        if phone and candidate.phone == phone:
+            matched.append("phone")
+        if matched and (best is None or len(matched) > len(best[1])):
+            best = (candidate, matched)
+    return best
+
+
+def _create_prospective(
     *,
     clinic: Clinic,
     first_name: str,
@@ -348,19 +401,7 @@ def _match_or_create_patient(
     date_of_birth: date,
     email: str,
     phone: str,
-) -> tuple[Patient, bool]:
-    match = (
-        Patient.objects.filter(
-            practice_id=clinic.practice_id,
-            name_key=name_key(last_name, first_name),
-            date_of_birth=date_of_birth,
-            email__iexact=email,
-        )
-        .order_by("id")
-        .first()
-    )
-    if match is not None:
-        return match, False
+) -> Patient:
     patient = Patient(
         practice_id=clinic.practice_id,
         clinic=clinic,
@@ -381,7 +422,7 @@ def _match_or_create_patient(
         changes={"status": [None, PatientStatus.PROSPECTIVE], "source": [None, "online booking"]},
         summary="Prospective patient from online booking (to verify)",
     )
-    return patient, True
+    return patient
 
 
 @transaction.atomic(durable=True)
@@ -399,7 +440,12 @@ def book_online(
     consent: bool,
     base_url: str,
 ) -> Appointment:
-    """A member of the public books a self-bookable type (no account)."""
+    """A member of the public books a self-bookable type (no account).
+
+    The booking is always made on a new prospective chart. When its details match an existing
+    chart, a `PendingMatch` waits for the front desk (`confirm_match` / `reject_match`); the booker
+    sees the same confirmation either way and nothing of the existing chart.
+    """
     if not appointment_type.self_bookable:
         raise ValidationError({"appointment_type": ["This type cannot be booked online."]})
     if not consent:
@@ -407,30 +453,148 @@ def book_online(
     today = timezone.now().astimezone(zone(clinic)).date()
     if date_of_birth >= today or date_of_birth.year < 1900:
         raise ValidationError({"date_of_birth": ["Enter your real date of birth."]})
-    patient, _ = _match_or_create_patient(
-        clinic=clinic,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        date_of_birth=date_of_birth,
-        email=email.strip(),
-        phone=phone.strip(),
+    details = {
+        "first_name": first_name.strip(),
+        "last_name": last_name.strip(),
+        "date_of_birth": date_of_birth,
+        "email": email.strip(),
+        "phone": phone.strip(),
+    }
+    match = find_match(practice_id=clinic.practice_id, **details)
+    patient = _create_prospective(clinic=clinic, **details)
+    try:
+        appointment = _create(
+            actor=None,
+            clinic=clinic,
+            patient=patient,
+            appointment_type=appointment_type,
+            starts_at=starts_at,
+            clinician_id=None,
+            room_id=None,
+            reason=reason,
+            source=Source.ONLINE,
+            override_reason="",
+            indication="",
+            contact_consent=True,
+            apply_notice=True,
+            base_url=base_url,
+        )
+    except Conflict as exc:
+        raise Conflict(UNAVAILABLE, field="starts_at") from exc
+    if match is not None:
+        pending = PendingMatch.objects.create(
+            practice_id=clinic.practice_id,
+            clinic=clinic,
+            appointment=appointment,
+            booked_patient=patient,
+            matched_patient=match[0],
+            matched_on=match[1],
+        )
+        audit.record(
+            actor=None,
+            action="create",
+            obj=pending,
+            patient_id=match[0].pk,
+            changes={"matched_on": [None, match[1]], "booked_patient_id": [None, patient.pk]},
+            summary="Online booking matches an existing chart: awaiting the front desk",
+        )
+    return appointment
+
+
+def _decidable(actor: User, match: PendingMatch) -> PendingMatch:
+    locked = (
+        PendingMatch.objects.select_for_update(of=("self",))
+        .select_related("matched_patient", "booked_patient")
+        .get(pk=match.pk)
     )
-    return _create(
-        actor=None,
-        clinic=clinic,
-        patient=patient,
-        appointment_type=appointment_type,
-        starts_at=starts_at,
-        clinician_id=None,
-        room_id=None,
-        reason=reason,
-        source=Source.ONLINE,
-        override_reason="",
-        indication="",
-        contact_consent=True,
-        apply_notice=True,
-        base_url=base_url,
+    _require(actor, Perm.PATIENT_EDIT, locked.clinic_id)
+    _require(actor, Perm.PATIENT_EDIT, locked.matched_patient.clinic_id)
+    if locked.status != MatchStatus.PENDING:
+        raise Conflict("This booking was already decided.", field="status")
+    return locked
+
+
+@transaction.atomic(durable=True)
+def confirm_match(*, actor: User, match: PendingMatch) -> PendingMatch:
+    """Same person: the booking's appointments move to the existing chart and the chart the
+    booking created is removed, so that no duplicate is left."""
+    from django.db.models import ProtectedError
+
+    m = _decidable(actor, match)
+    existing, booked = m.matched_patient, m.booked_patient
+    if booked is not None:
+        for appointment in Appointment.objects.select_for_update().filter(patient=booked):
+            appointment.patient = existing
+            try:
+                with transaction.atomic():
+                    appointment.save(update_fields=["patient"])
+            except IntegrityError as exc:
+                if overlap_conflict(exc) is None:
+                    raise
+                raise Conflict(
+                    "The existing patient already has an appointment at that time. "
+                    "Move one of them first.",
+                    field="appointment",
+                ) from exc
+            audit.record(
+                actor=actor,
+                action="update",
+                obj=appointment,
+                changes={"patient_id": [booked.pk, existing.pk]},
+                summary="Online booking moved to the existing chart",
+            )
+        OutboxMessage.objects.filter(patient=booked).update(patient=existing)
+        WaitlistEntry.objects.filter(patient=booked).update(patient=existing)
+        audit.record(
+            actor=actor,
+            action="delete",
+            obj=booked,
+            changes={"merged_into": [None, existing.pk]},
+            summary="Removed the duplicate chart created by an online booking",
+        )
+        m.booked_patient = None
+        m.save(update_fields=["booked_patient"])
+        try:
+            with transaction.atomic():
+                booked.delete()
+        except ProtectedError as exc:
+            raise Conflict(
+                "The chart created by the booking already holds other records; "
+                "it cannot be removed here.",
+                field="status",
+            ) from exc
+    m.status = MatchStatus.CONFIRMED
+    m.decided_by = actor
+    m.decided_at = timezone.now()
+    m.save(update_fields=["status", "decided_by", "decided_at"])
+    audit.record(
+        actor=actor,
+        action="update",
+        obj=m,
+        patient_id=existing.pk,
+        changes={"status": [MatchStatus.PENDING, MatchStatus.CONFIRMED]},
+        summary="Confirmed an online booking as an existing patient",
     )
+    return m
+
+
+@transaction.atomic(durable=True)
+def reject_match(*, actor: User, match: PendingMatch) -> PendingMatch:
+    """Different person: the booking keeps its new chart."""
+    m = _decidable(actor, match)
+    m.status = MatchStatus.REJECTED
+    m.decided_by = actor
+    m.decided_at = timezone.now()
+    m.save(update_fields=["status", "decided_by", "decided_at"])
+    audit.record(
+        actor=actor,
+        action="update",
+        obj=m,
+        patient_id=m.booked_patient_id,
+        changes={"status": [MatchStatus.PENDING, MatchStatus.REJECTED]},
+        summary="Kept an online booking as a new patient",
+    )
+    return m
 
 
 # --- Changes to an appointment ----------------------------------------------------------
@@ -512,7 +676,7 @@ def _move(
         exclude_appointment_id=locked.pk,
     )
     if not candidates:
-        raise Conflict("That time is not free. Choose another slot.", field="starts_at")
+        raise Conflict(UNAVAILABLE, field="starts_at")
     if atype.kind == Kind.TREATMENT and locked.indication:
         check_interval(
             patient=locked.patient,

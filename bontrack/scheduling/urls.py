@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bontrack.scheduling import desk_views, setup_views, views
+from bontrack.scheduling import desk_views, match_views, setup_views, views
 
 app_name = "scheduling"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("waitlist/", desk_views.waitlist, name="waitlist"),
     path("waitlist/<int:pk>/remove/", desk_views.waitlist_remove, name="waitlist_remove"),
     path("recall/", views.recall_list, name="recall"),
+    path("matches/", match_views.matches, name="matches"),
+    path("matches/<int:pk>/", match_views.match_decide, name="match"),
     path("feeds/", views.feeds, name="feeds"),
     path("feeds/<str:token>.ics", views.feed, name="feed"),
     path("types/", views.types_admin, name="types"),

@@ -212,7 +212,7 @@ def appointment_action(request: HttpRequest, pk: int, action: str, scope: Scope)
             working_hours__clinic=appointment.clinic
         ).distinct()
     status = 422 if (error or form.errors) and request.method == "POST" else 200
-    if error and ("not free" in error or "already booked" in error):
+    if error and ("no longer available" in error or "already booked" in error):
         status = 409
     return render_page(
         request,

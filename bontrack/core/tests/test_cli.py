@@ -30,4 +30,8 @@ def test_the_demo_seeds_once_and_prints_the_logins(capsys):
     assert "dr.lee" in out and "patient.demo" in out and "demo-pass-2026" in out
     call_command("demo", no_serve=True)
     assert Practice.objects.filter(slug="demo").count() == 1
-    assert Patient.objects.filter(practice__slug="demo").count() == 30
+    # 30 patients, and the new chart of the one online booking that waits for the front desk
+    from bontrack.scheduling.models import PendingMatch
+
+    assert PendingMatch.objects.filter(status="pending", clinic__slug="northside").count() == 1
+    assert Patient.objects.filter(practice__slug="demo").count() == 30 + 1

@@ -109,3 +109,15 @@ def test_every_api_operation_needs_staff_credentials(world, method, path):
 
 def test_the_public_api_operations_are_the_booking_ones():
     assert all("/scheduling/" in path for _, path in PUBLIC_OPERATIONS), PUBLIC_OPERATIONS
+
+
+# Pages added for a reason that must never become public (each listed with why).
+STAFF_ONLY = {
+    "schedule/matches/": "online bookings that match an existing chart (front desk)",
+    "schedule/matches/<int:pk>/": "confirm or reject one match (front desk)",
+}
+
+
+@pytest.mark.parametrize("route", sorted(STAFF_ONLY))
+def test_the_listed_staff_pages_are_walked_as_staff_only(route):
+    assert route in STAFF_ROUTES, STAFF_ONLY[route]

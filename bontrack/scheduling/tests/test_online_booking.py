@@ -60,23 +60,6 @@ def test_a_new_person_books_a_free_video_call_and_becomes_a_prospective_patient(
 
 
 @time_machine.travel(NOW, tick=False)
-def test_an_existing_patient_is_matched_by_name_birth_date_and_email(sched, client):
-    rosa = sched.world.patient
-    client.post(
-        _url(sched),
-        {
-            **FORM,
-            "first_name": "rosa",
-            "last_name": "COHEN",
-            "date_of_birth": "1980-05-17",
-            "email": rosa.email.upper(),
-        },
-    )
-    assert Appointment.objects.get().patient_id == rosa.pk
-    assert Patient.objects.count() == 2
-
-
-@time_machine.travel(NOW, tick=False)
 def test_the_confirmation_ics_parses_with_icalendar_and_vobject(sched, client):
     client.post(_url(sched), FORM)
     appointment = Appointment.objects.get()

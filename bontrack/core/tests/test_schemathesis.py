@@ -1,0 +1,90 @@
+"""Schemathesis against a live `bontrack serve`: every operation, a physician's and an
+administrator's token, a fixed seed and example budget. No server error, no undocumented status
+code, no response that breaks its schema or content type.
+
+Slow (a few minutes): excluded from the default run, run by `.ci/run` as its own step:
+`uv run pytest -m schemathesis -s`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bontrack.core.tests.servers import bontrack, demo_env, serving
+
+pytestmark = pytest.mark.schemathesis
+
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+    ]
+)
+MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "8")
+SEED = "20260101"
+
+TOKENS = """
+from bontrack.accounts.models import User
+from bontrack.accounts.services import create_api_token
+admin = User.objects.get(username="admin.patel")
+for username in ("dr.lee", "admin.patel"):
+    user = User.objects.get(username=username)
+    print(username, create_api_token(actor=admin, user=user, name="schemathesis"))
+"""
+
+
+def _run(base: str, token: str, report: Path) -> subprocess.CompletedProcess[str]:
+    st = Path(sys.executable).with_name("st")
+    return subprocess.run(
+        [
+            str(st),
+            "run",
+            f"{base}/api/v1/openapi.json",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--header",
+            "X-Forwarded-Proto: https",
+            "--checks",
+            CHECKS,
+            "--max-examples",
+            MAX_EXAMPLES,
+            "--seed",
+            SEED,
+            "--workers",
+            "2",
+            "--request-timeout",
+            "30",
+            "--report",
+            "junit",
+            "--report-junit-path",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "120"},
+    )
+
+
+def test_schemathesis_finds_no_contract_violation(tmp_path: Path):
+    env = demo_env(tmp_path)
+    bontrack(env, "demo", "--no-serve", "--patients", "20")
+    out = bontrack(env, "shell", "-c", TOKENS).splitlines()
+    tokens = dict(line.split(" ", 1) for line in out if " bt_" in line)
+    failures = []
+    with serving(env, workers=2) as base:
+        for persona in ("dr.lee", "admin.patel"):
+            done = _run(base, tokens[persona], tmp_path / f"{persona}.xml")
+            summary = done.stdout[done.stdout.rfind("===") - 2000 :] if done.stdout else ""
+            print(f"\n---- schemathesis as {persona} (exit {done.returncode}) ----")
+            print(done.stdout if done.returncode else summary)
+            print(done.stderr[-3000:])
+            if done.returncode != 0:
+                failures.append(persona)
+    assert failures == [], f"schemathesis found failures as {failures}"

@@ -7,7 +7,15 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from ninja import Schema
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+)
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -36,6 +44,20 @@ def _require_str(value: Any) -> Any:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _iso_datetime(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):  # pydantic would read 0 as 1970-01-01T00:00:00Z
+        raise ValueError("Enter a date and time as an ISO 8601 string with its UTC offset.")
+    return value
+
+
+# An ISO 8601 date-time string (not a number of seconds); timezone required by AwareDatetime.
+IsoDateTime = Annotated[AwareDatetime, BeforeValidator(_iso_datetime)]
+# The same, timezone checked by the caller (who gives its own message).
+IsoDateTimeAny = Annotated[datetime, BeforeValidator(_iso_datetime)]
 
 
 def Text(max_length: int, min_length: int = 0) -> Any:  # noqa: N802 - reads like a type

@@ -17,7 +17,7 @@ from pydantic import Field
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.models import Clinic
-from bontrack.core.schemas import ErrorOut, IsoDate, StrictSchema, Text
+from bontrack.core.schemas import ErrorOut, IsoDate, IsoDateTimeAny, StrictSchema, Text
 from bontrack.patients.models import Patient
 from bontrack.scheduling import recall, services
 from bontrack.scheduling.availability import find_slots, find_slots_many
@@ -116,7 +116,7 @@ class SearchQuery(StrictSchema):
 class BookIn(StrictSchema):
     patient_id: int = Field(gt=0, strict=True)
     type_id: int = Field(gt=0, strict=True)
-    starts_at: datetime
+    starts_at: IsoDateTimeAny
     clinician_id: int | None = Field(default=None, gt=0, strict=True)
     room_id: int | None = Field(default=None, gt=0, strict=True)
     reason: Text(500) = ""  # type: ignore[valid-type]
@@ -125,7 +125,7 @@ class BookIn(StrictSchema):
 
 
 class RescheduleIn(StrictSchema):
-    starts_at: datetime
+    starts_at: IsoDateTimeAny
     clinician_id: int | None = Field(default=None, gt=0, strict=True)
     room_id: int | None = Field(default=None, gt=0, strict=True)
 

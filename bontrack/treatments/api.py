@@ -14,11 +14,11 @@ from django.utils import timezone
 from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from bontrack.accounts.roles import Perm
 from bontrack.core.pagination import BadCursor, keyset_page
-from bontrack.core.schemas import ErrorOut, IsoDate, StrictSchema, Text
+from bontrack.core.schemas import ErrorOut, IsoDate, IsoDateTime, StrictSchema, Text
 from bontrack.inventory.models import Vial
 from bontrack.patients.models import Patient
 from bontrack.treatments import services
@@ -176,11 +176,11 @@ class PlanIn(StrictSchema):
 
 
 class SessionIn(StrictSchema):
-    performed_at: AwareDatetime | None = None
+    performed_at: IsoDateTime | None = None
 
 
 class SessionPatch(StrictSchema):
-    performed_at: AwareDatetime | None = None
+    performed_at: IsoDateTime | None = None
     consent_obtained: bool | None = None
     medication_guide_offered: bool | None = None
     note: Text(4000) | None = None  # type: ignore[valid-type]
@@ -204,7 +204,7 @@ class InjectionIn(StrictSchema):
 class VialIn(StrictSchema):
     vial_id: int = Field(gt=0, strict=True)
     diluent_ml: Decimal = Field(gt=0, le=100, max_digits=5, decimal_places=2)
-    reconstituted_at: AwareDatetime
+    reconstituted_at: IsoDateTime
     override_reason: Text(1000) = ""  # type: ignore[valid-type]
 
 

@@ -82,3 +82,36 @@ def serving(env: dict[str, str], workers: int = 1) -> Iterator[str]:
         server.terminate()
         server.wait(timeout=20)
         log.close()
+
+
+@contextlib.contextmanager
+def fresh_databases(*suffixes: str) -> Iterator[list[str | None]]:
+    """One fresh database per suffix: on SQLite None (each data directory has its own file); on
+    PostgreSQL `<test database>_<suffix>`, created with the bontrack role and dropped afterwards."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if "postgresql" not in db["ENGINE"]:
+        yield [None for _ in suffixes]
+        return
+    import psycopg
+
+    base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    names = [f"{db['NAME']}_{suffix}" for suffix in suffixes]
+    admin = psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"],
+        dbname="postgres",
+        autocommit=True,
+    )
+    try:
+        for name in names:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        yield [f"{base}/{name}" for name in names]
+    finally:
+        for name in names:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()

@@ -2,56 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import http.client
-import os
 import re
 import subprocess
 import tarfile
 import urllib.parse
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from bontrack.core.seed import DEMO_PASSWORD
-from bontrack.core.tests.servers import BONTRACK, bontrack, demo_env, serving
-
-
-def _is_postgres() -> bool:
-    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
-
-
-@contextlib.contextmanager
-def _databases(tmp_path: Path) -> Iterator[tuple[str | None, str | None]]:
-    """Two fresh databases of our own: SQLite files in the data directories, or two PostgreSQL
-    databases created (and dropped) next to the test database."""
-    if not _is_postgres():
-        yield None, None
-        return
-    import psycopg
-
-    db = settings.DATABASES["default"]
-    base = os.environ.get("DATABASE_URL", "").rsplit("/", 1)[0]
-    names = [f"{db['NAME']}_backup_src", f"{db['NAME']}_backup_dst"]
-    admin = psycopg.connect(
-        host=db["HOST"],
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"],
-        dbname="postgres",
-        autocommit=True,
-    )
-    try:
-        for name in names:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
-        yield f"{base}/{names[0]}", f"{base}/{names[1]}"
-    finally:
-        for name in names:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+from bontrack.core.tests.servers import BONTRACK, bontrack, demo_env, fresh_databases, serving
 
 
 def _sign_in(base: str, username: str, password: str) -> tuple[int, str]:
@@ -90,7 +51,7 @@ def _sign_in(base: str, username: str, password: str) -> tuple[int, str]:
 
 def test_backup_of_a_running_demo_restores_elsewhere_and_signs_in(tmp_path: Path):
     source_dir, target_dir = tmp_path / "source", tmp_path / "target"
-    with _databases(tmp_path) as (source_url, target_url):
+    with fresh_databases("backup_src", "backup_dst") as (source_url, target_url):
         source = demo_env(source_dir, source_url)
         bontrack(source, "demo", "--no-serve", "--patients", "20")
         archive = tmp_path / "backups" / "demo.tar.gz"
@@ -134,9 +95,10 @@ def test_restore_refuses_a_damaged_archive(tmp_path: Path):
         [*BONTRACK, "restore", str(archive)], env=env, capture_output=True, text=True
     )
     assert done.returncode != 0 and "checksum" in done.stderr
-    assert not (tmp_path / "data" / "bontrack.sqlite3").exists() or (
-        tmp_path / "data" / "bontrack.sqlite3"
-    ).stat().st_size == 0
+    assert (
+        not (tmp_path / "data" / "bontrack.sqlite3").exists()
+        or (tmp_path / "data" / "bontrack.sqlite3").stat().st_size == 0
+    )
 
 
 @pytest.mark.parametrize("path", ["missing.tar.gz"])

@@ -126,3 +126,32 @@ def test_every_operation_documents_json_errors():
                     assert set(response.get("content", {})) == {"application/json"}, (
                         f"{method.upper()} {path} {status}"
                     )
+
+
+# Found by schemathesis: the document says a date-time string, but pydantic read a number as
+# seconds since 1970 (`{"performed_at": 0}` charted a session on 1970-01-01).
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", [0, 1_700_000_000, 1.5, True])
+def test_a_number_is_not_a_date_time(world, value):
+    from bontrack.audit.models import AuditEvent
+    from bontrack.scheduling.models import Appointment
+    from bontrack.treatments.models import TreatmentSession
+
+    nurse = world.client("nurse")
+    events = AuditEvent.objects.count()
+    r = nurse.post(
+        f"/api/v1/treatments/patients/{world.patient.pk}/sessions",
+        data=json.dumps({"performed_at": value}),
+        content_type="application/json",
+    )
+    assert r.status_code == 422, r.content
+    assert "performed_at" in r.json()["errors"]
+    r = nurse.post(
+        "/api/v1/scheduling/appointments",
+        data=json.dumps({"patient_id": world.patient.pk, "type_id": 1, "starts_at": value}),
+        content_type="application/json",
+    )
+    assert r.status_code == 422, r.content
+    assert "starts_at" in r.json()["errors"]
+    assert not TreatmentSession.objects.exists() and not Appointment.objects.exists()
+    assert AuditEvent.objects.count() == events

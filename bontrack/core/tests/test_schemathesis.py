@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -18,14 +19,10 @@ from bontrack.core.tests.servers import bontrack, demo_env, fresh_databases, ser
 
 pytestmark = pytest.mark.schemathesis
 
-CHECKS = os.environ.get("SCHEMATHESIS_CHECKS") or ",".join(
-    [
-        "not_a_server_error",
-        "status_code_conformance",
-        "content_type_conformance",
-        "response_schema_conformance",
-    ]
-)
+# Every check but positive_data_acceptance, which expects 2xx for every schema-valid request: random
+# ids are rightly 404 and clinic_rules rightly refuse many valid-looking plans with 422.
+CHECKS = os.environ.get("SCHEMATHESIS_CHECKS", "all")
+EXCLUDED = os.environ.get("SCHEMATHESIS_EXCLUDE", "positive_data_acceptance")
 MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "8")
 SEED = "20260101"
 
@@ -52,12 +49,13 @@ def _run(base: str, token: str, report: Path) -> subprocess.CompletedProcess[str
             "X-Forwarded-Proto: https",
             "--checks",
             CHECKS,
+            *(["--exclude-checks", EXCLUDED] if EXCLUDED else []),
             "--max-examples",
             MAX_EXAMPLES,
             "--seed",
             SEED,
             "--workers",
-            "2",
+            "1",  # hypothesis' lambda descriptions use `ast`, which is not thread-safe on 3.11
             "--request-timeout",
             "30",
             "--report",
@@ -70,6 +68,20 @@ def _run(base: str, token: str, report: Path) -> subprocess.CompletedProcess[str
         timeout=1200,
         cwd=report.parent,  # schemathesis keeps a cache directory in its working directory
         env={**os.environ, "NO_COLOR": "1", "COLUMNS": "120"},
+    )
+
+
+def _figures(persona: str, report: Path) -> str:
+    """One line for CI's log: operations, test cases (each one or more requests), failures."""
+    if not report.exists():
+        return f"schemathesis as {persona}: no report"
+    root = ElementTree.parse(report).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    count = {k: sum(int(x.get(k, 0)) for x in suites) for k in ("tests", "failures", "errors")}
+    return (
+        f"schemathesis as {persona}: {count['tests']} operations tested, "
+        f"{count['failures']} with failures, {count['errors']} with errors "
+        f"(checks: {CHECKS} except {EXCLUDED or 'none'}; {MAX_EXAMPLES} examples; seed {SEED})"
     )
 
 
@@ -90,6 +102,7 @@ def _check(tmp_path: Path, env: dict[str, str]) -> None:
             print(f"\n---- schemathesis as {persona} (exit {done.returncode}) ----")
             print(done.stdout if done.returncode else summary)
             print(done.stderr[-3000:])
+            print(_figures(persona, tmp_path / f"{persona}.xml"))
             if done.returncode != 0:
                 failures.append(persona)
     assert failures == [], f"schemathesis found failures as {failures}"

@@ -11,6 +11,7 @@ from bontrack.core import backup
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # works without SECRET_KEY (a demo's data directory)
     help = (
         "Back up the database (SQLite online backup, or pg_dump for PostgreSQL) and the data "
         "directory's secret_key file into one .tar.gz (it holds patient data: keep it safe)."

@@ -11,6 +11,7 @@ from bontrack.core import backup
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # works without SECRET_KEY (a demo's data directory)
     help = (
         "Restore a backup made by `bontrack backup` into the configured database (which should "
         "be empty) and data directory. Stop the server first."

@@ -7,6 +7,7 @@ Slow (a few minutes): excluded from the default run, run by `.ci/run` as its own
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -35,12 +36,58 @@ for username in ("dr.lee", "admin.patel"):
     print(username, create_api_token(actor=admin, user=user, name="schemathesis"))
 """
 
+# Real identifiers of the demo's Northside clinic (dr.lee's), so that schemathesis reaches the
+# success paths (and checks their response schemas) instead of only 404s for random ids.
+IDS = """
+import json
+from bontrack.patients.models import Patient
+from bontrack.scheduling.models import Appointment, AppointmentType
+from bontrack.diaries.models import QuestionnaireResponse
+from bontrack.treatments.models import AdverseEffect, Injection, TreatmentSession
+from clinic_rules import contract
+north = dict(clinic__slug="northside")
+sessions = TreatmentSession.objects.filter(patient__clinic__slug="northside").order_by("-id")
+patients = list(sessions.values_list("patient_id", flat=True).distinct()[:6])
+patients += list(Patient.objects.filter(**north).values_list("id", flat=True)[:4])
+def ids(qs, n=8):
+    return list(qs.order_by("-id").values_list("id", flat=True)[:n])
+print("IDS", json.dumps({
+    "patient_id": sorted(set(patients)),
+    "session_id": ids(sessions),
+    "injection_id": ids(Injection.objects.filter(session__patient__clinic__slug="northside")),
+    "effect_id": ids(AdverseEffect.objects.filter(patient__clinic__slug="northside")),
+    "questionnaire_id": ids(QuestionnaireResponse.objects.filter(patient__clinic__slug="northside")),
+    "appointment_id": ids(Appointment.objects.filter(**north)),
+    "name": [r["name"] for r in contract.list_rules()],
+    "code": sorted(set(AppointmentType.objects.values_list("code", flat=True))),
+}))
+"""
 
-def _run(base: str, token: str, report: Path) -> subprocess.CompletedProcess[str]:
+
+def _config(tmp_path: Path, ids: dict[str, list]) -> Path:
+    """A schemathesis.toml that draws each path parameter (and the appointment type code) from the
+    demo's real values half of the time."""
+    lines = ["[dictionaries]"]
+    lines += [
+        f"{name} = {{ values = {json.dumps(values)} }}" for name, values in ids.items() if values
+    ]
+    lines += ["", "[parameters]"]
+    for name, values in ids.items():
+        if values:
+            location = "query" if name == "code" else "path"
+            lines.append(f'"{location}.{name}" = {{ dictionary = "{name}", probability = 0.5 }}')
+    path = tmp_path / "schemathesis.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _run(base: str, token: str, report: Path, config: Path) -> subprocess.CompletedProcess[str]:
     st = Path(sys.executable).with_name("st")
     return subprocess.run(
         [
             str(st),
+            "--config-file",
+            str(config),
             "run",
             f"{base}/api/v1/openapi.json",
             "--header",
@@ -94,10 +141,15 @@ def _check(tmp_path: Path, env: dict[str, str]) -> None:
     bontrack(env, "demo", "--no-serve", "--patients", "20")
     out = bontrack(env, "shell", "-c", TOKENS).splitlines()
     tokens = dict(line.split(" ", 1) for line in out if " bt_" in line)
+    ids_line = next(
+        x for x in bontrack(env, "shell", "-c", IDS).splitlines() if x.startswith("IDS ")
+    )
+    config = _config(tmp_path, json.loads(ids_line[4:]))
+    print("\n" + config.read_text())
     failures = []
     with serving(env, workers=2) as base:
         for persona in ("dr.lee", "admin.patel"):
-            done = _run(base, tokens[persona], tmp_path / f"{persona}.xml")
+            done = _run(base, tokens[persona], tmp_path / f"{persona}.xml", config)
             summary = done.stdout[max(done.stdout.find(" SUMMARY "), 0) :]
             print(f"\n---- schemathesis as {persona} (exit {done.returncode}) ----")
             print(done.stdout if done.returncode else summary)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import re
 import subprocess
 import tarfile
@@ -10,6 +11,7 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from bontrack.core.seed import DEMO_PASSWORD
 from bontrack.core.tests.servers import BONTRACK, bontrack, demo_env, fresh_databases, serving
@@ -63,6 +65,10 @@ def test_backup_of_a_running_demo_restores_elsewhere_and_signs_in(tmp_path: Path
         assert archive.stat().st_mode & 0o077 == 0  # patient data: owner only
         with tarfile.open(archive) as tar:
             assert {"manifest.json", "secret_key"} <= set(tar.getnames())
+            manifest = json.load(tar.extractfile("manifest.json"))
+        postgres = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+        assert manifest["engine"] == ("postgresql" if postgres else "sqlite")
+        assert (source_url is not None) == postgres  # the demo ran on the database under test
 
         target = demo_env(target_dir, target_url)
         out = bontrack(target, "restore", str(archive))
@@ -74,6 +80,9 @@ def test_backup_of_a_running_demo_restores_elsewhere_and_signs_in(tmp_path: Path
         )
         assert refused.returncode != 0
         assert "already holds data" in refused.stderr and "--force" in refused.stderr
+        # --force replaces it (PostgreSQL: pg_restore --clean drops the tables; the audit table
+        # refuses DELETE and TRUNCATE, not DROP).
+        assert "Restored" in bontrack(target, "restore", "--force", str(archive))
 
         with serving(target) as base:
             status, page = _sign_in(base, "nurse.kim", DEMO_PASSWORD)

@@ -170,12 +170,12 @@ class ConsultationOut(Schema):
     signed_at: datetime | None
 
 
-class DecisionIn(StrictSchema):
+class EligibilityDecisionIn(StrictSchema):
     decision: Decision
     note: Text(5000) = ""  # type: ignore[valid-type]
 
 
-class DecisionOut(Schema):
+class EligibilityDecisionOut(Schema):
     id: int
     as_of: date
     status: str
@@ -191,7 +191,7 @@ class EligibilityOut(Schema):
     as_of: date
     assessment: dict[str, Any]
     policy: dict[str, Any]
-    last_decision: DecisionOut | None
+    last_decision: EligibilityDecisionOut | None
 
 
 # ---- diary days ------------------------------------------------------------------------------
@@ -244,8 +244,16 @@ def list_days(request: HttpRequest, patient_id: int, filters: Query[RangeQuery])
 
 @router.get(
     "/patients/{patient_id}/days.csv",
-    response={200: str, **ERRORS},
+    response={200: None, **ERRORS},
     summary="The whole diary as CSV (columns in docs/diaries.md)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The diary as a CSV file (text/csv).",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }
+        }
+    },
 )
 def export_days(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id, Perm.DIARY_VIEW)
@@ -356,11 +364,11 @@ def get_eligibility(request: HttpRequest, patient_id: int) -> dict[str, Any]:
 
 @router.post(
     "/patients/{patient_id}/eligibility/decisions",
-    response={201: DecisionOut, **ERRORS},
+    response={201: EligibilityDecisionOut, **ERRORS},
     summary="Record the physician's decision (eligible, not eligible, defer) with the assessment",
 )
 def record_decision(
-    request: HttpRequest, patient_id: int, payload: DecisionIn
+    request: HttpRequest, patient_id: int, payload: EligibilityDecisionIn
 ) -> Status[EligibilityAssessment]:
     patient = _patient(request, patient_id, Perm.ELIGIBILITY_DECIDE)
     row = services.record_eligibility_decision(

@@ -604,7 +604,7 @@ def _audit(job: DiaryImport, per_patient: dict[int, list[int]]) -> None:
                 changes={"created": [None, created], "updated": [None, updated]},
             )
         )
-    AuditEvent.objects.bulk_create(rows, batch_size=5000)
+    audit.append_many(rows)
     audit.record(
         actor=user,
         action="import",

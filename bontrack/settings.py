@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "bontrack.audit.hooks.DeniedRequestAuditMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "bontrack.accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -169,6 +170,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_ENABLE_ADMIN = False
+
+# Audit rows an attacker can cause are capped per source IP and per user, per minute (docs/audit.md).
+AUDIT_DENIED_EVENTS_PER_MINUTE = int(os.environ.get("AUDIT_DENIED_EVENTS_PER_MINUTE", "30"))
+AUDIT_FAILED_SIGNIN_EVENTS_PER_MINUTE = int(
+    os.environ.get("AUDIT_FAILED_SIGNIN_EVENTS_PER_MINUTE", "30")
+)
 
 STAFF_IDLE_TIMEOUT_SECONDS = 15 * 60
 PATIENT_IDLE_TIMEOUT_SECONDS = 30 * 60

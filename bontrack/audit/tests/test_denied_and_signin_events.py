@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.conf import settings
 from django.test import Client, override_settings
@@ -121,3 +123,31 @@ def test_failed_sign_ins_are_capped_per_ip_per_minute(world):
         _sign_in(client, f"guess{i}", "wrong-password")
     assert AuditEvent.objects.filter(action="login_failed").count() == 4
     assert AuditEvent.objects.filter(action="rate_limited").count() == 1
+
+
+def test_a_refused_token_request_writes_a_denied_event_for_the_tokens_user(world):
+    from bontrack.accounts.models import ApiToken, hash_token_secret
+
+    billing = world.users["billing"]
+    key_id, secret, token = ApiToken.generate()
+    ApiToken.objects.create(
+        user=billing, name="books", key_id=key_id, secret_hash=hash_token_secret(secret)
+    )
+    response = Client().post(
+        "/api/v1/patients/",
+        json.dumps(
+            {
+                "clinic_id": world.clinic.pk,
+                "first_name": "Nora",
+                "last_name": "Baker",
+                "date_of_birth": "1975-02-03",
+            }
+        ),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 403
+    event = _denied().get()
+    assert (event.actor_id, event.channel, event.patient_id) == (billing.pk, "api", None)
+    assert event.summary == "Denied POST /api/v1/patients/ (403)"
+    assert not AuditEvent.objects.exclude(outcome="denied").exists()

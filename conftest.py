@@ -101,3 +101,21 @@ def world(db) -> World:
 
 def persona_ids() -> list[str]:
     return list(PERSONAS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _audit_test_flush(request: pytest.FixtureRequest) -> None:
+    """pytest-django's flush may empty the audit table of the TEST database only (docs/audit.md)."""
+    if request.config.pluginmanager.hasplugin("django"):
+        from bontrack.audit.testing import allow_test_flush
+
+        allow_test_flush()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_audit_rate_limits(request: pytest.FixtureRequest) -> None:
+    """The audit rate limits count in Django's cache: each test starts with empty counters."""
+    if request.config.pluginmanager.hasplugin("django"):
+        from django.core.cache import cache
+
+        cache.clear()

@@ -109,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "bontrack.audit.hooks.DeniedRequestAuditMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "bontrack.accounts.middleware.SessionPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -190,6 +191,12 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_ENABLE_ADMIN = False
 # The lockout counts failures per client address, read the same way as the audit trail's source IP.
 AXES_CLIENT_IP_CALLABLE = "bontrack.core.client_ip.client_ip"
+
+# Audit rows an attacker can cause are capped per source IP and per user, per minute (docs/audit.md).
+AUDIT_DENIED_EVENTS_PER_MINUTE = int(os.environ.get("AUDIT_DENIED_EVENTS_PER_MINUTE", "30"))
+AUDIT_FAILED_SIGNIN_EVENTS_PER_MINUTE = int(
+    os.environ.get("AUDIT_FAILED_SIGNIN_EVENTS_PER_MINUTE", "30")
+)
 
 STAFF_IDLE_TIMEOUT_SECONDS = 15 * 60
 PATIENT_IDLE_TIMEOUT_SECONDS = 30 * 60

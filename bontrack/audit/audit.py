@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import connection, models
 
+from bontrack.audit import chain
 from bontrack.audit.models import AuditEvent
 from bontrack.core import context
 
@@ -76,7 +77,7 @@ def record(
     role = user.role_in(clinic_id) if user is not None and hasattr(user, "role_in") else ""
     if user is not None and not role and hasattr(user, "portal_account"):
         role = "patient"
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         actor=user,
         actor_label=(user.get_username() if user is not None else "system")[:150],
         role=role[:120],
@@ -93,6 +94,28 @@ def record(
         summary=summary[:300],
         changes={k: [_plain(v) for v in pair] for k, pair in changes.items()},
     )
+    # Chained to its practice's previous row; a read outside a transaction gets its own.
+    chain.append([event])
+    return event
 
 
-READ_ACTIONS = frozenset({"view", "search", "export", "login", "logout", "login_failed"})
+def append_many(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Bulk rows (imports): chained like record()'s, one lock and one insert per batch."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.append_many() must run inside the change's transaction")
+    return chain.append(events)
+
+
+READ_ACTIONS = frozenset(
+    {
+        "view",
+        "search",
+        "export",
+        "login",
+        "logout",
+        "login_failed",
+        "lockout",
+        "access",
+        "rate_limited",
+    }
+)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
 import operator
 import threading
 import time
@@ -623,24 +622,18 @@ def _write(job: DiaryImport, parsed: Parsed, stage: _PgStage | None = None) -> i
     return stage.rows if stage is not None else len(parsed)
 
 
-def _audit(job: DiaryImport, per_patient: dict[int, list[int]]) -> None:
-    """One audit row per patient touched, and one for the job (bulk: millions of rows)."""
+def _audit_rows(job: DiaryImport, rows: list[tuple[int, int | None, int, int]]) -> None:
+    """(patient, clinic, created, updated) -> one chained audit row each."""
     user = job.created_by
     ctx = context.current()
-    clinics = dict(Patient.objects.filter(pk__in=list(per_patient)).values_list("pk", "clinic_id"))
-    rows = []
-    now = timezone.now()
-    for pid, (created, updated) in per_patient.items():
-        if not created and not updated:
-            continue
-        rows.append(
+    audit.append_many(
+        [
             AuditEvent(
-                occurred_at=now,
                 actor=user,
                 actor_label=user.get_username()[:150],
-                role=user.role_in(clinics.get(pid))[:120],
+                role=user.role_in(clinic_id)[:120],
                 practice_id=job.practice_id,
-                clinic_id=clinics.get(pid),
+                clinic_id=clinic_id,
                 patient_id=pid,
                 action="import",
                 object_type="diaries.diaryimport",
@@ -652,8 +645,23 @@ def _audit(job: DiaryImport, per_patient: dict[int, list[int]]) -> None:
                 f"{created} new, {updated} changed",
                 changes={"created": [None, created], "updated": [None, updated]},
             )
-        )
-    AuditEvent.objects.bulk_create(rows, batch_size=5000)
+            for pid, clinic_id, created, updated in rows
+        ]
+    )
+
+
+def _audit(job: DiaryImport, per_patient: dict[int, list[int]]) -> None:
+    """One audit row per patient touched, and one for the job (bulk: millions of rows)."""
+    clinics = dict(Patient.objects.filter(pk__in=list(per_patient)).values_list("pk", "clinic_id"))
+    _audit_rows(
+        job,
+        [
+            (pid, clinics.get(pid), created, updated)
+            for pid, (created, updated) in per_patient.items()
+            if created or updated
+        ],
+    )
+    user = job.created_by
     audit.record(
         actor=user,
         action="import",
@@ -678,43 +686,21 @@ def _audit_job(job: DiaryImport, per_patient: dict[int, list[int]]) -> None:
 
 
 def _audit_patients_sql(cur: Any, job: DiaryImport) -> None:
-    """One audit row per patient touched, written set-based from the staging table."""
-    user = job.created_by
-    ctx = context.current()
-    clinic_ids = list(
-        Patient.objects.filter(practice_id=job.practice_id)
-        .values_list("clinic_id", flat=True)
-        .distinct()
-    )
-    roles = {str(c): user.role_in(c)[:120] for c in clinic_ids}
+    """One audit row per patient touched, counted set-based from the staging table and appended to
+    the practice's audit chain in one batch (audit.append_many)."""
     cur.execute(
         """
-        INSERT INTO audit_auditevent
-          (occurred_at, actor_id, actor_label, role, practice_id, clinic_id, patient_id, action,
-           object_type, object_id, outcome, channel, source_ip, request_id, summary, changes)
-        SELECT %s, %s, %s, COALESCE(%s::jsonb ->> p.clinic_id::text, ''), %s, p.clinic_id,
-               c.patient_id, 'import', 'diaries.diaryimport', %s, 'success', %s, %s, %s,
-               left(%s || c.created || ' new, ' || c.updated || ' changed', 300),
-               jsonb_build_object('created', jsonb_build_array(NULL, c.created),
-                                  'updated', jsonb_build_array(NULL, c.updated))
+        SELECT c.patient_id, p.clinic_id, c.created, c.updated
         FROM (SELECT patient_id, count(*) FILTER (WHERE day_id IS NULL) AS created,
                      count(*) FILTER (WHERE changed) AS updated
               FROM diary_stage GROUP BY patient_id) c
         JOIN patients_patient p ON p.id = c.patient_id
         WHERE c.created + c.updated > 0
-        """,
-        [
-            timezone.now(),
-            user.pk,
-            user.get_username()[:150],
-            json.dumps(roles),
-            job.practice_id,
-            str(job.pk),
-            ctx.channel,
-            ctx.source_ip,
-            ctx.request_id,
-            f"Imported diary days from {job.file_name[:100]}: ",
-        ],
+        ORDER BY c.patient_id
+        """
+    )
+    _audit_rows(
+        job, [(pid, clinic_id, created, updated) for pid, clinic_id, created, updated in cur]
     )
 
 

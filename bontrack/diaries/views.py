@@ -206,6 +206,7 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(scope, pk)
     if not request.user.has_clinic_perm(Perm.DIARY_VIEW, patient.clinic_id):
         return HttpResponse('<div id="diary-panel" hidden></div>')
+    record_chart_view(actor=request.user, patient=patient, what="diary panel")
     return render_page(request, "diaries/panel.html", panel_context(request, patient))
 
 

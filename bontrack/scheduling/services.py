@@ -1292,6 +1292,34 @@ def feed_for_token(token: str) -> CalendarFeed | None:
     return feed
 
 
+def feed_owner_is_active(feed: CalendarFeed) -> bool:
+    owner = feed.clinician
+    return owner.is_staff_member and owner.scope(Perm.SCHEDULE_VIEW) is not None
+
+
+def record_feed_read(*, feed: CalendarFeed, appointments: int) -> None:
+    """A feed read shows the owner's appointments (patient initials): one `export` row."""
+    audit.record(
+        actor=feed.clinician,
+        action="export",
+        obj=feed,
+        practice_id=feed.clinician.practice_id,
+        summary=f"Calendar feed read: {appointments} appointments",
+    )
+
+
+def record_feed_refused(*, feed: CalendarFeed) -> None:
+    """A feed whose owner is no longer active answers 404 and leaves one (rate-limited) denied row."""
+    from bontrack.audit.hooks import record_refusal
+
+    record_refusal(
+        key=f"feed:{feed.pk}",
+        obj=feed,
+        practice_id=feed.clinician.practice_id,
+        summary=f"Calendar feed {feed.key_id} refused: its owner's account is not active",
+    )
+
+
 def record_read(*, actor: User | None, what: str, obj: Any = None, **ids: Any) -> None:
     """Audit a read of patient data (its own small transaction)."""
     with transaction.atomic():

@@ -280,6 +280,10 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     found = services.feed_for_token(token)
     if found is None:
         raise Http404
+    if not services.feed_owner_is_active(found):
+        # The owner left (deactivated, or no scheduling role any more): the feed stops with them.
+        services.record_feed_refused(feed=found)
+        raise Http404
     since = timezone.now() - timedelta(days=30)
     appointments = (
         Appointment.objects.filter(
@@ -290,7 +294,9 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         .select_related("patient", "appointment_type", "clinic", "room")
         .order_by("starts_at")[:2000]
     )
-    body = ics.feed_ics(appointments, name=f"BoNTrack — {found.clinician.get_full_name()}")
+    rows = list(appointments)
+    services.record_feed_read(feed=found, appointments=len(rows))
+    body = ics.feed_ics(rows, name=f"BoNTrack — {found.clinician.get_full_name()}")
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 

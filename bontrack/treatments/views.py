@@ -428,6 +428,9 @@ def _site(session: TreatmentSession, iid: int) -> Injection:
 def site_editor(request: HttpRequest, sid: int, iid: int, scope: Scope) -> HttpResponse:
     session = _session(scope, sid)
     site = _site(session, iid)
+    services.record_view(
+        actor=request.user, patient=session.patient, what=f"session {session.pk} site {site.pk}"
+    )
     form = SiteForm(initial={"units": site.units, "status": site.status})
     ctx = session_context(request, session, site=site, site_form=form)
     with timezone.override(_zone(session)):

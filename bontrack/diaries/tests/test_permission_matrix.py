@@ -67,7 +67,7 @@ def _counts():
         EligibilityAssessment.objects.count(),
         ConsultationNote.objects.count(),
         QuestionnaireResponse.objects.count(),
-        AuditEvent.objects.exclude(action="view").count(),
+        AuditEvent.objects.exclude(action="view").exclude(outcome="denied").count(),
     )
 
 

@@ -38,7 +38,7 @@ def _answered_state():
     return (
         QuestionnaireResponse.objects.filter(completed_at__isnull=False).count(),
         QuestionnaireResponse.objects.count(),
-        AuditEvent.objects.exclude(action="view").count(),
+        AuditEvent.objects.exclude(action="view").exclude(outcome="denied").count(),
     )
 
 

@@ -42,7 +42,7 @@ def _stocked(world, vials: int = 2) -> list[Vial]:
 
 def _changes() -> tuple[int, ...]:
     return (
-        AuditEvent.objects.exclude(action="view").count(),
+        AuditEvent.objects.exclude(action="view").exclude(outcome="denied").count(),
         Lot.objects.count(),
         Vial.objects.count(),
         Vial.objects.filter(status="discarded").count(),

@@ -102,7 +102,7 @@ def _counts() -> tuple[int, int, int]:
     return (
         Patient.objects.count(),
         WeightMeasurement.objects.count(),
-        AuditEvent.objects.exclude(action="view").count(),
+        AuditEvent.objects.exclude(action="view").exclude(outcome="denied").count(),
     )
 
 

@@ -46,7 +46,7 @@ def _counts():
     return (
         Appointment.objects.count(),
         OutboxMessage.objects.count(),
-        AuditEvent.objects.exclude(action__in=["view", "search"]).count(),
+        AuditEvent.objects.exclude(action__in=["view", "search"]).exclude(outcome="denied").count(),
     )
 
 

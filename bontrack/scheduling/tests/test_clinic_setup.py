@@ -37,7 +37,7 @@ WRITE = {**PAGE, "clinic_admin": 302}
 
 
 def _writes():
-    return AuditEvent.objects.exclude(action="view").count()
+    return AuditEvent.objects.exclude(action="view").exclude(outcome="denied").count()
 
 
 def _hours_post(sched, **over):

@@ -63,7 +63,7 @@ def _units_given(session) -> Decimal:
 
 def _state() -> tuple:
     return (
-        AuditEvent.objects.exclude(action="view").count(),
+        AuditEvent.objects.exclude(action="view").exclude(outcome="denied").count(),
         tuple(
             Vial.objects.order_by("id").values_list(
                 "id", "status", "session_id", "units_used", "units_wasted"

@@ -45,7 +45,7 @@ WRITERS = ("physician", "nurse")
 
 def _changes() -> tuple[int, ...]:
     return (
-        AuditEvent.objects.exclude(action="view").count(),
+        AuditEvent.objects.exclude(action="view").exclude(outcome="denied").count(),
         TreatmentPlan.objects.count(),
         Injection.objects.count(),
     )

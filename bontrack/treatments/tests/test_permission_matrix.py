@@ -58,7 +58,7 @@ PORTAL = {
 
 def _changes() -> tuple[int, ...]:
     return (
-        AuditEvent.objects.exclude(action="view").count(),
+        AuditEvent.objects.exclude(action="view").exclude(outcome="denied").count(),
         FindingDecision.objects.count(),
         TreatmentSession.objects.filter(status="signed").count(),
         ResponseReview.objects.count(),

@@ -34,7 +34,7 @@ WRITERS = ("physician", "nurse")
 
 def _changes() -> tuple[int, ...]:
     return (
-        AuditEvent.objects.exclude(action="view").count(),
+        AuditEvent.objects.exclude(action="view").exclude(outcome="denied").count(),
         AdverseEffect.objects.count(),
         AdverseEffect.objects.filter(status="resolved").count(),
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from django.utils import timezone
 
 from bontrack.core.models import Practice
@@ -26,10 +28,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
-        call_command("migrate", interactive=False, verbosity=0)
         if options["reset"]:
-            self.stdout.write("Erasing the demo data…")
-            call_command("flush", interactive=False, verbosity=0)
+            self._erase()
+        call_command("migrate", interactive=False, verbosity=0)
         practice = Practice.objects.filter(slug="demo").first()
         if practice is None:
             from bontrack.core.seed import seed_demo
@@ -42,6 +43,19 @@ class Command(BaseCommand):
         self._print(logins, options["port"])
         if not options["no_serve"]:
             call_command("runserver", f"127.0.0.1:{options['port']}", use_reloader=False)
+
+    def _erase(self) -> None:
+        """The audit trail refuses DELETE and TRUNCATE, so a reset removes the SQLite file itself."""
+        db = connection.settings_dict
+        if connection.vendor != "sqlite" or db["NAME"] in ("", ":memory:"):
+            raise CommandError(
+                "--reset erases a SQLite demo file only. The audit trail cannot be emptied: "
+                "drop and create the PostgreSQL database instead (dropdb, createdb)."
+            )
+        self.stdout.write("Erasing the demo data…")
+        connection.close()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db['NAME']}{suffix}").unlink(missing_ok=True)
 
     def _existing_logins(self, practice: Practice) -> list[tuple[str, str, str]]:
         from bontrack.accounts.models import Membership, PortalAccount

@@ -1,0 +1,157 @@
+"""The hash chain of the audit trail: one chain per practice (chain 0 holds rows with no practice).
+
+Each row carries `seq` (1, 2, ... within its chain), `prev_hash` (the previous row's `hash`; 64 zeros
+for the first row) and `hash` = SHA-256 over the canonical JSON of its fields (including `seq` and
+`prev_hash`). Appends lock the chain's head row, so concurrent writers serialise per practice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+from django.utils import timezone
+
+from bontrack.audit.models import AuditChainHead, AuditEvent
+
+GENESIS = "0" * 64
+HASHED_FIELDS = (
+    "seq",
+    "prev_hash",
+    "occurred_at",
+    "actor_id",
+    "actor_label",
+    "role",
+    "practice_id",
+    "clinic_id",
+    "patient_id",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "channel",
+    "source_ip",
+    "request_id",
+    "summary",
+    "changes",
+)
+
+
+def chain_key(practice_id: int | None) -> int:
+    return practice_id or 0
+
+
+def _plain_json(value: Any) -> Any:
+    """What the database gives back for a JSON value, independent of the backend (jsonb or text)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e300:
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_json(v) for v in value]
+    return value
+
+
+def _ip(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return ipaddress.ip_address(value).exploded
+    except ValueError:
+        return str(value)
+
+
+def canonical(values: dict[str, Any]) -> str:
+    """Canonical JSON of a row (sorted keys, no spaces, UTC times with microseconds)."""
+    occurred: datetime = values["occurred_at"]
+    doc = {
+        **{f: values[f] for f in HASHED_FIELDS},
+        "occurred_at": occurred.astimezone(UTC).isoformat(timespec="microseconds"),
+        "source_ip": _ip(values["source_ip"]),
+        "changes": _plain_json(values["changes"] or {}),
+    }
+    return json.dumps(
+        doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    )
+
+
+def row_hash(values: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(values).encode()).hexdigest()
+
+
+def event_values(event: AuditEvent) -> dict[str, Any]:
+    return {f: getattr(event, f) for f in HASHED_FIELDS}
+
+
+def _lock_heads(keys: Iterable[int]) -> dict[int, AuditChainHead]:
+    """Create-or-lock the heads of these chains in ONE statement, in key order (two writers never
+    wait on each other crosswise). The no-op DO UPDATE takes the row lock on PostgreSQL, like
+    SELECT ... FOR UPDATE, and also works for a chain's first row; SQLite's write transaction is
+    already exclusive (IMMEDIATE)."""
+    wanted = sorted(set(keys))
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    values = ", ".join(["(%s, 0, %s)"] * len(wanted))
+    params: list[Any] = []
+    for key in wanted:
+        params += [key, GENESIS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (chain, seq, hash) VALUES {values} "  # noqa: S608 - no user input
+            "ON CONFLICT (chain) DO UPDATE SET chain = excluded.chain "
+            "RETURNING id, chain, seq, hash, occurred_at",
+            params,
+        )
+        rows = cursor.fetchall()
+    heads = {}
+    for pk, chain, seq, digest, occurred_at in rows:
+        if isinstance(occurred_at, str):  # SQLite's RETURNING gives the stored text
+            occurred_at = AuditChainHead._meta.get_field("occurred_at").to_python(occurred_at)
+        if occurred_at is not None and timezone.is_naive(occurred_at):
+            occurred_at = timezone.make_aware(occurred_at, UTC)
+        heads[chain] = AuditChainHead(
+            pk=pk, chain=chain, seq=seq, hash=digest, occurred_at=occurred_at
+        )
+    return heads
+
+
+def append(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Chain and insert unsaved events, in order. Queries: 1 lock (all chains at once), 1 insert
+    (per 2000 rows), 1 head update per chain. Runs in the caller's transaction or in its own."""
+    if not events:
+        return events
+    if connection.in_atomic_block:
+        return _append(events)
+    with transaction.atomic():
+        return _append(events)
+
+
+def _append(events: list[AuditEvent]) -> list[AuditEvent]:
+    heads = _lock_heads(chain_key(e.practice_id) for e in events)
+    now = timezone.now()
+    touched: set[int] = set()
+    for event in events:
+        head = heads[chain_key(event.practice_id)]
+        # Never earlier than its predecessor: a writer that waited for the lock keeps the order.
+        event.occurred_at = max(now, head.occurred_at) if head.occurred_at else now
+        event.changes = json.loads(json.dumps(event.changes or {}, cls=DjangoJSONEncoder))
+        event.seq = head.seq + 1
+        event.prev_hash = head.hash
+        event.hash = row_hash(event_values(event))
+        head.seq, head.hash, head.occurred_at = event.seq, event.hash, event.occurred_at
+        touched.add(head.chain)
+    if len(events) == 1:
+        events[0].save(force_insert=True)
+    else:
+        AuditEvent.objects.bulk_create(events, batch_size=2000)
+    for key in touched:
+        head = heads[key]
+        AuditChainHead.objects.filter(pk=head.pk).update(
+            seq=head.seq, hash=head.hash, occurred_at=head.occurred_at
+        )
+    return events

@@ -56,12 +56,12 @@ class StaffToken(HttpBearer):
         api_token = authenticate_token(token)
         if api_token is None or not api_token.user.is_staff_member:
             return None
-        if api_token.read_only and request.method not in READ_METHODS:
-            raise PermissionDenied("This API token is read-only: it can only read, not change.")
         user = api_token.user
         request.user = user
         request.api_token = api_token  # type: ignore[attr-defined]
         context.activate(replace(context.current(), api_token_id=api_token.pk))
+        if api_token.read_only and request.method not in READ_METHODS:
+            raise PermissionDenied("This API token is read-only: it can only read, not change.")
         return user
 
 

@@ -61,7 +61,7 @@ def state():
         sorted(User.objects.values_list("pk", "is_active", "password", "must_change_password")),
         sorted(Membership.objects.values_list("pk", "user_id", "clinic_id", "role")),
         sorted(ApiToken.objects.values_list("pk", "revoked_at")),
-        AuditEvent.objects.count(),
+        AuditEvent.objects.exclude(outcome="denied").count(),
     )
 
 

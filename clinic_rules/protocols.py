@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -273,8 +274,8 @@ def _keys(t: Mapping[str, object], allowed: set[str], where: str) -> None:
         raise DataError(f"{where}: unknown keys {sorted(unknown)}")
 
 
-def _str(t: Mapping[str, object], key: str, where: str, default: str | None = None) -> str:
-    value = t.get(key, default)
+def _str(t: Mapping[str, object], key: str, where: str) -> str:
+    value = t.get(key)
     if not isinstance(value, str) or not value.strip():
         raise DataError(f"{where}: {key} must be a non-empty string")
     return value
@@ -294,7 +295,9 @@ def _int(value: object, where: str) -> int:
 
 
 def _number(value: object, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise DataError(f"{where}: expected a number of 0 or more")
+    if not math.isfinite(value) or value < 0:
         raise DataError(f"{where}: expected a number of 0 or more")
     return value
 

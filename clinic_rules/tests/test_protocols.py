@@ -426,6 +426,10 @@ BREAKS = [
         "differs from BTX-PEDS-ULS-MUSCLE-UKG",
     ),
     (BLEPH_SITE, "3", "expected a table"),
+    (BLEPH_SITE, BLEPH_SITE.replace("[1.25, 2.5]", "[nan, 2.5]"), "number of 0 or more"),
+    (BLEPH_SITE, BLEPH_SITE.replace("[1.25, 2.5]", '["1.25", 2.5]'), "number of 0 or more"),
+    (BLEPH_SITE, BLEPH_SITE.replace("[1.25, 2.5]", "[true, 2.5]"), "number of 0 or more"),
+    (BLEPH_SITE, BLEPH_SITE.replace("[1.25, 2.5]", "[1.25, inf]"), "number of 0 or more"),
 ]
 
 

@@ -62,6 +62,7 @@ from .model import (
     TreatmentSession,
     Vial,
 )
+from .protocols import protocols_json
 from .vocabulary import MUSCLES
 from .vocabulary import vocabulary as _vocabulary
 
@@ -675,4 +676,5 @@ def list_rules() -> list[dict[str, object]]:
 
 
 def vocabulary() -> dict[str, object]:
-    return _vocabulary()
+    """Codes and labels for UI and API, plus every treatment protocol under ``protocols``."""
+    return {**_vocabulary(), "protocols": protocols_json()}

@@ -84,6 +84,7 @@ _MUSCLES: Final[dict[str, tuple[str, tuple[Indication, ...]]]] = {
 
 MUSCLES: Final = tuple(_MUSCLES)
 MUSCLE_INDICATIONS: Final = MappingProxyType({m: frozenset(v[1]) for m, v in _MUSCLES.items()})
+MUSCLE_LABELS: Final = MappingProxyType({m: v[0] for m, v in _MUSCLES.items()})
 
 _AGE_RULES: Final = {
     CM: ("BTX-CM-AGE-18",),
@@ -92,6 +93,7 @@ _AGE_RULES: Final = {
     ULS: ("BTX-SPAS-PEDS-AGE-2",),
     LLS: ("BTX-SPAS-PEDS-AGE-2",),
 }
+AGE_RULES: Final = MappingProxyType(_AGE_RULES)
 
 
 @functools.cache

@@ -87,7 +87,9 @@ def serving(env: dict[str, str], workers: int = 1) -> Iterator[str]:
 @contextlib.contextmanager
 def fresh_databases(*suffixes: str) -> Iterator[list[str | None]]:
     """One fresh database per suffix: on SQLite None (each data directory has its own file); on
-    PostgreSQL `<test database>_<suffix>`, created with the bontrack role and dropped afterwards."""
+    PostgreSQL `<test database without its test_ prefix>_<suffix>_run` (a served database, not a test
+    database: the audit guards refuse a served database named test_*), created with the bontrack
+    role and dropped afterwards."""
     from django.conf import settings
 
     db = settings.DATABASES["default"]
@@ -97,7 +99,8 @@ def fresh_databases(*suffixes: str) -> Iterator[list[str | None]]:
     import psycopg
 
     base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
-    names = [f"{db['NAME']}_{suffix}" for suffix in suffixes]
+    stem = str(db["NAME"]).removeprefix("test_")
+    names = [f"{stem}_{suffix}_run" for suffix in suffixes]
     admin = psycopg.connect(
         host=db["HOST"],
         port=db["PORT"] or 5432,

@@ -17,6 +17,7 @@ from bontrack.accounts.roles import Perm
 from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.inventory.models import Vial
 from bontrack.patients.models import Patient
+from bontrack.treatments import selectors
 from bontrack.treatments.actions import amendments as amendments_actions
 from bontrack.treatments.actions import charting, common, follow_up, response_review, signing
 from bontrack.treatments.actions import findings as findings_actions
@@ -121,38 +122,19 @@ SESSION_FIELDS = [
 
 def _sessions_out(sessions: list[TreatmentSession]) -> list[dict[str, Any]]:
     """Several sessions in a fixed number of queries (a draft adds its live dose-check)."""
-    ids = [s.pk for s in sessions]
-    rows = {
-        s.pk: s
-        for s in TreatmentSession.objects.filter(pk__in=ids)
-        .select_related("patient", "clinic")
-        .prefetch_related("injections", "decisions")
-    }
-    chains = vials_actions.chain_ids(rows.values())
-    vials: dict[int, list[Vial]] = {}
-    for v in (
-        Vial.objects.filter(session_id__in={i for ids in chains.values() for i in ids})
-        .select_related("lot")
-        .order_by("id")
-    ):
-        vials.setdefault(v.session_id, []).append(v)  # type: ignore[arg-type]
     out = []
-    for pk in ids:
-        session = rows[pk]
-        result = findings_actions.current_findings(session)
+    for view in selectors.session_views(sessions):
+        session, result = view.session, view.result
         out.append(
             {
                 **{f: getattr(session, f) for f in SESSION_FIELDS},
-                "rule_set": session.rule_set or str(result.get("rule_set", "")),
+                "rule_set": view.check.rule_set,
                 "next_due": follow_up.next_due(session) if session.status == "signed" else None,
-                "injections": list(session.injections.all()),
-                "vials": sorted(
-                    (_vial_out(v) for i in chains[pk] for v in vials.get(i, [])),
-                    key=lambda v: v["id"],
-                ),
-                "findings": result.get("findings", []),
-                "totals": result.get("totals", {}),
-                "decisions": list(session.decisions.all()),
+                "injections": view.injections,
+                "vials": [_vial_out(v) for v in view.vials],
+                "findings": result["findings"],
+                "totals": result["totals"],
+                "decisions": view.decisions,
             }
         )
     return out

@@ -51,9 +51,14 @@ def guard_dose_check(
     injections: list[Injection],
     vials: list[Vial],
     override_reason: str = "",
-) -> dict[str, Any]:
-    """Run dose-check on the proposed state; refuse unresolved blocks unless a physician overrides."""
-    result = facts.run_dose_check(session, injections, vials)
+) -> facts.DoseCheck:
+    """Run dose-check on the proposed state; refuse unresolved blocks unless a physician overrides.
+
+    The one run of the rules for the change: its value is stored on the draft (findings, totals,
+    rule sets) for the screen, the note and the API to render; a refused change stores nothing.
+    """
+    check = facts.dose_check(session, injections, vials)
+    result = check.as_result()
     overridden = set(
         FindingDecision.objects.filter(session=session, kind=DecisionKind.OVERRIDE).values_list(
             "rule_id", flat=True
@@ -62,14 +67,24 @@ def guard_dose_check(
     blocks = [
         f for f in result["findings"] if f["severity"] == "block" and f["rule_id"] not in overridden
     ]
-    if not blocks:
-        return result
-    if not override_reason.strip() or any(f["rule_id"] == "INPUT" for f in blocks):
+    if blocks and (not override_reason.strip() or any(f["rule_id"] == "INPUT" for f in blocks)):
         raise Blocked(result, blocks)
-    _require(actor, Perm.SESSION_OVERRIDE_BLOCK, session.patient.clinic_id)
-    for f in blocks:
-        record_decision(actor, session, f, DecisionKind.OVERRIDE, override_reason.strip())
-    return result
+    if blocks:
+        _require(actor, Perm.SESSION_OVERRIDE_BLOCK, session.patient.clinic_id)
+        for f in blocks:
+            record_decision(actor, session, f, DecisionKind.OVERRIDE, override_reason.strip())
+    store_check(session, check)
+    return check
+
+
+def store_check(session: TreatmentSession, check: facts.DoseCheck) -> None:
+    """Keep the dose check's value on the draft (one UPDATE, inside the caller's transaction)."""
+    session.findings = [dict(f) for f in check.findings]
+    session.totals = check.stored_totals()
+    session.rule_set = check.rule_set
+    TreatmentSession.objects.filter(pk=session.pk).update(
+        findings=session.findings, totals=session.totals, rule_set=session.rule_set
+    )
 
 
 def record_decision(

@@ -16,7 +16,7 @@ from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record, lock_draft
-from bontrack.treatments.actions.dose_guard import record_decision
+from bontrack.treatments.actions.dose_guard import record_decision, store_check
 from bontrack.treatments.actions.vials import session_vials
 from bontrack.treatments.choices import (
     DecisionKind,
@@ -31,12 +31,10 @@ from bontrack.treatments.models import (
 def current_findings(session: TreatmentSession) -> dict[str, Any]:
     """Stored findings for a signed session; a fresh dose-check for a draft."""
     if session.status != SessionStatus.DRAFT:
-        return {
-            "findings": session.findings,
-            "totals": session.totals,
-            "rule_set": session.rule_set,
-        }
-    return facts.run_dose_check(session, list(session.injections.all()), session_vials(session))
+        return facts.DoseCheck.stored(session).as_result()
+    return facts.dose_check(
+        session, list(session.injections.all()), session_vials(session)
+    ).as_result()
 
 
 def warning_text(findings: Iterable[dict[str, Any]], rule_id: str) -> str:
@@ -89,7 +87,8 @@ def decide_finding(
     renewed (same row, new text, actor and time; audited).
     """
     locked = lock_draft(session, actor, Perm.SESSION_CHART)
-    result = current_findings(locked)
+    check = facts.dose_check(locked, list(locked.injections.all()), session_vials(locked))
+    result = check.as_result()
     finding = next(
         (f for f in result["findings"] if f["rule_id"] == rule_id and f["severity"] != "info"), None
     )
@@ -115,6 +114,7 @@ def decide_finding(
         existing.decided_by = actor
         existing.decided_at = timezone.now()
         existing.save(update_fields=["message", "decided_by", "decided_at"])
+        store_check(locked, check)
         audit_record(
             actor,
             "update",
@@ -126,4 +126,6 @@ def decide_finding(
         return existing
     if kind == DecisionKind.ACKNOWLEDGE:
         finding = {**finding, "message": warning_text(result["findings"], rule_id)}
-    return record_decision(actor, locked, finding, kind, reason.strip())
+    decision = record_decision(actor, locked, finding, kind, reason.strip())
+    store_check(locked, check)
+    return decision

@@ -29,12 +29,14 @@ from bontrack.treatments.models import (
     TreatmentSession,
 )
 
-# Follow-up check-in window after a session, in days (program policy, not a label rule). The fact
-# sheet has no sourced onset window for chronic migraine; the practice checks in for adverse effects
-# (ptosis, neck pain or weakness, dysphagia: the boxed-warning effects, S27b) between 2 and 4 weeks.
+# PRACTICE POLICY, not a clinical number: the adverse-effect check-in window after a session, in
+# days. clinical-facts.md has no sourced onset window; the practice asks about the boxed-warning
+# effects (ptosis, neck pain or weakness, dysphagia: S27b) between 2 and 4 weeks. A candidate for
+# a ProgramPolicy field once program policy sits below the apps (issue 9 item 2).
 CHECKIN_OPENS_DAYS = 14
 CHECKIN_CLOSES_DAYS = 28
-CHECKIN_REMINDER_HOUR = 9  # local clinic time of the check-in email (not clinical)
+CHECKIN_REMINDER_HOUR = 9  # PRACTICE POLICY: local clinic time of the check-in email
+
 # ---- cycles and follow-up ---------------------------------------------------------------------
 
 

@@ -11,13 +11,17 @@ from django.utils import timezone
 
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
-from bontrack.inventory import services as inventory
 from bontrack.inventory.models import Vial
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record, lock_draft
 from bontrack.treatments.actions.findings import decision_covers
 from bontrack.treatments.actions.follow_up import queue_checkin_reminder
-from bontrack.treatments.actions.vials import record_resettled, session_vials, units_text
+from bontrack.treatments.actions.vials import (
+    record_resettled,
+    session_vials,
+    settle_vials,
+    units_text,
+)
 from bontrack.treatments.choices import (
     DecisionKind,
     InjectionStatus,
@@ -73,19 +77,20 @@ def sign_session(*, actor: User, session: TreatmentSession) -> TreatmentSession:
     locked = lock_draft(session, actor, Perm.SESSION_SIGN)
     vials = session_vials(locked)
     injections = list(locked.injections.all())
-    result = facts.run_dose_check(locked, injections, vials)
+    check = facts.dose_check(locked, injections, vials)
+    result = check.as_result()
     decisions = list(locked.decisions.all())
     errors = missing_for_signature(locked, result, decisions, vials)
     if errors:
         raise ValidationError(errors)
     units = sum((i.units for i in injections if i.status == InjectionStatus.DONE), Decimal(0))
     before = {v.pk: (v.status, units_text(v.units_used), units_text(v.units_wasted)) for v in vials}
-    settled = inventory.settle_vials(vials=vials, units_given=units)
+    settled = settle_vials(vials=vials, units_given=units)
     if locked.amends_id:
         record_resettled(actor, locked, settled, before)
     locked.findings = result["findings"]
-    locked.totals = result.get("totals", {})
-    locked.rule_set = ",".join(result.get("rule_sets") or [result.get("rule_set", "")])
+    locked.totals = check.stored_totals()
+    locked.rule_set = check.rule_set
     locked.status = SessionStatus.SIGNED
     locked.signed_at = timezone.now()
     locked.signed_by = actor

@@ -1,19 +1,24 @@
-"""The vials a session draws from: the amendment chain's vials, opening a vial on a session."""
+"""The link between a session and its vials: the chain's vials, opening a vial for a session,
+settling the vials at signing (inventory keeps the stock; these actions write the link)."""
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
-from bontrack.inventory import services as inventory
+from bontrack.core.errors import Conflict
+from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Vial
+from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record, lock_draft
 from bontrack.treatments.actions.dose_guard import guard_dose_check
 from bontrack.treatments.models import (
@@ -72,7 +77,7 @@ def open_vial(
             {"reconstituted_at": ["Reconstitution must be before the injections."]}
         )
     vials = session_vials(locked)
-    inventory.open_vial(
+    reconstitute_for_session(
         vial=locked_vial,
         session=locked,
         actor=actor,
@@ -133,3 +138,53 @@ def record_resettled(
                 f" {waste} U wasted",
                 changes,
             )
+
+
+def reconstitute_for_session(
+    *,
+    vial: Vial,
+    session: TreatmentSession,
+    actor: User,
+    diluent_ml: Decimal,
+    reconstituted_at: datetime,
+) -> Vial:
+    """Reconstitute a stocked vial for one session (inside the caller's transaction)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("reconstitute_for_session runs inside a treatments action transaction")
+    errors: dict[str, list[str]] = {}
+    if vial.status != VialStatus.IN_STOCK:
+        raise Conflict("This vial is not in stock.", field="vial_id")
+    if vial.clinic_id != session.clinic_id:
+        errors["vial_id"] = ["Choose a vial stocked in this session's clinic."]
+    local_day = timezone.localtime(
+        session.performed_at, zoneinfo.ZoneInfo(session.clinic.time_zone)
+    ).date()
+    if vial.lot.expiry < local_day:
+        errors["vial_id"] = [f"Lot {vial.lot.lot_number} expired on {vial.lot.expiry:%Y-%m-%d}."]
+    if diluent_ml <= 0:
+        errors["diluent_ml"] = ["Enter the diluent volume in mL."]
+    if reconstituted_at > timezone.now():
+        errors["reconstituted_at"] = ["Reconstitution cannot be in the future."]
+    if errors:
+        raise ValidationError(errors)
+    vial.status = VialStatus.RECONSTITUTED
+    vial.patient_id = session.patient_id
+    vial.session = session
+    vial.diluent_ml = diluent_ml
+    vial.reconstituted_at = reconstituted_at
+    vial.opened_by = actor
+    vial.save()
+    return vial
+
+
+def settle_vials(*, vials: list[Vial], units_given: Decimal) -> list[tuple[Vial, Decimal, Decimal]]:
+    """At signing: the units given and wasted of each vial, computed by clinic_rules (filled in
+    order, the rest of each is waste: POLICY-SINGLE-DOSE-VIAL), stored on the vial rows."""
+    out = []
+    for vial, (used, wasted) in zip(vials, facts.vial_use(vials, units_given), strict=True):
+        vial.units_used = used
+        vial.units_wasted = wasted
+        vial.status = VialStatus.USED
+        vial.save(update_fields=["units_used", "units_wasted", "status", "updated_at"])
+        out.append((vial, used, wasted))
+    return out

@@ -18,10 +18,9 @@ from bontrack.core.htmx import render_page
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Vial
 from bontrack.patients.models import Patient, PatientFlag
-from bontrack.treatments import facts, headmap
+from bontrack.treatments import facts, headmap, selectors
 from bontrack.treatments.actions import findings as findings_actions
 from bontrack.treatments.actions import follow_up
-from bontrack.treatments.actions import vials as vials_actions
 from bontrack.treatments.choices import AdverseEffectStatus, DecisionKind, InjectionStatus
 from bontrack.treatments.forms import (
     AddSiteForm,
@@ -125,12 +124,12 @@ def session_context(
     site_form: forms.Form | None = None,
     site: Injection | None = None,
     blocked: bool = False,
+    just_checked: bool = False,
     **extra: Any,
 ) -> dict[str, Any]:
-    injections = list(session.injections.all())
-    vials = vials_actions.session_vials(session)
-    decisions = list(session.decisions.select_related("decided_by"))
-    result = result or findings_actions.current_findings(session)
+    view = selectors.view_of(session, just_checked=just_checked)
+    injections, vials, decisions = view.injections, view.vials, view.decisions
+    result = result or view.result
     findings = annotate(list(result.get("findings", [])), decisions)
     user = request.user
     clinic_id = session.patient.clinic_id
@@ -153,7 +152,6 @@ def session_context(
         .order_by("-reported_at")
     )
     flags = list(PatientFlag.objects.filter(patient_id=session.patient_id, active=True))
-    units_done = sum((i.units for i in injections if i.status == InjectionStatus.DONE), Decimal(0))
     ctx: dict[str, Any] = {
         "session": session,
         "patient": session.patient,
@@ -169,8 +167,8 @@ def session_context(
         "decisions": decisions,
         "effects": effects,
         "flags": flags,
-        "units_done": units_done,
-        "sites_done": sum(i.sites for i in injections if i.status == InjectionStatus.DONE),
+        "units_done": view.units_done,
+        "sites_done": view.sites_done,
         "is_draft": is_draft,
         "can_chart": can_chart,
         "can_sign": is_draft and user.has_clinic_perm(Perm.SESSION_SIGN, clinic_id),

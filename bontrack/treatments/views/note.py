@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -13,11 +12,8 @@ from django.views.decorators.http import require_GET
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
-from bontrack.treatments import headmap
+from bontrack.treatments import headmap, selectors
 from bontrack.treatments.actions import common, follow_up
-from bontrack.treatments.actions import findings as findings_actions
-from bontrack.treatments.actions import vials as vials_actions
-from bontrack.treatments.choices import InjectionStatus
 from bontrack.treatments.models import (
     TreatmentSession,
 )
@@ -33,10 +29,8 @@ from bontrack.treatments.views.context import (
 
 
 def note_context(session: TreatmentSession) -> dict[str, Any]:
-    injections = list(session.injections.all())
-    vials = vials_actions.session_vials(session)
-    decisions = list(session.decisions.select_related("decided_by"))
-    result = findings_actions.current_findings(session)
+    view = selectors.view_of(session)
+    injections, decisions, result = view.injections, view.decisions, view.result
     return {
         "session": session,
         "patient": session.patient,
@@ -44,15 +38,13 @@ def note_context(session: TreatmentSession) -> dict[str, Any]:
         "injections": injections,
         "map": headmap.layout(injections),
         "views": headmap.VIEWS,
-        "vials": [{"vial": v, "conc": concentration(v)} for v in vials],
+        "vials": [{"vial": v, "conc": concentration(v)} for v in view.vials],
         "findings": annotate(list(result.get("findings", [])), decisions),
         "decisions": decisions,
         "totals": result.get("totals", {}),
-        "rule_set": result.get("rule_set", "") if session.status == "draft" else session.rule_set,
-        "units_done": sum(
-            (i.units for i in injections if i.status == InjectionStatus.DONE), Decimal(0)
-        ),
-        "sites_done": sum(i.sites for i in injections if i.status == InjectionStatus.DONE),
+        "rule_set": view.check.rule_set,
+        "units_done": view.units_done,
+        "sites_done": view.sites_done,
         "next_due": follow_up.next_due(session) if session.status != "draft" else None,
     }
 

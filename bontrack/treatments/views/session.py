@@ -121,7 +121,9 @@ def site_update(request: HttpRequest, sid: int, iid: int, scope: Scope) -> HttpR
             return render_session(
                 request,
                 session,
-                session_context(request, session, site=site, site_form=fresh, saved=True),
+                session_context(
+                    request, session, site=site, site_form=fresh, saved=True, just_checked=True
+                ),
             )
     ctx = session_context(request, session, site=site, site_form=form)
     return render_session(request, session, ctx, status=422)
@@ -150,7 +152,9 @@ def site_add(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
             apply_service_errors(form, exc)
         else:
             return render_session(
-                request, session, session_context(request, session_in_scope(scope, sid))
+                request,
+                session,
+                session_context(request, session_in_scope(scope, sid), just_checked=True),
             )
     return render_session(
         request, session, session_context(request, session, add_form=form), status=422
@@ -175,7 +179,9 @@ def site_remove(request: HttpRequest, sid: int, iid: int, scope: Scope) -> HttpR
             request, session, ctx, status=422 if isinstance(exc, ValidationError) else 409
         )
     return render_session(
-        request, session, session_context(request, session_in_scope(scope, sid), saved=True)
+        request,
+        session,
+        session_context(request, session_in_scope(scope, sid), saved=True, just_checked=True),
     )
 
 
@@ -195,7 +201,9 @@ def details_update(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse
             apply_service_errors(form, exc)
         else:
             return render_session(
-                request, session, session_context(request, session_in_scope(scope, sid))
+                request,
+                session,
+                session_context(request, session_in_scope(scope, sid), just_checked=True),
             )
     return render_session(
         request, session, session_context(request, session, details_form=form), status=422
@@ -229,7 +237,9 @@ def vial_open(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
             apply_service_errors(form, exc)
         else:
             return render_session(
-                request, session, session_context(request, session_in_scope(scope, sid))
+                request,
+                session,
+                session_context(request, session_in_scope(scope, sid), just_checked=True),
             )
     return render_session(
         request, session, session_context(request, session, vial_form=form), status=422
@@ -257,7 +267,9 @@ def decide(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
             errors = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
         else:
             return render_session(
-                request, session, session_context(request, session_in_scope(scope, sid))
+                request,
+                session,
+                session_context(request, session_in_scope(scope, sid), just_checked=True),
             )
     else:
         errors = ["Choose a finding."]

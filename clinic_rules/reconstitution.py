@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .data import rule_set
@@ -83,3 +84,25 @@ def plan(req: PlanRequest) -> dict[str, object]:
         "total_units": total,
         "waste_units": num(total - dose),
     }
+
+
+def diluent_ml_for(size_units: float, units_per_tenth_ml: float) -> float:
+    """mL of diluent that gives ``units_per_tenth_ml`` from a vial (BTX-DILUTION-ARITH, inverted)."""
+    tenths_per_ml = rule_set("botox-us")["BTX-DILUTION-ARITH"].num("tenths_per_ml")
+    return size_units / (units_per_tenth_ml * tenths_per_ml)
+
+
+def vial_use(size_units: Sequence[int], units_given: float) -> list[tuple[float, float]]:
+    """Units given from and wasted of each single-dose vial, filled in order (to 0.01 U).
+
+    POLICY-SINGLE-DOSE-VIAL (S29, S32): a vial serves one patient, so what it does not give is
+    waste: per vial ``used + wasted = size``, and in all ``given + wasted = sum of sizes`` when the
+    vials cover the dose. Counted in hundredths of a unit, so the results are exact to 0.01 U.
+    """
+    remaining = max(0, round(units_given * 100))
+    out = []
+    for size in size_units:
+        used = min(size * 100, remaining)
+        remaining -= used
+        out.append((used / 100, (size * 100 - used) / 100))
+    return out

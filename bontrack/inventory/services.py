@@ -1,15 +1,13 @@
 """Stock changes: receiving lots, opening a vial for one patient's session, settling and discarding.
 
-``receive_lot`` and ``discard_vial`` are use cases (durable transactions). ``open_vial`` and
-``settle_vials`` are steps of the treatments services and run inside their transaction.
+``receive_lot`` and ``discard_vial`` are use cases (durable transactions). Opening a vial for a
+session and settling it at signing are treatments actions (``treatments/actions/vials.py``): the
+link between a session and its vials belongs to treatments.
 """
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -20,6 +18,7 @@ from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.models import Clinic
+from bontrack.inventory import facts
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Lot, Vial
 from bontrack.patients.services import Conflict
@@ -40,8 +39,6 @@ def receive_lot(
     product: str = "onabotulinumtoxinA",
 ) -> Lot:
     """Record a delivery: the lot (created once per practice) and ``vials`` new vials in stock."""
-    from bontrack.treatments import facts
-
     _require(actor, Perm.INVENTORY_MANAGE, clinic.pk)
     errors: dict[str, list[str]] = {}
     if size_units not in facts.vial_sizes():
@@ -104,10 +101,11 @@ def discard_vial(*, actor: User, vial: Vial, reason: str) -> Vial:
         raise ValidationError({"reason": ["Say why the vial is discarded."]})
     if locked.status in (VialStatus.USED, VialStatus.DISCARDED):
         raise Conflict("This vial is already used or discarded.")
-    if locked.session_id is not None and locked.session.status == "draft":
+    if locked.status == VialStatus.RECONSTITUTED:
+        # Opened for a session not signed yet (signing settles every vial as used).
         raise Conflict("This vial belongs to a draft session; sign or edit the session instead.")
     before = locked.status
-    wasted = Decimal(locked.lot.size_units) - locked.units_used
+    wasted = facts.wasted_on_discard(locked.lot.size_units, locked.units_used)
     locked.status = VialStatus.DISCARDED
     locked.discarded_at = timezone.now()
     locked.discard_reason = reason.strip()
@@ -124,56 +122,3 @@ def discard_vial(*, actor: User, vial: Vial, reason: str) -> Vial:
         summary=f"Discarded vial {locked.pk} of lot {locked.lot.lot_number}: {reason[:100]}",
     )
     return locked
-
-
-def open_vial(
-    *,
-    vial: Vial,
-    session: Any,
-    actor: User,
-    diluent_ml: Decimal,
-    reconstituted_at: datetime,
-) -> Vial:
-    """Reconstitute a stocked vial for one session (inside the caller's transaction)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("open_vial runs inside a treatments service transaction")
-    errors: dict[str, list[str]] = {}
-    if vial.status != VialStatus.IN_STOCK:
-        raise Conflict("This vial is not in stock.", field="vial_id")
-    if vial.clinic_id != session.clinic_id:
-        errors["vial_id"] = ["Choose a vial stocked in this session's clinic."]
-    local_day = timezone.localtime(
-        session.performed_at, zoneinfo.ZoneInfo(session.clinic.time_zone)
-    ).date()
-    if vial.lot.expiry < local_day:
-        errors["vial_id"] = [f"Lot {vial.lot.lot_number} expired on {vial.lot.expiry:%Y-%m-%d}."]
-    if diluent_ml <= 0:
-        errors["diluent_ml"] = ["Enter the diluent volume in mL."]
-    if reconstituted_at > timezone.now():
-        errors["reconstituted_at"] = ["Reconstitution cannot be in the future."]
-    if errors:
-        raise ValidationError(errors)
-    vial.status = VialStatus.RECONSTITUTED
-    vial.patient_id = session.patient_id
-    vial.session = session
-    vial.diluent_ml = diluent_ml
-    vial.reconstituted_at = reconstituted_at
-    vial.opened_by = actor
-    vial.save()
-    return vial
-
-
-def settle_vials(*, vials: list[Vial], units_given: Decimal) -> list[tuple[Vial, Decimal, Decimal]]:
-    """At signing: fill the vials in order with the units given; the rest of each is waste."""
-    remaining = units_given
-    out = []
-    for vial in vials:
-        size = Decimal(vial.lot.size_units)
-        used = min(size, max(Decimal(0), remaining))
-        remaining -= used
-        vial.units_used = used
-        vial.units_wasted = size - used
-        vial.status = VialStatus.USED
-        vial.save(update_fields=["units_used", "units_wasted", "status", "updated_at"])
-        out.append((vial, used, size - used))
-    return out

@@ -17,6 +17,7 @@ from bontrack.audit.models import AuditEvent
 from bontrack.core.htmx import render_page
 from bontrack.core.models import Clinic
 from bontrack.core.pagination import BadCursor, keyset_page
+from bontrack.patients import facts as patient_facts
 from bontrack.patients import services
 from bontrack.patients.forms import (
     ConditionForm,
@@ -134,11 +135,15 @@ def patient_edit(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
 def chart_context(request: HttpRequest, patient: Patient, **forms_: Any) -> dict[str, Any]:
     flags = list(patient.flags.all())
     today = timezone.localdate()
+    age = (
+        today.year
+        - patient.date_of_birth.year
+        - ((today.month, today.day) < (patient.date_of_birth.month, patient.date_of_birth.day))
+    )
     context: dict[str, Any] = {
         "patient": patient,
-        "age": today.year
-        - patient.date_of_birth.year
-        - ((today.month, today.day) < (patient.date_of_birth.month, patient.date_of_birth.day)),
+        "age": age,
+        "pediatric": patient_facts.is_pediatric(age),
         "weights": list(patient.weights.all()[:10]),
         "conditions": list(patient.conditions.all()),
         "flags": flags,

@@ -6,7 +6,8 @@ re-treatment interval) is read here from clinic_rules; views and services never 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,8 @@ from bontrack.patients.models import Patient, PatientFlag, WeightMeasurement
 from bontrack.treatments.choices import InjectionStatus, SessionStatus
 from clinic_rules import contract, follow_the_pain_limits, preempt_template, retreatment_interval
 from clinic_rules.data import rule
+from clinic_rules.reconstitution import diluent_ml_for
+from clinic_rules.reconstitution import vial_use as _vial_use
 
 # ---- reference data --------------------------------------------------------------------
 
@@ -58,10 +61,19 @@ def vial_sizes() -> tuple[int, ...]:
 
 
 def cm_diluent_ml(size_units: int) -> Decimal:
-    """mL of diluent giving the chronic migraine concentration (BTX-DIL-CM, BTX-DILUTION-ARITH)."""
-    per_tenth = Decimal(str(rule("BTX-DIL-CM").nums("units_per_tenth_ml")[0]))
-    tenths_per_ml = Decimal(str(rule("BTX-DILUTION-ARITH").num("tenths_per_ml")))
-    return (Decimal(size_units) / (per_tenth * tenths_per_ml)).quantize(Decimal("0.01"))
+    """mL of diluent giving the chronic migraine concentration (BTX-DIL-CM: S10, S10b), computed by
+    clinic_rules' ``reconstitution`` rule (BTX-DILUTION-ARITH: S10, S20, S24)."""
+    per_tenth = rule("BTX-DIL-CM").nums("units_per_tenth_ml")[0]
+    return Decimal(str(diluent_ml_for(size_units, per_tenth))).quantize(Decimal("0.01"))
+
+
+def vial_use(vials: Sequence[Any], units_given: Decimal) -> list[tuple[Decimal, Decimal]]:
+    """Units given from and wasted of each vial, in order (clinic_rules ``vial_use``)."""
+    sizes = [int(v.lot.size_units) for v in vials]
+    return [
+        (Decimal(str(used)), Decimal(str(wasted)))
+        for used, wasted in _vial_use(sizes, float(units_given))
+    ]
 
 
 def recon_max_hours() -> int:
@@ -252,6 +264,71 @@ def run_dose_check(session: Any, injections: Sequence[Any], vials: Sequence[Any]
         }
 
 
+@dataclass(frozen=True)
+class DoseCheck:
+    """One run of ``dose-check`` on a session as charted: what the charting action stores.
+
+    ``totals`` are ``Decimal`` (units, days); ``rule_set`` names every rule set that ran
+    (``botox-us@2,policy@1``), empty when nothing was injected or the input could not be checked.
+    """
+
+    findings: tuple[Mapping[str, Any], ...]
+    totals: Mapping[str, Any] = field(default_factory=dict)
+    rule_set: str = ""
+
+    @classmethod
+    def from_result(cls, result: Mapping[str, Any]) -> DoseCheck:
+        rule_sets = result.get("rule_sets") or [result.get("rule_set", "")]
+        return cls(
+            findings=tuple(dict(f) for f in result.get("findings", [])),
+            totals={k: _dec(v) for k, v in (result.get("totals") or {}).items()},
+            rule_set=",".join(str(r) for r in rule_sets if r),
+        )
+
+    @classmethod
+    def stored(cls, session: Any) -> DoseCheck:
+        """The value the charting action (or signing) stored on the session."""
+        return cls.from_result(
+            {"findings": session.findings, "totals": session.totals, "rule_set": session.rule_set}
+        )
+
+    def stored_totals(self) -> dict[str, Any]:
+        """The totals as JSON numbers (the stored form, as clinic_rules returned them)."""
+        return {k: _json(v) for k, v in self.totals.items()}
+
+    def as_result(self) -> dict[str, Any]:
+        """The plain form the templates and the API render."""
+        return {
+            "findings": [dict(f) for f in self.findings],
+            "totals": self.stored_totals(),
+            "rule_set": self.rule_set,
+        }
+
+
+def _dec(value: Any) -> Any:
+    """Numbers as Decimal (exact, from their JSON text); nested totals alike; the rest as is."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal):
+        return Decimal(str(value))
+    if isinstance(value, Mapping):
+        return {k: _dec(v) for k, v in value.items()}
+    return value
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return _num(value)
+    if isinstance(value, Mapping):
+        return {k: _json(v) for k, v in value.items()}
+    return value
+
+
+def dose_check(session: Any, injections: Sequence[Any], vials: Sequence[Any]) -> DoseCheck:
+    """The dose check of a session as charted, as a typed value (one rules run)."""
+    return DoseCheck.from_result(run_dose_check(session, injections, vials))
+
+
 # ---- response --------------------------------------------------------------------------------
 
 
@@ -271,7 +348,7 @@ def response_document(patient: Patient, as_of: date) -> dict[str, object] | None
     if not dates:
         return None
     baseline_days = rule("RESP-WINDOW-28").int_("baseline_days")
-    start = dates[0] - timedelta(days=baseline_days + 120)  # room for the "low months" rules
+    start = dates[0] - timedelta(days=baseline_days + low_months_horizon_days())
     try:
         from bontrack.diaries.facts import diary_documents, score_series
     except ImportError:  # pragma: no cover
@@ -294,6 +371,14 @@ def response_document(patient: Patient, as_of: date) -> dict[str, object] | None
     if policy:
         doc["policy"] = policy
     return doc
+
+
+def low_months_horizon_days() -> int:
+    """Diary days read before the baseline for the "low months" stopping rules: one diary month
+    (POLICY-PERIOD-DAYS, S3) more than the longest run of low months they look at
+    (RESP-NICE-EPISODIC, S1; RESP-EHF-LOW-10, S2): (3 + 1) x 30 = 120 days."""
+    months = max(rule(r).int_("months") for r in ("RESP-NICE-EPISODIC", "RESP-EHF-LOW-10"))
+    return (months + 1) * rule("POLICY-PERIOD-DAYS").int_("default")
 
 
 def _iso_day(day: dict[str, object]) -> dict[str, object]:

@@ -78,3 +78,47 @@ def test_the_session_api_costs_the_same_with_1_or_12_earlier_sessions(world):
     small = _queries(client, f"/api/v1/treatments/sessions/{draft.pk}")
     _history(world, 11, 84 * 14)
     assert _queries(client, f"/api/v1/treatments/sessions/{draft.pk}") == small
+
+
+def _draft_with_sites(world, patient, sites: int) -> TreatmentSession:
+    """A draft with ``sites`` injection rows (template rows trimmed, or follow-the-pain rows added)."""
+    session = chart(world.users["nurse"], patient)
+    rows = list(session.injections.order_by("position", "id"))
+    if sites <= len(rows):
+        Injection.objects.filter(pk__in=[r.pk for r in rows[sites:]]).delete()
+    else:
+        Injection.objects.bulk_create(
+            [
+                Injection(session=session, muscle=rows[0].muscle, side=rows[0].side, units=1)
+                for _ in range(sites - len(rows))
+            ]
+        )
+    assert session.injections.count() == sites
+    return session
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/treatments/sessions/{sid}/",
+        "/treatments/sessions/{sid}/note/",
+        "/api/v1/treatments/sessions/{sid}",
+    ],
+    ids=["session screen", "procedure note", "session API"],
+)
+def test_the_session_read_model_costs_the_same_with_3_or_39_injections(world, url):
+    client = world.client("nurse")
+    small = _draft_with_sites(world, world.patient, 3)
+    large = _draft_with_sites(world, world.other_patient, 39)
+    assert _queries(client, url.format(sid=small.pk)) == _queries(client, url.format(sid=large.pk))
+
+
+def test_the_session_screen_fetches_injections_and_vials_once(world):
+    client = world.client("nurse")
+    draft = chart(world.users["nurse"], world.patient)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"/treatments/sessions/{draft.pk}/")
+    assert response.status_code == 200
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert sum('FROM "treatments_injection"' in q for q in sql) == 1
+    assert sum('"inventory_vial"."session_id" IN' in q for q in sql) == 1

@@ -1,0 +1,74 @@
+"""The procedure note of a session, as HTML and as PDF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from bontrack.accounts.access import staff_view
+from bontrack.accounts.models import Scope
+from bontrack.accounts.roles import Perm
+from bontrack.treatments import headmap, selectors
+from bontrack.treatments.actions import common, follow_up
+from bontrack.treatments.models import (
+    TreatmentSession,
+)
+from bontrack.treatments.views.context import (
+    annotate,
+    concentration,
+    session_in_scope,
+    session_zone,
+    site_groups,
+)
+
+# ---- procedure note ------------------------------------------------------------------------------
+
+
+def note_context(session: TreatmentSession) -> dict[str, Any]:
+    view = selectors.view_of(session)
+    injections, decisions, result = view.injections, view.decisions, view.result
+    return {
+        "session": session,
+        "patient": session.patient,
+        "groups": site_groups(injections),
+        "injections": injections,
+        "map": headmap.layout(injections),
+        "views": headmap.VIEWS,
+        "vials": [{"vial": v, "conc": concentration(v)} for v in view.vials],
+        "findings": annotate(list(result.get("findings", [])), decisions),
+        "decisions": decisions,
+        "totals": result.get("totals", {}),
+        "rule_set": view.check.rule_set,
+        "units_done": view.units_done,
+        "sites_done": view.sites_done,
+        "next_due": follow_up.next_due(session) if session.status != "draft" else None,
+    }
+
+
+@staff_view(Perm.SESSION_VIEW)
+@require_GET
+def note_html(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
+    session = session_in_scope(scope, sid)
+    common.record_view(actor=request.user, patient=session.patient, what=f"procedure note {sid}")
+    with timezone.override(session_zone(session)):
+        return render(request, "treatments/note.html", note_context(session))
+
+
+@staff_view(Perm.SESSION_VIEW)
+@require_GET
+def note_pdf(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
+    from bontrack.treatments.pdf import procedure_note_pdf
+
+    session = session_in_scope(scope, sid)
+    common.record_view(
+        actor=request.user, patient=session.patient, what=f"procedure note PDF {sid}"
+    )
+    with timezone.override(session_zone(session)):
+        data = procedure_note_pdf(note_context(session))
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="procedure-note-{session.pk}.pdf"'
+    return response

@@ -23,8 +23,21 @@ from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.htmx import render_page
 from bontrack.core.parsing import ParseError, parse_date
-from bontrack.diaries import charts, csvio, facts, services
+from bontrack.diaries import charts, facts
 from bontrack.diaries import policy as policy_knobs
+from bontrack.diaries.actions import (
+    actors,
+    diary_days,
+    questionnaires,
+)
+from bontrack.diaries.actions import (
+    consultation as consultation_actions,
+)
+from bontrack.diaries.actions import (
+    program_policy as program_policy_actions,
+)
+from bontrack.diaries.csv import export as csv_export
+from bontrack.diaries.csv import jobs as csv_jobs
 from bontrack.diaries.forms import (
     FEATURE_LABELS,
     AssignForm,
@@ -183,7 +196,7 @@ def diary_context(patient: Patient, today: date) -> dict[str, Any]:
 def diary_page(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(scope, pk)
     record_chart_view(actor=request.user, patient=patient, what="headache diary")
-    today = services.local_today()
+    today = actors.local_today()
     context = {
         "patient": patient,
         "today": today,
@@ -211,8 +224,8 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
 
 
 def panel_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[str, Any]:
-    today = services.local_today()
-    has_program = services.has_active_program(patient)
+    today = actors.local_today()
+    has_program = questionnaires.has_active_program(patient)
     context: dict[str, Any] = {
         "patient": patient,
         "today": today,
@@ -241,7 +254,7 @@ def decide(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     form = DecisionForm(request.POST)
     if form.is_valid():
         try:
-            services.record_eligibility_decision(
+            consultation_actions.record_eligibility_decision(
                 actor=request.user,
                 patient=patient,
                 decision=form.cleaned_data["decision"],
@@ -281,7 +294,7 @@ def transcribe_day(request: HttpRequest, pk: int, day: str, scope: Scope) -> Htt
             form.add_error(None, str(exc))
         if form.is_valid():
             try:
-                services.save_diary_day(
+                diary_days.save_diary_day(
                     actor=request.user,
                     patient=patient,
                     data=form.to_input(when, doses),
@@ -298,7 +311,7 @@ def transcribe_day(request: HttpRequest, pk: int, day: str, scope: Scope) -> Htt
         "day": when,
         "form": form,
         "existing": existing,
-        "history": services.day_history(existing) if existing else [],
+        "history": diary_days.day_history(existing) if existing else [],
         "features": FEATURE_LABELS,
     }
     return render_page(
@@ -318,7 +331,7 @@ def export_csv(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
             obj=patient,
             summary="Exported headache diary (CSV)",
         )
-    response = StreamingHttpResponse(csvio.export_rows(patient), content_type="text/csv")
+    response = StreamingHttpResponse(csv_export.export_rows(patient), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="diary-{patient.mrn}.csv"'
     return response
 
@@ -331,14 +344,14 @@ def import_csv(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     if form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            job = csvio.start_import(
+            job = csv_jobs.start_import(
                 actor=request.user, practice=patient.practice, patient=patient, upload=upload
             )
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
             return redirect("diaries:import_status", job_id=job.pk)
-    today = services.local_today()
+    today = actors.local_today()
     context = {
         "patient": patient,
         "today": today,
@@ -364,7 +377,7 @@ def import_status(request: HttpRequest, job_id: int, scope: Scope) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def consultation(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(scope, pk)
-    note = services.open_consultation(patient)
+    note = consultation_actions.open_consultation(patient)
     can_edit = request.user.has_clinic_perm(Perm.CONSULTATION_EDIT, patient.clinic_id)
     if request.method == "POST":
         if not can_edit:
@@ -372,7 +385,7 @@ def consultation(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         form = ConsultationForm(request.POST)
         if form.is_valid():
             try:
-                services.save_consultation(
+                consultation_actions.save_consultation(
                     actor=request.user,
                     patient=patient,
                     sign="sign" in request.POST,
@@ -384,7 +397,9 @@ def consultation(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
                 return redirect("diaries:consultation", pk=patient.pk)
     else:
         record_chart_view(actor=request.user, patient=patient, what="consultation note")
-        initial = {f: getattr(note, f) for f in services.STAFF_NOTE_FIELDS} if note else {}
+        initial = (
+            {f: getattr(note, f) for f in consultation_actions.STAFF_NOTE_FIELDS} if note else {}
+        )
         if note:
             # Pre-fill the physician's fields from the patient's answers the first time.
             for f in ("history", "symptoms", "previous_treatments", "goals"):
@@ -420,7 +435,7 @@ def program_policy(request: HttpRequest, scope: Scope) -> HttpResponse:
         form = PolicyForm(request.POST)
         if form.is_valid():
             try:
-                services.update_program_policy(
+                program_policy_actions.update_program_policy(
                     actor=request.user, practice=practice, **form.cleaned_data
                 )
             except ValidationError as exc:
@@ -459,7 +474,7 @@ def enter_questionnaire(request: HttpRequest, pk: int, qid: int, scope: Scope) -
     if request.method == "POST":
         if form.is_valid():
             try:
-                services.submit_questionnaire(
+                questionnaires.submit_questionnaire(
                     actor=request.user, response=response, answers=form.cleaned_data
                 )
             except (ValidationError, Conflict) as exc:
@@ -486,11 +501,11 @@ def assign_questionnaires(request: HttpRequest, pk: int, scope: Scope) -> HttpRe
         from django.db import transaction
 
         with transaction.atomic(durable=True):
-            services.assign_pre_treatment(
+            questionnaires.assign_pre_treatment(
                 patient, form.cleaned_data["due_date"], actor=request.user
             )
         return redirect(reverse("diaries:diary", args=[patient.pk]) + "#h-scores")
-    today = services.local_today()
+    today = actors.local_today()
     context = {
         "patient": patient,
         "today": today,

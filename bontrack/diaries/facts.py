@@ -25,6 +25,7 @@ from bontrack.diaries.models import (
 )
 from bontrack.patients.models import Patient, PatientFlag, PriorTreatment
 from clinic_rules import contract
+from clinic_rules.data import rule
 
 TRIPTAN_ERGOT = frozenset({"triptan", "ergot"})
 
@@ -184,9 +185,18 @@ def prior_preventives(patient: Patient) -> list[dict[str, object]]:
     return out[:50]
 
 
+def period_days() -> int:
+    """Length of a diary period (the "month" of the rates), the same on every diary screen (diary
+    page, chart panel, eligibility): the program policy value POLICY-PERIOD-DAYS (clinic_rules
+    policy data; the practice cannot change it yet, so its default)."""
+    return int(rule("POLICY-PERIOD-DAYS").params["default"])
+
+
 def eligibility_lookback(as_of: date) -> date:
-    """First day the eligibility rule can look at: its required periods of the longest month."""
-    return as_of - timedelta(days=4 * 30 + 1)
+    """First day the eligibility rule can look at: its required periods (ICHD-3 chronic migraine,
+    clinic_rules data) of the program's diary period, and the day before."""
+    periods = int(rule("ICHD-CM-HEADACHE-15").params["periods_required"])
+    return as_of - timedelta(days=periods * period_days() + 1)
 
 
 def eligibility_document(patient: Patient, as_of: date) -> dict[str, object]:
@@ -199,6 +209,7 @@ def eligibility_document(patient: Patient, as_of: date) -> dict[str, object]:
         "indication": "chronic_migraine",
         "days": diary_documents(patient, eligibility_lookback(as_of), as_of),
         "prior_preventives": prior_preventives(patient),
+        "period_days": period_days(),
     }
     policy = policy_document(patient.practice_id)
     if policy:
@@ -211,14 +222,12 @@ def run_eligibility(patient: Patient, as_of: date) -> tuple[dict[str, object], d
     return contract.run("eligibility", doc), doc
 
 
-def diary_summary(
-    patient: Patient, start: date, end: date, period_days: int = 28
-) -> dict[str, object]:
+def diary_summary(patient: Patient, start: date, end: date) -> dict[str, object]:
     """clinic_rules ``diary-summary`` over [start, end] (periods counted back from ``end``)."""
     doc: dict[str, object] = {
         "as_of": end.isoformat(),
         "days": diary_documents(patient, start, end),
-        "period_days": period_days,
+        "period_days": period_days(),
     }
     policy = policy_document(patient.practice_id)
     if policy:

@@ -64,7 +64,6 @@ from clinic_rules import contract
 from clinic_rules.data import rule
 
 HISTORY_DAYS = 3650  # the staff page shows up to ten years (clinic_rules accepts 3700 days)
-PERIOD_DAYS = 28
 
 
 def patient_for(scope: Scope, pk: int) -> Patient:
@@ -119,7 +118,11 @@ def diary_summary_cached(patient: Patient, today: date) -> dict[str, Any]:
     if hit is not None:
         return hit  # type: ignore[no-any-return]
     docs = facts.diary_documents(patient, start, today)
-    doc: dict[str, object] = {"as_of": today.isoformat(), "days": docs, "period_days": PERIOD_DAYS}
+    doc: dict[str, object] = {
+        "as_of": today.isoformat(),
+        "days": docs,
+        "period_days": facts.period_days(),
+    }
     if policy:
         doc["policy"] = policy
     value = {
@@ -151,7 +154,7 @@ def diary_context(patient: Patient, today: date) -> dict[str, Any]:
                 "sessions": [s for s in sessions if start <= s <= end],
             }
         )
-    first = data["first"] or today - timedelta(days=27)
+    first = data["first"] or today - timedelta(days=summary["period_days"] - 1)
     questionnaires = list(
         QuestionnaireResponse.objects.filter(patient=patient).order_by("completed_at", "id")
     )
@@ -179,7 +182,7 @@ def diary_context(patient: Patient, today: date) -> dict[str, Any]:
         "periods": periods,
         "heat": heat,
         "month_table": sorted(months.items()),
-        "bars": charts.bar_chart(periods, sessions),
+        "bars": charts.bar_chart(periods, sessions, summary["period_days"]),
         "sessions": sessions,
         "scores": scores,
         "pending_questionnaires": pending,

@@ -23,7 +23,7 @@ from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.htmx import render_page
 from bontrack.core.parsing import ParseError, parse_date
-from bontrack.diaries import charts, facts
+from bontrack.diaries import charts, facts, hooks
 from bontrack.diaries import policy as policy_knobs
 from bontrack.diaries.actions import (
     actors,
@@ -77,24 +77,6 @@ def _parse_day(value: str) -> date:
         raise Http404 from exc
 
 
-def session_dates(patient: Patient) -> list[date]:
-    """Signed treatment sessions' local dates (from the treatments app when it is installed)."""
-    try:
-        from bontrack.treatments.models import TreatmentSession
-    except ImportError:  # pragma: no cover - the treatments app is optional for this view
-        return []
-    from django.utils import timezone
-
-    tz = timezone.get_current_timezone()
-    try:
-        rows = TreatmentSession.objects.filter(
-            patient=patient, signed_at__isnull=False
-        ).values_list("performed_at", flat=True)
-        return sorted({timezone.localtime(p, tz).date() for p in rows if p is not None})
-    except Exception:  # noqa: BLE001 - a schema the treatments app changed: no markers, no 500
-        return []
-
-
 SUMMARY_CACHE_SECONDS = 600
 
 
@@ -143,7 +125,7 @@ def diary_context(patient: Patient, today: date) -> dict[str, Any]:
     summary = data["summary"]
     classes = {date.fromisoformat(d["date"]): d["class"] for d in summary["days"]}
     med_dates: list[date] = data["med_dates"]
-    sessions = session_dates(patient)
+    sessions = hooks.session_dates(patient)
     periods = []
     for p in summary["periods"]:
         start, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"])

@@ -14,6 +14,8 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+from django.db.models import Count
+
 from bontrack.core.models import Practice
 from bontrack.core.parsing import printable
 from bontrack.diaries.models import (
@@ -183,6 +185,16 @@ def prior_preventives(patient: Patient) -> list[dict[str, object]]:
         # checked (a line break, U+202E) must not turn the panel and the eligibility API into a 500.
         out.append({"drug": printable(drug)[:100], "class": mapped, "outcome": outcome})
     return out[:50]
+
+
+def recorded_day_counts(patient_ids: list[int], since: date, until: date) -> dict[int, int]:
+    """Number of diary days recorded per patient in [since, until] (one query)."""
+    rows = (
+        DiaryDay.objects.filter(patient_id__in=patient_ids, date__gte=since, date__lte=until)
+        .values("patient_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["patient_id"]: r["n"] for r in rows}
 
 
 def period_days() -> int:

@@ -92,7 +92,7 @@ def next_session(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     visit_day = a.starts_at.astimezone(tz).date()
     interval = facts.interval_for(
         a.indication,
-        pediatric=facts.is_pediatric(facts.age_on(a.patient.date_of_birth, visit_day)),
+        pediatric=facts.is_pediatric_on(a.patient.date_of_birth, visit_day),
     )
     earliest = visit_day + timedelta(days=interval.min_days)
     target = visit_day + timedelta(days=interval.target_days)

@@ -120,7 +120,7 @@ def check_interval(
     tz = zone(clinic)
     day = starts_at.astimezone(tz).date()
     interval = facts.interval_for(
-        indication, pediatric=facts.is_pediatric(facts.age_on(patient.date_of_birth, day))
+        indication, pediatric=facts.is_pediatric_on(patient.date_of_birth, day)
     )
     earliest, _, _ = facts.due_dates(last, interval, tz)
     if day >= earliest or not interval.enforce:
@@ -152,8 +152,8 @@ def _default_indication(patient: Patient) -> str:
 def _assign_questionnaires(appointment: Appointment, *, actor: User | None) -> None:
     """A treatment for a patient with active chronic migraine: assign the pre-treatment
     questionnaires (diaries app) for the appointment's local date, in the booking's transaction
-    (so a refused booking assigns nothing). Idempotent; skipped if the diaries app is absent."""
-    if appointment.appointment_type.kind != Kind.TREATMENT or not facts.diaries_ready():
+    (so a refused booking assigns nothing). Idempotent."""
+    if appointment.appointment_type.kind != Kind.TREATMENT:
         return
     if not Condition.objects.filter(
         patient_id=appointment.patient_id, indication="chronic_migraine", active=True

@@ -171,7 +171,7 @@ def test_the_adult_cut_off_date_agrees_with_the_age_rule(today):
     cutoff = facts.adult_born_on_or_before(today)
     for offset in range(-3, 4):
         dob = cutoff + timedelta(days=offset)
-        assert facts.is_pediatric(facts.age_on(dob, today)) is (dob > cutoff)
+        assert facts.is_pediatric_on(dob, today) is (dob > cutoff)
 
 
 PRACTICE_SEARCH = {

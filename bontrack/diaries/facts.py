@@ -27,6 +27,7 @@ from bontrack.diaries.models import (
 )
 from bontrack.patients.models import Patient, PatientFlag, PriorTreatment
 from clinic_rules import contract
+from clinic_rules.contract import InputError as InputError  # callers catch facts.InputError
 from clinic_rules.data import rule
 
 TRIPTAN_ERGOT = frozenset({"triptan", "ergot"})
@@ -245,3 +246,26 @@ def diary_summary(patient: Patient, start: date, end: date) -> dict[str, object]
     if policy:
         doc["policy"] = policy
     return contract.run("diary-summary", doc)
+
+
+# ---- the clinic_rules calls of the diary screens and actions (only this module imports it) ----
+
+
+def run_diary_summary(doc: dict[str, object]) -> dict[str, Any]:
+    """clinic_rules ``diary-summary`` of a prepared document (the staff diary page)."""
+    return contract.run("diary-summary", doc)
+
+
+def score_questionnaire(instrument: str, answers: dict[str, Any]) -> dict[str, Any]:
+    """clinic_rules ``questionnaire``: score, band and validity of the answers."""
+    return contract.run("questionnaire", {"instrument": instrument, "answers": answers})
+
+
+def check_policy_document(policy: dict[str, object]) -> None:
+    """Let clinic_rules judge a practice policy (raises InputError naming ``policy.<key>``)."""
+    contract.parse("diary-summary", {"as_of": "2000-01-01", "days": [], "policy": policy})
+
+
+def headache_day_min_hours() -> int:
+    """Hours a headache must last to count as an eligibility headache day (BTX-ELIG-HEADACHE-4H)."""
+    return rule("BTX-ELIG-HEADACHE-4H").int_("min_hours")

@@ -16,7 +16,6 @@ from bontrack.diaries import policy as policy_knobs
 from bontrack.diaries.models import (
     ProgramPolicy,
 )
-from clinic_rules import contract
 
 # ---- practice policy ------------------------------------------------------------------------
 
@@ -46,11 +45,8 @@ def update_program_policy(*, actor: User, practice: Practice, **fields: Any) -> 
         setattr(policy, k, v)
     # clinic_rules is the judge of the values: refuse what its policy schema refuses.
     try:
-        contract.parse(
-            "diary-summary",
-            {"as_of": "2000-01-01", "days": [], "policy": facts.policy_document_of(policy)},
-        )
-    except contract.InputError as exc:
+        facts.check_policy_document(facts.policy_document_of(policy))
+    except facts.InputError as exc:
         errors: dict[str, list[str]] = {}
         for key, messages in exc.errors.items():
             knob = policy_knobs.BY_KEY.get(key.removeprefix("policy."))

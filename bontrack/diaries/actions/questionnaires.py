@@ -13,6 +13,7 @@ from django.utils import timezone
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
+from bontrack.diaries import facts
 from bontrack.diaries.actions import actors
 from bontrack.diaries.actions.actors import _require_patient_or
 from bontrack.diaries.choices import (
@@ -24,7 +25,6 @@ from bontrack.diaries.models import (
 )
 from bontrack.patients.models import Condition, Patient
 from bontrack.patients.services import Conflict
-from clinic_rules import contract
 
 # ---- questionnaires -------------------------------------------------------------------------
 
@@ -102,8 +102,8 @@ def assign_pre_treatment(
 
 def score_answers(instrument: str, answers: dict[str, Any]) -> dict[str, object]:
     try:
-        return contract.run("questionnaire", {"instrument": instrument, "answers": answers})
-    except contract.InputError as exc:
+        return facts.score_questionnaire(instrument, answers)
+    except facts.InputError as exc:
         raise ValidationError(
             {
                 (k.removeprefix("answers.") or "answers"): v

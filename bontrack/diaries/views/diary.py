@@ -41,7 +41,6 @@ from bontrack.diaries.models import (
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict, record_chart_view
 from bontrack.patients.views import apply_service_errors
-from clinic_rules import contract
 
 HISTORY_DAYS = 3650  # the staff page shows up to ten years (clinic_rules accepts 3700 days)
 
@@ -88,7 +87,7 @@ def diary_summary_cached(patient: Patient, today: date) -> dict[str, Any]:
     if policy:
         doc["policy"] = policy
     value = {
-        "summary": contract.run("diary-summary", doc),
+        "summary": facts.run_diary_summary(doc),
         "med_dates": sorted(
             date.fromisoformat(str(d["date"])) for d in docs if d["acute_medications"]
         ),

@@ -34,7 +34,6 @@ from bontrack.diaries.views.diary import patient_for
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict, record_chart_view
 from bontrack.patients.views import apply_service_errors
-from clinic_rules.data import rule
 
 
 def _eligibility(patient: Patient, today: date) -> dict[str, Any]:
@@ -72,7 +71,7 @@ def panel_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[
     if has_program:
         context["eligibility"] = _eligibility(patient, today)
         # The label's headache-day duration (BTX-ELIG-HEADACHE-4H), shown next to the policy flag.
-        context["headache_day_min_hours"] = rule("BTX-ELIG-HEADACHE-4H").int_("min_hours")
+        context["headache_day_min_hours"] = facts.headache_day_min_hours()
     return context
 
 

@@ -37,7 +37,8 @@ from django.utils import timezone  # noqa: E402
 
 from bontrack.accounts.models import Membership, User  # noqa: E402
 from bontrack.core.models import Practice  # noqa: E402
-from bontrack.diaries import csvio  # noqa: E402
+from bontrack.diaries.csv import jobs as csv_jobs  # noqa: E402
+from bontrack.diaries.csv import progress as csv_progress  # noqa: E402
 from bontrack.diaries.models import DiaryDay, DiaryMedication  # noqa: E402
 from bontrack.factories import login  # noqa: E402
 from bontrack.patients.models import Condition, Patient  # noqa: E402
@@ -210,14 +211,15 @@ def main() -> None:
         print(f"cleared {cleared} rows of an earlier run in {time.perf_counter() - t0:.1f} s")
         for label in ("first import (all new)", "same file again (all unchanged)"):
             t0 = time.perf_counter()
-            job = csvio.import_file(actor=user, practice=p, path=path)
+            job = csv_jobs.import_file(actor=user, practice=p, path=path)
             elapsed = time.perf_counter() - t0
             assert job.status == "done", job.errors[:5]
             print(
                 f"{label}: {rows} rows in {elapsed:.1f} s = {rows / elapsed:,.0f} rows/s (target >= 20,000)"
             )
             print(
-                "  phases (s): " + ", ".join(f"{k} {v:.1f}" for k, v in csvio.LAST_TIMINGS.items())
+                "  phases (s): "
+                + ", ".join(f"{k} {v:.1f}" for k, v in csv_progress.LAST_TIMINGS.items())
             )
 
 

@@ -17,9 +17,17 @@ from pydantic import Field, StrictBool, StrictInt
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.schemas import Dec, ErrorOut, IsoDate, StrictSchema, Text
-from bontrack.diaries import csvio, facts, services
+from bontrack.diaries import facts
 from bontrack.diaries import policy as policy_knobs
+from bontrack.diaries.actions import (
+    actors,
+    consultation,
+    diary_days,
+    program_policy,
+    questionnaires,
+)
 from bontrack.diaries.choices import AcuteClass, AssignedFor, Decision, DiarySource, Instrument
+from bontrack.diaries.csv import export as csv_export
 from bontrack.diaries.models import (
     ConsultationNote,
     DiaryDay,
@@ -197,14 +205,14 @@ class EligibilityOut(Schema):
 # ---- diary days ------------------------------------------------------------------------------
 
 
-def _day_input(d: DayIn) -> services.DayInput:
+def _day_input(d: DayIn) -> diary_days.DayInput:
     data = d.model_dump()
     meds = [
         {k: v for k, v in m.items() if v is not None or k != "drug_class"}
         for m in data.pop("medications")
     ]
     hours = data.pop("hours")
-    return services.DayInput(
+    return diary_days.DayInput(
         hours=None if hours is None else Decimal(str(hours)), medications=meds, **data
     )
 
@@ -216,7 +224,7 @@ def _day_input(d: DayIn) -> services.DayInput:
 )
 def upsert_days(request: HttpRequest, patient_id: int, payload: DaysIn) -> dict[str, int]:
     patient = _patient(request, patient_id, Perm.DIARY_EDIT)
-    return services.upsert_diary_days(
+    return diary_days.upsert_diary_days(
         actor=request.user, patient=patient, days=[_day_input(d) for d in payload.days]
     )
 
@@ -228,7 +236,7 @@ def upsert_days(request: HttpRequest, patient_id: int, payload: DaysIn) -> dict[
 )
 def list_days(request: HttpRequest, patient_id: int, filters: Query[RangeQuery]) -> list[DiaryDay]:
     patient = _patient(request, patient_id, Perm.DIARY_VIEW)
-    end = filters.end or services.local_today()
+    end = filters.end or actors.local_today()
     start = filters.start or end - timedelta(days=89)
     if start > end:
         raise HttpError(422, "start is after end")
@@ -259,7 +267,7 @@ def export_days(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id, Perm.DIARY_VIEW)
     with transaction.atomic():
         audit.record(actor=request.user, action="export", obj=patient, summary="Diary CSV via API")
-    response = StreamingHttpResponse(csvio.export_rows(patient), content_type="text/csv")
+    response = StreamingHttpResponse(csv_export.export_rows(patient), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="diary-{patient.mrn}.csv"'
     return response
 
@@ -287,7 +295,7 @@ def assign_questionnaires(
     request: HttpRequest, patient_id: int, payload: AssignIn
 ) -> Status[list[QuestionnaireResponse]]:
     patient = _patient(request, patient_id, Perm.DIARY_EDIT)
-    services.assign_pre_treatment(patient, payload.due_date, actor=request.user)
+    questionnaires.assign_pre_treatment(patient, payload.due_date, actor=request.user)
     return Status(
         201,
         list(
@@ -308,7 +316,7 @@ def submit_answers(
 ) -> QuestionnaireResponse:
     scope = _scope(request, Perm.DIARY_EDIT)
     response = get_object_or_404(QuestionnaireResponse.objects.in_scope(scope), pk=questionnaire_id)
-    return services.submit_questionnaire(
+    return questionnaires.submit_questionnaire(
         actor=request.user, response=response, answers=payload.answers
     )
 
@@ -338,7 +346,7 @@ def save_consultation(
     patient = _patient(request, patient_id, Perm.CONSULTATION_EDIT)
     data = payload.model_dump()
     sign = data.pop("sign")
-    return services.save_consultation(actor=request.user, patient=patient, sign=sign, **data)
+    return consultation.save_consultation(actor=request.user, patient=patient, sign=sign, **data)
 
 
 # ---- eligibility -----------------------------------------------------------------------------
@@ -352,7 +360,7 @@ def save_consultation(
 def get_eligibility(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     patient = _patient(request, patient_id, Perm.DIARY_VIEW)
     record_chart_view(actor=request.user, patient=patient, what="eligibility via API")
-    today = services.local_today()
+    today = actors.local_today()
     result, _ = facts.run_eligibility(patient, today)
     return {
         "as_of": today,
@@ -371,7 +379,7 @@ def record_decision(
     request: HttpRequest, patient_id: int, payload: EligibilityDecisionIn
 ) -> Status[EligibilityAssessment]:
     patient = _patient(request, patient_id, Perm.ELIGIBILITY_DECIDE)
-    row = services.record_eligibility_decision(
+    row = consultation.record_eligibility_decision(
         actor=request.user, patient=patient, decision=payload.decision, note=payload.note
     )
     return Status(201, row)
@@ -443,7 +451,7 @@ def get_policy(request: HttpRequest) -> dict[str, Any]:
 )
 def put_policy(request: HttpRequest, payload: PolicyIn) -> dict[str, Any]:
     scope = _policy_scope(request)
-    services.update_program_policy(
+    program_policy.update_program_policy(
         actor=request.user, practice=request.user.practice, **payload.model_dump()
     )
     return _policy_out(scope.practice_id)

@@ -1,7 +1,7 @@
 """Server-rendered SVG chart geometry for the staff diary page (no clinical logic here).
 
 Day classes and period counts come from clinic_rules ``diary-summary``; this module only lays
-them out: a months x days heat map, bars per 28-day period, and score lines.
+them out: a months x days heat map, bars per diary period (program policy), and score lines.
 """
 
 from __future__ import annotations
@@ -136,8 +136,9 @@ class BarChart:
         return mark_safe("".join(out))  # noqa: S308 - numbers and escaped text only
 
 
-def bar_chart(periods: list[dict[str, Any]], sessions: list[date]) -> BarChart:
-    """Headache, migraine and acute-medication days per period; sessions as markers."""
+def bar_chart(periods: list[dict[str, Any]], sessions: list[date], period_days: int) -> BarChart:
+    """Headache, migraine and acute-medication days per period; sessions as markers. The y axis
+    reaches at least the length of a period (every day of it a headache day)."""
     n = max(len(periods), 1)
     group = max(24, min(48, 900 // n))
     bar_w = (group - 6) / 3
@@ -149,7 +150,7 @@ def bar_chart(periods: list[dict[str, Any]], sessions: list[date]) -> BarChart:
         plot_bottom=top + plot_h,
         bar_w=bar_w,
     )
-    ymax = max([28] + [int(p["headache_days"]) for p in periods])
+    ymax = max([period_days] + [int(p["headache_days"]) for p in periods])
     scale = plot_h / ymax
     for g in range(0, ymax + 1, 7):
         chart.gridlines.append((top + plot_h - g * scale, g))

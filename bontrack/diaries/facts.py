@@ -14,6 +14,8 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+from django.db.models import Count
+
 from bontrack.core.models import Practice
 from bontrack.core.parsing import printable
 from bontrack.diaries.models import (
@@ -25,6 +27,8 @@ from bontrack.diaries.models import (
 )
 from bontrack.patients.models import Patient, PatientFlag, PriorTreatment
 from clinic_rules import contract
+from clinic_rules.contract import InputError as InputError  # callers catch facts.InputError
+from clinic_rules.data import rule
 
 TRIPTAN_ERGOT = frozenset({"triptan", "ergot"})
 
@@ -184,9 +188,28 @@ def prior_preventives(patient: Patient) -> list[dict[str, object]]:
     return out[:50]
 
 
+def recorded_day_counts(patient_ids: list[int], since: date, until: date) -> dict[int, int]:
+    """Number of diary days recorded per patient in [since, until] (one query)."""
+    rows = (
+        DiaryDay.objects.filter(patient_id__in=patient_ids, date__gte=since, date__lte=until)
+        .values("patient_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["patient_id"]: r["n"] for r in rows}
+
+
+def period_days() -> int:
+    """Length of a diary period (the "month" of the rates), the same on every diary screen (diary
+    page, chart panel, eligibility): the program policy value POLICY-PERIOD-DAYS (clinic_rules
+    policy data; the practice cannot change it yet, so its default)."""
+    return int(rule("POLICY-PERIOD-DAYS").params["default"])
+
+
 def eligibility_lookback(as_of: date) -> date:
-    """First day the eligibility rule can look at: its required periods of the longest month."""
-    return as_of - timedelta(days=4 * 30 + 1)
+    """First day the eligibility rule can look at: its required periods (ICHD-3 chronic migraine,
+    clinic_rules data) of the program's diary period, and the day before."""
+    periods = int(rule("ICHD-CM-HEADACHE-15").params["periods_required"])
+    return as_of - timedelta(days=periods * period_days() + 1)
 
 
 def eligibility_document(patient: Patient, as_of: date) -> dict[str, object]:
@@ -199,6 +222,7 @@ def eligibility_document(patient: Patient, as_of: date) -> dict[str, object]:
         "indication": "chronic_migraine",
         "days": diary_documents(patient, eligibility_lookback(as_of), as_of),
         "prior_preventives": prior_preventives(patient),
+        "period_days": period_days(),
     }
     policy = policy_document(patient.practice_id)
     if policy:
@@ -211,16 +235,37 @@ def run_eligibility(patient: Patient, as_of: date) -> tuple[dict[str, object], d
     return contract.run("eligibility", doc), doc
 
 
-def diary_summary(
-    patient: Patient, start: date, end: date, period_days: int = 28
-) -> dict[str, object]:
+def diary_summary(patient: Patient, start: date, end: date) -> dict[str, object]:
     """clinic_rules ``diary-summary`` over [start, end] (periods counted back from ``end``)."""
     doc: dict[str, object] = {
         "as_of": end.isoformat(),
         "days": diary_documents(patient, start, end),
-        "period_days": period_days,
+        "period_days": period_days(),
     }
     policy = policy_document(patient.practice_id)
     if policy:
         doc["policy"] = policy
     return contract.run("diary-summary", doc)
+
+
+# ---- the clinic_rules calls of the diary screens and actions (only this module imports it) ----
+
+
+def run_diary_summary(doc: dict[str, object]) -> dict[str, Any]:
+    """clinic_rules ``diary-summary`` of a prepared document (the staff diary page)."""
+    return contract.run("diary-summary", doc)
+
+
+def score_questionnaire(instrument: str, answers: dict[str, Any]) -> dict[str, Any]:
+    """clinic_rules ``questionnaire``: score, band and validity of the answers."""
+    return contract.run("questionnaire", {"instrument": instrument, "answers": answers})
+
+
+def check_policy_document(policy: dict[str, object]) -> None:
+    """Let clinic_rules judge a practice policy (raises InputError naming ``policy.<key>``)."""
+    contract.parse("diary-summary", {"as_of": "2000-01-01", "days": [], "policy": policy})
+
+
+def headache_day_min_hours() -> int:
+    """Hours a headache must last to count as an eligibility headache day (BTX-ELIG-HEADACHE-4H)."""
+    return rule("BTX-ELIG-HEADACHE-4H").int_("min_hours")

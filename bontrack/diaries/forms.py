@@ -6,8 +6,8 @@ from django import forms
 
 from bontrack.core.forms import StrictForm
 from bontrack.core.parsing import ParseError, parse_int
+from bontrack.diaries.actions.diary_days import DayInput
 from bontrack.diaries.choices import MEDICINES, Decision
-from bontrack.diaries.services import DayInput
 
 # The picklist shown first in the portal (the rest sit behind "More medicines").
 COMMON_MEDICINES = ["sumatriptan", "rizatriptan", "ibuprofen", "paracetamol", "naproxen"]

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_http_methods
 
 from bontrack.accounts.access import patient_view
 from bontrack.core.parsing import ParseError, parse_date, parse_decimal, query_date
-from bontrack.diaries import charts, services
+from bontrack.diaries import charts
+from bontrack.diaries.actions import actors, consultation, diary_days, questionnaires
 from bontrack.diaries.forms import (
     COMMON_MEDICINES,
     FEATURE_LABELS,
@@ -37,7 +38,7 @@ def _day(value: str) -> date:
 
 
 def _strip(patient: Patient, today: date) -> list[dict[str, object]]:
-    start = today - timedelta(days=services.BACKFILL_DAYS)
+    start = today - timedelta(days=diary_days.BACKFILL_DAYS)
     rows = DiaryDay.objects.filter(patient=patient, date__gte=start, date__lte=today).values_list(
         "date", "headache", "severity", "hours"
     )
@@ -45,7 +46,7 @@ def _strip(patient: Patient, today: date) -> list[dict[str, object]]:
     for d, h, severity, hours in rows:
         recorded[d] = "headache" if h else "free"
         details[d] = (severity, hours)
-    strip = charts.week_strip(recorded, today, services.BACKFILL_DAYS + 1)
+    strip = charts.week_strip(recorded, today, diary_days.BACKFILL_DAYS + 1)
     for s in strip:
         s["severity"], s["hours"] = details.get(s["date"], (0, None))  # type: ignore[index]
     return strip
@@ -54,8 +55,8 @@ def _strip(patient: Patient, today: date) -> list[dict[str, object]]:
 @patient_view
 def diary_home(request: HttpRequest, patient: Patient) -> HttpResponse:
     record_chart_view(actor=request.user, patient=patient, what="own headache diary")
-    services.assign_baseline(patient, actor=request.user)
-    today = services.local_today()
+    questionnaires.assign_baseline(patient, actor=request.user)
+    today = actors.local_today()
     strip = _strip(patient, today)
     context = {
         "patient": patient,
@@ -67,7 +68,7 @@ def diary_home(request: HttpRequest, patient: Patient) -> HttpResponse:
         "pending": list(
             QuestionnaireResponse.objects.filter(patient=patient, completed_at__isnull=True)
         ),
-        "has_program": services.has_active_program(patient),
+        "has_program": questionnaires.has_active_program(patient),
     }
     return render(request, "diaries/portal/home.html", context)
 
@@ -76,7 +77,7 @@ def diary_home(request: HttpRequest, patient: Patient) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def diary_day(request: HttpRequest, day: str, patient: Patient) -> HttpResponse:
     when = _day(day)
-    today = services.local_today()
+    today = actors.local_today()
     existing = (
         DiaryDay.objects.filter(patient=patient, date=when).prefetch_related("medications").first()
     )
@@ -89,7 +90,7 @@ def diary_day(request: HttpRequest, day: str, patient: Patient) -> HttpResponse:
             form.add_error(None, str(exc))
         if form.is_valid():
             try:
-                services.save_diary_day(
+                diary_days.save_diary_day(
                     actor=request.user, patient=patient, data=form.to_input(when, doses)
                 )
             except (ValidationError, Conflict) as exc:
@@ -98,7 +99,7 @@ def diary_day(request: HttpRequest, day: str, patient: Patient) -> HttpResponse:
                 return redirect(reverse("diaries:portal_home") + f"?saved={when.isoformat()}")
         status = 422
     else:
-        if when > today or when < today - timedelta(days=services.BACKFILL_DAYS):
+        if when > today or when < today - timedelta(days=diary_days.BACKFILL_DAYS):
             status = 422
         form = DayForm(initial=DayForm.initial_from(existing) or {"headache": None})
     context = {
@@ -109,7 +110,7 @@ def diary_day(request: HttpRequest, day: str, patient: Patient) -> HttpResponse:
         "existing": existing,
         "features": [(k, form[k]) for k, _ in FEATURE_LABELS],
         "common": COMMON_MEDICINES,
-        "too_old": when < today - timedelta(days=services.BACKFILL_DAYS),
+        "too_old": when < today - timedelta(days=diary_days.BACKFILL_DAYS),
         "future": when > today,
         "prev_day": when - timedelta(days=1),
         "next_day": when + timedelta(days=1) if when < today else None,
@@ -126,7 +127,7 @@ def questionnaire(request: HttpRequest, qid: int, patient: Patient) -> HttpRespo
     form = questionnaire_form(response.instrument, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.submit_questionnaire(
+            questionnaires.submit_questionnaire(
                 actor=request.user, response=response, answers=form.cleaned_data
             )
         except (ValidationError, Conflict) as exc:
@@ -144,19 +145,21 @@ def questionnaire(request: HttpRequest, qid: int, patient: Patient) -> HttpRespo
 @patient_view
 @require_http_methods(["GET", "POST"])
 def pre_visit(request: HttpRequest, patient: Patient) -> HttpResponse:
-    note = services.open_consultation(patient)
+    note = consultation.open_consultation(patient)
     saved = False
     if request.method == "POST":
         form = PreVisitForm(request.POST)
         if form.is_valid():
             try:
-                services.save_pre_visit(actor=request.user, patient=patient, **form.cleaned_data)
+                consultation.save_pre_visit(
+                    actor=request.user, patient=patient, **form.cleaned_data
+                )
             except (ValidationError, Conflict) as exc:
                 apply_service_errors(form, exc)
             else:
                 saved = True
     else:
-        initial = {f: getattr(note, f) for f in services.PATIENT_NOTE_FIELDS} if note else {}
+        initial = {f: getattr(note, f) for f in consultation.PATIENT_NOTE_FIELDS} if note else {}
         form = PreVisitForm(initial=initial)
     return render(
         request,
@@ -196,8 +199,8 @@ def diary_week(request: HttpRequest, patient: Patient) -> HttpResponse:
 
     A line is "No headache" (one tap) or "Headache" with hours and worst pain; symptoms and
     medicines of a headache day are added on the day's own page."""
-    today = services.local_today()
-    earliest = today - timedelta(days=services.BACKFILL_DAYS)
+    today = actors.local_today()
+    earliest = today - timedelta(days=diary_days.BACKFILL_DAYS)
     try:
         first = query_date(request, "start")
     except ParseError as exc:
@@ -242,14 +245,14 @@ def diary_week(request: HttpRequest, patient: Patient) -> HttpResponse:
                     continue
                 severity = int(row["severity"]) if row["severity"] in ("1", "2", "3") else 0
             inputs.append(
-                services.DayInput(
+                diary_days.DayInput(
                     date=row["date"], headache=headache, hours=hours, severity=severity
                 )
             )
             owners.append(row)
         if not any(r["errors"] for r in rows) and inputs:
             try:
-                services.upsert_diary_days(actor=request.user, patient=patient, days=inputs)
+                diary_days.upsert_diary_days(actor=request.user, patient=patient, days=inputs)
             except (ValidationError, Conflict) as exc:
                 messages = (
                     exc.message_dict

@@ -1,27 +1,28 @@
 from django.urls import path
 
-from bontrack.diaries import portal, views
+from bontrack.diaries import portal
+from bontrack.diaries.views import consultation, diary, imports, panel, policy, questionnaires
 
 app_name = "diaries"
 urlpatterns = [
     # Staff
-    path("diaries/patients/<int:pk>/", views.diary_page, name="diary"),
-    path("diaries/patients/<int:pk>/panel/", views.panel, name="panel"),
-    path("diaries/patients/<int:pk>/eligibility/", views.decide, name="decide"),
-    path("diaries/patients/<int:pk>/day/<str:day>/", views.transcribe_day, name="transcribe"),
-    path("diaries/patients/<int:pk>/export.csv", views.export_csv, name="export"),
-    path("diaries/patients/<int:pk>/import/", views.import_csv, name="import"),
-    path("diaries/imports/<int:job_id>/", views.import_status, name="import_status"),
-    path("diaries/patients/<int:pk>/consultation/", views.consultation, name="consultation"),
-    path("diaries/policy/", views.program_policy, name="policy"),
+    path("diaries/patients/<int:pk>/", diary.diary_page, name="diary"),
+    path("diaries/patients/<int:pk>/panel/", panel.panel, name="panel"),
+    path("diaries/patients/<int:pk>/eligibility/", panel.decide, name="decide"),
+    path("diaries/patients/<int:pk>/day/<str:day>/", diary.transcribe_day, name="transcribe"),
+    path("diaries/patients/<int:pk>/export.csv", imports.export_csv, name="export"),
+    path("diaries/patients/<int:pk>/import/", imports.import_csv, name="import"),
+    path("diaries/imports/<int:job_id>/", imports.import_status, name="import_status"),
+    path("diaries/patients/<int:pk>/consultation/", consultation.consultation, name="consultation"),
+    path("diaries/policy/", policy.program_policy, name="policy"),
     path(
         "diaries/patients/<int:pk>/questionnaires/<int:qid>/",
-        views.enter_questionnaire,
+        questionnaires.enter_questionnaire,
         name="enter_questionnaire",
     ),
     path(
         "diaries/patients/<int:pk>/questionnaires/assign/",
-        views.assign_questionnaires,
+        questionnaires.assign_questionnaires,
         name="assign_questionnaires",
     ),
     # Patient portal

@@ -28,7 +28,8 @@ from bontrack.core.schemas import (
     Text,
 )
 from bontrack.patients.models import Patient
-from bontrack.scheduling import recall, services
+from bontrack.scheduling import recall
+from bontrack.scheduling.actions import booking, changes, reads
 from bontrack.scheduling.availability import find_slots, find_slots_many
 from bontrack.scheduling.models import (
     Appointment,
@@ -270,7 +271,7 @@ def book(request: HttpRequest, payload: BookIn) -> HttpStatus[Appointment]:
         room = Room.objects.filter(pk=payload.room_id, clinic=atype.clinic).first()
         if room is None:
             raise ValidationError({"room_id": ["Choose a room of this clinic."]})
-    appointment = services.book_appointment(
+    appointment = booking.book_appointment(
         actor=request.user,
         clinic=atype.clinic,
         patient=patient,
@@ -299,7 +300,7 @@ def _appointment(request: HttpRequest, perm: str, pk: int) -> Appointment:
 )
 def get_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
     appointment = _appointment(request, Perm.SCHEDULE_VIEW, appointment_id)
-    services.record_read(actor=request.user, what="Appointment via API", obj=appointment)
+    reads.record_read(actor=request.user, what="Appointment via API", obj=appointment)
     return appointment
 
 
@@ -326,7 +327,7 @@ def reschedule(request: HttpRequest, appointment_id: int, payload: RescheduleIn)
     )
     if payload.room_id and room is None:
         raise ValidationError({"room_id": ["Choose a room of this clinic."]})
-    return services.reschedule_appointment(
+    return changes.reschedule_appointment(
         actor=request.user,
         appointment=appointment,
         starts_at=_aware(payload.starts_at, "starts_at"),
@@ -343,7 +344,7 @@ def reschedule(request: HttpRequest, appointment_id: int, payload: RescheduleIn)
 )
 def cancel(request: HttpRequest, appointment_id: int, payload: CancelIn) -> Appointment:
     appointment = _appointment(request, Perm.SCHEDULE_BOOK, appointment_id)
-    return services.cancel_appointment(
+    return changes.cancel_appointment(
         actor=request.user,
         appointment=appointment,
         reason=payload.reason,
@@ -361,7 +362,7 @@ def set_status(request: HttpRequest, appointment_id: int, payload: StatusIn) -> 
     appointment = _appointment(request, Perm.SCHEDULE_BOOK, appointment_id)
     if payload.status == Status.NO_SHOW and payload.reason is None:
         raise ValidationError({"reason": ["Choose a no-show reason."]})
-    return services.set_status(
+    return changes.set_status(
         actor=request.user,
         appointment=appointment,
         status=payload.status,

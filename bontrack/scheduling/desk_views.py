@@ -22,7 +22,9 @@ from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.core.parsing import BadQuery, parse_datetime, parse_int, query_date, query_int
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
-from bontrack.scheduling import facts, services
+from bontrack.scheduling import facts
+from bontrack.scheduling.actions import booking, reads
+from bontrack.scheduling.actions import waitlist as waitlist_actions
 from bontrack.scheduling.availability import find_slots, zone
 from bontrack.scheduling.models import (
     Appointment,
@@ -58,7 +60,7 @@ def check_in(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     """Every readiness criterion for one appointment, and the check-in button."""
     a = _appointment(scope, pk)
     checks = readiness([a]).get(a.pk, [])
-    services.record_read(actor=request.user, what="Check-in readiness", obj=a.patient)
+    reads.record_read(actor=request.user, what="Check-in readiness", obj=a.patient)
     context = {
         "a": a,
         "local": a.starts_at.astimezone(zone(a.clinic)),
@@ -90,7 +92,7 @@ def next_session(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     visit_day = a.starts_at.astimezone(tz).date()
     interval = facts.interval_for(
         a.indication,
-        pediatric=facts.is_pediatric(facts.age_on(a.patient.date_of_birth, visit_day)),
+        pediatric=facts.is_pediatric_on(a.patient.date_of_birth, visit_day),
     )
     earliest = visit_day + timedelta(days=interval.min_days)
     target = visit_day + timedelta(days=interval.target_days)
@@ -116,7 +118,7 @@ def next_session(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
             error, status = "Choose one of the proposed times.", 422
         else:
             try:
-                booked = services.book_appointment(
+                booked = booking.book_appointment(
                     actor=request.user,
                     clinic=a.clinic,
                     patient=a.patient,
@@ -175,7 +177,7 @@ def next_session(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         .order_by("starts_at")
         .first()
     )
-    services.record_read(actor=request.user, what="Next session proposals", obj=a.patient)
+    reads.record_read(actor=request.user, what="Next session proposals", obj=a.patient)
     context = {
         "a": a,
         "interval": interval,
@@ -231,7 +233,7 @@ def waitlist(request: HttpRequest, scope: Scope) -> HttpResponse:
                 form.add_error("mrn", "No patient with this MRN in your clinics.")
             else:
                 try:
-                    services.join_waitlist(
+                    waitlist_actions.join_waitlist(
                         actor=request.user,
                         patient=patient,
                         appointment_type=data["appointment_type"],
@@ -267,7 +269,7 @@ def waitlist(request: HttpRequest, scope: Scope) -> HttpResponse:
     except BadCursor:
         page = keyset_page(qs, fields=("created_at", "id"), cursor=None, size=50)
     if page.items:
-        services.record_read(
+        reads.record_read(
             actor=request.user,
             what=f"Waitlist ({len(page.items)} entries)",
             object_type="scheduling.waitlist",
@@ -289,5 +291,5 @@ def waitlist_remove(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse
     entry = get_object_or_404(WaitlistEntry.objects.in_scope(scope), pk=pk)
     if request.method == "POST":
         with contextlib.suppress(Conflict):  # already gone: the list shows the current state
-            services.leave_waitlist(actor=request.user, entry=entry)
+            waitlist_actions.leave_waitlist(actor=request.user, entry=entry)
     return redirect(reverse("scheduling:waitlist") + f"?clinic={entry.clinic_id}")

@@ -1,9 +1,11 @@
 """The only place that knows both worlds: ORM rows ↔ clinic_rules data for scheduling.
 
 Re-treatment intervals come from `clinic_rules.retreatment_interval`; the 12-week target is the
-chronic-migraine schedule rule; nothing clinical is typed here.
+program rhythm of `treatments.facts.retreatment_interval_days`; the pediatric age is clinic_rules'
+`BTX-PEDIATRIC-AGE`; nothing clinical is typed here.
 
-Other apps are read lazily (treatments, diaries), so scheduling works before they exist.
+Other apps' rows are read through their model querysets and facts modules (treatments,
+inventory, diaries sit below scheduling in the layers; none of them is optional).
 """
 
 from __future__ import annotations
@@ -11,11 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.apps import apps
-from django.db.models import Max
+from django.db import connection
+from django.db.models import Count, F, Func, IntegerField, Max
+from django.db.models.functions import TruncDate
 
+from bontrack.diaries import facts as diaries_facts
+from bontrack.inventory.models import Vial
+from bontrack.treatments import facts as treatments_facts
+from bontrack.treatments.models import DEFAULT_PRODUCT, AdverseEffect, TreatmentSession
 from clinic_rules import retreatment_interval
 from clinic_rules.data import default_policy, rule
+from clinic_rules.dose import is_pediatric
+from clinic_rules.model import age_on
 
 # The rhythm the program is built around ("every 12 weeks"): the chronic-migraine schedule.
 _TARGET_INDICATION = "chronic_migraine"
@@ -36,12 +45,9 @@ class Interval:
         return self.confirmed
 
 
-def is_pediatric(age_years: int) -> bool:
-    return age_years < rule("BTX-PEDIATRIC-AGE").int_("adult_age")
-
-
-def age_on(dob: date, on: date) -> int:
-    return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+def is_pediatric_on(birth_date: date, on: date) -> bool:
+    """A child on that day (clinic_rules' completed years and BTX-PEDIATRIC-AGE)."""
+    return is_pediatric(age_on(birth_date, on))
 
 
 def interval_for(indication: str, *, pediatric: bool = False) -> Interval:
@@ -50,7 +56,7 @@ def interval_for(indication: str, *, pediatric: bool = False) -> Interval:
     except KeyError:
         found = retreatment_interval(_TARGET_INDICATION)
     min_days = int(found["min_days"])  # type: ignore[call-overload]
-    target = max(min_days, int(retreatment_interval(_TARGET_INDICATION)["min_days"]))  # type: ignore[call-overload]
+    target = max(min_days, treatments_facts.retreatment_interval_days(indication))
     # Payers: "no more frequently than every 12 weeks", windows written as N days (policy).
     payer = max(min_days, default_policy().window_days)
     return Interval(
@@ -58,20 +64,8 @@ def interval_for(indication: str, *, pediatric: bool = False) -> Interval:
     )
 
 
-def diaries_ready() -> bool:
-    return apps.is_installed("bontrack.diaries")
-
-
-def treatments_ready() -> bool:
-    return apps.is_installed("bontrack.treatments")
-
-
 def last_signed_sessions(patient_ids: list[int] | None = None, clinic_id: int | None = None):  # type: ignore[no-untyped-def]
     """{(patient_id, indication): last performed_at} over signed sessions, one query."""
-    if not treatments_ready():
-        return {}
-    from bontrack.treatments.models import TreatmentSession
-
     qs = TreatmentSession.objects.filter(status="signed")
     if patient_ids is not None:
         qs = qs.filter(patient_id__in=patient_ids)
@@ -84,12 +78,6 @@ def last_signed_sessions(patient_ids: list[int] | None = None, clinic_id: int | 
 def last_signed_days(*, clinic_id: int, tz: object) -> list[tuple[int, str, date, date]]:
     """[(patient_id, indication, date of birth, local date of the last signed session)] for the
     clinic's active patients, one GROUP BY query; the local date is computed in SQL."""
-    if not treatments_ready():
-        return []
-    from django.db.models.functions import TruncDate
-
-    from bontrack.treatments.models import TreatmentSession
-
     return list(
         TreatmentSession.objects.filter(
             status="signed", patient__clinic_id=clinic_id, patient__status="active"
@@ -100,31 +88,39 @@ def last_signed_days(*, clinic_id: int, tz: object) -> list[tuple[int, str, date
     )
 
 
+class _DayOrdinal(Func):
+    """PostgreSQL: a date as its `date.toordinal()` integer, computed in SQL."""
+
+    template = "((%(expressions)s) - DATE '0001-01-01') + 1"
+    output_field = IntegerField()
+
+
 def last_signed_day_ordinals(*, clinic_id: int, tz: object) -> list[tuple[int, str, int, int]]:
     """Like `last_signed_days`, with both dates as `date.toordinal()` integers.
 
     On PostgreSQL the database computes the ordinals (integers load far faster than dates
-    through psycopg's Python loaders: the recall list reads one row per active patient)."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql" or not treatments_ready():
+    through psycopg's Python loaders: the recall list reads one row per active patient); the
+    query is the treatments model's queryset, run without the ORM's per-row converters."""
+    if connection.vendor != "postgresql":
         return [
             (patient_id, indication, dob.toordinal(), day.toordinal())
             for patient_id, indication, dob, day in last_signed_days(clinic_id=clinic_id, tz=tz)
         ]
-    from bontrack.patients.models import Patient
-    from bontrack.treatments.models import TreatmentSession
-
-    sessions, patients = TreatmentSession._meta.db_table, Patient._meta.db_table
-    sql = f"""
-        SELECT s.patient_id, s.indication, (p.date_of_birth - DATE '0001-01-01') + 1,
-               MAX(((s.performed_at AT TIME ZONE %s)::date - DATE '0001-01-01') + 1)
-        FROM {sessions} s JOIN {patients} p ON p.id = s.patient_id
-        WHERE s.status = 'signed' AND p.clinic_id = %s AND p.status = 'active'
-        GROUP BY s.patient_id, s.indication, p.date_of_birth
-    """  # noqa: S608 - table names come from the models, values are parameters
+    sql, params = (
+        TreatmentSession.objects.filter(
+            status="signed", patient__clinic_id=clinic_id, patient__status="active"
+        )
+        .values_list("patient_id", "indication")
+        .annotate(
+            dob=_DayOrdinal(F("patient__date_of_birth")),
+            last=Max(_DayOrdinal(TruncDate("performed_at", tzinfo=tz))),
+        )
+        .values_list("patient_id", "indication", "dob", "last")
+        .order_by()
+        .query.sql_with_params()
+    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [str(tz), clinic_id])
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
@@ -143,10 +139,6 @@ def last_signed_session(patient_id: int, indication: str) -> datetime | None:
 
 def last_products(patient_ids: list[int]) -> dict[tuple[int, str], str]:
     """{(patient_id, indication): product of the last signed session}, one query."""
-    if not treatments_ready():
-        return {}
-    from bontrack.treatments.models import TreatmentSession
-
     out: dict[tuple[int, str], str] = {}
     for patient_id, indication, product in (
         TreatmentSession.objects.filter(patient_id__in=patient_ids, status="signed")
@@ -158,10 +150,6 @@ def last_products(patient_ids: list[int]) -> dict[tuple[int, str], str]:
 
 
 def default_product() -> str:
-    if not treatments_ready():
-        return ""
-    from bontrack.treatments.models import DEFAULT_PRODUCT
-
     return DEFAULT_PRODUCT
 
 
@@ -169,12 +157,6 @@ def vials_on_hand(
     clinic_ids: list[int], after: date
 ) -> dict[tuple[int, str], list[tuple[date, int]]]:
     """{(clinic, product): [(lot expiry, in-stock vials)]} for lots expiring after `after`."""
-    if not apps.is_installed("bontrack.inventory"):
-        return {}
-    from django.db.models import Count
-
-    from bontrack.inventory.models import Vial
-
     out: dict[tuple[int, str], list[tuple[date, int]]] = {}
     for row in (
         Vial.objects.filter(clinic_id__in=clinic_ids, status="in_stock", lot__expiry__gt=after)
@@ -188,15 +170,7 @@ def vials_on_hand(
     return out
 
 
-def inventory_ready() -> bool:
-    return apps.is_installed("bontrack.inventory")
-
-
 def open_adverse_effects(patient_ids: list[int]) -> set[int]:
-    if not treatments_ready():
-        return set()
-    from bontrack.treatments.models import AdverseEffect
-
     return set(
         AdverseEffect.objects.filter(patient_id__in=patient_ids, status="open").values_list(
             "patient_id", flat=True
@@ -206,10 +180,6 @@ def open_adverse_effects(patient_ids: list[int]) -> set[int]:
 
 def consent_dates(patient_ids: list[int]) -> dict[int, datetime]:
     """Date of the last signed session with consent recorded, per patient."""
-    if not treatments_ready():
-        return {}
-    from bontrack.treatments.models import TreatmentSession
-
     rows = (
         TreatmentSession.objects.filter(
             patient_id__in=patient_ids, status="signed", consent_obtained=True
@@ -222,18 +192,7 @@ def consent_dates(patient_ids: list[int]) -> dict[int, datetime]:
 
 def diary_days(patient_ids: list[int], since: date, until: date) -> dict[int, int]:
     """Number of diary days recorded per patient in [since, until]."""
-    if not apps.is_installed("bontrack.diaries"):
-        return {}
-    from django.db.models import Count
-
-    from bontrack.diaries.models import DiaryDay
-
-    rows = (
-        DiaryDay.objects.filter(patient_id__in=patient_ids, date__gte=since, date__lte=until)
-        .values("patient_id")
-        .annotate(n=Count("id"))
-    )
-    return {r["patient_id"]: r["n"] for r in rows}
+    return diaries_facts.recorded_day_counts(patient_ids, since, until)
 
 
 def due_dates(last: datetime, interval: Interval, tz: object) -> tuple[date, date, date]:

@@ -20,7 +20,9 @@ from bontrack.core.htmx import render_page
 from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
-from bontrack.scheduling import notify, services
+from bontrack.scheduling import notify
+from bontrack.scheduling.actions import matches as matches_actions
+from bontrack.scheduling.actions import reads
 from bontrack.scheduling.models import MatchStatus, PendingMatch
 from bontrack.scheduling.views import _clinics, _pick_clinic
 
@@ -47,7 +49,7 @@ def matches(request: HttpRequest, scope: Scope) -> HttpResponse:
         )
     except BadCursor:
         page = keyset_page(qs, fields=("created_at", "id"), cursor=None, size=50)
-    services.record_read(
+    reads.record_read(
         actor=request.user,
         what=f"Online bookings to check ({len(page.items)} shown)",
         object_type="scheduling.pendingmatch",
@@ -81,13 +83,13 @@ def match_decide(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         decision = request.POST.get("decision", "")
         try:
             if decision == "confirm":
-                services.confirm_match(actor=request.user, match=m)
+                matches_actions.confirm_match(actor=request.user, match=m)
                 messages.success(
                     request,
                     "The booking was moved to the existing chart and the duplicate was removed.",
                 )
             elif decision == "reject":
-                services.reject_match(actor=request.user, match=m)
+                matches_actions.reject_match(actor=request.user, match=m)
                 messages.success(request, "The booking keeps its new chart.")
             else:
                 raise ValidationError({"decision": ["Choose same person or different person."]})
@@ -98,7 +100,7 @@ def match_decide(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         else:
             return redirect(reverse("scheduling:matches") + f"?clinic={m.clinic_id}")
     else:
-        services.record_read(
+        reads.record_read(
             actor=request.user,
             what="Online booking match",
             obj=m.matched_patient if existing_visible else None,

@@ -19,7 +19,9 @@ from bontrack.core.models import Clinic
 from bontrack.core.parsing import ParseError, parse_datetime
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
-from bontrack.scheduling import links, notify, services
+from bontrack.scheduling import links, notify
+from bontrack.scheduling.actions import booking, changes, public_booking, reads
+from bontrack.scheduling.actions import waitlist_offer as waitlist_offer_actions
 from bontrack.scheduling.availability import distinct_times, find_slots, zone
 from bontrack.scheduling.models import Appointment, AppointmentType, ProgramPage, Status
 
@@ -145,7 +147,7 @@ def book(request: HttpRequest, practice: str, clinic: str, code: str, slot: str)
     form = BookingForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if services.rate_limited(ip=_ip(request), action="book"):
+        if public_booking.rate_limited(ip=_ip(request), action="book"):
             return render(request, "booking/limited.html", {"clinic": c}, status=429)
         if form.is_valid():
             if form.cleaned_data["website"]:
@@ -153,7 +155,7 @@ def book(request: HttpRequest, practice: str, clinic: str, code: str, slot: str)
                 return render(request, "booking/done.html", {"clinic": c, "appointment": None})
             data = form.cleaned_data
             try:
-                appointment = services.book_online(
+                appointment = public_booking.book_online(
                     clinic=c,
                     appointment_type=atype,
                     starts_at=starts_at,
@@ -171,7 +173,7 @@ def book(request: HttpRequest, practice: str, clinic: str, code: str, slot: str)
                     form.add_error(field if field in form.fields else None, errors)
             except Conflict:
                 # One neutral answer whatever the reason: it reveals nobody's schedule.
-                form.add_error(None, services.UNAVAILABLE)
+                form.add_error(None, booking.UNAVAILABLE)
                 status = 409
             else:
                 token = links.manage_token(appointment.pk, appointment.sequence)
@@ -206,17 +208,17 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     error = ""
     status = 200
     if request.method == "POST":
-        if services.rate_limited(ip=_ip(request), action="manage"):
+        if public_booking.rate_limited(ip=_ip(request), action="manage"):
             return render(
                 request, "booking/limited.html", {"clinic": appointment.clinic}, status=429
             )
         try:
             if request.POST.get("action") == "cancel":
-                appointment = services.cancel_by_link(
+                appointment = changes.cancel_by_link(
                     appointment=appointment, base_url=_base(request)
                 )
             elif request.POST.get("slot"):
-                appointment = services.reschedule_by_link(
+                appointment = changes.reschedule_by_link(
                     appointment=appointment,
                     starts_at=_parse_slot(request.POST["slot"]),
                     base_url=_base(request),
@@ -226,7 +228,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
                 )
         except Conflict as exc:
             # A time that cannot be had gets one neutral answer (it reveals nobody's schedule).
-            error = services.UNAVAILABLE if request.POST.get("slot") else str(exc)
+            error = booking.UNAVAILABLE if request.POST.get("slot") else str(exc)
             status = 409
         except ValidationError as exc:
             error, status = str(exc.messages[0]), 422
@@ -307,7 +309,7 @@ def portal_appointments(request: HttpRequest, patient: Patient) -> HttpResponse:
         .select_related("appointment_type", "clinic")
         .order_by("starts_at")[:10]
     )
-    services.record_read(actor=request.user, what="Own appointments (portal)", obj=patient)
+    reads.record_read(actor=request.user, what="Own appointments (portal)", obj=patient)
     rows = [
         {
             "a": a,
@@ -338,10 +340,10 @@ def waitlist_offer(request: HttpRequest, token: str) -> HttpResponse:
     clinic = offer.entry.clinic
     error, status = "", 200
     if request.method == "POST":
-        if services.rate_limited(ip=_ip(request), action="manage"):
+        if public_booking.rate_limited(ip=_ip(request), action="manage"):
             return render(request, "booking/limited.html", {"clinic": clinic}, status=429)
         try:
-            appointment = services.accept_offer(offer=offer, base_url=_base(request))
+            appointment = waitlist_offer_actions.accept_offer(offer=offer, base_url=_base(request))
         except Conflict as exc:
             error, status = str(exc), 409
             if "booked" in error or "no longer available" in error:

@@ -62,7 +62,7 @@ def readiness(appointments: list[Appointment]) -> dict[int, list[Check]]:
         else:
             interval = facts.interval_for(
                 a.indication,
-                pediatric=facts.is_pediatric(facts.age_on(a.patient.date_of_birth, day)),
+                pediatric=facts.is_pediatric_on(a.patient.date_of_birth, day),
             )
             earliest, _, _ = facts.due_dates(previous, interval, tz)
             checks.append(Check("Interval met", day >= earliest, f"from {earliest}"))
@@ -84,7 +84,7 @@ def readiness(appointments: list[Appointment]) -> dict[int, list[Check]]:
                     f"last {policy.diary_days_required} days",
                 )
             )
-        if facts.is_pediatric(facts.age_on(a.patient.date_of_birth, day)):
+        if facts.is_pediatric_on(a.patient.date_of_birth, day):
             w = weights.get(a.patient_id)
             checks.append(
                 Check(
@@ -93,15 +93,14 @@ def readiness(appointments: list[Appointment]) -> dict[int, list[Check]]:
                     f"last {w}" if w else "none recorded",
                 )
             )
-        if facts.inventory_ready():
-            product = products.get((a.patient_id, a.indication)) or facts.default_product()
-            vials = sum(n for expiry, n in stock.get((a.clinic_id, product), ()) if expiry > day)
-            checks.append(
-                Check(
-                    "Drug on hand",
-                    vials > 0,
-                    f"{vials} vial{'s' if vials != 1 else ''} of {product} in stock",
-                )
+        product = products.get((a.patient_id, a.indication)) or facts.default_product()
+        vials = sum(n for expiry, n in stock.get((a.clinic_id, product), ()) if expiry > day)
+        checks.append(
+            Check(
+                "Drug on hand",
+                vials > 0,
+                f"{vials} vial{'s' if vials != 1 else ''} of {product} in stock",
             )
+        )
         out[a.pk] = checks
     return out

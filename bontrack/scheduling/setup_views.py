@@ -22,7 +22,7 @@ from bontrack.core.htmx import render_page
 from bontrack.core.models import Clinic
 from bontrack.core.parsing import ParseError, parse_int
 from bontrack.patients.services import Conflict
-from bontrack.scheduling import services
+from bontrack.scheduling.actions import clinic_setup
 from bontrack.scheduling.availability import settings_for, zone
 from bontrack.scheduling.models import (
     DEFAULT_REMINDER_OFFSETS,
@@ -147,7 +147,7 @@ def _clinic(request: HttpRequest, scope: Scope) -> Clinic:
 
 def _bind(form: forms.Form, clinic: Clinic) -> forms.Form:
     if "clinician" in form.fields:
-        form.fields["clinician"].queryset = services.clinic_clinicians(clinic)
+        form.fields["clinician"].queryset = clinic_setup.clinic_clinicians(clinic)
         form.fields["clinician"].label_from_instance = lambda u: u.get_full_name() or u.username
     if "room" in form.fields:
         form.fields["room"].queryset = Room.objects.filter(clinic=clinic, active=True)
@@ -236,7 +236,7 @@ def hours_add(request: HttpRequest, scope: Scope) -> HttpResponse:
     form = _bind(HoursForm(request.POST), clinic)
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_working_hours(actor=request.user, clinic=clinic, **form.cleaned_data)
+            clinic_setup.add_working_hours(actor=request.user, clinic=clinic, **form.cleaned_data)
         except (ValidationError, Conflict) as exc:
             _apply_errors(form, exc)
         else:
@@ -248,7 +248,7 @@ def hours_add(request: HttpRequest, scope: Scope) -> HttpResponse:
 def hours_remove(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     row = get_object_or_404(WorkingHours.objects.in_scope(scope).select_related("clinic"), pk=pk)
     if request.method == "POST":
-        services.remove_working_hours(actor=request.user, row=row)
+        clinic_setup.remove_working_hours(actor=request.user, row=row)
     return _back(row.clinic, "hours")
 
 
@@ -264,7 +264,7 @@ def exception_add(request: HttpRequest, scope: Scope) -> HttpResponse:
             return value.replace(tzinfo=None).replace(tzinfo=tz)
 
         try:
-            services.add_exception(
+            clinic_setup.add_exception(
                 actor=request.user,
                 clinic=clinic,
                 clinician=data["clinician"],
@@ -287,7 +287,7 @@ def exception_remove(request: HttpRequest, pk: int, scope: Scope) -> HttpRespons
         AvailabilityException.objects.in_scope(scope).select_related("clinic"), pk=pk
     )
     if request.method == "POST":
-        services.remove_exception(actor=request.user, row=row)
+        clinic_setup.remove_exception(actor=request.user, row=row)
     return _back(row.clinic, "exceptions")
 
 
@@ -297,7 +297,7 @@ def room_add(request: HttpRequest, scope: Scope) -> HttpResponse:
     form = RoomForm(request.POST)
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_room(actor=request.user, clinic=clinic, name=form.cleaned_data["name"])
+            clinic_setup.add_room(actor=request.user, clinic=clinic, name=form.cleaned_data["name"])
         except (ValidationError, Conflict) as exc:
             _apply_errors(form, exc)
         else:
@@ -309,7 +309,9 @@ def room_add(request: HttpRequest, scope: Scope) -> HttpResponse:
 def room_toggle(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     room = get_object_or_404(Room.objects.in_scope(scope).select_related("clinic"), pk=pk)
     if request.method == "POST":
-        services.update_room(actor=request.user, room=room, name=room.name, active=not room.active)
+        clinic_setup.update_room(
+            actor=request.user, room=room, name=room.name, active=not room.active
+        )
     return _back(room.clinic, "rooms")
 
 
@@ -321,7 +323,7 @@ def settings_save(request: HttpRequest, scope: Scope) -> HttpResponse:
         data = dict(form.cleaned_data)
         data["reminder_offsets_minutes"] = data.pop("reminder_offsets")
         try:
-            services.save_settings(actor=request.user, clinic=clinic, **data)
+            clinic_setup.save_settings(actor=request.user, clinic=clinic, **data)
         except (ValidationError, Conflict) as exc:
             _apply_errors(form, exc)
         else:
@@ -345,7 +347,7 @@ def program_edit(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_program_page(actor=request.user, page=page, **form.cleaned_data)
+            clinic_setup.save_program_page(actor=request.user, page=page, **form.cleaned_data)
         except (ValidationError, Conflict) as exc:
             _apply_errors(form, exc)
         else:

@@ -20,7 +20,9 @@ from bontrack.core.models import Clinic
 from bontrack.core.parsing import BadQuery, ParseError, parse_date, parse_time, query_int
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
-from bontrack.scheduling import ics, recall, services
+from bontrack.scheduling import ics, recall
+from bontrack.scheduling.actions import changes, clinic_setup, reads
+from bontrack.scheduling.actions import feeds as feeds_actions
 from bontrack.scheduling.availability import local_midnight, zone
 from bontrack.scheduling.models import (
     Appointment,
@@ -124,7 +126,7 @@ def calendar(request: HttpRequest, scope: Scope) -> HttpResponse:
         "no_show_reasons": NoShowReason.choices,
     }
     if appointments:
-        services.record_read(
+        reads.record_read(
             actor=request.user,
             what=f"Calendar {view} {first} ({len(appointments)} appointments)",
             object_type="scheduling.calendar",
@@ -159,7 +161,7 @@ def appointment_action(request: HttpRequest, pk: int, action: str, scope: Scope)
     if request.method == "POST":
         try:
             if action == "cancel":
-                services.cancel_appointment(
+                changes.cancel_appointment(
                     actor=request.user,
                     appointment=appointment,
                     reason=request.POST.get("reason", ""),
@@ -167,7 +169,7 @@ def appointment_action(request: HttpRequest, pk: int, action: str, scope: Scope)
                     base_url=request.build_absolute_uri("/").rstrip("/"),
                 )
             elif action in ("checked_in", "completed", "no_show"):
-                services.set_status(
+                changes.set_status(
                     actor=request.user,
                     appointment=appointment,
                     status=action,
@@ -178,7 +180,7 @@ def appointment_action(request: HttpRequest, pk: int, action: str, scope: Scope)
                 start = datetime.combine(
                     form.cleaned_data["date"], form.cleaned_data["time"], tzinfo=tz
                 )
-                services.reschedule_appointment(
+                changes.reschedule_appointment(
                     actor=request.user,
                     appointment=appointment,
                     starts_at=start,
@@ -239,7 +241,7 @@ def recall_list(request: HttpRequest, scope: Scope) -> HttpResponse:
     except recall.BadCursor:
         page = recall.recall_page(clinic=clinic, status=status, cursor=None, size=50, today=None)
     names = {r.patient_id for r in page.items}
-    services.record_read(
+    reads.record_read(
         actor=request.user,
         what=f"Recall list ({len(names)} patients)",
         object_type="scheduling.recall",
@@ -264,9 +266,9 @@ def feeds(request: HttpRequest, scope: Scope) -> HttpResponse:
             feed = get_object_or_404(
                 CalendarFeed, pk=request.POST["revoke"], clinician=request.user
             )
-            services.revoke_feed(actor=request.user, feed=feed)
+            feeds_actions.revoke_feed(actor=request.user, feed=feed)
         else:
-            token = services.create_feed(actor=request.user)
+            token = feeds_actions.create_feed(actor=request.user)
             new_url = request.build_absolute_uri(reverse("scheduling:feed", args=[token]))
     context = {
         "feeds": CalendarFeed.objects.filter(clinician=request.user, revoked_at__isnull=True),
@@ -277,12 +279,12 @@ def feeds(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 def feed(request: HttpRequest, token: str) -> HttpResponse:
     """The token URL a calendar client subscribes to (no session; revocable)."""
-    found = services.feed_for_token(token)
+    found = feeds_actions.feed_for_token(token)
     if found is None:
         raise Http404
-    if not services.feed_owner_is_active(found):
+    if not feeds_actions.feed_owner_is_active(found):
         # The owner left (deactivated, or no scheduling role any more): the feed stops with them.
-        services.record_feed_refused(feed=found)
+        feeds_actions.record_feed_refused(feed=found)
         raise Http404
     since = timezone.now() - timedelta(days=30)
     appointments = (
@@ -295,7 +297,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         .order_by("starts_at")[:2000]
     )
     rows = list(appointments)
-    services.record_feed_read(feed=found, appointments=len(rows))
+    feeds_actions.record_feed_read(feed=found, appointments=len(rows))
     body = ics.feed_ics(rows, name=f"BoNTrack — {found.clinician.get_full_name()}")
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
@@ -336,7 +338,7 @@ def type_edit(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     form = TypeForm(request.POST or None, instance=AppointmentType.objects.get(pk=obj.pk))
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_appointment_type(
+            clinic_setup.save_appointment_type(
                 actor=request.user,
                 clinic=obj.clinic,
                 instance=obj,
@@ -363,5 +365,5 @@ def patient_panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         .select_related("appointment_type", "clinic", "clinician")
         .order_by("starts_at")[:10]
     )
-    services.record_read(actor=request.user, what="Appointments panel", obj=patient)
+    reads.record_read(actor=request.user, what="Appointments panel", obj=patient)
     return render_page(request, "scheduling/panel.html", {"patient": patient, "upcoming": upcoming})

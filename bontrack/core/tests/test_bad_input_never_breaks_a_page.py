@@ -9,7 +9,7 @@ import pytest
 from django.test import override_settings
 
 from bontrack.audit.models import AuditEvent
-from bontrack.diaries import services as diary_services
+from bontrack.diaries.actions import actors
 from bontrack.diaries.models import DiaryDay
 from bontrack.patients.models import Condition, PriorTreatment
 from bontrack.scheduling.tests.conftest import sched  # noqa: F401 - fixture
@@ -78,7 +78,7 @@ def _day_post(doses: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("doses", ["²", "٣", "1_0", "9" * 5000])
 def test_a_patient_cannot_break_the_diary_with_odd_doses(world, doses):
-    day = diary_services.local_today() - timedelta(days=1)
+    day = actors.local_today() - timedelta(days=1)
     response = world.client("patient").post(f"/portal/diary/day/{day}/", _day_post(doses))
     assert response.status_code == 422
     assert "Doses" in response.content.decode()
@@ -87,7 +87,7 @@ def test_a_patient_cannot_break_the_diary_with_odd_doses(world, doses):
 
 @pytest.mark.parametrize("doses", ["²", "٣", "1_0"])
 def test_staff_transcription_refuses_odd_doses(world, doses):
-    day = diary_services.local_today() - timedelta(days=1)
+    day = actors.local_today() - timedelta(days=1)
     url = f"/diaries/patients/{world.patient.pk}/day/{day}/"
     response = world.client("nurse").post(url, _day_post(doses))
     assert response.status_code == 422
@@ -95,7 +95,7 @@ def test_staff_transcription_refuses_odd_doses(world, doses):
 
 
 def test_the_week_form_refuses_nan_hours(world):
-    day = diary_services.local_today() - timedelta(days=1)
+    day = actors.local_today() - timedelta(days=1)
     key = f"d{day.isoformat()}"
     response = world.client("patient").post(
         "/portal/diary/week/",
@@ -162,7 +162,7 @@ def test_a_diary_day_before_1900_is_refused(world, day):
 
 @pytest.mark.parametrize("hours", ["NaN", "Infinity", "1e1", "٣"])
 def test_diary_hours_in_the_api_are_plain_numbers(world, hours):
-    day = (diary_services.local_today() - timedelta(days=1)).isoformat()
+    day = (actors.local_today() - timedelta(days=1)).isoformat()
     raw = hours if hours in ("NaN", "Infinity", "1e1") else json.dumps(hours)
     body = '{"days": [{"date": "DAY", "headache": true, "severity": 2, "hours": HOURS}]}'
     response = world.client("nurse").put(

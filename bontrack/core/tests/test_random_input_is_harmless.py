@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bontrack.core import parsing
-from bontrack.diaries import services as diary_services
+from bontrack.diaries.actions import actors
 from bontrack.diaries.models import DiaryDay, DiaryImport
 from bontrack.patients.models import PriorTreatment
 from bontrack.treatments.models import TreatmentSession
@@ -94,7 +94,7 @@ def test_check_text_refuses_every_control_and_bidi_character(raw):
 @given(hours=NUMERIC, aura=NUMERIC, doses=NUMERIC, note=FREE_TEXT)
 def test_the_portal_diary_form_never_fails_on_random_input(world, hours, aura, doses, note):
     client = world.client("patient")
-    day = diary_services.local_today() - timedelta(days=1)
+    day = actors.local_today() - timedelta(days=1)
     DiaryDay.objects.filter(patient=world.patient).delete()
     response = client.post(
         f"/portal/diary/day/{day}/",

@@ -17,9 +17,9 @@ TODAY = date(2026, 3, 10)
 @pytest.fixture
 def frozen_today(monkeypatch):
     """The clinic's 'today' for diary rules (back-fill window, future days)."""
-    from bontrack.diaries import services
+    from bontrack.diaries.actions import actors
 
-    monkeypatch.setattr(services, "local_today", lambda: TODAY)
+    monkeypatch.setattr(actors, "local_today", lambda: TODAY)
     return TODAY
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bontrack.browser import chromium_page
-from bontrack.diaries import services
+from bontrack.diaries.actions import actors
 from bontrack.diaries.models import DiaryDay
 from bontrack.factories import TEST_PASSWORD
 from bontrack.patients.models import Condition
@@ -19,7 +19,7 @@ def test_a_patient_logs_a_week_of_diary_on_a_phone(world, live_server):
     Condition.objects.create(
         patient=world.patient, indication="chronic_migraine", icd10_code="G43.709"
     )
-    today = services.local_today()
+    today = actors.local_today()
     with chromium_page(viewport={"width": 390, "height": 844}) as page:
         page.goto(f"{live_server.url}/portal/login/")
         page.get_by_label("Username").fill(world.users["patient"].username)

@@ -8,7 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from bontrack.audit.models import AuditEvent
-from bontrack.diaries import csvio, services
+from bontrack.diaries.actions import actors, diary_days
+from bontrack.diaries.csv import export as csv_export
+from bontrack.diaries.csv import jobs as csv_jobs
 from bontrack.diaries.models import DiaryDay, DiaryDayRevision, DiaryImport
 from bontrack.diaries.tests.conftest import build_diary
 
@@ -27,10 +29,10 @@ def _upload(client, pk, text, name="diary.csv"):
 
 
 def test_an_export_imports_back_to_the_same_diary(world, cm_patient):
-    build_diary(cm_patient, end=services.local_today(), days=40)
-    text = "".join(csvio.export_rows(cm_patient))
+    build_diary(cm_patient, end=actors.local_today(), days=40)
+    text = "".join(csv_export.export_rows(cm_patient))
     before = list(DiaryDay.objects.filter(patient=cm_patient).values("date", "headache", "hours"))
-    job = csvio.start_import(
+    job = csv_jobs.start_import(
         actor=world.users["nurse"],
         practice=world.practice,
         patient=cm_patient,
@@ -43,7 +45,7 @@ def test_an_export_imports_back_to_the_same_diary(world, cm_patient):
 
 
 def test_a_good_file_is_imported_and_audited(world, cm_patient):
-    day = services.local_today() - timedelta(days=3)
+    day = actors.local_today() - timedelta(days=3)
     text = HEADER + f"{day},1,6,3,1,1,1,sumatriptan:2,1\n{day - timedelta(days=1)},0,,0,0,0,0,,0\n"
     response = _upload(world.client("nurse"), cm_patient.pk, text)
     job = DiaryImport.objects.get()
@@ -58,7 +60,7 @@ def test_a_good_file_is_imported_and_audited(world, cm_patient):
 
 
 def test_one_bad_row_imports_nothing_and_lists_the_rows(world, cm_patient):
-    day = services.local_today() - timedelta(days=3)
+    day = actors.local_today() - timedelta(days=3)
     text = HEADER + f"{day},1,6,3,1,1,1,,0\n{day},0,,0,0,0,0,,0\nnot-a-date,1,2,1,0,0,0,,0\n"
     _upload(world.client("nurse"), cm_patient.pk, text)
     job = DiaryImport.objects.get()
@@ -70,11 +72,11 @@ def test_one_bad_row_imports_nothing_and_lists_the_rows(world, cm_patient):
 
 
 def test_an_import_that_changes_a_day_keeps_its_history(world, cm_patient):
-    day = services.local_today() - timedelta(days=3)
-    services.save_diary_day(
+    day = actors.local_today() - timedelta(days=3)
+    diary_days.save_diary_day(
         actor=world.users["nurse"],
         patient=cm_patient,
-        data=services.DayInput(date=day, headache=False),
+        data=diary_days.DayInput(date=day, headache=False),
     )
     _upload(world.client("nurse"), cm_patient.pk, HEADER + f"{day},1,5,2,1,1,1,,0\n")
     entry = DiaryDay.objects.get(patient=cm_patient, date=day)
@@ -83,7 +85,7 @@ def test_an_import_that_changes_a_day_keeps_its_history(world, cm_patient):
 
 
 def test_a_row_for_another_patient_is_refused(world, cm_patient):
-    day = services.local_today() - timedelta(days=3)
+    day = actors.local_today() - timedelta(days=3)
     text = "mrn," + HEADER.replace("\n", "") + f"\nA1-0002,{day},0,,0,0,0,0,,0\n"
     _upload(world.client("nurse"), cm_patient.pk, text)
     job = DiaryImport.objects.get()
@@ -100,9 +102,9 @@ def test_the_import_status_is_private_to_its_author(world, cm_patient):
 
 
 def test_a_large_file_runs_in_the_background_and_the_page_polls(world, cm_patient, monkeypatch):
-    monkeypatch.setattr(csvio, "INLINE_MAX_BYTES", 10)
-    day = services.local_today() - timedelta(days=3)
-    job = csvio.start_import(
+    monkeypatch.setattr(csv_jobs, "INLINE_MAX_BYTES", 10)
+    day = actors.local_today() - timedelta(days=3)
+    job = csv_jobs.start_import(
         actor=world.users["nurse"],
         practice=world.practice,
         patient=cm_patient,

@@ -11,7 +11,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from bontrack.audit.models import AuditEvent
-from bontrack.diaries import csvio, services
+from bontrack.diaries.actions import actors
+from bontrack.diaries.csv import export as csv_export
+from bontrack.diaries.csv import jobs as csv_jobs
 from bontrack.diaries.models import DiaryDay, DiaryImport
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +29,7 @@ def _upload(client, pk, data: bytes, name="diary.csv"):
 
 
 def _day(k=3):
-    return services.local_today() - timedelta(days=k)
+    return actors.local_today() - timedelta(days=k)
 
 
 @pytest.mark.parametrize(
@@ -101,14 +103,14 @@ def test_the_export_neutralises_formulas_and_imports_back(world, cm_patient, not
     DiaryDay.objects.create(
         patient=cm_patient, date=day, headache=False, note=note.strip(), source="patient"
     )
-    text = "".join(csvio.export_rows(cm_patient))
+    text = "".join(csv_export.export_rows(cm_patient))
     rows = list(csv.reader(io.StringIO(text)))
     cell = rows[1][rows[0].index("note")]
     assert cell == "'" + note.strip() if note.strip()[0] in "=+-@" else True
     assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
     # The export imports back to the same diary (the quote is the export's, not the note's).
     DiaryDay.objects.all().delete()
-    job = csvio.start_import(
+    job = csv_jobs.start_import(
         actor=world.users["nurse"],
         practice=world.practice,
         patient=cm_patient,

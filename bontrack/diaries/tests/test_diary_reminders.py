@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from bontrack.diaries import services
+from bontrack.diaries.actions import actors, consultation, diary_days
 from bontrack.diaries.models import EligibilityAssessment
 from bontrack.scheduling.models import OutboxMessage
 
@@ -21,22 +21,22 @@ def test_patients_in_the_program_without_todays_entry_get_one_reminder(world, cm
     Condition.objects.create(
         patient=world.other_patient, indication="chronic_migraine", icd10_code="G43.709"
     )
-    services.save_diary_day(
+    diary_days.save_diary_day(
         actor=world.users["other_patient"],
         patient=world.other_patient,
-        data=services.DayInput(date=services.local_today(), headache=False),
+        data=diary_days.DayInput(date=actors.local_today(), headache=False),
     )
     out = StringIO()
     call_command("diary-reminders", stdout=out)
     call_command("diary-reminders", stdout=out)  # again: deduplicated
     messages = OutboxMessage.objects.all()
     assert [m.to for m in messages] == [cm_patient.email]
-    assert messages[0].dedupe_key == f"diary-reminder:{cm_patient.pk}:{services.local_today()}"
+    assert messages[0].dedupe_key == f"diary-reminder:{cm_patient.pk}:{actors.local_today()}"
     assert "1 diary reminder(s) queued" in out.getvalue()
 
 
 def test_no_reminder_after_a_not_eligible_decision(world, cm_patient):
-    services.record_eligibility_decision(
+    consultation.record_eligibility_decision(
         actor=world.users["physician"],
         patient=cm_patient,
         decision="not_eligible",
@@ -49,7 +49,7 @@ def test_no_reminder_after_a_not_eligible_decision(world, cm_patient):
 
 def test_running_the_command_twice_enqueues_one_reminder(world, cm_patient):
     # Given a patient in the program who has not logged today
-    today = services.local_today()
+    today = actors.local_today()
     first, second = StringIO(), StringIO()
     # When cron runs the command twice the same day (a retry, an overlap)
     call_command("diary-reminders", "--date", today.isoformat(), stdout=first)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from bontrack.diaries import services
+from bontrack.diaries.actions import actors, consultation
 from bontrack.diaries.models import ConsultationNote, EligibilityAssessment, ProgramPolicy
 from bontrack.diaries.tests.conftest import add_failed_preventives, build_diary
 from clinic_rules.data import rule
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_chronic_diary_with_three_failed_classes_is_eligible(world, cm_patient):
-    build_diary(cm_patient, end=services.local_today(), days=130)
+    build_diary(cm_patient, end=actors.local_today(), days=130)
     add_failed_preventives(cm_patient)
     response = world.client("physician").get(f"/diaries/patients/{cm_patient.pk}/panel/")
     assert response.status_code == 200
@@ -24,10 +24,10 @@ def test_a_chronic_diary_with_three_failed_classes_is_eligible(world, cm_patient
 
 
 def test_the_practice_payer_rule_changes_the_assessment(world, cm_patient):
-    build_diary(cm_patient, end=services.local_today(), days=130)
+    build_diary(cm_patient, end=actors.local_today(), days=130)
     add_failed_preventives(cm_patient)
     ProgramPolicy.objects.create(practice=world.practice, failed_preventive_classes_required=4)
-    row = services.record_eligibility_decision(
+    row = consultation.record_eligibility_decision(
         actor=world.users["physician"], patient=cm_patient, decision="defer", note="Payer rule."
     )
     assert row.status == "not_yet"
@@ -37,9 +37,9 @@ def test_the_practice_payer_rule_changes_the_assessment(world, cm_patient):
 
 
 def test_the_decision_stores_result_findings_and_rule_set(world, cm_patient):
-    build_diary(cm_patient, end=services.local_today(), days=130)
+    build_diary(cm_patient, end=actors.local_today(), days=130)
     add_failed_preventives(cm_patient)
-    row = services.record_eligibility_decision(
+    row = consultation.record_eligibility_decision(
         actor=world.users["physician"], patient=cm_patient, decision="eligible"
     )
     assert row.status == "eligible"
@@ -48,9 +48,9 @@ def test_the_decision_stores_result_findings_and_rule_set(world, cm_patient):
 
 
 def test_an_eligible_decision_against_the_rules_needs_a_reason(world, cm_patient):
-    build_diary(cm_patient, end=services.local_today(), days=60, chronic=False)
+    build_diary(cm_patient, end=actors.local_today(), days=60, chronic=False)
     with pytest.raises(ValidationError) as exc:
-        services.record_eligibility_decision(
+        consultation.record_eligibility_decision(
             actor=world.users["physician"], patient=cm_patient, decision="eligible"
         )
     assert "note" in exc.value.message_dict
@@ -62,12 +62,12 @@ def test_a_contraindication_flag_makes_the_patient_not_eligible(world, cm_patien
 
     from bontrack.patients.models import PatientFlag
 
-    build_diary(cm_patient, end=services.local_today(), days=130)
+    build_diary(cm_patient, end=actors.local_today(), days=130)
     add_failed_preventives(cm_patient)
     PatientFlag.objects.create(
         patient=cm_patient, flag="botulinum_hypersensitivity", noted_on=date(2025, 1, 1)
     )
-    row = services.record_eligibility_decision(
+    row = consultation.record_eligibility_decision(
         actor=world.users["physician"], patient=cm_patient, decision="not_eligible", note="Allergy."
     )
     assert row.status == "not_eligible"
@@ -85,10 +85,12 @@ def test_the_patient_pre_visit_answers_show_in_the_staff_note(world, cm_patient)
 
 def test_a_signed_note_is_final_and_a_new_one_starts(world, cm_patient):
     physician = world.users["physician"]
-    note = services.save_consultation(
+    note = consultation.save_consultation(
         actor=physician, patient=cm_patient, history="Daily headache.", plan="Diary.", sign=True
     )
     assert note.signed_at is not None
-    fresh = services.save_consultation(actor=physician, patient=cm_patient, history="Follow-up.")
+    fresh = consultation.save_consultation(
+        actor=physician, patient=cm_patient, history="Follow-up."
+    )
     assert fresh.pk != note.pk
     assert ConsultationNote.objects.get(pk=note.pk).history == "Daily headache."

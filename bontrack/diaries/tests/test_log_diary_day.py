@@ -9,7 +9,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from bontrack.audit.models import AuditEvent
-from bontrack.diaries import facts, services
+from bontrack.diaries import facts
+from bontrack.diaries.actions import diary_days
 from bontrack.diaries.models import DiaryDay, DiaryDayRevision
 
 pytestmark = pytest.mark.django_db
@@ -28,11 +29,11 @@ def migraine(day, **extra):
         "triptan_or_ergot_relief": True,
     }
     data.update(extra)
-    return services.DayInput(**data)
+    return diary_days.DayInput(**data)
 
 
 def test_a_patient_logs_a_migraine_day_and_it_is_audited(world, cm_patient, frozen_today):
-    day, outcome = services.save_diary_day(
+    day, outcome = diary_days.save_diary_day(
         actor=world.users["patient"], patient=cm_patient, data=migraine(frozen_today)
     )
     assert outcome == "created"
@@ -44,10 +45,10 @@ def test_a_patient_logs_a_migraine_day_and_it_is_audited(world, cm_patient, froz
 
 
 def test_no_headache_is_one_field(world, cm_patient, frozen_today):
-    services.save_diary_day(
+    diary_days.save_diary_day(
         actor=world.users["patient"],
         patient=cm_patient,
-        data=services.DayInput(date=frozen_today, headache=False),
+        data=diary_days.DayInput(date=frozen_today, headache=False),
     )
     doc = facts.diary_documents(cm_patient, frozen_today, frozen_today)
     assert doc[0]["headache"] is False and doc[0]["acute_medications"] == []
@@ -55,8 +56,8 @@ def test_no_headache_is_one_field(world, cm_patient, frozen_today):
 
 def test_an_edit_keeps_the_previous_version_and_audits_the_change(world, cm_patient, frozen_today):
     patient_user = world.users["patient"]
-    services.save_diary_day(actor=patient_user, patient=cm_patient, data=migraine(frozen_today))
-    day, outcome = services.save_diary_day(
+    diary_days.save_diary_day(actor=patient_user, patient=cm_patient, data=migraine(frozen_today))
+    day, outcome = diary_days.save_diary_day(
         actor=patient_user, patient=cm_patient, data=migraine(frozen_today, severity=2)
     )
     assert outcome == "updated"
@@ -69,8 +70,8 @@ def test_an_edit_keeps_the_previous_version_and_audits_the_change(world, cm_pati
 
 def test_saving_the_same_day_twice_changes_nothing(world, cm_patient, frozen_today):
     user = world.users["patient"]
-    services.save_diary_day(actor=user, patient=cm_patient, data=migraine(frozen_today))
-    _, outcome = services.save_diary_day(
+    diary_days.save_diary_day(actor=user, patient=cm_patient, data=migraine(frozen_today))
+    _, outcome = diary_days.save_diary_day(
         actor=user, patient=cm_patient, data=migraine(frozen_today)
     )
     assert outcome == "unchanged"
@@ -80,16 +81,16 @@ def test_saving_the_same_day_twice_changes_nothing(world, cm_patient, frozen_tod
 
 def test_a_patient_may_back_fill_30_days_but_not_31(world, cm_patient, frozen_today):
     user = world.users["patient"]
-    services.save_diary_day(
+    diary_days.save_diary_day(
         actor=user,
         patient=cm_patient,
-        data=services.DayInput(date=frozen_today - timedelta(days=30), headache=False),
+        data=diary_days.DayInput(date=frozen_today - timedelta(days=30), headache=False),
     )
     with pytest.raises(ValidationError) as exc:
-        services.save_diary_day(
+        diary_days.save_diary_day(
             actor=user,
             patient=cm_patient,
-            data=services.DayInput(date=frozen_today - timedelta(days=31), headache=False),
+            data=diary_days.DayInput(date=frozen_today - timedelta(days=31), headache=False),
         )
     assert "stay missing" in exc.value.message_dict["date"][0]
     assert DiaryDay.objects.count() == 1
@@ -97,10 +98,10 @@ def test_a_patient_may_back_fill_30_days_but_not_31(world, cm_patient, frozen_to
 
 def test_a_future_day_is_refused(world, cm_patient, frozen_today):
     with pytest.raises(ValidationError) as exc:
-        services.save_diary_day(
+        diary_days.save_diary_day(
             actor=world.users["patient"],
             patient=cm_patient,
-            data=services.DayInput(date=frozen_today + timedelta(days=1), headache=False),
+            data=diary_days.DayInput(date=frozen_today + timedelta(days=1), headache=False),
         )
     assert "future" in exc.value.message_dict["date"][0]
 
@@ -119,7 +120,7 @@ def test_inconsistent_days_are_refused_with_the_field(
     world, cm_patient, frozen_today, extra, field
 ):
     with pytest.raises(ValidationError) as exc:
-        services.save_diary_day(
+        diary_days.save_diary_day(
             actor=world.users["patient"], patient=cm_patient, data=migraine(frozen_today, **extra)
         )
     assert field in exc.value.message_dict
@@ -129,17 +130,17 @@ def test_inconsistent_days_are_refused_with_the_field(
 
 def test_a_headache_free_day_cannot_carry_features(world, cm_patient, frozen_today):
     with pytest.raises(ValidationError) as exc:
-        services.save_diary_day(
+        diary_days.save_diary_day(
             actor=world.users["patient"],
             patient=cm_patient,
-            data=services.DayInput(date=frozen_today, headache=False, nausea=True),
+            data=diary_days.DayInput(date=frozen_today, headache=False, nausea=True),
         )
     assert "nausea" in exc.value.message_dict
 
 
 def test_a_nurse_transcribes_an_old_paper_diary_day(world, cm_patient, frozen_today):
     old = frozen_today - timedelta(days=200)
-    day, _ = services.save_diary_day(
+    day, _ = diary_days.save_diary_day(
         actor=world.users["nurse"], patient=cm_patient, data=migraine(old)
     )
     assert day.source == "transcribed"
@@ -151,7 +152,7 @@ def test_a_nurse_transcribes_an_old_paper_diary_day(world, cm_patient, frozen_to
 )
 def test_others_cannot_write_the_diary(world, cm_patient, frozen_today, persona):
     with pytest.raises(PermissionDenied):
-        services.save_diary_day(
+        diary_days.save_diary_day(
             actor=world.users[persona], patient=cm_patient, data=migraine(frozen_today)
         )
     assert not DiaryDay.objects.exists()
@@ -161,7 +162,7 @@ def test_others_cannot_write_the_diary(world, cm_patient, frozen_today, persona)
 def test_diary_documents_are_in_the_clinic_rules_shape(world, cm_patient, frozen_today):
     from clinic_rules import contract
 
-    services.save_diary_day(
+    diary_days.save_diary_day(
         actor=world.users["patient"], patient=cm_patient, data=migraine(frozen_today)
     )
     docs = facts.diary_documents(cm_patient, frozen_today - timedelta(days=5), frozen_today)

@@ -151,9 +151,9 @@ def test_the_portal_diary_is_for_patients(world, cm_patient, persona, expected):
 
 @pytest.mark.parametrize("persona,expected", PORTAL_SAVE.items())
 def test_a_portal_day_is_saved_on_the_own_record_only(world, cm_patient, persona, expected):
-    from bontrack.diaries import services
+    from bontrack.diaries.actions import actors
 
-    today = services.local_today().isoformat()
+    today = actors.local_today().isoformat()
     before = _counts()
     response = world.client(persona).post(f"/portal/diary/day/{today}/", {"headache": "no"})
     assert response.status_code == expected

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bontrack.audit.models import AuditEvent
-from bontrack.diaries import services
+from bontrack.diaries.actions import diary_days
 from bontrack.diaries.models import DiaryDay
 
 pytestmark = pytest.mark.django_db
@@ -60,10 +60,10 @@ def test_three_missed_days_are_saved_in_one_go(world, cm_patient, frozen_today):
     # Given a patient who missed three days this week and filled one
     client = world.client("patient")
     filled = frozen_today - timedelta(days=1)
-    services.save_diary_day(
+    diary_days.save_diary_day(
         actor=world.users["patient"],
         patient=cm_patient,
-        data=services.DayInput(date=filled, headache=False),
+        data=diary_days.DayInput(date=filled, headache=False),
     )
     page = client.get("/portal/diary/week/")
     assert page.status_code == 200 and b"Filled in: no headache" in page.content
@@ -104,7 +104,7 @@ def test_a_bad_line_saves_none_of_the_week(world, cm_patient, frozen_today):
 
 def test_the_week_view_stays_inside_the_back_fill_window(world, cm_patient, frozen_today):
     client = world.client("patient")
-    too_old = frozen_today - timedelta(days=services.BACKFILL_DAYS + 1)
+    too_old = frozen_today - timedelta(days=diary_days.BACKFILL_DAYS + 1)
     page = client.get(f"/portal/diary/week/?start={too_old.isoformat()}")
     assert page.status_code == 200
     assert too_old.strftime("%A %-d %B").encode() not in page.content

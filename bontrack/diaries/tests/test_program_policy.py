@@ -8,7 +8,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from bontrack.audit.models import AuditEvent
-from bontrack.diaries import facts, policy, services
+from bontrack.diaries import facts, policy
+from bontrack.diaries.actions import program_policy
 from bontrack.diaries.models import ProgramPolicy
 
 pytestmark = pytest.mark.django_db
@@ -159,14 +160,14 @@ def test_null_restores_the_default_and_the_same_values_write_nothing(world):
 def test_the_service_refuses_other_roles_and_unknown_knobs(world):
     admin = world.users["clinic_admin"]
     with pytest.raises(ValidationError):
-        services.update_program_policy(actor=admin, practice=world.practice, colour="blue")
+        program_policy.update_program_policy(actor=admin, practice=world.practice, colour="blue")
     with pytest.raises(PermissionDenied):
-        services.update_program_policy(
+        program_policy.update_program_policy(
             actor=admin, practice=world.other_practice, count_probable_as_migraine=False
         )
     for persona in ("physician", "nurse", "billing", "other_practice_staff"):
         with pytest.raises(PermissionDenied):
-            services.update_program_policy(
+            program_policy.update_program_policy(
                 actor=world.users[persona],
                 practice=world.practice,
                 count_probable_as_migraine=False,

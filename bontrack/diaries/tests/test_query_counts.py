@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bontrack.diaries import services
+from bontrack.diaries.actions import actors
 from bontrack.diaries.models import DiaryDay, QuestionnaireResponse
 from bontrack.diaries.tests.conftest import build_diary
 
@@ -25,7 +25,7 @@ def _queries(client, url: str) -> int:
 
 
 def _grow_to_three_years(patient) -> None:
-    today = services.local_today()
+    today = actors.local_today()
     DiaryDay.objects.filter(patient=patient).delete()
     build_diary(patient, end=today, days=3 * 365, seed=7)
     QuestionnaireResponse.objects.bulk_create(
@@ -57,7 +57,7 @@ def _grow_to_three_years(patient) -> None:
 def test_a_page_costs_the_same_for_one_month_and_three_years(world, cm_patient, url):
     client = world.client("physician")
     url = url.format(pk=cm_patient.pk)
-    build_diary(cm_patient, end=services.local_today(), days=30, seed=3)
+    build_diary(cm_patient, end=actors.local_today(), days=30, seed=3)
     month = _queries(client, url)
     _grow_to_three_years(cm_patient)
     assert _queries(client, url) == month
@@ -65,7 +65,7 @@ def test_a_page_costs_the_same_for_one_month_and_three_years(world, cm_patient, 
 
 def test_the_portal_diary_costs_the_same_for_one_month_and_three_years(world, cm_patient):
     client = world.client("patient")
-    build_diary(cm_patient, end=services.local_today(), days=30, seed=3)
+    build_diary(cm_patient, end=actors.local_today(), days=30, seed=3)
     client.get("/portal/diary/")  # first visit assigns the baseline questionnaires
     month = _queries(client, "/portal/diary/")
     _grow_to_three_years(cm_patient)
@@ -76,5 +76,5 @@ def test_the_chart_with_its_panel_slot_keeps_its_query_count(world, cm_patient):
     client = world.client("nurse")
     url = f"/patients/{cm_patient.pk}/"
     thin = _queries(client, url)
-    build_diary(cm_patient, end=services.local_today(), days=400, seed=5)
+    build_diary(cm_patient, end=actors.local_today(), days=400, seed=5)
     assert _queries(client, url) == thin

@@ -9,7 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from bontrack.audit.models import AuditEvent
-from bontrack.diaries import facts, services
+from bontrack.diaries import facts
+from bontrack.diaries.actions import questionnaires
 from bontrack.diaries.models import QuestionnaireResponse
 from bontrack.patients.services import Conflict
 
@@ -40,14 +41,14 @@ def test_no_baseline_without_a_chronic_migraine_condition(world):
 
 
 def test_pre_treatment_assignment_is_idempotent_and_audited(world, cm_patient):
-    services.assign_pre_treatment(cm_patient, date(2026, 4, 1))
-    services.assign_pre_treatment(cm_patient, date(2026, 4, 1))
+    questionnaires.assign_pre_treatment(cm_patient, date(2026, 4, 1))
+    questionnaires.assign_pre_treatment(cm_patient, date(2026, 4, 1))
     assert QuestionnaireResponse.objects.filter(assigned_for="pre_treatment").count() == 2
     assert AuditEvent.objects.filter(object_type="diaries.questionnaireresponse").count() == 2
 
 
 def test_the_patient_answers_midas_in_the_portal_and_it_is_scored(world, cm_patient):
-    q = services.assign_pre_treatment(cm_patient, date(2026, 4, 1))[0]
+    q = questionnaires.assign_pre_treatment(cm_patient, date(2026, 4, 1))[0]
     assert q.instrument == "midas"
     response = world.client("patient").post(f"/portal/diary/questionnaires/{q.pk}/", MIDAS)
     assert response.status_code == 302
@@ -59,7 +60,7 @@ def test_the_patient_answers_midas_in_the_portal_and_it_is_scored(world, cm_pati
 
 
 def test_another_patient_cannot_open_the_questionnaire(world, cm_patient):
-    q = services.assign_pre_treatment(cm_patient, date(2026, 4, 1))[0]
+    q = questionnaires.assign_pre_treatment(cm_patient, date(2026, 4, 1))[0]
     assert (
         world.client("other_patient").get(f"/portal/diary/questionnaires/{q.pk}/").status_code
         == 404
@@ -67,17 +68,19 @@ def test_another_patient_cannot_open_the_questionnaire(world, cm_patient):
 
 
 def test_hit6_is_scored_and_a_second_submission_conflicts(world, cm_patient):
-    q = services.assign_pre_treatment(cm_patient, date(2026, 4, 1))[1]
-    done = services.submit_questionnaire(actor=world.users["patient"], response=q, answers=HIT6)
+    q = questionnaires.assign_pre_treatment(cm_patient, date(2026, 4, 1))[1]
+    done = questionnaires.submit_questionnaire(
+        actor=world.users["patient"], response=q, answers=HIT6
+    )
     assert done.instrument == "hit6" and done.valid and 36 <= done.score <= 78
     with pytest.raises(Conflict):
-        services.submit_questionnaire(actor=world.users["patient"], response=q, answers=HIT6)
+        questionnaires.submit_questionnaire(actor=world.users["patient"], response=q, answers=HIT6)
 
 
 def test_out_of_range_answers_are_a_validation_error(world, cm_patient):
-    q = services.assign_pre_treatment(cm_patient, date(2026, 4, 1))[0]
+    q = questionnaires.assign_pre_treatment(cm_patient, date(2026, 4, 1))[0]
     with pytest.raises(ValidationError) as exc:
-        services.submit_questionnaire(
+        questionnaires.submit_questionnaire(
             actor=world.users["patient"], response=q, answers={**MIDAS, "q1": 200}
         )
     assert "q1" in exc.value.message_dict
@@ -86,7 +89,7 @@ def test_out_of_range_answers_are_a_validation_error(world, cm_patient):
 
 
 def test_staff_enter_answers_through_the_api(world, cm_patient):
-    q = services.assign_pre_treatment(cm_patient, date(2026, 4, 1))[0]
+    q = questionnaires.assign_pre_treatment(cm_patient, date(2026, 4, 1))[0]
     response = world.client("nurse").post(
         f"/api/v1/diaries/questionnaires/{q.pk}/answers",
         json.dumps({"answers": MIDAS}),

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from bontrack.audit.models import AuditEvent
-from bontrack.diaries import services
+from bontrack.diaries.actions import questionnaires
 from bontrack.diaries.models import QuestionnaireResponse
 from bontrack.diaries.tests.test_questionnaires import HIT6, MIDAS
 
@@ -30,7 +30,7 @@ ENTER_SAVE = {**ENTER_PAGE, "physician": 302, "nurse": 302}
 
 
 def _pending(patient, instrument: str) -> QuestionnaireResponse:
-    services.assign_pre_treatment(patient, DUE)
+    questionnaires.assign_pre_treatment(patient, DUE)
     return QuestionnaireResponse.objects.get(patient=patient, instrument=instrument)
 
 

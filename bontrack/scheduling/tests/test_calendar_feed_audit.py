@@ -7,7 +7,7 @@ import time_machine
 
 from bontrack.accounts import services as account_services
 from bontrack.audit.models import AuditEvent
-from bontrack.scheduling import services
+from bontrack.scheduling.actions import feeds
 from bontrack.scheduling.models import CalendarFeed
 from bontrack.scheduling.tests.conftest import NOW
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def test_a_feed_read_writes_one_export_event_with_the_number_of_appointments(sched):
     _book(sched)
     physician = sched.world.users["physician"]
-    token = services.create_feed(actor=physician)
+    token = feeds.create_feed(actor=physician)
     feed = CalendarFeed.objects.get()
     response = sched.world.client("anonymous").get(
         f"/schedule/feeds/{token}.ics", REMOTE_ADDR="10.9.8.7"
@@ -41,7 +41,7 @@ def test_a_feed_read_writes_one_export_event_with_the_number_of_appointments(sch
 def test_a_deactivated_owners_feed_answers_404_and_writes_only_a_denied_event(sched):
     _book(sched)
     physician = sched.world.users["physician"]
-    token = services.create_feed(actor=physician)
+    token = feeds.create_feed(actor=physician)
     account_services.set_staff_active(
         actor=sched.world.users["clinic_admin"], user=physician, active=False
     )
@@ -63,7 +63,7 @@ def test_a_deactivated_owners_feed_answers_404_and_writes_only_a_denied_event(sc
 @time_machine.travel(NOW, tick=False)
 def test_a_feed_stops_when_its_owner_loses_every_scheduling_role(sched):
     physician = sched.world.users["physician"]
-    token = services.create_feed(actor=physician)
+    token = feeds.create_feed(actor=physician)
     physician.memberships.all().delete()
     response = sched.world.client("anonymous").get(f"/schedule/feeds/{token}.ics")
     assert response.status_code == 404

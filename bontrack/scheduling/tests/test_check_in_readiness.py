@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bontrack.factories import PatientFactory
 from bontrack.patients.models import WeightMeasurement
-from bontrack.scheduling import services
+from bontrack.scheduling.actions import booking
 from bontrack.scheduling.readiness import readiness
 from bontrack.scheduling.tests.conftest import NOW
 from bontrack.scheduling.tests.test_recall_and_interval import _signed
@@ -36,7 +36,7 @@ PAGE = {
 
 
 def _treatment(sched, patient=None, override="", start=TEN):
-    return services.book_appointment(
+    return booking.book_appointment(
         actor=sched.world.users["physician"],
         clinic=sched.clinic,
         patient=patient or sched.world.patient,
@@ -210,7 +210,7 @@ def test_readiness_costs_the_same_for_one_or_many_appointments(sched):
         _signed(p, LONG_AGO, sched.world.users["physician"])
         _lot(sched, DAY + timedelta(days=30 + i))
         many.append(
-            services.book_appointment(
+            booking.book_appointment(
                 actor=sched.world.users["physician"],
                 clinic=sched.clinic,
                 patient=p,

@@ -10,7 +10,8 @@ import pytest
 import time_machine
 
 from bontrack.audit.models import AuditEvent
-from bontrack.scheduling import facts, services
+from bontrack.scheduling import facts
+from bontrack.scheduling.actions import booking, changes, waitlist
 from bontrack.scheduling.models import Appointment, WaitlistEntry
 from bontrack.scheduling.tests.conftest import NOW
 
@@ -46,7 +47,7 @@ WAITLIST_REMOVE = {**WAITLIST_ADD, "other_clinic_staff": 404, "other_practice_st
 
 
 def _completed_treatment(sched):
-    appointment = services.book_appointment(
+    appointment = booking.book_appointment(
         actor=sched.world.users["physician"],
         clinic=sched.clinic,
         patient=sched.world.patient,
@@ -54,7 +55,7 @@ def _completed_treatment(sched):
         starts_at=TEN,
         indication="chronic_migraine",
     )
-    services.set_status(
+    changes.set_status(
         actor=sched.world.users["physician"], appointment=appointment, status="completed"
     )
     return appointment
@@ -127,7 +128,7 @@ def test_a_taken_proposal_is_a_409_and_a_forged_one_a_422(sched):
 
 @time_machine.travel(NOW, tick=False)
 def test_only_completed_treatments_offer_the_next_session(sched):
-    consult = services.book_appointment(
+    consult = booking.book_appointment(
         actor=sched.world.users["physician"],
         clinic=sched.clinic,
         patient=sched.world.patient,
@@ -161,7 +162,7 @@ def _add(sched, client, **over):
 @time_machine.travel(NOW, tick=False)
 @pytest.mark.parametrize("persona,expected", WAITLIST_VIEW.items())
 def test_reading_the_waitlist_over_every_persona(sched, persona, expected):
-    services.join_waitlist(
+    waitlist.join_waitlist(
         actor=sched.world.users["front_desk"],
         patient=sched.world.patient,
         appointment_type=sched.type("treatment"),
@@ -193,7 +194,7 @@ def test_adding_to_the_waitlist_over_every_persona(sched, persona, expected):
 @time_machine.travel(NOW, tick=False)
 @pytest.mark.parametrize("persona,expected", WAITLIST_REMOVE.items())
 def test_removing_from_the_waitlist_over_every_persona(sched, persona, expected):
-    entry = services.join_waitlist(
+    entry = waitlist.join_waitlist(
         actor=sched.world.users["front_desk"],
         patient=sched.world.patient,
         appointment_type=sched.type("treatment"),

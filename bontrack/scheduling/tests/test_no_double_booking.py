@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from bontrack.audit.models import AuditEvent
 from bontrack.factories import PatientFactory
 from bontrack.patients.services import Conflict
-from bontrack.scheduling import services
+from bontrack.scheduling.actions import booking, changes
 from bontrack.scheduling.models import Appointment, Status
 from bontrack.scheduling.tests.conftest import NOW
 
@@ -22,7 +22,7 @@ TEN = datetime(2026, 6, 2, 14, 0, tzinfo=UTC)
 
 
 def _book(sched, patient, start, clinician="physician", code="consult"):
-    return services.book_appointment(
+    return booking.book_appointment(
         actor=sched.world.users["front_desk"],
         clinic=sched.clinic,
         patient=patient,
@@ -78,7 +78,7 @@ def test_one_room_cannot_hold_two_visits(sched):
 @time_machine.travel(NOW, tick=False)
 def test_a_cancelled_appointment_frees_the_slot(sched):
     first = _book(sched, sched.world.patient, TEN)
-    services.cancel_appointment(
+    changes.cancel_appointment(
         actor=sched.world.users["front_desk"], appointment=first, reason="patient_request"
     )
     second = _book(sched, sched.world.other_patient, TEN)
@@ -123,7 +123,7 @@ def test_rescheduling_onto_a_taken_slot_is_a_conflict(sched):
     _book(sched, sched.world.patient, TEN)
     second = _book(sched, sched.world.other_patient, TEN + timedelta(hours=1))
     with pytest.raises(Conflict):
-        services.reschedule_appointment(
+        changes.reschedule_appointment(
             actor=sched.world.users["front_desk"],
             appointment=second,
             starts_at=TEN,

@@ -196,9 +196,9 @@ def test_program_pages_offer_a_free_video_call(sched, client):
     [("patient", 200), ("other_patient", 200), ("physician", 403), ("anonymous", 302)],
 )
 def test_the_portal_card_shows_only_the_patients_own_video_link(sched, persona, expected):
-    from bontrack.scheduling import services
+    from bontrack.scheduling.actions import booking
 
-    appointment = services.book_appointment(
+    appointment = booking.book_appointment(
         actor=sched.world.users["front_desk"],
         clinic=sched.clinic,
         patient=sched.world.patient,

@@ -14,7 +14,7 @@ import time_machine
 
 from bontrack.audit.models import AuditEvent
 from bontrack.patients.models import Patient
-from bontrack.scheduling import services
+from bontrack.scheduling.actions import booking
 from bontrack.scheduling.models import (
     Appointment,
     MatchStatus,
@@ -271,7 +271,7 @@ def test_a_public_booking_gets_the_same_answer_for_a_taken_slot_and_one_outside_
     outside = client.post(
         _url(sched, "20260609T0200Z"), {**FORM, "email": "d@example.org", "first_name": "Di"}
     )
-    message = services.UNAVAILABLE.encode()
+    message = booking.UNAVAILABLE.encode()
     assert taken.status_code == outside.status_code == 409
     assert message in taken.content and message in outside.content
     for response in (taken, outside):
@@ -298,7 +298,7 @@ def test_booking_with_another_clinics_clinician_reveals_nothing_of_their_schedul
     from bontrack.scheduling.models import AppointmentType
 
     other_type = AppointmentType.objects.get(clinic=other_clinic, code="follow-up")
-    services.book_appointment(
+    booking.book_appointment(
         actor=world.users["clinic_admin"],
         clinic=other_clinic,
         patient=other_patient,
@@ -322,13 +322,13 @@ def test_booking_with_another_clinics_clinician_reveals_nothing_of_their_schedul
     )
     assert busy.status_code == free.status_code == 409
     assert busy.json() == free.json()
-    assert busy.json()["detail"] == services.UNAVAILABLE
+    assert busy.json()["detail"] == booking.UNAVAILABLE
 
 
 @time_machine.travel(NOW, tick=False)
 def test_confirming_is_refused_when_the_existing_patient_is_already_booked_then(sched, client):
     rosa = sched.world.patient
-    services.book_appointment(
+    booking.book_appointment(
         actor=sched.world.users["front_desk"],
         clinic=sched.clinic,
         patient=rosa,

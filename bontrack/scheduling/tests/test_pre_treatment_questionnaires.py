@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from bontrack.audit.models import AuditEvent
 from bontrack.diaries.models import QuestionnaireResponse
 from bontrack.patients.models import Condition
-from bontrack.scheduling import services
+from bontrack.scheduling.actions import booking, changes
 from bontrack.scheduling.tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def _assigned(patient):
 
 
 def _book(sched, code="treatment", **kw):
-    return services.book_appointment(
+    return booking.book_appointment(
         actor=sched.world.users["front_desk"],
         clinic=sched.clinic,
         patient=sched.world.patient,
@@ -84,7 +84,7 @@ def test_an_api_booking_assigns_them_too(sched):
 def test_moving_the_treatment_assigns_them_for_the_new_day(sched):
     _migraine(sched.world.patient)
     appointment = _book(sched, indication="chronic_migraine")
-    services.reschedule_appointment(
+    changes.reschedule_appointment(
         actor=sched.world.users["front_desk"],
         appointment=appointment,
         starts_at=datetime(2026, 6, 4, 14, tzinfo=UTC),

@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from bontrack.audit.models import AuditEvent
 from bontrack.factories import PatientFactory
-from bontrack.scheduling import facts, recall, services
+from bontrack.scheduling import facts, recall
+from bontrack.scheduling.actions import booking, changes, waitlist, waitlist_offer
 from bontrack.scheduling.models import Appointment
 from bontrack.scheduling.tests.conftest import NOW
 from clinic_rules.data import rule
@@ -56,7 +57,7 @@ def test_the_recall_list_sorts_patients_into_due_overdue_booked_and_not_yet_due(
     _signed(due, datetime(2026, 3, 10, 16, tzinfo=UTC), signer)  # target 2026-06-02
     _signed(later, datetime(2026, 5, 20, 16, tzinfo=UTC), signer)
     _signed(booked, datetime(2026, 3, 10, 16, tzinfo=UTC), signer)
-    services.book_appointment(
+    booking.book_appointment(
         actor=sched.world.users["physician"],
         clinic=sched.clinic,
         patient=booked,
@@ -78,7 +79,7 @@ def test_a_treatment_before_the_minimum_interval_is_refused(sched):
         sched.world.patient, datetime(2026, 4, 1, 15, tzinfo=UTC), sched.world.users["physician"]
     )
     with pytest.raises(ValidationError) as exc:
-        services.book_appointment(
+        booking.book_appointment(
             actor=sched.world.users["nurse"],
             clinic=sched.clinic,
             patient=sched.world.patient,
@@ -104,8 +105,8 @@ def test_only_a_physician_may_override_the_interval_and_it_is_audited(sched):
         "override_reason": "Travelling abroad for three months",
     }
     with pytest.raises(PermissionDenied):
-        services.book_appointment(actor=sched.world.users["nurse"], **kwargs)
-    appointment = services.book_appointment(actor=sched.world.users["physician"], **kwargs)
+        booking.book_appointment(actor=sched.world.users["nurse"], **kwargs)
+    appointment = booking.book_appointment(actor=sched.world.users["physician"], **kwargs)
     assert appointment.interval_override_reason.startswith("Travelling")
     event = AuditEvent.objects.get(object_type="scheduling.appointment", action="create")
     assert event.changes["interval_override"][1]["rule_id"] == "BTX-CM-RETREAT-84"
@@ -116,7 +117,7 @@ def test_a_freed_slot_is_offered_to_the_waitlist_and_the_first_to_confirm_wins(s
     from bontrack.scheduling.models import WaitlistOffer
 
     start = datetime(2026, 6, 2, 14, tzinfo=UTC)
-    taken = services.book_appointment(
+    taken = booking.book_appointment(
         actor=sched.world.users["front_desk"],
         clinic=sched.clinic,
         patient=sched.world.patient,
@@ -125,23 +126,23 @@ def test_a_freed_slot_is_offered_to_the_waitlist_and_the_first_to_confirm_wins(s
     )
     waiting = [PatientFactory(clinic=sched.clinic) for _ in range(2)]
     for p in waiting:
-        services.join_waitlist(
+        waitlist.join_waitlist(
             actor=sched.world.users["front_desk"],
             patient=p,
             appointment_type=sched.type("consult"),
             earliest=date(2026, 6, 1),
             latest=date(2026, 6, 30),
         )
-    services.cancel_appointment(
+    changes.cancel_appointment(
         actor=sched.world.users["front_desk"], appointment=taken, reason="illness"
     )
     first, second = WaitlistOffer.objects.order_by("id")
-    won = services.accept_offer(offer=second, base_url="http://test")
+    won = waitlist_offer.accept_offer(offer=second, base_url="http://test")
     assert won.patient_id == waiting[1].pk and won.starts_at == start
     from bontrack.patients.services import Conflict
 
     with pytest.raises(Conflict):
-        services.accept_offer(offer=first, base_url="http://test")
+        waitlist_offer.accept_offer(offer=first, base_url="http://test")
 
 
 @time_machine.travel(NOW, tick=False)
@@ -150,7 +151,7 @@ def test_the_offer_link_books_the_first_and_refuses_the_second(sched, client):
     from bontrack.scheduling.models import WaitlistOffer
 
     start = datetime(2026, 6, 2, 14, tzinfo=UTC)
-    taken = services.book_appointment(
+    taken = booking.book_appointment(
         actor=sched.world.users["front_desk"],
         clinic=sched.clinic,
         patient=sched.world.patient,
@@ -158,14 +159,14 @@ def test_the_offer_link_books_the_first_and_refuses_the_second(sched, client):
         starts_at=start,
     )
     for p in [PatientFactory(clinic=sched.clinic) for _ in range(2)]:
-        services.join_waitlist(
+        waitlist.join_waitlist(
             actor=sched.world.users["front_desk"],
             patient=p,
             appointment_type=sched.type("consult"),
             earliest=date(2026, 6, 1),
             latest=date(2026, 6, 30),
         )
-    services.cancel_appointment(
+    changes.cancel_appointment(
         actor=sched.world.users["front_desk"], appointment=taken, reason="illness"
     )
     first, second = WaitlistOffer.objects.order_by("id")

@@ -16,7 +16,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bontrack.factories import PatientFactory
-from bontrack.scheduling import facts, recall, services
+from bontrack.scheduling import facts, recall
+from bontrack.scheduling.actions import booking
 from bontrack.scheduling.availability import find_slots, find_slots_many
 from bontrack.scheduling.defaults import ensure_clinic_defaults
 from bontrack.scheduling.models import AppointmentType, Room, WorkingHours
@@ -64,7 +65,7 @@ def _second_clinic(sched):
 def test_the_practice_wide_search_gives_each_clinic_the_same_slots_as_its_own_search(sched):
     # Given two clinics in different zones, one with a booked appointment
     other, other_type = _second_clinic(sched)
-    services.book_appointment(
+    booking.book_appointment(
         actor=sched.world.users["front_desk"],
         clinic=sched.clinic,
         patient=sched.world.patient,
@@ -96,7 +97,7 @@ def test_the_practice_wide_search_costs_the_same_for_one_clinic_or_many(sched):
         find_slots_many(items, start=MONDAY, end=MONDAY + timedelta(days=6), now=NOW)
     other, other_type = _second_clinic(sched)
     for i in range(4):
-        services.book_appointment(
+        booking.book_appointment(
             actor=sched.world.users["front_desk"],
             clinic=sched.clinic,
             patient=PatientFactory(clinic=sched.clinic),
@@ -170,7 +171,7 @@ def test_the_adult_cut_off_date_agrees_with_the_age_rule(today):
     cutoff = facts.adult_born_on_or_before(today)
     for offset in range(-3, 4):
         dob = cutoff + timedelta(days=offset)
-        assert facts.is_pediatric(facts.age_on(dob, today)) is (dob > cutoff)
+        assert facts.is_pediatric_on(dob, today) is (dob > cutoff)
 
 
 PRACTICE_SEARCH = {
@@ -237,7 +238,7 @@ def test_jumping_past_busy_time_finds_exactly_the_slots_a_step_by_step_search_fi
 
     starts = [(14, 0, "consult"), (15, 15, "treatment"), (17, 45, "consult"), (19, 15, "treatment")]
     for hour, minute, code in starts:
-        services.book_appointment(
+        booking.book_appointment(
             actor=sched.world.users["front_desk"],
             clinic=sched.clinic,
             patient=PatientFactory(clinic=sched.clinic),

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from bontrack.audit.models import AuditEvent
 from bontrack.factories import PatientFactory
-from bontrack.scheduling import services
+from bontrack.scheduling.actions import booking, feeds
 from bontrack.scheduling.models import Appointment
 from bontrack.scheduling.tests.conftest import NOW
 
@@ -49,7 +49,7 @@ CANCEL = {
 
 
 def _book(sched, patient=None, start=TEN):
-    return services.book_appointment(
+    return booking.book_appointment(
         actor=sched.world.users["front_desk"],
         clinic=sched.clinic,
         patient=patient or sched.world.patient,
@@ -124,7 +124,7 @@ def test_a_calendar_feed_is_readable_by_token_until_revoked(sched):
 
     _book(sched)
     physician = sched.world.users["physician"]
-    token = services.create_feed(actor=physician)
+    token = feeds.create_feed(actor=physician)
     client = sched.world.client("anonymous")
     body = client.get(f"/schedule/feeds/{token}.ics").content
     events = icalendar.Calendar.from_ical(body).walk("VEVENT")
@@ -132,5 +132,5 @@ def test_a_calendar_feed_is_readable_by_token_until_revoked(sched):
     assert vobject.readOne(body.decode()).vevent.summary.value.startswith("In-person consultation")
     from bontrack.scheduling.models import CalendarFeed
 
-    services.revoke_feed(actor=physician, feed=CalendarFeed.objects.get())
+    feeds.revoke_feed(actor=physician, feed=CalendarFeed.objects.get())
     assert client.get(f"/schedule/feeds/{token}.ics").status_code == 404

@@ -11,14 +11,14 @@ import time_machine
 
 from bontrack.browser import chromium_page
 from bontrack.factories import TEST_PASSWORD
-from bontrack.scheduling import services
+from bontrack.scheduling.actions import booking
 from bontrack.scheduling.tests.conftest import NOW
 
 TEN = datetime(2026, 6, 2, 14, 0, tzinfo=UTC)  # Tuesday 10:00 New York
 
 
 def _book(sched):
-    return services.book_appointment(
+    return booking.book_appointment(
         actor=sched.world.users["front_desk"],
         clinic=sched.clinic,
         patient=sched.world.patient,
@@ -60,7 +60,7 @@ def test_dragging_an_appointment_to_thursday_moves_it_after_confirming(sched, li
     today = datetime.now(tz).date()
     monday = today + timedelta(days=7 - today.weekday())
     tuesday, thursday = monday + timedelta(days=1), monday + timedelta(days=3)
-    appointment = services.book_appointment(
+    appointment = booking.book_appointment(
         actor=sched.world.users["front_desk"],
         clinic=sched.clinic,
         patient=sched.world.patient,

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
-from bontrack.core import context
+from bontrack.core import context, jobs
 from bontrack.scheduling import deliver
 
 
@@ -37,6 +37,7 @@ class Command(BaseCommand):
         self.stdout.flush()
         while not stop["now"]:
             close_old_connections()
+            jobs.run_pending()
             result = deliver.run_once(
                 owner=owner, limit=options["batch"], lease_seconds=options["lease_seconds"]
             )

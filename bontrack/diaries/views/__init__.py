@@ -1,0 +1,1 @@
+"""Staff diary views, one module per screen (URLs in bontrack/diaries/urls.py)."""

@@ -1,0 +1,102 @@
+"""The diary and eligibility panel on the patient chart, and the physician's eligibility decision."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from bontrack.accounts.access import staff_view
+from bontrack.accounts.models import Scope
+from bontrack.accounts.roles import Perm
+from bontrack.core.htmx import render_page
+from bontrack.diaries import facts
+from bontrack.diaries.actions import (
+    actors,
+    questionnaires,
+)
+from bontrack.diaries.actions import (
+    consultation as consultation_actions,
+)
+from bontrack.diaries.forms import (
+    DecisionForm,
+)
+from bontrack.diaries.models import (
+    ConsultationNote,
+    EligibilityAssessment,
+    QuestionnaireResponse,
+)
+from bontrack.diaries.views.diary import patient_for
+from bontrack.patients.models import Patient
+from bontrack.patients.services import Conflict, record_chart_view
+from bontrack.patients.views import apply_service_errors
+
+
+def _eligibility(patient: Patient, today: date) -> dict[str, Any]:
+    result, doc = facts.run_eligibility(patient, today)
+    return {"result": result, "policy": facts.effective_policy(patient.practice_id)}
+
+
+@staff_view(Perm.PATIENT_VIEW)
+def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+    """The chart's lazily loaded panel; roles without diary access get an empty slot."""
+    patient = patient_for(scope, pk)
+    if not request.user.has_clinic_perm(Perm.DIARY_VIEW, patient.clinic_id):
+        return HttpResponse('<div id="diary-panel" hidden></div>')
+    record_chart_view(actor=request.user, patient=patient, what="diary panel")
+    return render_page(request, "diaries/panel.html", panel_context(request, patient))
+
+
+def panel_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[str, Any]:
+    today = actors.local_today()
+    has_program = questionnaires.has_active_program(patient)
+    context: dict[str, Any] = {
+        "patient": patient,
+        "today": today,
+        "has_program": has_program,
+        "last_decision": EligibilityAssessment.objects.filter(patient=patient)
+        .select_related("decided_by")
+        .first(),
+        "pending": list(
+            QuestionnaireResponse.objects.filter(patient=patient, completed_at__isnull=True)
+        ),
+        "consultation": ConsultationNote.objects.filter(patient=patient).first(),
+        "can_decide": request.user.has_clinic_perm(Perm.ELIGIBILITY_DECIDE, patient.clinic_id),
+        "decision_form": extra.get("decision_form") or DecisionForm(),
+    }
+    if has_program:
+        context["eligibility"] = _eligibility(patient, today)
+        # The label's headache-day duration (BTX-ELIG-HEADACHE-4H), shown next to the policy flag.
+        context["headache_day_min_hours"] = facts.headache_day_min_hours()
+    return context
+
+
+@staff_view(Perm.ELIGIBILITY_DECIDE)
+@require_POST
+def decide(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+    patient = patient_for(scope, pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        try:
+            consultation_actions.record_eligibility_decision(
+                actor=request.user,
+                patient=patient,
+                decision=form.cleaned_data["decision"],
+                note=form.cleaned_data["note"],
+            )
+        except (ValidationError, Conflict) as exc:
+            apply_service_errors(form, exc)
+        else:
+            if request.htmx:
+                return render_page(request, "diaries/panel.html", panel_context(request, patient))
+            return redirect("patients:chart", pk=patient.pk)
+    return render_page(
+        request,
+        "diaries/panel.html",
+        panel_context(request, patient, decision_form=form),
+        status=422,
+    )

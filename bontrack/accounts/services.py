@@ -352,7 +352,7 @@ def request_password_reset(*, email: str, base_url: str) -> int:
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
 
-    from bontrack.scheduling.outbox import enqueue_message  # lazily: accounts is a lower layer
+    from bontrack.core.messaging.outbox import enqueue_message  # lazily: accounts is a lower layer
 
     email = email.strip()
     users = [

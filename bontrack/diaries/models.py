@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from bontrack.core.models import Practice, TimeStamped
+from bontrack.core.querysets import PatientScopedQuerySet
 from bontrack.diaries.choices import (
     AcuteClass,
     AssignedFor,
@@ -20,9 +19,6 @@ from bontrack.diaries.choices import (
 )
 from bontrack.patients.models import Patient
 
-if TYPE_CHECKING:
-    from bontrack.accounts.models import Scope
-
 FEATURES = (
     "unilateral",
     "pulsating",
@@ -33,18 +29,6 @@ FEATURES = (
     "phonophobia",
     "aura",
 )
-
-
-class PatientScopedQuerySet(models.QuerySet):  # type: ignore[type-arg]
-    """Rows of patients the scope reaches (tenancy follows the patient)."""
-
-    def in_scope(self, scope: Scope | None) -> PatientScopedQuerySet:
-        if scope is None:
-            return self.none()
-        qs = self.filter(patient__practice_id=scope.practice_id)
-        if not scope.all_clinics:
-            qs = qs.filter(patient__clinic_id__in=scope.clinic_ids)
-        return qs
 
 
 class DiaryDay(TimeStamped):

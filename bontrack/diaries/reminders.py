@@ -44,7 +44,7 @@ def candidates(day: date):  # type: ignore[no-untyped-def]
 
 def send_reminders(day: date) -> int:
     """Queue one email per patient through the scheduling outbox (deduplicated per day)."""
-    from bontrack.scheduling.outbox import enqueue_message  # the scheduling app owns the outbox
+    from bontrack.core.messaging.outbox import enqueue_message  # the scheduling app owns the outbox
 
     queued = 0
     with transaction.atomic():

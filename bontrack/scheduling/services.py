@@ -20,7 +20,7 @@ from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
-from bontrack.core.models import Clinic
+from bontrack.core.models import Clinic, OutboxMessage
 from bontrack.patients.choices import PatientStatus
 from bontrack.patients.models import Condition, Patient, name_key
 from bontrack.patients.services import Conflict
@@ -36,7 +36,6 @@ from bontrack.scheduling.models import (
     Kind,
     MatchStatus,
     NoShowReason,
-    OutboxMessage,
     PendingMatch,
     ProgramPage,
     PublicHit,

@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-BONTRACK = [sys.executable, "-m", "bontrack.cli"]
+BONTRACK = [sys.executable, "-m", "bontrack.ops.cli"]
 
 
 def free_port() -> int:

@@ -26,7 +26,7 @@ ENQUEUE = f"""
 from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
-from bontrack.scheduling.outbox import enqueue_message
+from bontrack.core.messaging.outbox import enqueue_message
 with transaction.atomic():
     for i in range({N}):
         enqueue_message(channel="email", to=f"p{{i}}@example.org", subject=f"Reminder {{i}}",
@@ -34,7 +34,7 @@ with transaction.atomic():
             send_after=timezone.now() - timedelta(seconds=1))
 """
 REPORT = """
-from bontrack.scheduling.models import OutboxMessage
+from bontrack.core.models import OutboxMessage
 print(sorted(OutboxMessage.objects.values_list("status", flat=True)))
 """
 
@@ -61,7 +61,7 @@ def _env(tmp_path: Path, smtp_port: int) -> dict[str, str]:
 
 def _manage(env: dict[str, str], *args: str) -> str:
     out = subprocess.run(
-        [sys.executable, "-m", "bontrack.cli", *args],
+        [sys.executable, "-m", "bontrack.ops.cli", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -76,7 +76,7 @@ def _worker(env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
         [
             sys.executable,
             "-m",
-            "bontrack.cli",
+            "bontrack.ops.cli",
             "worker",
             "--lease-seconds",
             "2",

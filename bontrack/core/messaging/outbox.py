@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from bontrack.scheduling.models import OutboxMessage, OutboxStatus
+from bontrack.core.models import OutboxMessage, OutboxStatus
 
 CHANNELS = ("email", "sms")
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import totp
 
-from bontrack.core.seed import DEMO_TOTP_HEX
+from bontrack.ops.seed import DEMO_TOTP_HEX
 
 
 class Command(BaseCommand):

@@ -41,7 +41,7 @@ def test_serve_answers_with_production_security_headers(tmp_path: Path):
         "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}",
         "EMAIL_URL": "console://",
     }
-    bontrack = [sys.executable, "-m", "bontrack.cli"]
+    bontrack = [sys.executable, "-m", "bontrack.ops.cli"]
     subprocess.run([*bontrack, "migrate", "-v0"], env=env, check=True, timeout=120)
     server = subprocess.Popen(
         [*bontrack, "serve", "--bind", f"127.0.0.1:{port}"],

@@ -23,9 +23,9 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from bontrack.scheduling.models import OutboxMessage, OutboxStatus
-from bontrack.scheduling.outbox import decode_attachments
-from bontrack.scheduling.sms import get_sms_backend
+from bontrack.core.messaging.outbox import decode_attachments
+from bontrack.core.messaging.sms import get_sms_backend
+from bontrack.core.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger("bontrack.worker")
 

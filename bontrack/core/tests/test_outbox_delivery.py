@@ -8,10 +8,10 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from bontrack.scheduling import deliver
-from bontrack.scheduling.models import OutboxMessage, OutboxStatus
-from bontrack.scheduling.outbox import enqueue_message
-from bontrack.scheduling.sms import LocmemSmsBackend
+from bontrack.core.messaging import deliver
+from bontrack.core.messaging.outbox import enqueue_message
+from bontrack.core.messaging.sms import LocmemSmsBackend
+from bontrack.core.models import OutboxMessage, OutboxStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +133,7 @@ def test_a_dead_workers_lease_expires_and_another_worker_delivers(smtp_settings)
 
 
 def test_sms_goes_through_the_pluggable_backend(settings):
-    settings.SMS_BACKEND = "bontrack.scheduling.sms.LocmemSmsBackend"
+    settings.SMS_BACKEND = "bontrack.core.messaging.sms.LocmemSmsBackend"
     LocmemSmsBackend.outbox.clear()
     _enqueue("sms:1", channel="sms", to="+15550001111", body="See you at 10:00")
     assert deliver.drain().sent == 1

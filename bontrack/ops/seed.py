@@ -464,13 +464,13 @@ def seed_demo(*, today: date, patients: int = 200, seed: int = 2026) -> SeedResu
         user.save()
         PortalAccount.objects.create(user=user, patient=patient)
         result.logins.append((username, f"Patient portal — {patient.full_name}", "/portal/"))
-    from bontrack.diaries.demo import seed_demo_diaries
+    from bontrack.ops.demo.diaries import seed_demo_diaries
 
     seed_demo_diaries(practice=practice, rng=random.Random(seed + 4), today=today)
-    from bontrack.treatments.demo import seed_demo_treatments
+    from bontrack.ops.demo.treatments import seed_demo_treatments
 
     seed_demo_treatments(practice=practice, rng=random.Random(seed + 5), today=today)
-    from bontrack.scheduling.demo import seed_demo_scheduling
+    from bontrack.ops.demo.scheduling import seed_demo_scheduling
 
     seed_demo_scheduling(practice=practice, rng=random.Random(seed + 6), today=today)
     audit.record(

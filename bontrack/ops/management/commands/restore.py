@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bontrack.core import backup
+from bontrack.ops import backup
 
 
 class Command(BaseCommand):

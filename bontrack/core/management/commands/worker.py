@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from bontrack.core import context
-from bontrack.scheduling import deliver
+from bontrack.core.messaging import deliver
 
 
 class Command(BaseCommand):

@@ -38,6 +38,6 @@ def get_sms_backend() -> SmsBackend:
     path = (
         getattr(settings, "SMS_BACKEND", "")
         or os.environ.get("SMS_BACKEND", "")
-        or "bontrack.scheduling.sms.ConsoleSmsBackend"
+        or "bontrack.core.messaging.sms.ConsoleSmsBackend"
     )
     return import_string(path)()

@@ -15,7 +15,7 @@ from bontrack.accounts.models import Membership, User
 from bontrack.accounts.roles import Role
 from bontrack.audit import audit
 from bontrack.core.models import Clinic, Practice
-from bontrack.core.seed import DEMO_PASSWORD, build_patients
+from bontrack.ops.seed import DEMO_PASSWORD, build_patients
 
 
 def _progress_bar(done: int, total: int, started: float) -> None:

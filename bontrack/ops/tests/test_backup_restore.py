@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from bontrack.core.seed import DEMO_PASSWORD
 from bontrack.core.tests.servers import BONTRACK, bontrack, demo_env, fresh_databases, serving
+from bontrack.ops.seed import DEMO_PASSWORD
 
 
 def _sign_in(base: str, username: str, password: str) -> tuple[int, str]:

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bontrack.core.models import Practice
-from bontrack.core.seed import DEMO_PASSWORD, DEMO_TOTP_HEX
+from bontrack.ops.seed import DEMO_PASSWORD, DEMO_TOTP_HEX
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         practice = Practice.objects.filter(slug="demo").first()
         if practice is None:
-            from bontrack.core.seed import seed_demo
+            from bontrack.ops.seed import seed_demo
 
             self.stdout.write(f"Seeding the demo practice with {options['patients']} patients…")
             result = seed_demo(today=timezone.localdate(), patients=options["patients"])

@@ -57,6 +57,31 @@ class Clinic(TimeStamped):
         return self.name
 
 
+class ProgramPolicy(TimeStamped):
+    """Practice policy knobs for the chronic migraine program; empty = clinic_rules default."""
+
+    practice = models.OneToOneField(
+        Practice, on_delete=models.CASCADE, related_name="program_policy"
+    )
+    failed_preventive_classes_required = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Allowed values are clinic_rules' (core.policy.facts.schema()); the service asks it.
+    response_rule_set = models.CharField(max_length=8, blank=True)
+    cumulative_window_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    early_retreatment = models.CharField(max_length=8, blank=True)
+    require_4h_for_headache_day = models.BooleanField(null=True, blank=True)
+    count_probable_as_migraine = models.BooleanField(null=True, blank=True)
+    min_diary_completeness = models.DecimalField(
+        max_digits=3, decimal_places=2, null=True, blank=True
+    )
+    bilateral_billing = models.CharField(max_length=12, blank=True)
+
+    class Meta:
+        db_table = "diaries_programpolicy"  # the table predates the move to core
+
+    def __str__(self) -> str:
+        return f"Program policy of practice {self.practice_id}"
+
+
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENDING = "sending", "Sending (leased)"

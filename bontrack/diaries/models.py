@@ -215,28 +215,6 @@ class ConsultationNote(TimeStamped):
         return f"Consultation {self.pk} of patient {self.patient_id}"
 
 
-class ProgramPolicy(TimeStamped):
-    """Practice policy knobs for the chronic migraine program; empty = clinic_rules default."""
-
-    practice = models.OneToOneField(
-        Practice, on_delete=models.CASCADE, related_name="program_policy"
-    )
-    failed_preventive_classes_required = models.PositiveSmallIntegerField(null=True, blank=True)
-    # Allowed values are clinic_rules' (diaries.policy.schema()); the service asks it.
-    response_rule_set = models.CharField(max_length=8, blank=True)
-    cumulative_window_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    early_retreatment = models.CharField(max_length=8, blank=True)
-    require_4h_for_headache_day = models.BooleanField(null=True, blank=True)
-    count_probable_as_migraine = models.BooleanField(null=True, blank=True)
-    min_diary_completeness = models.DecimalField(
-        max_digits=3, decimal_places=2, null=True, blank=True
-    )
-    bilateral_billing = models.CharField(max_length=12, blank=True)
-
-    def __str__(self) -> str:
-        return f"Program policy of practice {self.practice_id}"
-
-
 class EligibilityAssessment(models.Model):
     """A physician's decision on the clinic_rules eligibility result, with its inputs' version."""
 

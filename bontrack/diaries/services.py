@@ -19,9 +19,9 @@ from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
-from bontrack.core.models import Practice
+from bontrack.core.models import Practice, ProgramPolicy
+from bontrack.core.policy import facts as policy_knobs
 from bontrack.diaries import facts
-from bontrack.diaries import policy as policy_knobs
 from bontrack.diaries.choices import (
     MEDICINES,
     AcuteClass,
@@ -39,7 +39,6 @@ from bontrack.diaries.models import (
     DiaryDayRevision,
     DiaryMedication,
     EligibilityAssessment,
-    ProgramPolicy,
     QuestionnaireResponse,
 )
 from bontrack.patients.models import Condition, Patient
@@ -668,7 +667,7 @@ def update_program_policy(*, actor: User, practice: Practice, **fields: Any) -> 
     try:
         contract.parse(
             "diary-summary",
-            {"as_of": "2000-01-01", "days": [], "policy": facts.policy_document_of(policy)},
+            {"as_of": "2000-01-01", "days": [], "policy": policy_knobs.policy_document_of(policy)},
         )
     except contract.InputError as exc:
         errors: dict[str, list[str]] = {}
@@ -687,6 +686,7 @@ def update_program_policy(*, actor: User, practice: Practice, **fields: Any) -> 
         actor=actor,
         action="create" if created else "update",
         obj=policy,
+        object_type="diaries.programpolicy",  # its audit name from before the move to core
         practice_id=practice.pk,
         changes=changes,
         summary="Program policy updated",

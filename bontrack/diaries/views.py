@@ -21,10 +21,12 @@ from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
+from bontrack.core.forms import apply_service_errors
 from bontrack.core.htmx import render_page
+from bontrack.core.models import ProgramPolicy
 from bontrack.core.parsing import ParseError, parse_date
+from bontrack.core.policy import facts as policy_knobs
 from bontrack.diaries import charts, csvio, facts, services
-from bontrack.diaries import policy as policy_knobs
 from bontrack.diaries.forms import (
     FEATURE_LABELS,
     AssignForm,
@@ -41,12 +43,10 @@ from bontrack.diaries.models import (
     DiaryDay,
     DiaryImport,
     EligibilityAssessment,
-    ProgramPolicy,
     QuestionnaireResponse,
 )
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict, record_chart_view
-from bontrack.patients.views import apply_service_errors
 from clinic_rules import contract
 from clinic_rules.data import rule
 
@@ -94,7 +94,7 @@ def diary_summary_cached(patient: Patient, today: date) -> dict[str, Any]:
     versions, newest id and change time: every save, import or edit bumps one of them),
     the practice policy and the day. One query decides a hit."""
     start = today - timedelta(days=HISTORY_DAYS)
-    policy = facts.policy_document(patient.practice_id)
+    policy = policy_knobs.policy_document(patient.practice_id)
     fp = DiaryDay.objects.filter(patient=patient, date__gte=start, date__lte=today).aggregate(
         n=Count("id"), v=Sum("version"), m=Max("id"), u=Max("updated_at")
     )
@@ -197,7 +197,7 @@ def diary_page(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
 
 def _eligibility(patient: Patient, today: date) -> dict[str, Any]:
     result, doc = facts.run_eligibility(patient, today)
-    return {"result": result, "policy": facts.effective_policy(patient.practice_id)}
+    return {"result": result, "policy": policy_knobs.effective_policy(patient.practice_id)}
 
 
 @staff_view(Perm.PATIENT_VIEW)
@@ -429,8 +429,8 @@ def program_policy(request: HttpRequest, scope: Scope) -> HttpResponse:
                 return redirect(reverse("diaries:policy") + "?saved=1")
     else:
         form = PolicyForm(initial=PolicyForm.initial_from(row))
-    stored = facts.policy_document_of(row) if row else {}
-    effective = facts.effective_policy(practice.pk)
+    stored = policy_knobs.policy_document_of(row) if row else {}
+    effective = policy_knobs.effective_policy(practice.pk)
     context = {
         "form": form,
         "policy_row": row,

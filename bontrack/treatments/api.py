@@ -17,8 +17,9 @@ from ninja.responses import Status
 from pydantic import Field
 
 from bontrack.accounts.roles import Perm
+from bontrack.core.apitools import ERRORS, require_scope
 from bontrack.core.pagination import BadCursor, keyset_page
-from bontrack.core.schemas import MAX_ID, Dec, ErrorOut, IsoDate, IsoDateTime, StrictSchema, Text
+from bontrack.core.schemas import MAX_ID, Dec, IsoDate, IsoDateTime, StrictSchema, Text
 from bontrack.inventory.models import Vial
 from bontrack.patients.models import Patient
 from bontrack.treatments import services
@@ -34,7 +35,6 @@ from bontrack.treatments.models import (
 router = Router(tags=["treatments"])
 MAX_PAGE = 50
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 Units = Field(gt=0, le=1000, max_digits=7, decimal_places=2)
 
 
@@ -243,20 +243,13 @@ class ReviewIn(StrictSchema):
 # ---- helpers ----------------------------------------------------------------------------------------
 
 
-def _scope(request: HttpRequest, perm: str):  # type: ignore[no-untyped-def]
-    scope = request.user.scope(perm)
-    if scope is None:
-        raise HttpError(403, "Your role does not allow this.")
-    return scope
-
-
 def _patient(request: HttpRequest, perm: str, patient_id: int) -> Patient:
-    return get_object_or_404(Patient.objects.in_scope(_scope(request, perm)), pk=patient_id)
+    return get_object_or_404(Patient.objects.in_scope(require_scope(request, perm)), pk=patient_id)
 
 
 def _session(request: HttpRequest, perm: str, session_id: int) -> TreatmentSession:
     return get_object_or_404(
-        TreatmentSession.objects.in_scope(_scope(request, perm)).select_related(
+        TreatmentSession.objects.in_scope(require_scope(request, perm)).select_related(
             "patient", "clinic"
         ),
         pk=session_id,
@@ -584,7 +577,7 @@ def add_effect(
 )
 def resolve_effect(request: HttpRequest, effect_id: int, payload: ResolveIn) -> AdverseEffect:
     effect = get_object_or_404(
-        AdverseEffect.objects.in_scope(_scope(request, Perm.SESSION_CHART)), pk=effect_id
+        AdverseEffect.objects.in_scope(require_scope(request, Perm.SESSION_CHART)), pk=effect_id
     )
     return services.resolve_adverse_effect(
         actor=request.user, effect=effect, resolution=payload.resolution

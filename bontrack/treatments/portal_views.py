@@ -8,8 +8,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from bontrack.accounts.access import patient_view
+from bontrack.core.forms import apply_service_errors
 from bontrack.patients.models import Patient
-from bontrack.patients.views import apply_service_errors
 from bontrack.treatments import services
 from bontrack.treatments.forms import CheckInForm
 from bontrack.treatments.models import TreatmentSession

@@ -18,12 +18,12 @@ from django.views.decorators.http import require_GET, require_POST
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
+from bontrack.core.forms import apply_service_errors
 from bontrack.core.htmx import render_page
 from bontrack.core.pagination import BadCursor, Page, keyset_page
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Vial
 from bontrack.patients.models import Patient, PatientFlag
-from bontrack.patients.views import apply_service_errors
 from bontrack.treatments import facts, headmap, services
 from bontrack.treatments.choices import AdverseEffectStatus, DecisionKind, InjectionStatus
 from bontrack.treatments.forms import (

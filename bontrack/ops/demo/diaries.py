@@ -27,8 +27,8 @@ from bontrack.diaries.models import (
     EligibilityAssessment,
     QuestionnaireResponse,
 )
+from bontrack.ops.facts import contract
 from bontrack.patients.models import Condition, Patient, PriorTreatment
-from clinic_rules import contract
 
 # LN0000001 is the portal demo patient ("patient.demo"): the responder, so the portal shows a
 # long diary with questionnaires.

@@ -65,7 +65,7 @@ _SCALE_STEPS = 6  # times a blocked session is scaled down before it is dropped
 
 
 def _diluent_ml(indication: str, size: int) -> Decimal:
-    from clinic_rules.data import rule
+    from bontrack.ops.facts import rule
 
     per_tenth = Decimal(str(rule(_DILUTION[indication]).nums("units_per_tenth_ml")[0]))
     tenths_per_ml = Decimal(str(rule("BTX-DILUTION-ARITH").num("tenths_per_ml")))
@@ -80,7 +80,7 @@ def _candidate(
     indication: str, muscles: list[str], rng: random.Random, pediatric: bool, weight: float | None
 ) -> list[tuple[str, str, int, Decimal]]:
     """(muscle, side, sites, units) rows for one session, sized from rule data."""
-    from clinic_rules.data import rule
+    from bontrack.ops.facts import rule
 
     if indication == "chronic_migraine":
         return [
@@ -116,7 +116,7 @@ def _candidate(
 
 
 def _check(doc: dict) -> dict:
-    from clinic_rules import contract
+    from bontrack.ops.facts import contract
 
     try:
         return contract.run("dose-check", doc)
@@ -127,8 +127,8 @@ def _check(doc: dict) -> dict:
 def seed_history(
     *, practice: Practice, rng: random.Random, today: date, exclude: set[str], lot_by_size: dict
 ) -> int:
+    from bontrack.ops.facts import contract, retreatment_interval
     from bontrack.patients.models import Condition, PatientFlag, WeightMeasurement
-    from clinic_rules import contract, retreatment_interval
 
     vocab = contract.vocabulary()
     ind_info = {i["code"]: i for i in vocab["indications"]}  # type: ignore[index]

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from clinic_rules import contract
+from bontrack.rules.facts import contract
 
 
 class Command(BaseCommand):

@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from bontrack.core.models import Practice, ProgramPolicy
 from clinic_rules import contract
 
 
@@ -120,3 +121,55 @@ def value_label(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return VALUE_LABELS.get(str(value), str(value))
+
+
+def policy_document(practice: Practice | int) -> dict[str, object]:
+    """The practice's policy knobs in clinic_rules' ``policy`` shape (only those it has set)."""
+    practice_id = practice if isinstance(practice, int) else practice.pk
+    p = ProgramPolicy.objects.filter(practice_id=practice_id).first()
+    return {} if p is None else policy_document_of(p)
+
+
+def policy_document_of(p: ProgramPolicy) -> dict[str, object]:
+    doc: dict[str, object] = {}
+    if p.failed_preventive_classes_required is not None:
+        doc["failed_preventive_classes_required"] = p.failed_preventive_classes_required
+    if p.response_rule_set:
+        doc["response_rule_set"] = p.response_rule_set
+    if p.cumulative_window_days is not None:
+        doc["window_days"] = p.cumulative_window_days
+    if p.early_retreatment:
+        doc["early_cm_retreatment"] = p.early_retreatment
+    if p.require_4h_for_headache_day is not None:
+        doc["require_4h_for_headache_day"] = p.require_4h_for_headache_day
+    if p.count_probable_as_migraine is not None:
+        doc["count_probable_as_migraine"] = p.count_probable_as_migraine
+    if p.min_diary_completeness is not None:
+        doc["min_diary_completeness"] = float(p.min_diary_completeness)
+    if p.bilateral_billing:
+        doc["bilateral_billing"] = p.bilateral_billing
+    return doc
+
+
+def effective_policy(practice: Practice | int) -> dict[str, object]:
+    """Every knob with the practice's value or clinic_rules' documented default."""
+    from clinic_rules.data import default_policy
+
+    base = default_policy()
+    doc = policy_document(practice)
+    return {
+        "failed_preventive_classes_required": doc.get(
+            "failed_preventive_classes_required", base.failed_preventive_classes_required
+        ),
+        "response_rule_set": doc.get("response_rule_set", base.response_rule_set.value),
+        "window_days": doc.get("window_days", base.window_days),
+        "early_cm_retreatment": doc.get("early_cm_retreatment", base.early_cm_retreatment.value),
+        "require_4h_for_headache_day": doc.get(
+            "require_4h_for_headache_day", base.require_4h_for_headache_day
+        ),
+        "count_probable_as_migraine": doc.get(
+            "count_probable_as_migraine", base.count_probable_as_migraine
+        ),
+        "min_diary_completeness": doc.get("min_diary_completeness", base.min_diary_completeness),
+        "bilateral_billing": doc.get("bilateral_billing", base.bilateral_billing.value),
+    }

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from bontrack.core.management.commands.openapi import SNAPSHOT, current_schema
+from bontrack.ops.management.commands.openapi import SNAPSHOT, current_schema
 
 ERROR_CODES = {"400", "401", "403", "404", "422"}
 

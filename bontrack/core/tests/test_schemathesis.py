@@ -28,12 +28,16 @@ MAX_EXAMPLES = os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "8")
 SEED = "20260101"
 
 TOKENS = """
+from django.utils import timezone
 from bontrack.accounts.models import User
 from bontrack.accounts.services import create_api_token
 admin = User.objects.get(username="admin.patel")
 for username in ("dr.lee", "admin.patel"):
     user = User.objects.get(username=username)
-    print(username, create_api_token(actor=admin, user=user, name="schemathesis"))
+    token = create_api_token(
+        actor=admin, user=user, name="schemathesis", step_up_at=timezone.now()
+    )  # the administrator has just confirmed a code (step-up)
+    print(username, token)
 """
 
 # Real identifiers of the demo's Northside clinic (dr.lee's), so that schemathesis reaches the

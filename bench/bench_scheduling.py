@@ -44,7 +44,7 @@ from django.utils import timezone  # noqa: E402
 from bontrack.accounts.models import Membership, User  # noqa: E402
 from bontrack.accounts.roles import Role  # noqa: E402
 from bontrack.core.models import Clinic, Practice  # noqa: E402
-from bontrack.core.seed import build_patients  # noqa: E402
+from bontrack.ops.seed import build_patients  # noqa: E402
 from bontrack.patients.models import Patient  # noqa: E402
 from bontrack.scheduling.availability import find_slots, find_slots_many  # noqa: E402
 from bontrack.scheduling.defaults import ensure_clinic_defaults  # noqa: E402

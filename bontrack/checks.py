@@ -1,4 +1,4 @@
-"""System checks with stable IDs that guard production settings and the rule data."""
+"""System checks with stable IDs that guard production settings (the rule data: bontrack/rules/checks.py)."""
 
 from __future__ import annotations
 
@@ -68,16 +68,4 @@ def check_time_zone(app_configs: Any, **kwargs: Any) -> list[Any]:
                 id="bontrack.E004",
             )
         ]
-    return []
-
-
-@register()
-def check_rule_data(app_configs: Any, **kwargs: Any) -> list[Any]:
-    try:
-        from clinic_rules import contract
-
-        contract.list_rules()
-        contract.vocabulary()
-    except Exception as exc:  # noqa: BLE001 - any failure to load the rule data is the finding
-        return [Error(f"The clinic_rules data does not load: {exc}", id="bontrack.E005")]
     return []

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "bontrack.treatments",
     "bontrack.inventory",
     "bontrack.diaries",
+    "bontrack.ops",
 ]
 
 MIDDLEWARE = [
@@ -328,7 +329,7 @@ BOOKING_LINK_MAX_AGE_SECONDS = int(
     os.environ.get("BOOKING_LINK_MAX_AGE_SECONDS", str(60 * 24 * 3600))
 )
 # SMS delivery: a dotted path to a backend class (console by default).
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "bontrack.scheduling.sms.ConsoleSmsBackend")
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "bontrack.core.messaging.sms.ConsoleSmsBackend")
 # Domain part of the Message-ID the outbox gives each email (so a retried send keeps its identity).
 OUTBOX_MESSAGE_ID_DOMAIN = os.environ.get("OUTBOX_MESSAGE_ID_DOMAIN", "bontrack.local")
 

@@ -13,6 +13,7 @@ from bontrack.accounts.models import ApiToken, Membership, Scope, User, hash_tok
 from bontrack.accounts.roles import Perm, Role
 from bontrack.audit import audit
 from bontrack.core.errors import Conflict
+from bontrack.core.messaging.outbox import enqueue_message
 from bontrack.core.models import Clinic
 
 
@@ -351,8 +352,6 @@ def request_password_reset(*, email: str, base_url: str) -> int:
     from django.template.loader import render_to_string
     from django.utils.encoding import force_bytes
     from django.utils.http import urlsafe_base64_encode
-
-    from bontrack.scheduling.outbox import enqueue_message  # lazily: accounts is a lower layer
 
     email = email.strip()
     users = [

@@ -103,7 +103,9 @@ class DeniedRequestAuditMiddleware:
 
 
 def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any) -> None:
-    from bontrack.accounts.models import User
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()  # noqa: N806 - accounts.User (accounts sits above audit)
 
     username = str(credentials.get("username") or "")[:150]
     ip = context.current().source_ip
@@ -131,7 +133,9 @@ def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
 
 
 def _locked_out(sender: Any, request: Any = None, username: str = "", **kw: Any) -> None:
-    from bontrack.accounts.models import User
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()  # noqa: N806 - accounts.User (accounts sits above audit)
 
     username = str(username or "")[:150]
     ip = kw.get("ip_address") or context.current().source_ip

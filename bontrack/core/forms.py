@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.utils.timezone import is_naive, make_aware
 
+from bontrack.core.errors import Conflict
 from bontrack.core.parsing import (
     TEXT_MAX,
     ParseError,
@@ -159,3 +160,14 @@ class StrictForm(StrictInputMixin, forms.Form):
 
 class StrictModelForm(StrictInputMixin, forms.ModelForm):
     pass
+
+
+def apply_service_errors(form: forms.Form, exc: Exception) -> None:
+    """Show a service's ValidationError or Conflict on the form, field by field."""
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    elif isinstance(exc, Conflict):
+        form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+    else:
+        form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))

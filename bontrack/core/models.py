@@ -5,6 +5,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 
 
 def validate_time_zone(value: str) -> None:
@@ -54,3 +55,74 @@ class Clinic(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProgramPolicy(TimeStamped):
+    """Practice policy knobs for the chronic migraine program; empty = clinic_rules default."""
+
+    practice = models.OneToOneField(
+        Practice, on_delete=models.CASCADE, related_name="program_policy"
+    )
+    failed_preventive_classes_required = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Allowed values are clinic_rules' (core.policy.facts.schema()); the service asks it.
+    response_rule_set = models.CharField(max_length=8, blank=True)
+    cumulative_window_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    early_retreatment = models.CharField(max_length=8, blank=True)
+    require_4h_for_headache_day = models.BooleanField(null=True, blank=True)
+    count_probable_as_migraine = models.BooleanField(null=True, blank=True)
+    min_diary_completeness = models.DecimalField(
+        max_digits=3, decimal_places=2, null=True, blank=True
+    )
+    bilateral_billing = models.CharField(max_length=12, blank=True)
+
+    class Meta:
+        db_table = "diaries_programpolicy"  # the table predates the move to core
+
+    def __str__(self) -> str:
+        return f"Program policy of practice {self.practice_id}"
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending (leased)"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class OutboxMessage(models.Model):
+    """A message to deliver, written in the transaction of the change that caused it."""
+
+    channel = models.CharField(max_length=8)
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    attachments = models.JSONField(default=list)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    topic = models.CharField(max_length=80, blank=True, db_index=True)
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    send_after = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_owner = models.CharField(max_length=64, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "scheduling_outboxmessage"  # the table predates the move to core
+        indexes = [models.Index(fields=["status", "send_after"], name="outbox_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(channel__in=["email", "sms"]), name="outbox_channel_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.to}: {self.subject}"

@@ -16,9 +16,11 @@ from pydantic import Field, StrictBool, StrictInt
 
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
-from bontrack.core.schemas import Dec, ErrorOut, IsoDate, StrictSchema, Text
+from bontrack.core.apitools import ERRORS, require_scope
+from bontrack.core.models import ProgramPolicy
+from bontrack.core.policy import facts as policy_knobs
+from bontrack.core.schemas import Dec, IsoDate, StrictSchema, Text
 from bontrack.diaries import facts
-from bontrack.diaries import policy as policy_knobs
 from bontrack.diaries.actions import (
     actors,
     consultation,
@@ -32,7 +34,6 @@ from bontrack.diaries.models import (
     ConsultationNote,
     DiaryDay,
     EligibilityAssessment,
-    ProgramPolicy,
     QuestionnaireResponse,
 )
 from bontrack.patients.models import Patient
@@ -40,19 +41,11 @@ from bontrack.patients.services import record_chart_view
 
 router = Router(tags=["diaries"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 MAX_RANGE_DAYS = 3700
 
 
-def _scope(request: HttpRequest, perm: str):  # type: ignore[no-untyped-def]
-    scope = request.user.scope(perm)
-    if scope is None:
-        raise HttpError(403, "Your role does not allow this.")
-    return scope
-
-
 def _patient(request: HttpRequest, patient_id: int, perm: str) -> Patient:
-    return get_object_or_404(Patient.objects.in_scope(_scope(request, perm)), pk=patient_id)
+    return get_object_or_404(Patient.objects.in_scope(require_scope(request, perm)), pk=patient_id)
 
 
 # ---- schemas ---------------------------------------------------------------------------------
@@ -314,7 +307,7 @@ def assign_questionnaires(
 def submit_answers(
     request: HttpRequest, questionnaire_id: int, payload: AnswersIn
 ) -> QuestionnaireResponse:
-    scope = _scope(request, Perm.DIARY_EDIT)
+    scope = require_scope(request, Perm.DIARY_EDIT)
     response = get_object_or_404(QuestionnaireResponse.objects.in_scope(scope), pk=questionnaire_id)
     return questionnaires.submit_questionnaire(
         actor=request.user, response=response, answers=payload.answers
@@ -365,7 +358,7 @@ def get_eligibility(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     return {
         "as_of": today,
         "assessment": result,
-        "policy": facts.effective_policy(patient.practice_id),
+        "policy": policy_knobs.effective_policy(patient.practice_id),
         "last_decision": EligibilityAssessment.objects.filter(patient=patient).first(),
     }
 
@@ -417,7 +410,7 @@ class PolicyOut(Schema):
 
 
 def _policy_scope(request: HttpRequest):  # type: ignore[no-untyped-def]
-    scope = _scope(request, Perm.PROGRAM_POLICY_EDIT)
+    scope = require_scope(request, Perm.PROGRAM_POLICY_EDIT)
     if not scope.all_clinics:
         raise HttpError(403, "The program policy is set across the practice.")
     return scope
@@ -429,7 +422,7 @@ def _policy_out(practice_id: int) -> dict[str, Any]:
     for f in policy_knobs.FIELDS:
         v = getattr(row, f) if row is not None else None
         out[f] = None if v == "" else v
-    out["effective"] = facts.effective_policy(practice_id)
+    out["effective"] = policy_knobs.effective_policy(practice_id)
     out["updated_at"] = row.updated_at if row is not None else None
     return out
 

@@ -4,7 +4,6 @@ Public interface used by other apps:
 - ``diary_documents(patient, start, end)``: days in clinic_rules ``diary-summary`` input shape
   (two queries, whatever the length of the diary).
 - ``score_series(patient)``: completed MIDAS and HIT-6 scores, oldest first (one query).
-- ``policy_document(practice)``: the practice's policy knobs for any clinic_rules document.
 - ``eligibility_document(patient, as_of)``: the full ``eligibility`` input.
 """
 
@@ -16,15 +15,9 @@ from typing import Any
 
 from django.db.models import Count
 
-from bontrack.core.models import Practice
 from bontrack.core.parsing import printable
-from bontrack.diaries.models import (
-    FEATURES,
-    DiaryDay,
-    DiaryMedication,
-    ProgramPolicy,
-    QuestionnaireResponse,
-)
+from bontrack.core.policy import facts as program_policy
+from bontrack.diaries.models import FEATURES, DiaryDay, DiaryMedication, QuestionnaireResponse
 from bontrack.patients.models import Patient, PatientFlag, PriorTreatment
 from clinic_rules import contract
 from clinic_rules.contract import InputError as InputError  # callers catch facts.InputError
@@ -116,58 +109,6 @@ def score_series(patient: Patient | int) -> list[dict[str, object]]:
     ]
 
 
-def policy_document(practice: Practice | int) -> dict[str, object]:
-    """The practice's policy knobs in clinic_rules' ``policy`` shape (only those it has set)."""
-    practice_id = practice if isinstance(practice, int) else practice.pk
-    p = ProgramPolicy.objects.filter(practice_id=practice_id).first()
-    return {} if p is None else policy_document_of(p)
-
-
-def policy_document_of(p: ProgramPolicy) -> dict[str, object]:
-    doc: dict[str, object] = {}
-    if p.failed_preventive_classes_required is not None:
-        doc["failed_preventive_classes_required"] = p.failed_preventive_classes_required
-    if p.response_rule_set:
-        doc["response_rule_set"] = p.response_rule_set
-    if p.cumulative_window_days is not None:
-        doc["window_days"] = p.cumulative_window_days
-    if p.early_retreatment:
-        doc["early_cm_retreatment"] = p.early_retreatment
-    if p.require_4h_for_headache_day is not None:
-        doc["require_4h_for_headache_day"] = p.require_4h_for_headache_day
-    if p.count_probable_as_migraine is not None:
-        doc["count_probable_as_migraine"] = p.count_probable_as_migraine
-    if p.min_diary_completeness is not None:
-        doc["min_diary_completeness"] = float(p.min_diary_completeness)
-    if p.bilateral_billing:
-        doc["bilateral_billing"] = p.bilateral_billing
-    return doc
-
-
-def effective_policy(practice: Practice | int) -> dict[str, object]:
-    """Every knob with the practice's value or clinic_rules' documented default."""
-    from clinic_rules.data import default_policy
-
-    base = default_policy()
-    doc = policy_document(practice)
-    return {
-        "failed_preventive_classes_required": doc.get(
-            "failed_preventive_classes_required", base.failed_preventive_classes_required
-        ),
-        "response_rule_set": doc.get("response_rule_set", base.response_rule_set.value),
-        "window_days": doc.get("window_days", base.window_days),
-        "early_cm_retreatment": doc.get("early_cm_retreatment", base.early_cm_retreatment.value),
-        "require_4h_for_headache_day": doc.get(
-            "require_4h_for_headache_day", base.require_4h_for_headache_day
-        ),
-        "count_probable_as_migraine": doc.get(
-            "count_probable_as_migraine", base.count_probable_as_migraine
-        ),
-        "min_diary_completeness": doc.get("min_diary_completeness", base.min_diary_completeness),
-        "bilateral_billing": doc.get("bilateral_billing", base.bilateral_billing.value),
-    }
-
-
 def active_flags(patient: Patient) -> list[str]:
     return sorted(
         set(PatientFlag.objects.filter(patient=patient, active=True).values_list("flag", flat=True))
@@ -224,7 +165,7 @@ def eligibility_document(patient: Patient, as_of: date) -> dict[str, object]:
         "prior_preventives": prior_preventives(patient),
         "period_days": period_days(),
     }
-    policy = policy_document(patient.practice_id)
+    policy = program_policy.policy_document(patient.practice_id)
     if policy:
         doc["policy"] = policy
     return doc
@@ -242,7 +183,7 @@ def diary_summary(patient: Patient, start: date, end: date) -> dict[str, object]
         "days": diary_documents(patient, start, end),
         "period_days": period_days(),
     }
-    policy = policy_document(patient.practice_id)
+    policy = program_policy.policy_document(patient.practice_id)
     if policy:
         doc["policy"] = policy
     return contract.run("diary-summary", doc)

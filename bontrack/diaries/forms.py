@@ -232,12 +232,12 @@ def questionnaire_form(instrument: str, data: Any = None) -> forms.Form:
 
 
 class PolicyForm(StrictForm):
-    """The program policy knobs; choices and bounds from clinic_rules (``diaries.policy``).
+    """The program policy knobs; choices and bounds from clinic_rules (``core.policy.facts``).
 
     Every field may be left on "Default" (clinic_rules' documented default applies)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from bontrack.diaries import policy
+        from bontrack.core.policy import facts as policy
 
         super().__init__(*args, **kwargs)
         spec = policy.schema()
@@ -280,7 +280,7 @@ class PolicyForm(StrictForm):
 
     @staticmethod
     def initial_from(row: Any) -> dict[str, Any]:
-        from bontrack.diaries import policy
+        from bontrack.core.policy import facts as policy
 
         out: dict[str, Any] = {}
         for f in policy.FIELDS:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from bontrack.core.models import Practice, TimeStamped
+from bontrack.core.querysets import PatientScopedQuerySet
 from bontrack.diaries.choices import (
     AcuteClass,
     AssignedFor,
@@ -20,9 +19,6 @@ from bontrack.diaries.choices import (
 )
 from bontrack.patients.models import Patient
 
-if TYPE_CHECKING:
-    from bontrack.accounts.models import Scope
-
 FEATURES = (
     "unilateral",
     "pulsating",
@@ -33,18 +29,6 @@ FEATURES = (
     "phonophobia",
     "aura",
 )
-
-
-class PatientScopedQuerySet(models.QuerySet):  # type: ignore[type-arg]
-    """Rows of patients the scope reaches (tenancy follows the patient)."""
-
-    def in_scope(self, scope: Scope | None) -> PatientScopedQuerySet:
-        if scope is None:
-            return self.none()
-        qs = self.filter(patient__practice_id=scope.practice_id)
-        if not scope.all_clinics:
-            qs = qs.filter(patient__clinic_id__in=scope.clinic_ids)
-        return qs
 
 
 class DiaryDay(TimeStamped):
@@ -229,28 +213,6 @@ class ConsultationNote(TimeStamped):
 
     def __str__(self) -> str:
         return f"Consultation {self.pk} of patient {self.patient_id}"
-
-
-class ProgramPolicy(TimeStamped):
-    """Practice policy knobs for the chronic migraine program; empty = clinic_rules default."""
-
-    practice = models.OneToOneField(
-        Practice, on_delete=models.CASCADE, related_name="program_policy"
-    )
-    failed_preventive_classes_required = models.PositiveSmallIntegerField(null=True, blank=True)
-    # Allowed values are clinic_rules' (diaries.policy.schema()); the service asks it.
-    response_rule_set = models.CharField(max_length=8, blank=True)
-    cumulative_window_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    early_retreatment = models.CharField(max_length=8, blank=True)
-    require_4h_for_headache_day = models.BooleanField(null=True, blank=True)
-    count_probable_as_migraine = models.BooleanField(null=True, blank=True)
-    min_diary_completeness = models.DecimalField(
-        max_digits=3, decimal_places=2, null=True, blank=True
-    )
-    bilateral_billing = models.CharField(max_length=12, blank=True)
-
-    def __str__(self) -> str:
-        return f"Program policy of practice {self.practice_id}"
 
 
 class EligibilityAssessment(models.Model):

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from bontrack.accounts.access import patient_view
+from bontrack.core.forms import apply_service_errors
 from bontrack.core.parsing import ParseError, parse_date, parse_decimal, query_date
 from bontrack.diaries import charts
 from bontrack.diaries.actions import actors, consultation, diary_days, questionnaires
@@ -27,7 +28,6 @@ from bontrack.diaries.forms import (
 from bontrack.diaries.models import DiaryDay, QuestionnaireResponse
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict, record_chart_view
-from bontrack.patients.views import apply_service_errors
 
 
 def _day(value: str) -> date:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from bontrack.core.models import Clinic, Practice, TimeStamped
+from bontrack.core.querysets import ClinicScopedQuerySet
 from bontrack.inventory.choices import VialStatus
 from bontrack.patients.models import Patient
-
-if TYPE_CHECKING:
-    from bontrack.accounts.models import Scope
 
 
 class Lot(TimeStamped):
@@ -38,14 +34,8 @@ class Lot(TimeStamped):
         return f"{self.lot_number} ({self.size_units} U, exp {self.expiry:%Y-%m-%d})"
 
 
-class VialQuerySet(models.QuerySet["Vial"]):
-    def in_scope(self, scope: Scope | None) -> VialQuerySet:
-        if scope is None:
-            return self.none()
-        qs = self.filter(clinic__practice_id=scope.practice_id)
-        if not scope.all_clinics:
-            qs = qs.filter(clinic_id__in=scope.clinic_ids)
-        return qs
+class VialQuerySet(ClinicScopedQuerySet):
+    pass
 
 
 class Vial(TimeStamped):

@@ -13,12 +13,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
+from bontrack.core.forms import apply_service_errors
 from bontrack.core.models import Clinic
 from bontrack.inventory import facts, services
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.forms import DiscardForm, ReceiveForm
 from bontrack.inventory.models import Vial
-from bontrack.patients.views import apply_service_errors
 
 DISCARD_CHOICES = 100  # vials offered for discarding, soonest expiry first
 

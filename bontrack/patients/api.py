@@ -6,17 +6,16 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
-from ninja.errors import HttpError
 from ninja.responses import Status
 from pydantic import Field
 
 from bontrack.accounts.roles import Perm
+from bontrack.core.apitools import ERRORS, require_scope
 from bontrack.core.models import Clinic
 from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.core.schemas import (
     MAX_ID,
     Email,
-    ErrorOut,
     Integer,
     IsoDate,
     Name,
@@ -28,8 +27,6 @@ from bontrack.patients.choices import ContactChannel, Flag, Language, PatientSta
 from bontrack.patients.models import Patient
 
 router = Router(tags=["patients"])
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class FlagOut(Schema):
@@ -109,13 +106,6 @@ class ListQuery(StrictSchema):
     limit: Integer(1, 100, max_digits=6) = 25  # type: ignore[valid-type]
 
 
-def _scope(request: HttpRequest, perm: str):  # type: ignore[no-untyped-def]
-    scope = request.user.scope(perm)
-    if scope is None:
-        raise HttpError(403, "Your role does not allow this.")
-    return scope
-
-
 def _clinic(request: HttpRequest, clinic_id: int) -> Clinic:
     clinic = Clinic.objects.filter(pk=clinic_id, practice_id=request.user.practice_id).first()
     if clinic is None:
@@ -125,7 +115,7 @@ def _clinic(request: HttpRequest, clinic_id: int) -> Clinic:
 
 @router.get("/", response={200: PatientPage, **ERRORS}, summary="List or search patients")
 def list_patients(request: HttpRequest, filters: Query[ListQuery]) -> PatientPage:
-    scope = _scope(request, Perm.PATIENT_VIEW)
+    scope = require_scope(request, Perm.PATIENT_VIEW)
     qs = Patient.objects.in_scope(scope)
     if filters.q:
         qs = qs.search(filters.q)
@@ -143,7 +133,7 @@ def list_patients(request: HttpRequest, filters: Query[ListQuery]) -> PatientPag
 
 @router.get("/{patient_id}", response={200: PatientDetailOut, **ERRORS}, summary="Get one patient")
 def get_patient(request: HttpRequest, patient_id: int) -> Patient:
-    scope = _scope(request, Perm.PATIENT_VIEW)
+    scope = require_scope(request, Perm.PATIENT_VIEW)
     patient = get_object_or_404(Patient.objects.in_scope(scope), pk=patient_id)
     services.record_chart_view(actor=request.user, patient=patient, what="record via API")
     return patient
@@ -151,7 +141,7 @@ def get_patient(request: HttpRequest, patient_id: int) -> Patient:
 
 @router.post("/", response={201: PatientOut, **ERRORS}, summary="Register a patient")
 def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
-    _scope(request, Perm.PATIENT_CREATE)
+    require_scope(request, Perm.PATIENT_CREATE)
     data = payload.model_dump()
     clinic = _clinic(request, data.pop("clinic_id"))
     patient = services.register_patient(actor=request.user, clinic=clinic, **data)
@@ -162,7 +152,7 @@ def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
     "/{patient_id}", response={200: PatientOut, **ERRORS}, summary="Update a patient's demographics"
 )
 def update_patient(request: HttpRequest, patient_id: int, payload: PatientPatch) -> Patient:
-    scope = _scope(request, Perm.PATIENT_EDIT)
+    scope = require_scope(request, Perm.PATIENT_EDIT)
     patient = get_object_or_404(Patient.objects.in_scope(scope), pk=patient_id)
     data = payload.model_dump(exclude_unset=True)
     nulls = [k for k, v in data.items() if v is None]

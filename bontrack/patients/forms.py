@@ -7,7 +7,7 @@ from django import forms
 from bontrack.core.forms import StrictForm, StrictModelForm
 from bontrack.core.models import Clinic
 from bontrack.patients.choices import Flag, Indication, PreventiveClass, PriorOutcome
-from bontrack.patients.codes import ICD10_BY_INDICATION, ICD10_LABELS
+from bontrack.patients.facts import ICD10_BY_INDICATION, ICD10_LABELS
 from bontrack.patients.models import Patient
 
 

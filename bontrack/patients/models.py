@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from bontrack.core.models import Clinic, Practice, TimeStamped
+from bontrack.core.querysets import ScopedQuerySet
 from bontrack.patients.choices import (
     CONTRAINDICATION_FLAGS,
     ContactChannel,
@@ -19,23 +18,16 @@ from bontrack.patients.choices import (
     Sex,
 )
 
-if TYPE_CHECKING:
-    from bontrack.accounts.models import Scope
-
 
 def name_key(last_name: str, first_name: str) -> str:
     return f"{last_name} {first_name}".casefold().strip()
 
 
-class PatientQuerySet(models.QuerySet["Patient"]):
-    def in_scope(self, scope: Scope | None) -> PatientQuerySet:
-        """Rows the scope reaches: the practice, and its clinics unless the role spans the practice."""
-        if scope is None:
-            return self.none()
-        qs = self.filter(practice_id=scope.practice_id)
-        if not scope.all_clinics:
-            qs = qs.filter(clinic_id__in=scope.clinic_ids)
-        return qs
+class PatientQuerySet(ScopedQuerySet):
+    """Rows the scope reaches: the practice, and its clinics unless the role spans the practice."""
+
+    practice_path = "practice"
+    clinic_path = "clinic"
 
     def for_user(self, user: object, perm: str) -> PatientQuerySet:
         scope = user.scope(perm) if getattr(user, "is_staff_member", False) else None  # type: ignore[attr-defined]

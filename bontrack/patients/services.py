@@ -17,7 +17,7 @@ from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.errors import Conflict
 from bontrack.core.models import Clinic
-from bontrack.patients.codes import codes_for
+from bontrack.patients.facts import codes_for
 from bontrack.patients.models import (
     Condition,
     Patient,

@@ -14,6 +14,7 @@ from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
+from bontrack.core.forms import apply_service_errors
 from bontrack.core.htmx import render_page
 from bontrack.core.models import Clinic
 from bontrack.core.pagination import BadCursor, keyset_page
@@ -30,17 +31,6 @@ from bontrack.patients.forms import (
 from bontrack.patients.models import Patient, PatientFlag
 
 PAGE_SIZE = 25
-
-
-def apply_service_errors(form: forms.Form, exc: Exception) -> None:
-    """Show a service's ValidationError or Conflict on the form, field by field."""
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    elif isinstance(exc, services.Conflict):
-        form.add_error(exc.field if exc.field in form.fields else None, str(exc))
-    else:
-        form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
 
 
 def clinics_in(scope: Scope) -> list[Clinic]:

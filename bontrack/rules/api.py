@@ -10,11 +10,11 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from bontrack.accounts.roles import Perm
-from bontrack.core.schemas import ErrorOut
-from clinic_rules import contract
+from bontrack.core.apitools import ERRORS_WITHOUT_CONFLICT
+from bontrack.rules.facts import contract
 
 router = Router(tags=["rules"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS = ERRORS_WITHOUT_CONFLICT
 MAX_BODY = 5 * 1024 * 1024
 
 

@@ -16,10 +16,10 @@ from pydantic import Field
 
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
+from bontrack.core.apitools import ERRORS, require_scope
 from bontrack.core.models import Clinic
 from bontrack.core.schemas import (
     MAX_ID,
-    ErrorOut,
     Id,
     Integer,
     IsoDate,
@@ -42,7 +42,6 @@ from bontrack.scheduling.models import (
 
 router = Router(tags=["scheduling"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 MAX_SEARCH_DAYS = 31
 
 
@@ -158,13 +157,6 @@ class RecallQuery(StrictSchema):
     limit: Integer(1, 200, max_digits=6) = 50  # type: ignore[valid-type]
 
 
-def _scope(request: HttpRequest, perm: str):  # type: ignore[no-untyped-def]
-    scope = request.user.scope(perm)
-    if scope is None:
-        raise HttpError(403, "Your role does not allow this.")
-    return scope
-
-
 def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
@@ -177,13 +169,13 @@ def _aware(value: datetime, field: str) -> datetime:
 
 @router.get("/types", response={200: list[TypeOut], **ERRORS}, summary="Appointment types")
 def list_types(request: HttpRequest) -> list[AppointmentType]:
-    scope = _scope(request, Perm.SCHEDULE_VIEW)
+    scope = require_scope(request, Perm.SCHEDULE_VIEW)
     return list(AppointmentType.objects.in_scope(scope).filter(active=True))
 
 
 @router.get("/availability", response={200: list[SlotOut], **ERRORS}, summary="Search free slots")
 def search_availability(request: HttpRequest, q: Query[SearchQuery]) -> list[object]:
-    scope = _scope(request, Perm.SCHEDULE_VIEW)
+    scope = require_scope(request, Perm.SCHEDULE_VIEW)
     atype = get_object_or_404(
         AppointmentType.objects.in_scope(scope).select_related("clinic"), pk=q.type_id
     )
@@ -208,7 +200,7 @@ def search_practice_availability(
     request: HttpRequest, q: Query[PracticeSearchQuery]
 ) -> list[dict[str, object]]:
     """One set of queries for all clinics (see `availability.find_slots_many`)."""
-    scope = _scope(request, Perm.SCHEDULE_VIEW)
+    scope = require_scope(request, Perm.SCHEDULE_VIEW)
     types = list(
         AppointmentType.objects.in_scope(scope)
         .filter(code=q.code, active=True)
@@ -246,7 +238,7 @@ def search_practice_availability(
     "/appointments", response={201: AppointmentOut, **ERRORS}, summary="Book an appointment"
 )
 def book(request: HttpRequest, payload: BookIn) -> HttpStatus[Appointment]:
-    scope = _scope(request, Perm.SCHEDULE_BOOK)
+    scope = require_scope(request, Perm.SCHEDULE_BOOK)
     atype = get_object_or_404(
         AppointmentType.objects.in_scope(scope).select_related("clinic"), pk=payload.type_id
     )
@@ -289,7 +281,7 @@ def book(request: HttpRequest, payload: BookIn) -> HttpStatus[Appointment]:
 
 
 def _appointment(request: HttpRequest, perm: str, pk: int) -> Appointment:
-    scope = _scope(request, perm)
+    scope = require_scope(request, perm)
     return get_object_or_404(Appointment.objects.in_scope(scope), pk=pk)
 
 
@@ -373,7 +365,7 @@ def set_status(request: HttpRequest, appointment_id: int, payload: StatusIn) -> 
 
 @router.get("/recall", response={200: RecallPage, **ERRORS}, summary="The recall list of a clinic")
 def recall_list(request: HttpRequest, q: Query[RecallQuery]) -> RecallPage:
-    scope = _scope(request, Perm.RECALL_VIEW)
+    scope = require_scope(request, Perm.RECALL_VIEW)
     clinic = get_object_or_404(Clinic.objects.filter(practice_id=scope.practice_id), pk=q.clinic_id)
     if not scope.allows_clinic(clinic.pk):
         raise HttpError(404, "Not found.")

@@ -8,28 +8,13 @@ an exclusion constraint on PostgreSQL and triggers on SQLite (migration 0002).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from bontrack.core.models import Clinic, Practice, TimeStamped
-
-if TYPE_CHECKING:
-    from bontrack.accounts.models import Scope
-
-
-class ClinicScopedQuerySet(models.QuerySet):  # type: ignore[type-arg]
-    clinic_field = "clinic"
-
-    def in_scope(self, scope: Scope | None) -> ClinicScopedQuerySet:
-        if scope is None:
-            return self.none()
-        qs = self.filter(**{f"{self.clinic_field}__practice_id": scope.practice_id})
-        if not scope.all_clinics:
-            qs = qs.filter(**{f"{self.clinic_field}_id__in": scope.clinic_ids})
-        return qs
+from bontrack.core.querysets import ClinicScopedQuerySet
 
 
 class Kind(models.TextChoices):
@@ -418,51 +403,6 @@ class PublicHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} from {self.ip}"
-
-
-class OutboxStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending (leased)"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class OutboxMessage(models.Model):
-    """A message to deliver, written in the transaction of the change that caused it."""
-
-    channel = models.CharField(max_length=8)
-    to = models.CharField(max_length=254)
-    subject = models.CharField(max_length=200)
-    body = models.TextField()
-    attachments = models.JSONField(default=list)
-    dedupe_key = models.CharField(max_length=200, unique=True)
-    topic = models.CharField(max_length=80, blank=True, db_index=True)
-    patient = models.ForeignKey(
-        "patients.Patient", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    send_after = models.DateTimeField()
-    status = models.CharField(
-        max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    lease_owner = models.CharField(max_length=64, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    message_id = models.CharField(max_length=200)
-    last_error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["status", "send_after"], name="outbox_due")]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(channel__in=["email", "sms"]), name="outbox_channel_valid"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.channel} to {self.to}: {self.subject}"
 
 
 class MatchStatus(models.TextChoices):

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from bontrack.core.messaging.outbox import cancel_pending, enqueue_message
 from bontrack.scheduling import ics, links
 from bontrack.scheduling.availability import settings_for, zone
 from bontrack.scheduling.models import DEFAULT_REMINDER_OFFSETS, Appointment
-from bontrack.scheduling.outbox import cancel_pending, enqueue_message
 
 
 def topic(appointment: Appointment) -> str:

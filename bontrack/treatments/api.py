@@ -14,6 +14,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from bontrack.accounts.roles import Perm
+from bontrack.core.apitools import ERRORS, require_scope
 from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.inventory.models import Vial
 from bontrack.patients.models import Patient
@@ -24,7 +25,6 @@ from bontrack.treatments.actions import findings as findings_actions
 from bontrack.treatments.actions import plans as plans_actions
 from bontrack.treatments.actions import vials as vials_actions
 from bontrack.treatments.api_schemas import (
-    ERRORS,
     AdverseEffectIn,
     AdverseEffectOut,
     AmendIn,
@@ -56,20 +56,13 @@ MAX_PAGE = 50
 # ---- helpers ----------------------------------------------------------------------------------------
 
 
-def _scope(request: HttpRequest, perm: str):  # type: ignore[no-untyped-def]
-    scope = request.user.scope(perm)
-    if scope is None:
-        raise HttpError(403, "Your role does not allow this.")
-    return scope
-
-
 def _patient(request: HttpRequest, perm: str, patient_id: int) -> Patient:
-    return get_object_or_404(Patient.objects.in_scope(_scope(request, perm)), pk=patient_id)
+    return get_object_or_404(Patient.objects.in_scope(require_scope(request, perm)), pk=patient_id)
 
 
 def _session(request: HttpRequest, perm: str, session_id: int) -> TreatmentSession:
     return get_object_or_404(
-        TreatmentSession.objects.in_scope(_scope(request, perm)).select_related(
+        TreatmentSession.objects.in_scope(require_scope(request, perm)).select_related(
             "patient", "clinic"
         ),
         pk=session_id,
@@ -380,7 +373,7 @@ def add_effect(
 )
 def resolve_effect(request: HttpRequest, effect_id: int, payload: ResolveIn) -> AdverseEffect:
     effect = get_object_or_404(
-        AdverseEffect.objects.in_scope(_scope(request, Perm.SESSION_CHART)), pk=effect_id
+        AdverseEffect.objects.in_scope(require_scope(request, Perm.SESSION_CHART)), pk=effect_id
     )
     return follow_up.resolve_adverse_effect(
         actor=request.user, effect=effect, resolution=payload.resolution

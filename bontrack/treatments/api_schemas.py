@@ -9,10 +9,9 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
-from bontrack.core.schemas import MAX_ID, Dec, ErrorOut, IsoDate, IsoDateTime, StrictSchema, Text
+from bontrack.core.schemas import MAX_ID, Dec, IsoDate, IsoDateTime, StrictSchema, Text
 from bontrack.treatments.choices import AdverseEffectKind, InjectionStatus, ReviewDecision, Side
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 Units = Field(gt=0, le=1000, max_digits=7, decimal_places=2)
 
 

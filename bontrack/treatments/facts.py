@@ -108,11 +108,9 @@ def muscle_labels() -> dict[str, str]:
 
 
 def practice_policy(practice_id: int) -> dict[str, object]:
-    """The practice's policy knobs (diaries.ProgramPolicy when that app provides it)."""
-    try:
-        from bontrack.diaries.facts import policy_document
-    except ImportError:  # pragma: no cover - the diaries app is optional for this adapter
-        return {}
+    """The practice's policy knobs (core.ProgramPolicy)."""
+    from bontrack.core.policy.facts import policy_document
+
     return policy_document(practice_id)
 
 
@@ -349,18 +347,14 @@ def response_document(patient: Patient, as_of: date) -> dict[str, object] | None
         return None
     baseline_days = rule("RESP-WINDOW-28").int_("baseline_days")
     start = dates[0] - timedelta(days=baseline_days + low_months_horizon_days())
-    try:
-        from bontrack.diaries.facts import diary_documents, score_series
-    except ImportError:  # pragma: no cover
-        days: list[dict[str, object]] = []
-        scores: list[dict[str, object]] = []
-    else:
-        days = diary_documents(patient, start, as_of)
-        scores = [
-            {"date": s["date"].isoformat(), "instrument": s["instrument"], "score": s["score"]}
-            for s in score_series(patient)
-            if s.get("valid") and s.get("score") is not None and s["date"] <= as_of
-        ]
+    from bontrack.diaries.facts import diary_documents, score_series
+
+    days = diary_documents(patient, start, as_of)
+    scores = [
+        {"date": s["date"].isoformat(), "instrument": s["instrument"], "score": s["score"]}
+        for s in score_series(patient)
+        if s.get("valid") and s.get("score") is not None and s["date"] <= as_of
+    ]
     doc: dict[str, object] = {
         "as_of": as_of.isoformat(),
         "sessions": [{"date": d.isoformat(), "indication": "chronic_migraine"} for d in dates],
@@ -396,3 +390,15 @@ def run_response(patient: Patient, as_of: date) -> dict[str, Any] | None:
         return contract.run("response", doc)
     except contract.InputError as exc:
         return {"error": exc.errors, "cycles": [], "findings": []}
+
+
+def vial_concentration(vial: Any) -> dict[str, object] | None:
+    """The reconstituted vial's concentration (clinic_rules' `reconstitution` rule); None when the
+    vial has no valid dilution yet."""
+    try:
+        return contract.run(
+            "reconstitution",
+            {"size_units": vial.lot.size_units, "diluent_ml": float(vial.diluent_ml or 0)},
+        )
+    except contract.InputError:
+        return None

@@ -8,13 +8,12 @@ status into ``amended`` (the only change a signed row accepts).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from bontrack.core.models import Clinic, TimeStamped
+from bontrack.core.querysets import PatientScopedQuerySet
 from bontrack.patients.models import Patient
 from bontrack.treatments.choices import (
     AdverseEffectKind,
@@ -28,23 +27,9 @@ from bontrack.treatments.choices import (
     Side,
 )
 
-if TYPE_CHECKING:
-    from bontrack.accounts.models import Scope
-
 DEFAULT_PRODUCT = "onabotulinumtoxinA"  # clinic_rules Product code
 DEFAULT_INDICATION = "chronic_migraine"  # clinic_rules Indication code
 USER = settings.AUTH_USER_MODEL
-
-
-class PatientScopedQuerySet(models.QuerySet):
-    def in_scope(self, scope: Scope | None) -> models.QuerySet:
-        """Rows of patients the scope reaches (tenancy follows the patient's clinic)."""
-        if scope is None:
-            return self.none()
-        qs = self.filter(patient__practice_id=scope.practice_id)
-        if not scope.all_clinics:
-            qs = qs.filter(patient__clinic_id__in=scope.clinic_ids)
-        return qs
 
 
 class TreatmentPlan(TimeStamped):

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from bontrack.accounts.access import patient_view
 from bontrack.core.errors import Conflict
+from bontrack.core.forms import apply_service_errors
 from bontrack.patients.models import Patient
-from bontrack.patients.views import apply_service_errors
 from bontrack.treatments.actions import common, follow_up
 from bontrack.treatments.forms import CheckInForm
 from bontrack.treatments.models import TreatmentSession

@@ -25,7 +25,7 @@ def run(tmp_path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_check_deploy_reports_a_missing_secret_key_as_e001(tmp_path):
-    result = run(tmp_path, "-m", "bontrack.cli", "check", "--deploy")
+    result = run(tmp_path, "-m", "bontrack.ops.cli", "check", "--deploy")
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert "bontrack.E001" in output and "SECRET_KEY must be set" in output
@@ -33,7 +33,7 @@ def test_check_deploy_reports_a_missing_secret_key_as_e001(tmp_path):
 
 
 def test_other_commands_report_it_and_still_run(tmp_path):
-    result = run(tmp_path, "-m", "bontrack.cli", "check")
+    result = run(tmp_path, "-m", "bontrack.ops.cli", "check")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "bontrack.W003" in output and "Traceback" not in output

@@ -14,9 +14,9 @@ from django.utils import timezone
 from bontrack.accounts import services
 from bontrack.accounts.models import User
 from bontrack.audit.models import AuditEvent
+from bontrack.core.models import OutboxMessage
+from bontrack.core.tests.smtp import smtp_server  # noqa: F401 - the aiosmtpd fixture
 from bontrack.factories import TEST_PASSWORD
-from bontrack.scheduling.models import OutboxMessage
-from bontrack.scheduling.tests.conftest import smtp_server  # noqa: F401 - the aiosmtpd fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -169,7 +169,7 @@ def test_an_admin_cannot_reset_their_own_password_here(world):
 def test_demo_staff_are_not_forced_to_change_their_password(db):
     from datetime import date
 
-    from bontrack.core.seed import seed_demo
+    from bontrack.ops.seed import seed_demo
 
     seed_demo(today=date(2026, 6, 1), patients=5)
     assert User.objects.filter(practice__isnull=False).exists()

@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-BONTRACK = [sys.executable, "-m", "bontrack.cli"]
+BONTRACK = [sys.executable, "-m", "bontrack.ops.cli"]
 
 
 def free_port() -> int:
@@ -87,9 +87,7 @@ def serving(env: dict[str, str], workers: int = 1) -> Iterator[str]:
 @contextlib.contextmanager
 def fresh_databases(*suffixes: str) -> Iterator[list[str | None]]:
     """One fresh database per suffix: on SQLite None (each data directory has its own file); on
-    PostgreSQL `<test database without its test_ prefix>_<suffix>_run` (a served database, not a test
-    database: the audit guards refuse a served database named test_*), created with the bontrack
-    role and dropped afterwards."""
+    PostgreSQL `<database>_<suffix>`, created with the bontrack role and dropped afterwards."""
     from django.conf import settings
 
     db = settings.DATABASES["default"]
@@ -99,8 +97,10 @@ def fresh_databases(*suffixes: str) -> Iterator[list[str | None]]:
     import psycopg
 
     base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    # Named after the configured database whether or not the test database exists yet: a name
+    # starting with test_ is refused outside tests (audit.E001), and these serve real processes.
     stem = str(db["NAME"]).removeprefix("test_")
-    names = [f"{stem}_{suffix}_run" for suffix in suffixes]
+    names = [f"{stem}_{suffix}" for suffix in suffixes]
     admin = psycopg.connect(
         host=db["HOST"],
         port=db["PORT"] or 5432,

@@ -11,7 +11,7 @@ from collections import defaultdict
 import pytest
 from pydantic import BaseModel
 
-from bontrack.core.management.commands.openapi import current_schema
+from bontrack.ops.management.commands.openapi import current_schema
 
 
 def _operations():

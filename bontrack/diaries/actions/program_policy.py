@@ -10,12 +10,9 @@ from django.db import transaction
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
-from bontrack.core.models import Practice
+from bontrack.core.models import Practice, ProgramPolicy
+from bontrack.core.policy import facts as policy_knobs
 from bontrack.diaries import facts
-from bontrack.diaries import policy as policy_knobs
-from bontrack.diaries.models import (
-    ProgramPolicy,
-)
 
 # ---- practice policy ------------------------------------------------------------------------
 
@@ -45,7 +42,7 @@ def update_program_policy(*, actor: User, practice: Practice, **fields: Any) -> 
         setattr(policy, k, v)
     # clinic_rules is the judge of the values: refuse what its policy schema refuses.
     try:
-        facts.check_policy_document(facts.policy_document_of(policy))
+        facts.check_policy_document(policy_knobs.policy_document_of(policy))
     except facts.InputError as exc:
         errors: dict[str, list[str]] = {}
         for key, messages in exc.errors.items():
@@ -63,6 +60,7 @@ def update_program_policy(*, actor: User, practice: Practice, **fields: Any) -> 
         actor=actor,
         action="create" if created else "update",
         obj=policy,
+        object_type="diaries.programpolicy",  # its audit name from before the move to core
         practice_id=practice.pk,
         changes=changes,
         summary="Program policy updated",

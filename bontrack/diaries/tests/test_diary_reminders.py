@@ -8,9 +8,9 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from bontrack.core.models import OutboxMessage
 from bontrack.diaries.actions import actors, consultation, diary_days
 from bontrack.diaries.models import EligibilityAssessment
-from bontrack.scheduling.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db
 

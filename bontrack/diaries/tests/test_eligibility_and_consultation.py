@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from bontrack.core.models import ProgramPolicy
 from bontrack.diaries.actions import actors, consultation
-from bontrack.diaries.models import ConsultationNote, EligibilityAssessment, ProgramPolicy
+from bontrack.diaries.models import ConsultationNote, EligibilityAssessment
 from bontrack.diaries.tests.conftest import add_failed_preventives, build_diary
 from clinic_rules.data import rule
 

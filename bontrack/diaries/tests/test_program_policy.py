@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from bontrack.audit.models import AuditEvent
-from bontrack.diaries import facts, policy
+from bontrack.core.models import ProgramPolicy
+from bontrack.core.policy import facts as policy
 from bontrack.diaries.actions import program_policy
-from bontrack.diaries.models import ProgramPolicy
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +110,7 @@ def test_the_saved_policy_reaches_clinic_rules_and_is_audited_with_its_changes(w
     client = world.client("clinic_admin")
     response = client.post("/diaries/policy/", {"failed_preventive_classes_required": "2"})
     assert response.status_code == 302
-    assert facts.policy_document(world.practice) == {"failed_preventive_classes_required": 2}
+    assert policy.policy_document(world.practice) == {"failed_preventive_classes_required": 2}
     event = AuditEvent.objects.get(object_type="diaries.programpolicy")
     assert event.changes["failed_preventive_classes_required"] == [None, 2]
     assert event.practice_id == world.practice.pk
@@ -144,7 +144,7 @@ def test_the_page_refuses_an_out_of_range_value_with_422(world):
 def test_null_restores_the_default_and_the_same_values_write_nothing(world):
     client = world.client("clinic_admin")
     assert _put(client, {"require_4h_for_headache_day": False}).status_code == 200
-    assert facts.policy_document(world.practice) == {"require_4h_for_headache_day": False}
+    assert policy.policy_document(world.practice) == {"require_4h_for_headache_day": False}
     audits = AuditEvent.objects.filter(object_type="diaries.programpolicy").count()
     assert _put(client, {"require_4h_for_headache_day": False}).status_code == 200
     assert AuditEvent.objects.filter(object_type="diaries.programpolicy").count() == audits
@@ -153,7 +153,7 @@ def test_null_restores_the_default_and_the_same_values_write_nothing(world):
     assert body["effective"]["require_4h_for_headache_day"] == policy.default(
         "require_4h_for_headache_day"
     )
-    assert facts.policy_document(world.practice) == {}
+    assert policy.policy_document(world.practice) == {}
     assert AuditEvent.objects.filter(object_type="diaries.programpolicy").count() == audits + 1
 
 

@@ -11,19 +11,16 @@ from django.views.decorators.http import require_http_methods
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
+from bontrack.core.forms import apply_service_errors
 from bontrack.core.htmx import render_page
-from bontrack.diaries import facts
-from bontrack.diaries import policy as policy_knobs
+from bontrack.core.models import ProgramPolicy
+from bontrack.core.policy import facts as policy_knobs
 from bontrack.diaries.actions import (
     program_policy as program_policy_actions,
 )
 from bontrack.diaries.forms import (
     PolicyForm,
 )
-from bontrack.diaries.models import (
-    ProgramPolicy,
-)
-from bontrack.patients.views import apply_service_errors
 
 
 @staff_view(Perm.PROGRAM_POLICY_EDIT)
@@ -47,8 +44,8 @@ def program_policy(request: HttpRequest, scope: Scope) -> HttpResponse:
                 return redirect(reverse("diaries:policy") + "?saved=1")
     else:
         form = PolicyForm(initial=PolicyForm.initial_from(row))
-    stored = facts.policy_document_of(row) if row else {}
-    effective = facts.effective_policy(practice.pk)
+    stored = policy_knobs.policy_document_of(row) if row else {}
+    effective = policy_knobs.effective_policy(practice.pk)
     context = {
         "form": form,
         "policy_row": row,

@@ -64,7 +64,7 @@ def preempt_session(units_per_site: float = 5) -> dict:
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bontrack.cli", "rules", *args],
+        [sys.executable, "-m", "bontrack.ops.cli", "rules", *args],
         input=stdin,
         capture_output=True,
         text=True,

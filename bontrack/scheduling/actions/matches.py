@@ -9,12 +9,12 @@ from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
+from bontrack.core.models import OutboxMessage
 from bontrack.patients.services import Conflict
 from bontrack.scheduling.actions.booking import overlap_conflict
 from bontrack.scheduling.models import (
     Appointment,
     MatchStatus,
-    OutboxMessage,
     PendingMatch,
     WaitlistEntry,
 )

@@ -9,7 +9,8 @@ import pytest
 import time_machine
 
 from bontrack.audit.models import AuditEvent
-from bontrack.scheduling.models import Appointment, OutboxMessage
+from bontrack.core.models import OutboxMessage
+from bontrack.scheduling.models import Appointment
 from bontrack.scheduling.tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db

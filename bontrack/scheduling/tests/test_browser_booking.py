@@ -9,7 +9,7 @@ from django.core import mail
 from django.db import connections
 
 from bontrack.browser import chromium_page
-from bontrack.scheduling import deliver
+from bontrack.core.messaging import deliver
 from bontrack.scheduling.models import Appointment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -11,10 +11,12 @@ import vobject
 from django.utils import timezone
 
 from bontrack.audit.models import AuditEvent
+from bontrack.core.messaging import deliver
+from bontrack.core.messaging.outbox import decode_attachments
+from bontrack.core.models import OutboxMessage, OutboxStatus
 from bontrack.patients.models import Patient
-from bontrack.scheduling import deliver, links
-from bontrack.scheduling.models import Appointment, OutboxMessage, OutboxStatus, Status
-from bontrack.scheduling.outbox import decode_attachments
+from bontrack.scheduling import links
+from bontrack.scheduling.models import Appointment, Status
 from bontrack.scheduling.tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db

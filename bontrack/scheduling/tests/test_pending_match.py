@@ -13,16 +13,10 @@ import pytest
 import time_machine
 
 from bontrack.audit.models import AuditEvent
+from bontrack.core.models import OutboxMessage
 from bontrack.patients.models import Patient
 from bontrack.scheduling.actions import booking
-from bontrack.scheduling.models import (
-    Appointment,
-    MatchStatus,
-    OutboxMessage,
-    PendingMatch,
-    Room,
-    WorkingHours,
-)
+from bontrack.scheduling.models import Appointment, MatchStatus, PendingMatch, Room, WorkingHours
 from bontrack.scheduling.tests.conftest import NOW
 
 pytestmark = pytest.mark.django_db

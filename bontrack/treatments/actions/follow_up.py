@@ -66,7 +66,7 @@ def queue_checkin_reminder(session: TreatmentSession) -> Any:
     from django.conf import settings
     from django.urls import reverse
 
-    from bontrack.scheduling.outbox import enqueue_message  # the scheduling app owns the outbox
+    from bontrack.core.messaging.outbox import enqueue_message
 
     patient = session.patient
     opens, closes = checkin_window(session)

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from bontrack.scheduling.models import OutboxMessage
+from bontrack.core.models import OutboxMessage
 from bontrack.treatments import facts
 from bontrack.treatments.actions import amendments, charting, follow_up, signing
 

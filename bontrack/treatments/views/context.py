@@ -105,15 +105,7 @@ def site_groups(injections: list[Injection]) -> list[dict[str, Any]]:
 
 
 def concentration(vial: Vial) -> Any:
-    from clinic_rules import contract
-
-    try:
-        return contract.run(
-            "reconstitution",
-            {"size_units": vial.lot.size_units, "diluent_ml": float(vial.diluent_ml or 0)},
-        )
-    except contract.InputError:
-        return None
+    return facts.vial_concentration(vial)
 
 
 def session_context(

@@ -1,0 +1,329 @@
+"""Demo history for the recall list: signed sessions across indications, 4 to 20 weeks ago.
+
+Split from ``bontrack.ops.demo.treatments`` (which calls ``seed_history``).
+"""
+
+from __future__ import annotations
+
+import random
+import zoneinfo
+from datetime import date, timedelta
+from decimal import Decimal
+
+from bontrack.core.models import Clinic, Practice
+from bontrack.inventory.choices import VialStatus
+from bontrack.inventory.models import Vial
+from bontrack.ops.demo.treatments import _at, _physician
+from bontrack.patients.models import Patient
+from bontrack.treatments import facts
+from bontrack.treatments.choices import SessionStatus
+from bontrack.treatments.models import (
+    Injection,
+    TreatmentSession,
+)
+
+# ---- history for the recall list ---------------------------------------------------------------
+#
+# ~60 patients across indications with signed sessions whose last one is 4 to 20 weeks ago, so the
+# scheduling recall list shows not-yet-due, due and overdue patients. Every number of a dose comes
+# from clinic_rules data (per-site and session caps, dilution) and each generated session is run
+# through ``dose-check``: a session with a block is scaled down and re-checked, or dropped.
+
+HISTORY_PATIENTS = 60
+HISTORY_WEEKS = (4, 20)  # the last session this many weeks ago (a spread for the recall list)
+HISTORY_INDICATIONS = (
+    "chronic_migraine",
+    "cervical_dystonia",
+    "blepharospasm",
+    "upper_limb_spasticity",
+    "lower_limb_spasticity",
+)
+# Rule IDs holding each indication's caps (the numbers are read from them).
+_SITE_CAP = {
+    "cervical_dystonia": ("BTX-CD-SITE-50", "max_units_per_site"),
+    "blepharospasm": ("BTX-BLEPH-INITIAL-SITE", "max_initial_units_per_site"),
+    "upper_limb_spasticity": ("BTX-SPAS-ADULT-SITE-50", "max_units_per_site"),
+    "lower_limb_spasticity": ("BTX-SPAS-ADULT-SITE-50", "max_units_per_site"),
+}
+_SESSION_RANGE = {
+    "cervical_dystonia": ("BTX-CD-SESSION-300", None, "max_units"),
+    "upper_limb_spasticity": ("BTX-ULS-ADULT-RANGE", "min_units", "max_units"),
+    "lower_limb_spasticity": ("BTX-LLS-ADULT-RANGE", "min_units", "max_units"),
+}
+_PEDS_CAP = {
+    "upper_limb_spasticity": "BTX-PEDS-ULS-6UKG-200",
+    "lower_limb_spasticity": "BTX-PEDS-LLS-8UKG-300",
+}
+_DILUTION = {
+    "chronic_migraine": "BTX-DIL-CM",
+    "cervical_dystonia": "BTX-DIL-CD",
+    "blepharospasm": "BTX-DIL-BLEPH",
+    "upper_limb_spasticity": "BTX-DIL-SPAS-ADULT",
+    "lower_limb_spasticity": "BTX-DIL-SPAS-ADULT",
+}
+_SCALE_STEPS = 6  # times a blocked session is scaled down before it is dropped
+
+
+def _diluent_ml(indication: str, size: int) -> Decimal:
+    from bontrack.ops.facts import rule
+
+    per_tenth = Decimal(str(rule(_DILUTION[indication]).nums("units_per_tenth_ml")[0]))
+    tenths_per_ml = Decimal(str(rule("BTX-DILUTION-ARITH").num("tenths_per_ml")))
+    return (Decimal(size) / (per_tenth * tenths_per_ml)).quantize(Decimal("0.01"))
+
+
+def _round_units(value: Decimal) -> Decimal:
+    return max(value.quantize(Decimal("0.01")), Decimal("0.01"))
+
+
+def _candidate(
+    indication: str, muscles: list[str], rng: random.Random, pediatric: bool, weight: float | None
+) -> list[tuple[str, str, int, Decimal]]:
+    """(muscle, side, sites, units) rows for one session, sized from rule data."""
+    from bontrack.ops.facts import rule
+
+    if indication == "chronic_migraine":
+        return [
+            (str(r["muscle"]), str(r["side"]), 1, Decimal(str(r["units"])))
+            for r in facts.preempt_site_rows()
+        ]
+    site_rule, site_key = _SITE_CAP[indication]
+    site_cap = Decimal(str(rule(site_rule).num(site_key)))
+    if indication == "blepharospasm":
+        return [(m, side, 1, site_cap) for m in muscles for side in ("left", "right")]
+    lo, hi = Decimal(0), None
+    if indication in _SESSION_RANGE:
+        rid, lo_key, hi_key = _SESSION_RANGE[indication]
+        hi = Decimal(str(rule(rid).num(hi_key)))
+        lo = Decimal(str(rule(rid).num(lo_key))) if lo_key else Decimal(0)
+    if pediatric and indication in _PEDS_CAP and weight:
+        r = rule(_PEDS_CAP[indication])
+        hi = min(
+            Decimal(str(r.num("max_units"))), Decimal(str(r.num("units_per_kg"))) * Decimal(weight)
+        )
+        lo = Decimal(0)
+    if hi is None:
+        hi = site_cap * len(muscles)
+    target = lo + (hi - lo) * Decimal(rng.randint(1, 9)) / 10
+    chosen = rng.sample(muscles, k=min(len(muscles), rng.randint(2, 4)))
+    side = rng.choice(["left", "right"])
+    per_muscle = target / len(chosen)
+    rows = []
+    for m in chosen:
+        sites = max(1, int((per_muscle / site_cap).to_integral_value(rounding="ROUND_CEILING")))
+        rows.append((m, side, sites, min(site_cap, _round_units(per_muscle / sites))))
+    return rows
+
+
+def _check(doc: dict) -> dict:
+    from bontrack.ops.facts import contract
+
+    try:
+        return contract.run("dose-check", doc)
+    except contract.InputError:
+        return {"findings": [{"severity": "block", "rule_id": "INPUT"}]}
+
+
+def seed_history(
+    *, practice: Practice, rng: random.Random, today: date, exclude: set[str], lot_by_size: dict
+) -> int:
+    from bontrack.ops.facts import contract, retreatment_interval
+    from bontrack.patients.models import Condition, PatientFlag, WeightMeasurement
+
+    vocab = contract.vocabulary()
+    ind_info = {i["code"]: i for i in vocab["indications"]}  # type: ignore[index]
+    muscles_for = {
+        ind: [m["code"] for m in vocab["muscles"] if ind in m["indications"]]  # type: ignore[index]
+        for ind in HISTORY_INDICATIONS
+    }
+    per_ind = HISTORY_PATIENTS // len(HISTORY_INDICATIONS)
+    picked: list[tuple[Patient, str]] = []
+    taken: set[int] = set(
+        TreatmentSession.objects.filter(patient__practice=practice).values_list(
+            "patient_id", flat=True
+        )
+    )
+    conditions = (
+        Condition.objects.filter(
+            patient__practice=practice,
+            patient__status="active",
+            active=True,
+            indication__in=HISTORY_INDICATIONS,
+        )
+        .exclude(patient__mrn__in=exclude)
+        .select_related("patient", "patient__clinic")
+        .order_by("patient_id", "id")
+    )
+    pool: dict[str, list[Patient]] = {ind: [] for ind in HISTORY_INDICATIONS}
+    for c in conditions:
+        if c.patient_id not in taken:
+            pool[c.indication].append(c.patient)
+            taken.add(c.patient_id)
+    for ind in HISTORY_INDICATIONS:
+        # A few more candidates than needed: contraindicated patients drop out below.
+        picked += [(p, ind) for p in pool[ind][: per_ind + 4]]
+    ids = [p.pk for p, _ in picked]
+    flags: dict[int, list[str]] = {}
+    for pid, flag in PatientFlag.objects.filter(patient_id__in=ids, active=True).values_list(
+        "patient_id", "flag"
+    ):
+        flags.setdefault(pid, []).append(flag)
+    weights: dict[int, float] = {}
+    for pid, kg in (
+        WeightMeasurement.objects.filter(patient_id__in=ids)
+        .order_by("patient_id", "measured_on")
+        .values_list("patient_id", "weight_kg")
+    ):
+        weights[pid] = float(kg)
+    doctors = {c.pk: _physician(practice, c) for c in Clinic.objects.filter(practice=practice)}
+    sizes = sorted(lot_by_size)
+    sessions: list[TreatmentSession] = []
+    planned: list[tuple[TreatmentSession, list[tuple[str, str, int, Decimal]], dict]] = []
+    made = dict.fromkeys(HISTORY_INDICATIONS, 0)
+    for patient, ind in picked:
+        if made[ind] >= per_ind:
+            continue
+        zone = zoneinfo.ZoneInfo(patient.clinic.time_zone)
+        age = (today - patient.date_of_birth).days // 365
+        pediatric = age < int(ind_info[ind]["adult_age"])  # type: ignore[call-overload]
+        if age < int(ind_info[ind]["min_age"]):  # type: ignore[call-overload]
+            continue
+        interval = int(retreatment_interval(ind, pediatric=pediatric)["min_days"])  # type: ignore[call-overload]
+        last_day = today - timedelta(days=7 * rng.randint(*HISTORY_WEEKS) + rng.randint(0, 6))
+        days = [
+            last_day - timedelta(days=interval * k + rng.randint(0, 10))
+            for k in range(rng.randint(1, 3))
+        ]
+        days = sorted(d for d in days if d >= patient.date_of_birth)
+        history: list[dict] = []
+        patient_doc: dict = {
+            "birth_date": patient.date_of_birth.isoformat(),
+            "flags": sorted(flags.get(patient.pk, [])),
+        }
+        if patient.pk in weights:
+            patient_doc["weight_kg"] = weights[patient.pk]
+        ok = True
+        rows_by_day = []
+        for day in days:
+            rows = _candidate(ind, muscles_for[ind], rng, pediatric, weights.get(patient.pk))
+            for _ in range(_SCALE_STEPS):
+                total = sum(u * s for _, _, s, u in rows)
+                size = next((s for s in sizes if s >= total), sizes[-1])
+                n_vials = int((total / size).to_integral_value(rounding="ROUND_CEILING"))
+                performed = _at(day, zone, 9 + rng.randint(0, 7))
+                recon = performed - timedelta(minutes=30)
+                doc = {
+                    "as_of": day.isoformat(),
+                    "patient": patient_doc,
+                    "history": history,
+                    "session": {
+                        "date": day.isoformat(),
+                        "performed_at": performed.isoformat(),
+                        "product": "onabotulinumtoxinA",
+                        "injections": [
+                            {
+                                "indication": ind,
+                                "muscle": m,
+                                "side": sd,
+                                "sites": s,
+                                "units": float(u * s),
+                            }
+                            for m, sd, s, u in rows
+                        ],
+                        "vials": [
+                            {
+                                "size_units": size,
+                                "diluent_ml": float(_diluent_ml(ind, size)),
+                                "reconstituted_at": recon.isoformat(),
+                            }
+                        ]
+                        * n_vials,
+                    },
+                }
+                result = _check(doc)
+                if not any(f["severity"] == "block" for f in result["findings"]):
+                    break
+                rows = [(m, sd, s, _round_units(u * 3 / 4)) for m, sd, s, u in rows]
+            else:
+                ok = False
+                break
+            history.append(
+                {
+                    "date": day.isoformat(),
+                    "product": "onabotulinumtoxinA",
+                    "indication": ind,
+                    "total_units": float(total),
+                }
+            )
+            rows_by_day.append((day, performed, rows, result, size, n_vials, total))
+        if not ok or not rows_by_day:
+            continue
+        made[ind] += 1
+        doctor = doctors.get(patient.clinic_id)
+        for _day, performed, rows, result, size, n_vials, total in rows_by_day:
+            s = TreatmentSession(
+                patient=patient,
+                clinic=patient.clinic,
+                indication=ind,
+                performed_at=performed,
+                consent_obtained=True,
+                medication_guide_offered=True,
+                created_by=doctor,
+            )
+            sessions.append(s)
+            planned.append(
+                (
+                    s,
+                    rows,
+                    {
+                        "result": result,
+                        "size": size,
+                        "n": n_vials,
+                        "total": total,
+                        "doctor": doctor,
+                    },
+                )
+            )
+    TreatmentSession.objects.bulk_create(sessions)
+    injections, vials = [], []
+    for s, rows, meta in planned:
+        pos = 0
+        for m, sd, sites, u in rows:
+            # One row per site (units per site), as charting does.
+            for _ in range(sites):
+                injections.append(Injection(session=s, muscle=m, side=sd, units=u, position=pos))
+                pos += 1
+        remaining = meta["total"]
+        for _ in range(meta["n"]):
+            used = min(Decimal(meta["size"]), remaining)
+            remaining -= used
+            vials.append(
+                Vial(
+                    lot=lot_by_size[meta["size"]],
+                    clinic=s.clinic,
+                    status=VialStatus.USED,
+                    patient=s.patient,
+                    session=s,
+                    reconstituted_at=s.performed_at - timedelta(minutes=30),
+                    diluent_ml=_diluent_ml(s.indication, meta["size"]),
+                    units_used=used,
+                    units_wasted=Decimal(meta["size"]) - used,
+                    opened_by=meta["doctor"],
+                )
+            )
+    Injection.objects.bulk_create(injections, batch_size=2000)
+    Vial.objects.bulk_create(vials, batch_size=2000)
+    for s, _rows, meta in planned:
+        result = meta["result"]
+        s.status = SessionStatus.SIGNED
+        s.signed_at = s.performed_at + timedelta(minutes=30)
+        s.signed_by = meta["doctor"]
+        s.findings = result["findings"]
+        s.totals = result.get("totals", {})
+        s.rule_set = ",".join(result.get("rule_sets") or [result.get("rule_set", "")]) or "botox-us"
+    TreatmentSession.objects.bulk_update(
+        [s for s, _, _ in planned],
+        ["status", "signed_at", "signed_by", "findings", "totals", "rule_set"],
+        batch_size=500,
+    )
+    return len(planned)

@@ -22,6 +22,7 @@ from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
 from bontrack.core.htmx import render_page
 from bontrack.core.parsing import ParseError, parse_date
+from bontrack.core.policy import facts as program_policy
 from bontrack.diaries import charts, facts, hooks
 from bontrack.diaries.actions import (
     actors,
@@ -67,7 +68,7 @@ def diary_summary_cached(patient: Patient, today: date) -> dict[str, Any]:
     versions, newest id and change time: every save, import or edit bumps one of them),
     the practice policy and the day. One query decides a hit."""
     start = today - timedelta(days=HISTORY_DAYS)
-    policy = facts.policy_document(patient.practice_id)
+    policy = program_policy.policy_document(patient.practice_id)
     fp = DiaryDay.objects.filter(patient=patient, date__gte=start, date__lte=today).aggregate(
         n=Count("id"), v=Sum("version"), m=Max("id"), u=Max("updated_at")
     )

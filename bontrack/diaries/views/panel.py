@@ -14,6 +14,7 @@ from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
 from bontrack.core.htmx import render_page
+from bontrack.core.policy import facts as program_policy
 from bontrack.diaries import facts
 from bontrack.diaries.actions import (
     actors,
@@ -38,7 +39,7 @@ from bontrack.patients.views import apply_service_errors
 
 def _eligibility(patient: Patient, today: date) -> dict[str, Any]:
     result, doc = facts.run_eligibility(patient, today)
-    return {"result": result, "policy": facts.effective_policy(patient.practice_id)}
+    return {"result": result, "policy": program_policy.effective_policy(patient.practice_id)}
 
 
 @staff_view(Perm.PATIENT_VIEW)

@@ -16,7 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from bontrack.accounts.roles import Perm
-from bontrack.factories import PatientFactory
+from bontrack.factories import PatientFactory, signed_session
 from bontrack.scheduling import facts, recall, services
 from bontrack.scheduling.availability import find_slots, find_slots_many
 from bontrack.scheduling.defaults import ensure_clinic_defaults
@@ -28,20 +28,9 @@ pytestmark = pytest.mark.django_db
 MONDAY = date(2026, 6, 1)
 
 
-def _signed(patient, when, signer, indication="chronic_migraine"):
-    from bontrack.treatments.models import TreatmentSession
-
-    return TreatmentSession.objects.create(
-        patient=patient,
-        clinic=patient.clinic,
-        indication=indication,
-        performed_at=when,
-        status="signed",
-        signed_at=when,
-        signed_by=signer,
-        rule_set="botox-us@1",
-        consent_obtained=True,
-    )
+def _signed(patient, when, signer):
+    """A signed chronic migraine session, charted and signed through the services."""
+    return signed_session(signer, patient, when)
 
 
 def _second_clinic(sched):

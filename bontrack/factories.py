@@ -169,3 +169,27 @@ def signed_session(
     for rule_id in sorted(warned):
         treatments.decide_finding(actor=clinician, session=session, rule_id=rule_id)
     return treatments.sign_session(actor=clinician, session=session)
+
+
+def booked_appointment(
+    actor: User,
+    patient: Patient,
+    appointment_type: Any,
+    starts_at: datetime,
+    *,
+    clinician: User | None = None,
+    **kwargs: Any,
+) -> Any:
+    """An appointment booked by `actor` through the booking service (the clinic's types, working
+    hours and rooms must be set up: see the scheduling tests' `sched` fixture)."""
+    from bontrack.scheduling import services as scheduling
+
+    return scheduling.book_appointment(
+        actor=actor,
+        clinic=patient.clinic,
+        patient=patient,
+        appointment_type=appointment_type,
+        starts_at=starts_at,
+        clinician=clinician,
+        **kwargs,
+    )

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
+from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.htmx import render_page
@@ -180,7 +181,7 @@ def diary_context(patient: Patient, today: date) -> dict[str, Any]:
 
 
 @staff_view(Perm.DIARY_VIEW)
-def diary_page(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def diary_page(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(scope, pk)
     record_chart_view(actor=request.user, patient=patient, what="headache diary")
     today = services.local_today()
@@ -201,7 +202,7 @@ def _eligibility(patient: Patient, today: date) -> dict[str, Any]:
 
 
 @staff_view(Perm.PATIENT_VIEW)
-def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def panel(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     """The chart's lazily loaded panel; roles without diary access get an empty slot."""
     patient = patient_for(scope, pk)
     if not request.user.has_clinic_perm(Perm.DIARY_VIEW, patient.clinic_id):
@@ -236,7 +237,7 @@ def panel_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[
 
 @staff_view(Perm.ELIGIBILITY_DECIDE)
 @require_POST
-def decide(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def decide(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(scope, pk)
     form = DecisionForm(request.POST)
     if form.is_valid():
@@ -263,7 +264,7 @@ def decide(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
 
 @staff_view(Perm.DIARY_EDIT)
 @require_http_methods(["GET", "POST"])
-def transcribe_day(request: HttpRequest, pk: int, day: str, scope: Scope) -> HttpResponse:
+def transcribe_day(request: StaffRequest, pk: int, day: str, scope: Scope) -> HttpResponse:
     patient = patient_for(scope, pk)
     when = _parse_day(day)
     existing = (
@@ -307,7 +308,7 @@ def transcribe_day(request: HttpRequest, pk: int, day: str, scope: Scope) -> Htt
 
 
 @staff_view(Perm.DIARY_VIEW)
-def export_csv(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def export_csv(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(scope, pk)
     from django.db import transaction
 
@@ -325,7 +326,7 @@ def export_csv(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
 
 @staff_view(Perm.DIARY_EDIT)
 @require_POST
-def import_csv(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def import_csv(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(scope, pk)
     form = ImportForm(request.POST, request.FILES)
     if form.is_valid():
@@ -351,7 +352,7 @@ def import_csv(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
 
 
 @staff_view(Perm.DIARY_EDIT)
-def import_status(request: HttpRequest, job_id: int, scope: Scope) -> HttpResponse:
+def import_status(request: StaffRequest, job_id: int, scope: Scope) -> HttpResponse:
     job = get_object_or_404(DiaryImport, pk=job_id, practice_id=scope.practice_id)
     if job.patient_id is not None and not scope.allows_clinic(job.patient.clinic_id):
         raise Http404
@@ -362,7 +363,7 @@ def import_status(request: HttpRequest, job_id: int, scope: Scope) -> HttpRespon
 
 @staff_view(Perm.DIARY_VIEW)
 @require_http_methods(["GET", "POST"])
-def consultation(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def consultation(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(scope, pk)
     note = services.open_consultation(patient)
     can_edit = request.user.has_clinic_perm(Perm.CONSULTATION_EDIT, patient.clinic_id)
@@ -410,7 +411,7 @@ def consultation(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
 
 @staff_view(Perm.PROGRAM_POLICY_EDIT)
 @require_http_methods(["GET", "POST"])
-def program_policy(request: HttpRequest, scope: Scope) -> HttpResponse:
+def program_policy(request: StaffRequest, scope: Scope) -> HttpResponse:
     """The practice's program policy (clinic administrators of the whole practice)."""
     if not scope.all_clinics:
         raise PermissionDenied("The program policy is set across the practice.")
@@ -449,7 +450,7 @@ def program_policy(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 @staff_view(Perm.DIARY_EDIT)
 @require_http_methods(["GET", "POST"])
-def enter_questionnaire(request: HttpRequest, pk: int, qid: int, scope: Scope) -> HttpResponse:
+def enter_questionnaire(request: StaffRequest, pk: int, qid: int, scope: Scope) -> HttpResponse:
     """Staff enter a pending MIDAS or HIT-6 for the patient (marked as entered by staff)."""
     patient = patient_for(scope, pk)
     response = get_object_or_404(QuestionnaireResponse, pk=qid, patient=patient)
@@ -478,7 +479,7 @@ def enter_questionnaire(request: HttpRequest, pk: int, qid: int, scope: Scope) -
 
 @staff_view(Perm.DIARY_EDIT)
 @require_POST
-def assign_questionnaires(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def assign_questionnaires(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     """Assign MIDAS and HIT-6 due on a date (idempotent), e.g. to enter a paper form."""
     patient = patient_for(scope, pk)
     form = AssignForm(request.POST)

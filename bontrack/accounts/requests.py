@@ -36,3 +36,10 @@ class PortalRequest(BontrackRequest):
     (the decorator passes it to the view as the `patient` keyword)."""
 
     user: User  # a User with a portal_account
+
+
+class ApiRequest(BontrackRequest):
+    """A staff API operation (bontrack/api.py authenticates every router with a staff session or an
+    integration token): `user` is a staff member; permission checks stay in the operation."""
+
+    user: User

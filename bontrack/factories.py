@@ -58,7 +58,7 @@ def staff(
     role: str, clinic: Clinic | None, practice: Practice | None = None, **kwargs: object
 ) -> User:
     practice = practice or clinic.practice  # type: ignore[union-attr]
-    user = UserFactory(practice=practice, **kwargs)
+    user: User = UserFactory.create(practice=practice, **kwargs)
     Membership.objects.create(user=user, practice=practice, clinic=clinic, role=role)
     return user
 
@@ -79,7 +79,7 @@ class PatientFactory(factory.django.DjangoModelFactory):
 
 
 def portal_user(patient: Patient) -> User:
-    user = UserFactory(first_name=patient.first_name, last_name=patient.last_name)
+    user: User = UserFactory.create(first_name=patient.first_name, last_name=patient.last_name)
     PortalAccount.objects.create(user=user, patient=patient)
     return user
 

@@ -22,6 +22,8 @@ TARGETS = ["bontrack", "clinic_rules"]
 ERROR = re.compile(
     r"^(?P<path>[^:]+):\d+(?::\d+)?: error: (?P<message>.*?)(?:  \[(?P<code>[a-z-]+)\])?$"
 )
+# Strict modules (pyproject.toml) have no baseline: any error there fails, even with --update.
+STRICT = re.compile(r"^(clinic_rules/|bontrack/[a-z_]+/actions/)")
 HEADER = (
     "# mypy errors accepted for now (.ci/mypy_baseline.py). This file may only shrink:\n"
     "# fix an error, then run `uv run python .ci/mypy_baseline.py --update`.\n"
@@ -57,6 +59,12 @@ def read_baseline() -> Counter[str]:
 
 def main(argv: list[str]) -> int:
     current = Counter(run_mypy())
+    strict = sorted(line for line in current.elements() if STRICT.match(line))
+    if strict:
+        print(f"mypy: {len(strict)} error(s) in strict modules (never baselined):")
+        for line in strict:
+            print(f"  {line}")
+        return 1
     if "--update" in argv:
         body = "".join(f"{line}\n" for line in sorted(current.elements()))
         BASELINE.write_text(HEADER + body, encoding="utf-8")

@@ -29,6 +29,76 @@ PERSONAS = {
 
 STAFF_PERSONAS = ["physician", "nurse", "front_desk", "billing", "clinic_admin"]
 
+# Staff personas: (role, where their membership is, relative to the A1 patient). "clinic" is A1 itself,
+# "practice" a practice-wide membership, "other_clinic" A2 only, "other_practice" practice B.
+STAFF_PLACES = {
+    "physician": ("physician", "clinic"),
+    "nurse": ("nurse", "clinic"),
+    "front_desk": ("front_desk", "clinic"),
+    "billing": ("billing", "practice"),
+    "clinic_admin": ("clinic_admin", "practice"),
+    "other_clinic_staff": ("physician", "other_clinic"),
+    "other_practice_staff": ("physician", "other_practice"),
+}
+PATIENT_PERSONAS = ["patient", "other_patient"]
+
+
+def allowed(perm: str, persona: str) -> bool:
+    """Whether the persona's role holds `perm` (accounts/roles.py PERMISSIONS), wherever that is."""
+    from bontrack.accounts.roles import role_has
+
+    place = STAFF_PLACES.get(persona)
+    return place is not None and role_has(place[0], perm)
+
+
+def expected_status(
+    perm: str,
+    persona: str,
+    *,
+    ok: int = 200,
+    api: bool = False,
+    outside: int = 404,
+    denied: int = 403,
+) -> int:
+    """The status a persona gets for an action guarded by `perm` on an object of the A1 patient.
+
+    `ok` is the success status (200 page, 302 form post, 201 API create). Staff whose role holds `perm`
+    only in another clinic or practice get `outside` (the object is out of their scope: 404). Staff
+    whose role lacks `perm` get `denied` (403). Patients get 403 on staff pages and 401 on the staff
+    API; anonymous visitors are sent to sign in (302) or get 401 from the API.
+    """
+    if persona == "anonymous":
+        return 401 if api else 302
+    if persona in PATIENT_PERSONAS:
+        return 401 if api else 403
+    if not allowed(perm, persona):
+        return denied
+    if STAFF_PLACES[persona][1] in ("other_clinic", "other_practice"):
+        return outside
+    return ok
+
+
+def permission_matrix(
+    perm: str, *, ok: int = 200, api: bool = False, **overrides: int
+) -> dict[str, int]:
+    """persona -> expected status for every persona (see `expected_status`); `overrides` name the
+    personas whose answer differs for a stated reason (e.g. a form that only offers one's own clinics)."""
+    unknown = set(overrides) - set(PERSONAS)
+    if unknown:
+        raise ValueError(f"unknown personas: {sorted(unknown)}")
+    matrix = {persona: expected_status(perm, persona, ok=ok, api=api) for persona in PERSONAS}
+    matrix.update(overrides)
+    return matrix
+
+
+def portal_matrix(*, ok: int = 200) -> dict[str, int]:
+    """persona -> expected status for a portal page (each patient reaches only their own record):
+    both patients `ok`, every staff persona 403, anonymous visitors sent to sign in (302)."""
+    return {
+        persona: ok if persona in PATIENT_PERSONAS else 302 if persona == "anonymous" else 403
+        for persona in PERSONAS
+    }
+
 
 @dataclass
 class World:

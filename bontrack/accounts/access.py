@@ -4,24 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Concatenate, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from bontrack.accounts.models import Scope
+from bontrack.accounts.requests import PortalRequest, StaffRequest
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+# A staff view takes a StaffRequest (or any wider request type) first, and `scope=` by keyword.
+StaffView = TypeVar("StaffView", bound=Callable[Concatenate[StaffRequest, ...], HttpResponseBase])
+# A portal view takes a PortalRequest (or wider) first, and `patient=` by keyword.
+PortalView = TypeVar(
+    "PortalView", bound=Callable[Concatenate[PortalRequest, ...], HttpResponseBase]
+)
 
 
-def staff_view(perm: str) -> Callable[[View], View]:
+def staff_view(perm: str) -> Callable[[StaffView], StaffView]:
     """Require a signed-in staff member holding `perm` in at least one clinic; pass `scope`."""
 
-    def decorator(view: View) -> View:
+    def decorator(view: StaffView) -> StaffView:
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
@@ -30,27 +36,27 @@ def staff_view(perm: str) -> Callable[[View], View]:
             scope: Scope | None = user.scope(perm)
             if scope is None:
                 raise PermissionDenied("Your role does not allow this.")
-            return view(request, *args, scope=scope, **kwargs)
+            return view(cast(StaffRequest, request), *args, scope=scope, **kwargs)
 
-        return wrapper  # type: ignore[return-value]
+        return cast(StaffView, wrapper)
 
     return decorator
 
 
-def patient_view(view: View) -> View:
+def patient_view(view: PortalView) -> PortalView:
     """Require a signed-in patient; pass `patient` (the only record they can reach)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), "portal:login")
         account = getattr(user, "portal_account", None)
         if account is None:
             raise PermissionDenied("The portal is for patients.")
-        return view(request, *args, patient=account.patient, **kwargs)
+        return view(cast(PortalRequest, request), *args, patient=account.patient, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return cast(PortalView, wrapper)
 
 
 def require_clinic_perm(actor: Any, perm: str, clinic_id: int) -> None:

@@ -4,6 +4,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -28,6 +29,10 @@ class Scope:
 
 class User(AbstractUser):
     """Staff (with a practice and memberships) or a patient (with a portal account)."""
+
+    if TYPE_CHECKING:
+
+        def is_verified(self) -> bool: ...  # set per request by django_otp's OTPMiddleware
 
     practice = models.ForeignKey(
         Practice, null=True, blank=True, on_delete=models.PROTECT, related_name="users"

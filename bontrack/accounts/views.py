@@ -40,6 +40,7 @@ from bontrack.accounts.forms import (
 )
 from bontrack.accounts.middleware import OTP_AT
 from bontrack.accounts.models import ApiToken, Membership, Scope, User
+from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
 
@@ -166,7 +167,7 @@ def _token_list(scope: Scope) -> list[ApiToken]:
 
 @staff_view(Perm.API_TOKENS_MANAGE)
 @require_http_methods(["GET", "POST"])
-def api_tokens(request: HttpRequest, scope: Scope) -> HttpResponse:
+def api_tokens(request: StaffRequest, scope: Scope) -> HttpResponse:
     """Clinic administrators issue and revoke integration tokens; a new token is shown once."""
     staff = services.manageable_staff(scope)
     pending = request.session.pop(PENDING_TOKEN, None) if request.method == "GET" else None
@@ -207,7 +208,7 @@ def api_tokens(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 @staff_view(Perm.API_TOKENS_MANAGE)
 @require_POST
-def api_token_revoke(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def api_token_revoke(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     token = get_object_or_404(
         ApiToken.objects.select_related("user").filter(user__in=services.manageable_staff(scope)),
         pk=pk,
@@ -243,7 +244,7 @@ def _apply_errors(form: Any, exc: Exception) -> None:
 
 
 def _staff_page(
-    request: HttpRequest, scope: Scope, form: StaffCreateForm | None = None, **extra: Any
+    request: StaffRequest, scope: Scope, form: StaffCreateForm | None = None, **extra: Any
 ) -> HttpResponse:
     form = form or StaffCreateForm(scope=scope)
     context = {
@@ -258,7 +259,7 @@ def _staff_page(
 
 @staff_view(Perm.STAFF_MANAGE)
 @require_http_methods(["GET", "POST"])
-def staff_list(request: HttpRequest, scope: Scope) -> HttpResponse:
+def staff_list(request: StaffRequest, scope: Scope) -> HttpResponse:
     """Staff accounts of the clinics this administrator manages: create, roles, deactivate."""
     form = StaffCreateForm(request.POST or None, scope=scope)
     created = None
@@ -288,7 +289,7 @@ def _staff_member(scope: Scope, pk: int) -> User:
 
 @staff_view(Perm.STAFF_MANAGE)
 @require_POST
-def staff_add_role(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def staff_add_role(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     user = _staff_member(scope, pk)
     if not services.step_up_fresh(_otp_at(request)):
         return _to_step_up(request, reverse("accounts:staff"))
@@ -316,7 +317,7 @@ def staff_add_role(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
 @staff_view(Perm.STAFF_MANAGE)
 @require_POST
 def staff_remove_role(
-    request: HttpRequest, pk: int, membership_id: int, scope: Scope
+    request: StaffRequest, pk: int, membership_id: int, scope: Scope
 ) -> HttpResponse:
     user = _staff_member(scope, pk)
     membership = get_object_or_404(
@@ -333,7 +334,7 @@ def staff_remove_role(
 
 @staff_view(Perm.STAFF_MANAGE)
 @require_POST
-def staff_set_active(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def staff_set_active(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     user = _staff_member(scope, pk)
     active = request.POST.get("active") == "1"
     try:
@@ -347,7 +348,7 @@ def staff_set_active(request: HttpRequest, pk: int, scope: Scope) -> HttpRespons
 
 @staff_view(Perm.STAFF_MANAGE)
 @require_POST
-def staff_reset_password(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def staff_reset_password(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     """A one-time password for a staff member, shown once; step-up TOTP required."""
     user = _staff_member(scope, pk)
     if not services.step_up_fresh(_otp_at(request)):

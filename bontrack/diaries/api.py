@@ -7,13 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
 from pydantic import Field, StrictBool, StrictInt
 
+from bontrack.accounts.requests import ApiRequest
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.apitools import ERRORS, require_scope
@@ -44,7 +45,7 @@ router = Router(tags=["diaries"])
 MAX_RANGE_DAYS = 3700
 
 
-def _patient(request: HttpRequest, patient_id: int, perm: str) -> Patient:
+def _patient(request: ApiRequest, patient_id: int, perm: str) -> Patient:
     return get_object_or_404(Patient.objects.in_scope(require_scope(request, perm)), pk=patient_id)
 
 
@@ -215,7 +216,7 @@ def _day_input(d: DayIn) -> diary_days.DayInput:
     response={200: UpsertOut, **ERRORS},
     summary="Upsert diary days by date (idempotent; transcribed on the patient's behalf)",
 )
-def upsert_days(request: HttpRequest, patient_id: int, payload: DaysIn) -> dict[str, int]:
+def upsert_days(request: ApiRequest, patient_id: int, payload: DaysIn) -> dict[str, int]:
     patient = _patient(request, patient_id, Perm.DIARY_EDIT)
     return diary_days.upsert_diary_days(
         actor=request.user, patient=patient, days=[_day_input(d) for d in payload.days]
@@ -227,7 +228,7 @@ def upsert_days(request: HttpRequest, patient_id: int, payload: DaysIn) -> dict[
     response={200: list[DayOut], **ERRORS},
     summary="Diary days in a date range (default: the last 90 days)",
 )
-def list_days(request: HttpRequest, patient_id: int, filters: Query[RangeQuery]) -> list[DiaryDay]:
+def list_days(request: ApiRequest, patient_id: int, filters: Query[RangeQuery]) -> list[DiaryDay]:
     patient = _patient(request, patient_id, Perm.DIARY_VIEW)
     end = filters.end or actors.local_today()
     start = filters.start or end - timedelta(days=89)
@@ -256,7 +257,7 @@ def list_days(request: HttpRequest, patient_id: int, filters: Query[RangeQuery])
         }
     },
 )
-def export_days(request: HttpRequest, patient_id: int) -> HttpResponse:
+def export_days(request: ApiRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id, Perm.DIARY_VIEW)
     with transaction.atomic():
         audit.record(actor=request.user, action="export", obj=patient, summary="Diary CSV via API")
@@ -273,7 +274,7 @@ def export_days(request: HttpRequest, patient_id: int) -> HttpResponse:
     response={200: list[QuestionnaireOut], **ERRORS},
     summary="Assigned and answered questionnaires",
 )
-def list_questionnaires(request: HttpRequest, patient_id: int) -> list[QuestionnaireResponse]:
+def list_questionnaires(request: ApiRequest, patient_id: int) -> list[QuestionnaireResponse]:
     patient = _patient(request, patient_id, Perm.DIARY_VIEW)
     record_chart_view(actor=request.user, patient=patient, what="questionnaires via API")
     return list(QuestionnaireResponse.objects.filter(patient=patient))
@@ -285,7 +286,7 @@ def list_questionnaires(request: HttpRequest, patient_id: int) -> list[Questionn
     summary="Assign MIDAS and HIT-6 before a treatment (idempotent)",
 )
 def assign_questionnaires(
-    request: HttpRequest, patient_id: int, payload: AssignIn
+    request: ApiRequest, patient_id: int, payload: AssignIn
 ) -> Status[list[QuestionnaireResponse]]:
     patient = _patient(request, patient_id, Perm.DIARY_EDIT)
     questionnaires.assign_pre_treatment(patient, payload.due_date, actor=request.user)
@@ -305,7 +306,7 @@ def assign_questionnaires(
     summary="Submit answers (entered by staff for the patient); scored by clinic_rules",
 )
 def submit_answers(
-    request: HttpRequest, questionnaire_id: int, payload: AnswersIn
+    request: ApiRequest, questionnaire_id: int, payload: AnswersIn
 ) -> QuestionnaireResponse:
     scope = require_scope(request, Perm.DIARY_EDIT)
     response = get_object_or_404(QuestionnaireResponse.objects.in_scope(scope), pk=questionnaire_id)
@@ -322,7 +323,7 @@ def submit_answers(
     response={200: list[ConsultationOut], **ERRORS},
     summary="Consultation notes, newest first (with the patient's pre-visit answers)",
 )
-def list_consultations(request: HttpRequest, patient_id: int) -> list[ConsultationNote]:
+def list_consultations(request: ApiRequest, patient_id: int) -> list[ConsultationNote]:
     patient = _patient(request, patient_id, Perm.DIARY_VIEW)
     record_chart_view(actor=request.user, patient=patient, what="consultation notes via API")
     return list(ConsultationNote.objects.filter(patient=patient)[:100])
@@ -334,7 +335,7 @@ def list_consultations(request: HttpRequest, patient_id: int) -> list[Consultati
     summary="Save (and optionally sign) the open consultation note",
 )
 def save_consultation(
-    request: HttpRequest, patient_id: int, payload: ConsultationIn
+    request: ApiRequest, patient_id: int, payload: ConsultationIn
 ) -> ConsultationNote:
     patient = _patient(request, patient_id, Perm.CONSULTATION_EDIT)
     data = payload.model_dump()
@@ -350,7 +351,7 @@ def save_consultation(
     response={200: EligibilityOut, **ERRORS},
     summary="The current clinic_rules eligibility assessment and the last decision",
 )
-def get_eligibility(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+def get_eligibility(request: ApiRequest, patient_id: int) -> dict[str, Any]:
     patient = _patient(request, patient_id, Perm.DIARY_VIEW)
     record_chart_view(actor=request.user, patient=patient, what="eligibility via API")
     today = actors.local_today()
@@ -369,7 +370,7 @@ def get_eligibility(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     summary="Record the physician's decision (eligible, not eligible, defer) with the assessment",
 )
 def record_decision(
-    request: HttpRequest, patient_id: int, payload: EligibilityDecisionIn
+    request: ApiRequest, patient_id: int, payload: EligibilityDecisionIn
 ) -> Status[EligibilityAssessment]:
     patient = _patient(request, patient_id, Perm.ELIGIBILITY_DECIDE)
     row = consultation.record_eligibility_decision(
@@ -409,7 +410,7 @@ class PolicyOut(Schema):
     updated_at: datetime | None
 
 
-def _policy_scope(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _policy_scope(request: ApiRequest):  # type: ignore[no-untyped-def]
     scope = require_scope(request, Perm.PROGRAM_POLICY_EDIT)
     if not scope.all_clinics:
         raise HttpError(403, "The program policy is set across the practice.")
@@ -432,7 +433,7 @@ def _policy_out(practice_id: int) -> dict[str, Any]:
     response={200: PolicyOut, **ERRORS},
     summary="The practice's chronic migraine program policy (null = clinic_rules default)",
 )
-def get_policy(request: HttpRequest) -> dict[str, Any]:
+def get_policy(request: ApiRequest) -> dict[str, Any]:
     scope = _policy_scope(request)
     return _policy_out(scope.practice_id)
 
@@ -442,7 +443,7 @@ def get_policy(request: HttpRequest) -> dict[str, Any]:
     response={200: PolicyOut, **ERRORS},
     summary="Replace the program policy (every knob; null = default); audited",
 )
-def put_policy(request: HttpRequest, payload: PolicyIn) -> dict[str, Any]:
+def put_policy(request: ApiRequest, payload: PolicyIn) -> dict[str, Any]:
     scope = _policy_scope(request)
     program_policy.update_program_policy(
         actor=request.user, practice=request.user.practice, **payload.model_dump()

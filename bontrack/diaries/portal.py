@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from bontrack.accounts.access import patient_view
+from bontrack.accounts.requests import PortalRequest
 from bontrack.core.forms import apply_service_errors
 from bontrack.core.parsing import ParseError, parse_date, parse_decimal, query_date
 from bontrack.diaries import charts
@@ -53,7 +54,7 @@ def _strip(patient: Patient, today: date) -> list[dict[str, object]]:
 
 
 @patient_view
-def diary_home(request: HttpRequest, patient: Patient) -> HttpResponse:
+def diary_home(request: PortalRequest, patient: Patient) -> HttpResponse:
     record_chart_view(actor=request.user, patient=patient, what="own headache diary")
     questionnaires.assign_baseline(patient, actor=request.user)
     today = actors.local_today()
@@ -75,7 +76,7 @@ def diary_home(request: HttpRequest, patient: Patient) -> HttpResponse:
 
 @patient_view
 @require_http_methods(["GET", "POST"])
-def diary_day(request: HttpRequest, day: str, patient: Patient) -> HttpResponse:
+def diary_day(request: PortalRequest, day: str, patient: Patient) -> HttpResponse:
     when = _day(day)
     today = actors.local_today()
     existing = (
@@ -120,7 +121,7 @@ def diary_day(request: HttpRequest, day: str, patient: Patient) -> HttpResponse:
 
 @patient_view
 @require_http_methods(["GET", "POST"])
-def questionnaire(request: HttpRequest, qid: int, patient: Patient) -> HttpResponse:
+def questionnaire(request: PortalRequest, qid: int, patient: Patient) -> HttpResponse:
     response = get_object_or_404(QuestionnaireResponse, pk=qid, patient=patient)
     if response.completed_at is not None:
         return render(request, "diaries/portal/questionnaire_done.html", {"response": response})
@@ -144,7 +145,7 @@ def questionnaire(request: HttpRequest, qid: int, patient: Patient) -> HttpRespo
 
 @patient_view
 @require_http_methods(["GET", "POST"])
-def pre_visit(request: HttpRequest, patient: Patient) -> HttpResponse:
+def pre_visit(request: PortalRequest, patient: Patient) -> HttpResponse:
     note = consultation.open_consultation(patient)
     saved = False
     if request.method == "POST":
@@ -173,7 +174,7 @@ WEEK_DAYS = 7
 
 
 def _week_rows(
-    request: HttpRequest, days: list[date], recorded: dict[date, Any]
+    request: PortalRequest, days: list[date], recorded: dict[date, Any]
 ) -> list[dict[str, Any]]:
     rows = []
     for d in days:
@@ -194,7 +195,7 @@ def _week_rows(
 
 @patient_view
 @require_http_methods(["GET", "POST"])
-def diary_week(request: HttpRequest, patient: Patient) -> HttpResponse:
+def diary_week(request: PortalRequest, patient: Patient) -> HttpResponse:
     """Fill several missed days at once: one line per day of a week (back-fill rule kept).
 
     A line is "No headache" (one tap) or "Headache" with hours and worst pain; symptoms and

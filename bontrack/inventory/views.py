@@ -6,12 +6,13 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
+from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.core.forms import apply_service_errors
 from bontrack.core.models import Clinic
@@ -46,7 +47,7 @@ def _vial_label(v: Vial) -> str:
 
 
 def _page(
-    request: HttpRequest,
+    request: StaffRequest,
     scope: Scope,
     *,
     form: ReceiveForm | None = None,
@@ -79,7 +80,7 @@ def _page(
 
 @staff_view(Perm.INVENTORY_VIEW)
 @require_http_methods(["GET", "POST"])
-def stock(request: HttpRequest, scope: Scope) -> HttpResponse:
+def stock(request: StaffRequest, scope: Scope) -> HttpResponse:
     if request.method == "GET":
         return _page(request, scope)
     manage = request.user.scope(Perm.INVENTORY_MANAGE)
@@ -98,7 +99,7 @@ def stock(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 @staff_view(Perm.INVENTORY_MANAGE)
 @require_POST
-def discard(request: HttpRequest, scope: Scope, vial_id: int | None = None) -> HttpResponse:
+def discard(request: StaffRequest, scope: Scope, vial_id: int | None = None) -> HttpResponse:
     """Discard one vial with a reason (its remaining units are recorded as waste)."""
     vials = _discardable(scope)
     form = DiscardForm(request.POST, vials=[(v.pk, _vial_label(v)) for v in vials])

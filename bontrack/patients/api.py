@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
+from bontrack.accounts.requests import ApiRequest
 from bontrack.accounts.roles import Perm
 from bontrack.core.apitools import ERRORS, require_scope
 from bontrack.core.models import Clinic
@@ -106,7 +106,7 @@ class ListQuery(StrictSchema):
     limit: Integer(1, 100, max_digits=6) = 25  # type: ignore[valid-type]
 
 
-def _clinic(request: HttpRequest, clinic_id: int) -> Clinic:
+def _clinic(request: ApiRequest, clinic_id: int) -> Clinic:
     clinic = Clinic.objects.filter(pk=clinic_id, practice_id=request.user.practice_id).first()
     if clinic is None:
         raise ValidationError({"clinic_id": ["Choose a clinic of your practice."]})
@@ -114,7 +114,7 @@ def _clinic(request: HttpRequest, clinic_id: int) -> Clinic:
 
 
 @router.get("/", response={200: PatientPage, **ERRORS}, summary="List or search patients")
-def list_patients(request: HttpRequest, filters: Query[ListQuery]) -> PatientPage:
+def list_patients(request: ApiRequest, filters: Query[ListQuery]) -> PatientPage:
     scope = require_scope(request, Perm.PATIENT_VIEW)
     qs = Patient.objects.in_scope(scope)
     if filters.q:
@@ -132,7 +132,7 @@ def list_patients(request: HttpRequest, filters: Query[ListQuery]) -> PatientPag
 
 
 @router.get("/{patient_id}", response={200: PatientDetailOut, **ERRORS}, summary="Get one patient")
-def get_patient(request: HttpRequest, patient_id: int) -> Patient:
+def get_patient(request: ApiRequest, patient_id: int) -> Patient:
     scope = require_scope(request, Perm.PATIENT_VIEW)
     patient = get_object_or_404(Patient.objects.in_scope(scope), pk=patient_id)
     services.record_chart_view(actor=request.user, patient=patient, what="record via API")
@@ -140,7 +140,7 @@ def get_patient(request: HttpRequest, patient_id: int) -> Patient:
 
 
 @router.post("/", response={201: PatientOut, **ERRORS}, summary="Register a patient")
-def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
+def create_patient(request: ApiRequest, payload: PatientIn) -> Status[Patient]:
     require_scope(request, Perm.PATIENT_CREATE)
     data = payload.model_dump()
     clinic = _clinic(request, data.pop("clinic_id"))
@@ -151,7 +151,7 @@ def create_patient(request: HttpRequest, payload: PatientIn) -> Status[Patient]:
 @router.patch(
     "/{patient_id}", response={200: PatientOut, **ERRORS}, summary="Update a patient's demographics"
 )
-def update_patient(request: HttpRequest, patient_id: int, payload: PatientPatch) -> Patient:
+def update_patient(request: ApiRequest, patient_id: int, payload: PatientPatch) -> Patient:
     scope = require_scope(request, Perm.PATIENT_EDIT)
     patient = get_object_or_404(Patient.objects.in_scope(scope), pk=patient_id)
     data = payload.model_dump(exclude_unset=True)

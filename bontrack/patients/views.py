@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
+from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.core.forms import apply_service_errors
@@ -45,7 +46,7 @@ def patient_for(request: HttpRequest, scope: Scope, pk: int) -> Patient:
 
 
 @staff_view(Perm.PATIENT_VIEW)
-def patient_list(request: HttpRequest, scope: Scope) -> HttpResponse:
+def patient_list(request: StaffRequest, scope: Scope) -> HttpResponse:
     form = SearchForm(request.GET)
     valid = form.is_valid()
     query = form.cleaned_data.get("q", "") if valid else ""
@@ -75,7 +76,7 @@ def patient_list(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 @staff_view(Perm.PATIENT_CREATE)
 @require_http_methods(["GET", "POST"])
-def patient_create(request: HttpRequest, scope: Scope) -> HttpResponse:
+def patient_create(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinics = [
         c for c in clinics_in(scope) if request.user.has_clinic_perm(Perm.PATIENT_CREATE, c.pk)
     ]
@@ -98,7 +99,7 @@ def patient_create(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 @staff_view(Perm.PATIENT_EDIT)
 @require_http_methods(["GET", "POST"])
-def patient_edit(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def patient_edit(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(request, scope, pk)
     clinics = clinics_in(scope)
     form = PatientForm(
@@ -154,7 +155,7 @@ def chart_context(request: HttpRequest, patient: Patient, **forms_: Any) -> dict
 
 
 @staff_view(Perm.PATIENT_VIEW)
-def patient_chart(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def patient_chart(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(request, scope, pk)
     services.record_chart_view(actor=request.user, patient=patient)
     return render_page(request, "patients/chart.html", chart_context(request, patient))
@@ -170,7 +171,7 @@ CLINICAL_FORMS: dict[str, tuple[type[forms.Form], str, Any]] = {
 
 @staff_view(Perm.PATIENT_CLINICAL_EDIT)
 @require_POST
-def clinical_add(request: HttpRequest, pk: int, kind: str, scope: Scope) -> HttpResponse:
+def clinical_add(request: StaffRequest, pk: int, kind: str, scope: Scope) -> HttpResponse:
     if kind not in CLINICAL_FORMS:
         raise Http404
     patient = patient_for(request, scope, pk)
@@ -196,7 +197,7 @@ def clinical_add(request: HttpRequest, pk: int, kind: str, scope: Scope) -> Http
 
 @staff_view(Perm.PATIENT_CLINICAL_EDIT)
 @require_POST
-def flag_resolve(request: HttpRequest, pk: int, flag_id: int, scope: Scope) -> HttpResponse:
+def flag_resolve(request: StaffRequest, pk: int, flag_id: int, scope: Scope) -> HttpResponse:
     patient = patient_for(request, scope, pk)
     flag = get_object_or_404(PatientFlag, pk=flag_id, patient=patient)
     with contextlib.suppress(
@@ -211,7 +212,7 @@ def flag_resolve(request: HttpRequest, pk: int, flag_id: int, scope: Scope) -> H
 
 
 @staff_view(Perm.AUDIT_VIEW)
-def access_log(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def access_log(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(request, scope, pk)
     events = AuditEvent.objects.filter(patient_id=patient.pk).select_related("clinic")
     try:

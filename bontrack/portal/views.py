@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from bontrack.accounts import services as account_services
 from bontrack.accounts.access import patient_view
 from bontrack.accounts.forms import PatientLoginForm
+from bontrack.accounts.requests import PortalRequest
 from bontrack.patients import services as patient_services
 from bontrack.patients.models import Patient
 
@@ -26,7 +27,7 @@ class PatientLoginView(LoginView):
 
 
 @patient_view
-def home(request: HttpRequest, patient: Patient) -> HttpResponse:
+def home(request: PortalRequest, patient: Patient) -> HttpResponse:
     patient_services.record_chart_view(
         actor=request.user, patient=patient, what="own portal summary"
     )

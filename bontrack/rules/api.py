@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from bontrack.accounts.requests import ApiRequest
 from bontrack.accounts.roles import Perm
 from bontrack.core.apitools import ERRORS_WITHOUT_CONFLICT
 from bontrack.rules.facts import contract
@@ -24,7 +25,7 @@ class RuleInfo(Schema):
     input_schema: dict[str, Any]
 
 
-def _require(request: HttpRequest) -> Any:
+def _require(request: ApiRequest) -> Any:
     if request.user.scope(Perm.RULES_RUN) is None:
         raise HttpError(403, "Your role does not allow running clinical rules.")
     return contract
@@ -33,7 +34,7 @@ def _require(request: HttpRequest) -> Any:
 @router.get(
     "/", response={200: list[RuleInfo], **ERRORS}, summary="List the rules and their input schemas"
 )
-def list_rules(request: HttpRequest) -> list[dict[str, object]]:
+def list_rules(request: ApiRequest) -> list[dict[str, object]]:
     return _require(request).list_rules()
 
 
@@ -42,7 +43,7 @@ def list_rules(request: HttpRequest) -> list[dict[str, object]]:
     response={200: dict[str, Any], **ERRORS},
     summary="Indication, muscle and product codes",
 )
-def vocabulary(request: HttpRequest) -> dict[str, object]:
+def vocabulary(request: ApiRequest) -> dict[str, object]:
     return _require(request).vocabulary()
 
 
@@ -57,7 +58,7 @@ def vocabulary(request: HttpRequest) -> dict[str, object]:
         }
     },
 )
-def run_rule(request: HttpRequest, name: str) -> HttpResponse | dict[str, object]:
+def run_rule(request: ApiRequest, name: str) -> HttpResponse | dict[str, object]:
     contract = _require(request)
     if len(request.body) > MAX_BODY:
         raise HttpError(400, "The document is too large.")

@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Query, Router, Schema
@@ -14,6 +13,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status as HttpStatus
 from pydantic import Field
 
+from bontrack.accounts.requests import ApiRequest
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.apitools import ERRORS, require_scope
@@ -157,7 +157,7 @@ class RecallQuery(StrictSchema):
     limit: Integer(1, 200, max_digits=6) = 50  # type: ignore[valid-type]
 
 
-def _base_url(request: HttpRequest) -> str:
+def _base_url(request: ApiRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
@@ -168,13 +168,13 @@ def _aware(value: datetime, field: str) -> datetime:
 
 
 @router.get("/types", response={200: list[TypeOut], **ERRORS}, summary="Appointment types")
-def list_types(request: HttpRequest) -> list[AppointmentType]:
+def list_types(request: ApiRequest) -> list[AppointmentType]:
     scope = require_scope(request, Perm.SCHEDULE_VIEW)
     return list(AppointmentType.objects.in_scope(scope).filter(active=True))
 
 
 @router.get("/availability", response={200: list[SlotOut], **ERRORS}, summary="Search free slots")
-def search_availability(request: HttpRequest, q: Query[SearchQuery]) -> list[object]:
+def search_availability(request: ApiRequest, q: Query[SearchQuery]) -> list[object]:
     scope = require_scope(request, Perm.SCHEDULE_VIEW)
     atype = get_object_or_404(
         AppointmentType.objects.in_scope(scope).select_related("clinic"), pk=q.type_id
@@ -197,7 +197,7 @@ def search_availability(request: HttpRequest, q: Query[SearchQuery]) -> list[obj
     summary="Search free slots of one type code across every clinic in scope",
 )
 def search_practice_availability(
-    request: HttpRequest, q: Query[PracticeSearchQuery]
+    request: ApiRequest, q: Query[PracticeSearchQuery]
 ) -> list[dict[str, object]]:
     """One set of queries for all clinics (see `availability.find_slots_many`)."""
     scope = require_scope(request, Perm.SCHEDULE_VIEW)
@@ -237,7 +237,7 @@ def search_practice_availability(
 @router.post(
     "/appointments", response={201: AppointmentOut, **ERRORS}, summary="Book an appointment"
 )
-def book(request: HttpRequest, payload: BookIn) -> HttpStatus[Appointment]:
+def book(request: ApiRequest, payload: BookIn) -> HttpStatus[Appointment]:
     scope = require_scope(request, Perm.SCHEDULE_BOOK)
     atype = get_object_or_404(
         AppointmentType.objects.in_scope(scope).select_related("clinic"), pk=payload.type_id
@@ -280,7 +280,7 @@ def book(request: HttpRequest, payload: BookIn) -> HttpStatus[Appointment]:
     return HttpStatus(201, appointment)
 
 
-def _appointment(request: HttpRequest, perm: str, pk: int) -> Appointment:
+def _appointment(request: ApiRequest, perm: str, pk: int) -> Appointment:
     scope = require_scope(request, perm)
     return get_object_or_404(Appointment.objects.in_scope(scope), pk=pk)
 
@@ -290,7 +290,7 @@ def _appointment(request: HttpRequest, perm: str, pk: int) -> Appointment:
     response={200: AppointmentOut, **ERRORS},
     summary="Get one appointment",
 )
-def get_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
+def get_appointment(request: ApiRequest, appointment_id: int) -> Appointment:
     appointment = _appointment(request, Perm.SCHEDULE_VIEW, appointment_id)
     reads.record_read(actor=request.user, what="Appointment via API", obj=appointment)
     return appointment
@@ -301,7 +301,7 @@ def get_appointment(request: HttpRequest, appointment_id: int) -> Appointment:
     response={200: AppointmentOut, **ERRORS},
     summary="Move an appointment",
 )
-def reschedule(request: HttpRequest, appointment_id: int, payload: RescheduleIn) -> Appointment:
+def reschedule(request: ApiRequest, appointment_id: int, payload: RescheduleIn) -> Appointment:
     appointment = _appointment(request, Perm.SCHEDULE_BOOK, appointment_id)
     clinician = (
         get_user_model()
@@ -334,7 +334,7 @@ def reschedule(request: HttpRequest, appointment_id: int, payload: RescheduleIn)
     response={200: AppointmentOut, **ERRORS},
     summary="Cancel an appointment",
 )
-def cancel(request: HttpRequest, appointment_id: int, payload: CancelIn) -> Appointment:
+def cancel(request: ApiRequest, appointment_id: int, payload: CancelIn) -> Appointment:
     appointment = _appointment(request, Perm.SCHEDULE_BOOK, appointment_id)
     return changes.cancel_appointment(
         actor=request.user,
@@ -350,7 +350,7 @@ def cancel(request: HttpRequest, appointment_id: int, payload: CancelIn) -> Appo
     response={200: AppointmentOut, **ERRORS},
     summary="Check in, complete or record a no-show",
 )
-def set_status(request: HttpRequest, appointment_id: int, payload: StatusIn) -> Appointment:
+def set_status(request: ApiRequest, appointment_id: int, payload: StatusIn) -> Appointment:
     appointment = _appointment(request, Perm.SCHEDULE_BOOK, appointment_id)
     if payload.status == Status.NO_SHOW and payload.reason is None:
         raise ValidationError({"reason": ["Choose a no-show reason."]})
@@ -364,7 +364,7 @@ def set_status(request: HttpRequest, appointment_id: int, payload: StatusIn) -> 
 
 
 @router.get("/recall", response={200: RecallPage, **ERRORS}, summary="The recall list of a clinic")
-def recall_list(request: HttpRequest, q: Query[RecallQuery]) -> RecallPage:
+def recall_list(request: ApiRequest, q: Query[RecallQuery]) -> RecallPage:
     scope = require_scope(request, Perm.RECALL_VIEW)
     clinic = get_object_or_404(Clinic.objects.filter(practice_id=scope.practice_id), pk=q.clinic_id)
     if not scope.allows_clinic(clinic.pk):

@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope, User
+from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.core.forms import StrictForm
 from bontrack.core.htmx import render_page
@@ -56,7 +57,7 @@ def _day_list(a: Appointment) -> str:
 
 
 @staff_view(Perm.SCHEDULE_VIEW)
-def check_in(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def check_in(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     """Every readiness criterion for one appointment, and the check-in button."""
     a = _appointment(scope, pk)
     checks = readiness([a]).get(a.pk, [])
@@ -78,7 +79,7 @@ def _slot_key(starts_at: datetime, clinician_id: int, room_id: int | None) -> st
 
 
 @staff_view(Perm.SCHEDULE_BOOK)
-def next_session(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def next_session(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     """At check-out: free treatment slots from the target date (12-week rhythm), book one."""
     a = _appointment(scope, pk)
     if a.appointment_type.kind != Kind.TREATMENT or a.status not in (
@@ -211,7 +212,7 @@ class WaitlistForm(StrictForm):
 
 
 @staff_view(Perm.SCHEDULE_VIEW)
-def waitlist(request: HttpRequest, scope: Scope) -> HttpResponse:
+def waitlist(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinic = _pick_clinic(request, scope)
     can_book = request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, clinic.pk)
     form = WaitlistForm(request.POST or None)
@@ -287,7 +288,7 @@ def waitlist(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 
 @staff_view(Perm.SCHEDULE_BOOK)
-def waitlist_remove(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def waitlist_remove(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     entry = get_object_or_404(WaitlistEntry.objects.in_scope(scope), pk=pk)
     if request.method == "POST":
         with contextlib.suppress(Conflict):  # already gone: the list shows the current state

@@ -9,12 +9,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
+from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.core.htmx import render_page
 from bontrack.core.pagination import BadCursor, keyset_page
@@ -34,7 +35,7 @@ MATCH_LABELS = {
 
 
 @staff_view(Perm.PATIENT_EDIT)
-def matches(request: HttpRequest, scope: Scope) -> HttpResponse:
+def matches(request: StaffRequest, scope: Scope) -> HttpResponse:
     """Pending matches of one clinic, with the count per clinic in scope."""
     clinic = _pick_clinic(request, scope)
     pending = PendingMatch.objects.in_scope(scope).filter(status=MatchStatus.PENDING)
@@ -69,7 +70,7 @@ def matches(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 
 @staff_view(Perm.PATIENT_EDIT)
-def match_decide(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def match_decide(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     """The confirmation step: both charts side by side, then "same person" or "different person"."""
     m = get_object_or_404(
         PendingMatch.objects.in_scope(scope).select_related(

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
+from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.core.forms import StrictForm
 from bontrack.core.htmx import render_page
@@ -226,12 +227,12 @@ def _apply_errors(form: forms.Form, exc: ValidationError | Conflict) -> None:
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
-def setup(request: HttpRequest, scope: Scope) -> HttpResponse:
+def setup(request: StaffRequest, scope: Scope) -> HttpResponse:
     return _page(request, scope, _clinic(request, scope))
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
-def hours_add(request: HttpRequest, scope: Scope) -> HttpResponse:
+def hours_add(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinic = _clinic(request, scope)
     form = _bind(HoursForm(request.POST), clinic)
     if request.method == "POST" and form.is_valid():
@@ -245,7 +246,7 @@ def hours_add(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
-def hours_remove(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def hours_remove(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     row = get_object_or_404(WorkingHours.objects.in_scope(scope).select_related("clinic"), pk=pk)
     if request.method == "POST":
         clinic_setup.remove_working_hours(actor=request.user, row=row)
@@ -253,7 +254,7 @@ def hours_remove(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
-def exception_add(request: HttpRequest, scope: Scope) -> HttpResponse:
+def exception_add(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinic = _clinic(request, scope)
     form = _bind(ExceptionForm(request.POST), clinic)
     if request.method == "POST" and form.is_valid():
@@ -282,7 +283,7 @@ def exception_add(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
-def exception_remove(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def exception_remove(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     row = get_object_or_404(
         AvailabilityException.objects.in_scope(scope).select_related("clinic"), pk=pk
     )
@@ -292,7 +293,7 @@ def exception_remove(request: HttpRequest, pk: int, scope: Scope) -> HttpRespons
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
-def room_add(request: HttpRequest, scope: Scope) -> HttpResponse:
+def room_add(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinic = _clinic(request, scope)
     form = RoomForm(request.POST)
     if request.method == "POST" and form.is_valid():
@@ -306,7 +307,7 @@ def room_add(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
-def room_toggle(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def room_toggle(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     room = get_object_or_404(Room.objects.in_scope(scope).select_related("clinic"), pk=pk)
     if request.method == "POST":
         clinic_setup.update_room(
@@ -316,7 +317,7 @@ def room_toggle(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
-def settings_save(request: HttpRequest, scope: Scope) -> HttpResponse:
+def settings_save(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinic = _clinic(request, scope)
     form = SettingsForm(request.POST)
     if request.method == "POST" and form.is_valid():
@@ -332,7 +333,7 @@ def settings_save(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
-def program_edit(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def program_edit(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     page = get_object_or_404(ProgramPage.objects.in_scope(scope).select_related("clinic"), pk=pk)
     if not request.user.has_clinic_perm(Perm.SCHEDULE_CONFIGURE, page.clinic_id):
         raise Http404

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope, User
+from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.core.forms import StrictForm, StrictModelForm
 from bontrack.core.htmx import render_page
@@ -66,7 +67,7 @@ def _filter_id(request: HttpRequest, name: str) -> int | None:
 
 
 @staff_view(Perm.SCHEDULE_VIEW)
-def calendar(request: HttpRequest, scope: Scope) -> HttpResponse:
+def calendar(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinic = _pick_clinic(request, scope)
     tz = zone(clinic)
     today = timezone.now().astimezone(tz).date()
@@ -143,7 +144,7 @@ class MoveForm(StrictForm):
 
 
 @staff_view(Perm.SCHEDULE_BOOK)
-def appointment_action(request: HttpRequest, pk: int, action: str, scope: Scope) -> HttpResponse:
+def appointment_action(request: StaffRequest, pk: int, action: str, scope: Scope) -> HttpResponse:
     appointment = get_object_or_404(
         Appointment.objects.in_scope(scope).select_related("clinic", "patient", "appointment_type"),
         pk=pk,
@@ -225,7 +226,7 @@ def appointment_action(request: HttpRequest, pk: int, action: str, scope: Scope)
 
 
 @staff_view(Perm.RECALL_VIEW)
-def recall_list(request: HttpRequest, scope: Scope) -> HttpResponse:
+def recall_list(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinic = _pick_clinic(request, scope)
     status = request.GET.get("status", "")
     if status not in ("", *recall.STATUSES):
@@ -259,7 +260,7 @@ def recall_list(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 
 @staff_view(Perm.SCHEDULE_VIEW)
-def feeds(request: HttpRequest, scope: Scope) -> HttpResponse:
+def feeds(request: StaffRequest, scope: Scope) -> HttpResponse:
     new_url = ""
     if request.method == "POST":
         if request.POST.get("revoke"):
@@ -322,7 +323,7 @@ class TypeForm(StrictModelForm):
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
-def types_admin(request: HttpRequest, scope: Scope) -> HttpResponse:
+def types_admin(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinic = _pick_clinic(request, scope)
     types = AppointmentType.objects.filter(clinic=clinic)
     return render_page(
@@ -333,7 +334,7 @@ def types_admin(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
-def type_edit(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def type_edit(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     obj = get_object_or_404(AppointmentType.objects.in_scope(scope).select_related("clinic"), pk=pk)
     form = TypeForm(request.POST or None, instance=AppointmentType.objects.get(pk=obj.pk))
     if request.method == "POST" and form.is_valid():
@@ -356,7 +357,7 @@ def type_edit(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
 
 
 @staff_view(Perm.SCHEDULE_VIEW)
-def patient_panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def patient_panel(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = get_object_or_404(Patient.objects.in_scope(scope), pk=pk)
     upcoming = list(
         Appointment.objects.filter(

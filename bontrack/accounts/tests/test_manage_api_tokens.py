@@ -8,22 +8,13 @@ from django.utils import timezone
 
 from bontrack.accounts import services
 from bontrack.accounts.models import ApiToken
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
+from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
 
-PAGE = {
-    "physician": 403,
-    "nurse": 403,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 200,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 403,
-    "other_practice_staff": 403,
-    "anonymous": 302,
-}
+PAGE = permission_matrix(Perm.API_TOKENS_MANAGE)
 
 
 @pytest.mark.parametrize("persona,expected", PAGE.items())

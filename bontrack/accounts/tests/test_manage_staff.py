@@ -7,22 +7,13 @@ from django.test import Client
 from django.utils import timezone
 
 from bontrack.accounts.models import ApiToken, Membership, User
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
+from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
 
-CREATE = {
-    "physician": 403,
-    "nurse": 403,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 200,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 403,
-    "other_practice_staff": 403,
-    "anonymous": 302,
-}
+CREATE = permission_matrix(Perm.STAFF_MANAGE)
 
 
 def new_staff(world, **overrides):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.diaries.models import (
     ConsultationNote,
@@ -13,52 +14,20 @@ from bontrack.diaries.models import (
     EligibilityAssessment,
     QuestionnaireResponse,
 )
+from conftest import permission_matrix, portal_matrix
 
 pytestmark = pytest.mark.django_db
 
-STAFF_READ = {
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 403,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
-TRANSCRIBE = {**STAFF_READ, "physician": 302, "nurse": 302}
-DECIDE = {**STAFF_READ, "physician": 302, "nurse": 403}
-CONSULT_WRITE = {**STAFF_READ, "physician": 302, "nurse": 403}
-PORTAL = {
-    "physician": 403,
-    "nurse": 403,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 403,
-    "patient": 200,
-    "other_patient": 200,
-    "other_clinic_staff": 403,
-    "other_practice_staff": 403,
-    "anonymous": 302,
-}
-PORTAL_SAVE = {**PORTAL, "patient": 302, "other_patient": 302}
-API_READ = {
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 403,
-    "patient": 401,
-    "other_patient": 401,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 401,
-}
-API_UPSERT = API_READ
-API_DECIDE = {**API_READ, "physician": 201, "nurse": 403}
-API_CONSULT = {**API_READ, "nurse": 403}
+STAFF_READ = permission_matrix(Perm.DIARY_VIEW)
+TRANSCRIBE = permission_matrix(Perm.DIARY_EDIT, ok=302)
+DECIDE = permission_matrix(Perm.ELIGIBILITY_DECIDE, ok=302)
+CONSULT_WRITE = permission_matrix(Perm.CONSULTATION_EDIT, ok=302)
+PORTAL = portal_matrix()
+PORTAL_SAVE = portal_matrix(ok=302)
+API_READ = permission_matrix(Perm.DIARY_VIEW, api=True)
+API_UPSERT = permission_matrix(Perm.DIARY_EDIT, api=True)
+API_DECIDE = permission_matrix(Perm.ELIGIBILITY_DECIDE, ok=201, api=True)
+API_CONSULT = permission_matrix(Perm.CONSULTATION_EDIT, api=True)
 
 
 def _counts():
@@ -80,7 +49,7 @@ def test_reading_the_diary_page(world, cm_patient, persona, expected):
 
 
 # Roles without diary access get an empty slot (the chart loads it for everyone).
-PANEL = {**STAFF_READ, "front_desk": 200, "billing": 200, "clinic_admin": 200}
+PANEL = permission_matrix(Perm.PATIENT_VIEW)
 
 
 @pytest.mark.parametrize("persona,expected", PANEL.items())

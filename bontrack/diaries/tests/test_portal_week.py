@@ -9,22 +9,12 @@ import pytest
 from bontrack.audit.models import AuditEvent
 from bontrack.diaries.actions import diary_days
 from bontrack.diaries.models import DiaryDay
+from conftest import portal_matrix
 
 pytestmark = pytest.mark.django_db
 
-WEEK = {
-    "physician": 403,
-    "nurse": 403,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 403,
-    "patient": 200,
-    "other_patient": 200,
-    "other_clinic_staff": 403,
-    "other_practice_staff": 403,
-    "anonymous": 302,
-}
-WEEK_SAVE = {**WEEK, "patient": 302, "other_patient": 302}
+WEEK = portal_matrix()
+WEEK_SAVE = portal_matrix(ok=302)
 
 
 def _key(d) -> str:

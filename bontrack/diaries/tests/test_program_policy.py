@@ -7,32 +7,18 @@ import json
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.core.models import ProgramPolicy
 from bontrack.core.policy import facts as policy
 from bontrack.diaries.actions import program_policy
+from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
 
-PAGE = {
-    "physician": 403,
-    "nurse": 403,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 200,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 403,
-    "other_practice_staff": 403,
-    "anonymous": 302,
-}
-PAGE_SAVE = {**PAGE, "clinic_admin": 302}
-API = {
-    **PAGE,
-    "patient": 401,
-    "other_patient": 401,
-    "anonymous": 401,
-}
+PAGE = permission_matrix(Perm.PROGRAM_POLICY_EDIT)
+PAGE_SAVE = permission_matrix(Perm.PROGRAM_POLICY_EDIT, ok=302)
+API = permission_matrix(Perm.PROGRAM_POLICY_EDIT, api=True)
 
 
 def _state():

@@ -6,27 +6,18 @@ from datetime import date
 
 import pytest
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.diaries.actions import questionnaires
 from bontrack.diaries.models import QuestionnaireResponse
 from bontrack.diaries.tests.test_questionnaires import HIT6, MIDAS
+from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
 
 DUE = date(2026, 4, 1)
-ENTER_PAGE = {
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 403,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
-ENTER_SAVE = {**ENTER_PAGE, "physician": 302, "nurse": 302}
+ENTER_PAGE = permission_matrix(Perm.DIARY_EDIT)
+ENTER_SAVE = permission_matrix(Perm.DIARY_EDIT, ok=302)
 
 
 def _pending(patient, instrument: str) -> QuestionnaireResponse:

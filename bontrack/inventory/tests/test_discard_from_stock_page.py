@@ -7,25 +7,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.inventory.models import Lot, Vial
+from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
 
-MANAGE = {
-    "physician": 302,
-    "nurse": 302,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 302,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
+MANAGE = permission_matrix(Perm.INVENTORY_MANAGE, ok=302)
 # The receive form only offers the user's own clinics: staff of another clinic get a 422.
-RECEIVE = {**MANAGE, "other_clinic_staff": 422, "other_practice_staff": 422}
+RECEIVE = permission_matrix(
+    Perm.INVENTORY_MANAGE, ok=302, other_clinic_staff=422, other_practice_staff=422
+)
 
 
 def _stocked(world, vials: int = 2) -> list[Vial]:

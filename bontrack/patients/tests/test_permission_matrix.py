@@ -6,96 +6,25 @@ import json
 
 import pytest
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.patients.models import Patient, WeightMeasurement
+from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
 
 # persona -> expected status for reading the A1 patient's chart in the staff UI
-CHART = {
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 200,
-    "billing": 200,
-    "clinic_admin": 200,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
-ACCESS_LOG = {
-    "physician": 403,
-    "nurse": 403,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 200,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 403,
-    "other_practice_staff": 403,
-    "anonymous": 302,
-}
-EDIT_DEMOGRAPHICS = {
-    "physician": 302,
-    "nurse": 302,
-    "front_desk": 302,
-    "billing": 403,
-    "clinic_admin": 302,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
-ADD_WEIGHT = {
-    "physician": 302,
-    "nurse": 302,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 403,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
-API_GET = {
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 200,
-    "billing": 200,
-    "clinic_admin": 200,
-    "patient": 401,
-    "other_patient": 401,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 401,
-}
-API_CREATE = {
-    "physician": 201,
-    "nurse": 201,
-    "front_desk": 201,
-    "billing": 403,
-    "clinic_admin": 201,
-    "patient": 401,
-    "other_patient": 401,
-    "other_clinic_staff": 403,
-    "other_practice_staff": 422,
-    "anonymous": 401,
-}
-API_PATCH = {
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 200,
-    "billing": 403,
-    "clinic_admin": 200,
-    "patient": 401,
-    "other_patient": 401,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 401,
-}
+CHART = permission_matrix(Perm.PATIENT_VIEW)
+ACCESS_LOG = permission_matrix(Perm.AUDIT_VIEW)
+EDIT_DEMOGRAPHICS = permission_matrix(Perm.PATIENT_EDIT, ok=302)
+ADD_WEIGHT = permission_matrix(Perm.PATIENT_CLINICAL_EDIT, ok=302)
+API_GET = permission_matrix(Perm.PATIENT_VIEW, api=True)
+# Registering in A1 as staff of A2 is refused (403); practice B's staff name a clinic that is not
+# theirs, a field error (422).
+API_CREATE = permission_matrix(
+    Perm.PATIENT_CREATE, ok=201, api=True, other_clinic_staff=403, other_practice_staff=422
+)
+API_PATCH = permission_matrix(Perm.PATIENT_EDIT, api=True)
 
 
 def _counts() -> tuple[int, int, int]:
@@ -234,42 +163,15 @@ def test_api_update_patient(world, persona, expected):
         assert _counts() == before
 
 
-CREATE_UI = {
-    "physician": 302,
-    "nurse": 302,
-    "front_desk": 302,
-    "billing": 403,
-    "clinic_admin": 302,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 422,
-    "other_practice_staff": 422,
-    "anonymous": 302,
-}
-API_LIST = {
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 200,
-    "billing": 200,
-    "clinic_admin": 200,
-    "patient": 401,
-    "other_patient": 401,
-    "other_clinic_staff": 200,
-    "other_practice_staff": 200,
-    "anonymous": 401,
-}
-RESOLVE_FLAG = {
-    "physician": 302,
-    "nurse": 302,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 403,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
+# The form only offers one's own clinics: staff of other clinics get the form back (422).
+CREATE_UI = permission_matrix(
+    Perm.PATIENT_CREATE, ok=302, other_clinic_staff=422, other_practice_staff=422
+)
+# The list is scoped, not refused: other clinics' staff get their own (empty) list.
+API_LIST = permission_matrix(
+    Perm.PATIENT_VIEW, api=True, other_clinic_staff=200, other_practice_staff=200
+)
+RESOLVE_FLAG = permission_matrix(Perm.PATIENT_CLINICAL_EDIT, ok=302)
 
 
 @pytest.mark.parametrize("persona,expected", CREATE_UI.items())

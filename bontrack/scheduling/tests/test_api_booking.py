@@ -8,35 +8,19 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.core.models import OutboxMessage
 from bontrack.scheduling.models import Appointment
 from bontrack.scheduling.tests.conftest import NOW
+from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
 
 TEN = datetime(2026, 6, 2, 14, 0, tzinfo=UTC)
 
-BOOK = {
-    "physician": 201,
-    "nurse": 201,
-    "front_desk": 201,
-    "billing": 403,
-    "clinic_admin": 201,
-    "patient": 401,
-    "other_patient": 401,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 401,
-}
-SEARCH = {
-    **BOOK,
-    "billing": 200,
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 200,
-    "clinic_admin": 200,
-}
+BOOK = permission_matrix(Perm.SCHEDULE_BOOK, ok=201, api=True)
+SEARCH = permission_matrix(Perm.SCHEDULE_VIEW, api=True)
 
 
 def _post(client, url, data):

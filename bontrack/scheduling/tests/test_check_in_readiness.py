@@ -9,30 +9,21 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bontrack.accounts.roles import Perm
 from bontrack.factories import PatientFactory
 from bontrack.patients.models import WeightMeasurement
 from bontrack.scheduling.actions import booking
 from bontrack.scheduling.readiness import readiness
 from bontrack.scheduling.tests.conftest import NOW
 from bontrack.scheduling.tests.test_recall_and_interval import _signed
+from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
 TEN = datetime(2026, 6, 2, 14, 0, tzinfo=UTC)  # Tuesday 2 June, 10:00 New York
 DAY = date(2026, 6, 2)
 LONG_AGO = datetime(2026, 1, 10, 15, tzinfo=UTC)
 
-PAGE = {
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 200,
-    "billing": 200,
-    "clinic_admin": 200,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
+PAGE = permission_matrix(Perm.SCHEDULE_VIEW)
 
 
 def _treatment(sched, patient=None, override="", start=TEN):

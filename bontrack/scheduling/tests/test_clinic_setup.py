@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time
 import pytest
 import time_machine
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.scheduling.availability import find_slots
 from bontrack.scheduling.models import (
@@ -18,22 +19,12 @@ from bontrack.scheduling.models import (
     WorkingHours,
 )
 from bontrack.scheduling.tests.conftest import NOW
+from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
 
-PAGE = {
-    "physician": 403,
-    "nurse": 403,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 200,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 403,
-    "other_practice_staff": 403,
-    "anonymous": 302,
-}
-WRITE = {**PAGE, "clinic_admin": 302}
+PAGE = permission_matrix(Perm.SCHEDULE_CONFIGURE)
+WRITE = permission_matrix(Perm.SCHEDULE_CONFIGURE, ok=302)
 
 
 def _writes():

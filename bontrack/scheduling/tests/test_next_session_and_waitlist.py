@@ -9,41 +9,28 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.scheduling import facts
 from bontrack.scheduling.actions import booking, changes, waitlist
 from bontrack.scheduling.models import Appointment, WaitlistEntry
 from bontrack.scheduling.tests.conftest import NOW
+from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
 TEN = datetime(2026, 6, 2, 14, 0, tzinfo=UTC)
 NY = ZoneInfo("America/New_York")
 
-NEXT = {
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 200,
-    "billing": 403,
-    "clinic_admin": 200,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
-WAITLIST_VIEW = {**NEXT, "billing": 200, "other_clinic_staff": 200, "other_practice_staff": 200}
-WAITLIST_ADD = {
-    **NEXT,
-    "physician": 302,
-    "nurse": 302,
-    "front_desk": 302,
-    "clinic_admin": 302,
-    # Staff of other clinics land on their own clinic's list; clinic A1's type is not a
-    # choice there, so the form is refused (422) and nothing is written.
-    "other_clinic_staff": 422,
-    "other_practice_staff": 422,
-}
-WAITLIST_REMOVE = {**WAITLIST_ADD, "other_clinic_staff": 404, "other_practice_staff": 404}
+NEXT = permission_matrix(Perm.SCHEDULE_BOOK)
+WAITLIST_VIEW = permission_matrix(
+    Perm.SCHEDULE_VIEW, other_clinic_staff=200, other_practice_staff=200
+)
+# Staff of other clinics land on their own clinic's list; clinic A1's type is not a choice there,
+# so the form is refused (422) and nothing is written.
+WAITLIST_ADD = permission_matrix(
+    Perm.SCHEDULE_BOOK, ok=302, other_clinic_staff=422, other_practice_staff=422
+)
+WAITLIST_REMOVE = permission_matrix(Perm.SCHEDULE_BOOK, ok=302)
 
 
 def _completed_treatment(sched):

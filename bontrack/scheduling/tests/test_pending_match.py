@@ -12,12 +12,14 @@ from datetime import UTC, datetime, time
 import pytest
 import time_machine
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.core.models import OutboxMessage
 from bontrack.patients.models import Patient
 from bontrack.scheduling.actions import booking
 from bontrack.scheduling.models import Appointment, MatchStatus, PendingMatch, Room, WorkingHours
 from bontrack.scheduling.tests.conftest import NOW
+from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
 
@@ -194,18 +196,7 @@ def test_the_list_is_scoped_to_the_viewers_clinics_with_counts_and_audited(sched
     assert b"0 bookings to check." in other.content and b"Cohen" not in other.content
 
 
-DECIDE = {
-    "front_desk": 302,
-    "physician": 302,
-    "nurse": 302,
-    "clinic_admin": 302,
-    "billing": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "patient": 403,
-    "other_patient": 403,
-    "anonymous": 302,
-}
+DECIDE = permission_matrix(Perm.SCHEDULE_BOOK, ok=302)
 
 
 @pytest.mark.parametrize("persona,expected", DECIDE.items())

@@ -9,7 +9,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from bontrack.audit.models import AuditEvent
-from bontrack.factories import PatientFactory
+from bontrack.factories import PatientFactory, signed_session
 from bontrack.scheduling import facts, recall
 from bontrack.scheduling.actions import booking, changes, waitlist, waitlist_offer
 from bontrack.scheduling.models import Appointment
@@ -21,20 +21,9 @@ pytestmark = pytest.mark.django_db
 CM_DAYS = rule("BTX-CM-RETREAT-84").int_("min_days")
 
 
-def _signed(patient, when: datetime, signer, indication="chronic_migraine"):
-    from bontrack.treatments.models import TreatmentSession
-
-    return TreatmentSession.objects.create(
-        patient=patient,
-        clinic=patient.clinic,
-        indication=indication,
-        performed_at=when,
-        status="signed",
-        signed_at=when,
-        signed_by=signer,
-        rule_set="botox-us@1",
-        consent_obtained=True,
-    )
+def _signed(patient, when, signer):
+    """A signed chronic migraine session, charted and signed through the services."""
+    return signed_session(signer, patient, when)
 
 
 def test_the_interval_comes_from_clinic_rules():

@@ -15,32 +15,23 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from bontrack.factories import PatientFactory
+from bontrack.accounts.roles import Perm
+from bontrack.factories import PatientFactory, signed_session
 from bontrack.scheduling import facts, recall
 from bontrack.scheduling.actions import booking
 from bontrack.scheduling.availability import find_slots, find_slots_many
 from bontrack.scheduling.defaults import ensure_clinic_defaults
 from bontrack.scheduling.models import AppointmentType, Room, WorkingHours
 from bontrack.scheduling.tests.conftest import NOW
+from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
 MONDAY = date(2026, 6, 1)
 
 
-def _signed(patient, when, signer, indication="chronic_migraine"):
-    from bontrack.treatments.models import TreatmentSession
-
-    return TreatmentSession.objects.create(
-        patient=patient,
-        clinic=patient.clinic,
-        indication=indication,
-        performed_at=when,
-        status="signed",
-        signed_at=when,
-        signed_by=signer,
-        rule_set="botox-us@1",
-        consent_obtained=True,
-    )
+def _signed(patient, when, signer):
+    """A signed chronic migraine session, charted and signed through the services."""
+    return signed_session(signer, patient, when)
 
 
 def _second_clinic(sched):
@@ -174,18 +165,10 @@ def test_the_adult_cut_off_date_agrees_with_the_age_rule(today):
         assert facts.is_pediatric_on(dob, today) is (dob > cutoff)
 
 
-PRACTICE_SEARCH = {
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 200,
-    "billing": 200,
-    "clinic_admin": 200,
-    "patient": 401,
-    "other_patient": 401,
-    "other_clinic_staff": 200,
-    "other_practice_staff": 422,  # no clinic of theirs has the type set up
-    "anonymous": 401,
-}
+# Searching is scoped: other clinics' staff search their own clinics; practice B has no such type (422).
+PRACTICE_SEARCH = permission_matrix(
+    Perm.SCHEDULE_VIEW, api=True, other_clinic_staff=200, other_practice_staff=422
+)
 
 
 @time_machine.travel(NOW, tick=False)

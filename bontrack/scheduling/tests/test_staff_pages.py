@@ -9,43 +9,21 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.factories import PatientFactory
 from bontrack.scheduling.actions import booking, feeds
 from bontrack.scheduling.models import Appointment
 from bontrack.scheduling.tests.conftest import NOW
+from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
 TEN = datetime(2026, 6, 2, 14, 0, tzinfo=UTC)
 
-CALENDAR = {
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 200,
-    "billing": 200,
-    "clinic_admin": 200,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 200,
-    "other_practice_staff": 200,
-    "anonymous": 302,
-}
-RECALL = {**CALENDAR, "billing": 403}
-TYPES = {
-    k: (200 if k == "clinic_admin" else v if v in (302,) else 403) for k, v in CALENDAR.items()
-}
-CANCEL = {
-    "physician": 302,
-    "nurse": 302,
-    "front_desk": 302,
-    "billing": 403,
-    "clinic_admin": 302,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
+CALENDAR = permission_matrix(Perm.SCHEDULE_VIEW, other_clinic_staff=200, other_practice_staff=200)
+RECALL = permission_matrix(Perm.RECALL_VIEW, other_clinic_staff=200, other_practice_staff=200)
+TYPES = permission_matrix(Perm.SCHEDULE_CONFIGURE)
+CANCEL = permission_matrix(Perm.SCHEDULE_BOOK, ok=302)
 
 
 def _book(sched, patient=None, start=TEN):

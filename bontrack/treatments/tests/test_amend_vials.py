@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.factories import PatientFactory
 from bontrack.inventory.models import Vial
@@ -18,24 +19,14 @@ from bontrack.treatments.actions import amendments, charting
 from bontrack.treatments.actions import signing as signing_actions
 from bontrack.treatments.actions import vials as vials_actions
 from bontrack.treatments.models import TreatmentSession
+from conftest import permission_matrix
 
 from .conftest import acknowledge_all, signed, stock
 
 pytestmark = pytest.mark.django_db
 
-CHART = {
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 403,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
-API_CHART = {**CHART, "patient": 401, "other_patient": 401, "anonymous": 401}
+CHART = permission_matrix(Perm.SESSION_CHART)
+API_CHART = permission_matrix(Perm.SESSION_CHART, api=True)
 
 
 def _original(world):

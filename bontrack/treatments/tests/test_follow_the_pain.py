@@ -7,42 +7,24 @@ from decimal import Decimal
 
 import pytest
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.treatments import facts
 from bontrack.treatments.actions import charting, dose_guard
 from bontrack.treatments.actions import findings as findings_actions
 from bontrack.treatments.actions import plans as plans_actions
 from bontrack.treatments.models import Injection, PlanLine, TreatmentPlan
+from conftest import permission_matrix
 
 from .conftest import chart
 
 pytestmark = pytest.mark.django_db
 
-UI = {
-    "physician": 302,
-    "nurse": 302,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 403,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
-READ_API = {
-    **UI,
-    "physician": 200,
-    "nurse": 200,
-    "billing": 200,
-    "clinic_admin": 200,
-    "patient": 401,
-    "other_patient": 401,
-    "anonymous": 401,
-}
-WRITE_API = {**READ_API, "physician": 201, "nurse": 201, "billing": 403, "clinic_admin": 403}
-REMOVE_UI = {**UI, "physician": 200, "nurse": 200}
-REMOVE_API = {**WRITE_API, "physician": 200, "nurse": 200}
+UI = permission_matrix(Perm.SESSION_CHART, ok=302)
+READ_API = permission_matrix(Perm.SESSION_VIEW, api=True)
+WRITE_API = permission_matrix(Perm.SESSION_CHART, ok=201, api=True)
+REMOVE_UI = permission_matrix(Perm.SESSION_CHART)
+REMOVE_API = permission_matrix(Perm.SESSION_CHART, api=True)
 WRITERS = ("physician", "nurse")
 
 

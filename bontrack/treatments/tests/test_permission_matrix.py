@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.patients.models import PatientFlag
 from bontrack.treatments.actions import findings as findings_actions
@@ -18,42 +19,21 @@ from bontrack.treatments.models import (
     ResponseReview,
     TreatmentSession,
 )
+from conftest import permission_matrix, portal_matrix
 
 from .conftest import chart, signed
 
 pytestmark = pytest.mark.django_db
 
-READ = {
-    "physician": 200,
-    "nurse": 200,
-    "front_desk": 403,
-    "billing": 200,
-    "clinic_admin": 200,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
-CHART = {**READ, "billing": 403, "clinic_admin": 403}
-OVERRIDE = {**CHART, "nurse": 403}
-SIGN = {**CHART, "physician": 302, "nurse": 302}
-REVIEW = {**OVERRIDE, "physician": 302}
-API_READ = {**READ, "patient": 401, "other_patient": 401, "anonymous": 401}
-API_SIGN = {**API_READ, "billing": 403, "clinic_admin": 403}
-API_REVIEW = {**API_SIGN, "physician": 201, "nurse": 403}
-PORTAL = {
-    "physician": 403,
-    "nurse": 403,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 403,
-    "patient": 200,
-    "other_patient": 404,
-    "other_clinic_staff": 403,
-    "other_practice_staff": 403,
-    "anonymous": 302,
-}
+READ = permission_matrix(Perm.SESSION_VIEW)
+CHART = permission_matrix(Perm.SESSION_CHART)
+OVERRIDE = permission_matrix(Perm.SESSION_OVERRIDE_BLOCK)
+SIGN = permission_matrix(Perm.SESSION_SIGN, ok=302)
+REVIEW = permission_matrix(Perm.RESPONSE_REVIEW, ok=302)
+API_READ = permission_matrix(Perm.SESSION_VIEW, api=True)
+API_SIGN = permission_matrix(Perm.SESSION_SIGN, api=True)
+API_REVIEW = permission_matrix(Perm.RESPONSE_REVIEW, ok=201, api=True)
+PORTAL = portal_matrix() | {"other_patient": 404}  # another patient's session is not found
 
 
 def _changes() -> tuple[int, ...]:

@@ -6,29 +6,19 @@ import json
 
 import pytest
 
+from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.treatments.models import AdverseEffect
+from conftest import permission_matrix
 
 from .conftest import chart, signed
 
 pytestmark = pytest.mark.django_db
 
-UI = {
-    "physician": 302,
-    "nurse": 302,
-    "front_desk": 403,
-    "billing": 403,
-    "clinic_admin": 403,
-    "patient": 403,
-    "other_patient": 403,
-    "other_clinic_staff": 404,
-    "other_practice_staff": 404,
-    "anonymous": 302,
-}
-API = {**UI, "patient": 401, "other_patient": 401, "anonymous": 401}
-API_ADD = {**API, "physician": 201, "nurse": 201}
-API_RESOLVE = {**API, "physician": 200, "nurse": 200}
-API_LIST = {**API_RESOLVE, "billing": 200, "clinic_admin": 200}
+UI = permission_matrix(Perm.SESSION_CHART, ok=302)
+API_ADD = permission_matrix(Perm.SESSION_CHART, ok=201, api=True)
+API_RESOLVE = permission_matrix(Perm.SESSION_CHART, api=True)
+API_LIST = permission_matrix(Perm.SESSION_VIEW, api=True)
 WRITERS = ("physician", "nurse")
 
 

@@ -1,0 +1,52 @@
+"""The shared permission matrix (root conftest) says, per persona, what roles.PERMISSIONS implies."""
+
+from __future__ import annotations
+
+import pytest
+
+from bontrack.accounts.roles import PERMISSIONS, Perm
+from conftest import PERSONAS, permission_matrix, portal_matrix
+
+
+def test_charting_a_session_spelled_out():
+    assert permission_matrix(Perm.SESSION_CHART, ok=302) == {
+        "physician": 302,
+        "nurse": 302,
+        "front_desk": 403,
+        "billing": 403,
+        "clinic_admin": 403,
+        "patient": 403,
+        "other_patient": 403,
+        "other_clinic_staff": 404,
+        "other_practice_staff": 404,
+        "anonymous": 302,
+    }
+
+
+def test_the_api_answers_401_to_patients_and_anonymous_visitors():
+    matrix = permission_matrix(Perm.AUDIT_VIEW, api=True)
+    assert matrix["patient"] == matrix["other_patient"] == matrix["anonymous"] == 401
+    # Physicians of other clinics lack the permission anywhere: refused, not "not found".
+    assert matrix["other_clinic_staff"] == matrix["other_practice_staff"] == 403
+    assert matrix["clinic_admin"] == 200
+
+
+@pytest.mark.parametrize("perm", sorted(PERMISSIONS))
+def test_every_permission_has_a_row_per_persona(perm):
+    matrix = permission_matrix(perm)
+    assert list(matrix) == list(PERSONAS)
+    assert {matrix[p] for p in ("patient", "other_patient")} == {403}
+
+
+def test_an_override_must_name_a_persona():
+    with pytest.raises(ValueError):
+        permission_matrix(Perm.PATIENT_VIEW, other_clinc_staff=200)
+
+
+def test_portal_pages_are_for_patients():
+    assert portal_matrix(ok=302) == {
+        **dict.fromkeys(PERSONAS, 403),
+        "patient": 302,
+        "other_patient": 302,
+        "anonymous": 302,
+    }

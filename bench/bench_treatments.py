@@ -41,7 +41,8 @@ from bontrack.core.models import Clinic, Practice  # noqa: E402
 from bontrack.factories import PatientFactory, login, staff  # noqa: E402
 from bontrack.inventory.models import Lot, Vial  # noqa: E402
 from bontrack.patients.models import Patient  # noqa: E402
-from bontrack.treatments import facts, services  # noqa: E402
+from bontrack.treatments import facts  # noqa: E402
+from bontrack.treatments.actions import charting, vials  # noqa: E402
 from bontrack.treatments.models import Injection, TreatmentSession  # noqa: E402
 
 HISTORY = 40
@@ -95,8 +96,8 @@ def setup():  # type: ignore[no-untyped-def]
             size_units=max(facts.vial_sizes()),
         )
         vial = Vial.objects.create(lot=lot, clinic=clinic)
-        draft = services.create_session(actor=nurse, patient=patient)
-        services.open_vial(
+        draft = charting.create_session(actor=nurse, patient=patient)
+        vials.open_vial(
             actor=nurse,
             session=draft,
             vial=vial,
@@ -149,7 +150,7 @@ def main() -> None:
 
     def dose_check_only() -> None:
         s = TreatmentSession.objects.select_related("patient", "clinic").get(pk=draft.pk)
-        facts.run_dose_check(s, list(s.injections.all()), services.session_vials(s))
+        facts.run_dose_check(s, list(s.injections.all()), vials.session_vials(s))
 
     print(f"database: {connection.vendor}; patient {patient.mrn}: {HISTORY} signed sessions")
     for name, fn in (

@@ -1,28 +1,46 @@
 """Plans, sessions (create, update while draft, sign, amend), sites, decisions, adverse effects,
-response reviews: the same services as the staff screens."""
+response reviews: the same actions as the staff screens."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router
 from ninja.errors import HttpError
 from ninja.responses import Status
-from pydantic import Field
 
 from bontrack.accounts.roles import Perm
 from bontrack.core.pagination import BadCursor, keyset_page
-from bontrack.core.schemas import MAX_ID, Dec, ErrorOut, IsoDate, IsoDateTime, StrictSchema, Text
 from bontrack.inventory.models import Vial
 from bontrack.patients.models import Patient
-from bontrack.treatments import services
-from bontrack.treatments.choices import AdverseEffectKind, InjectionStatus, ReviewDecision, Side
+from bontrack.treatments.actions import amendments as amendments_actions
+from bontrack.treatments.actions import charting, common, follow_up, response_review, signing
+from bontrack.treatments.actions import findings as findings_actions
+from bontrack.treatments.actions import plans as plans_actions
+from bontrack.treatments.actions import vials as vials_actions
+from bontrack.treatments.api_schemas import (
+    ERRORS,
+    AdverseEffectIn,
+    AdverseEffectOut,
+    AmendIn,
+    DecisionIn,
+    InjectionIn,
+    InjectionPatch,
+    PlanIn,
+    PlanOut,
+    ResolveIn,
+    ReviewIn,
+    ReviewOut,
+    SessionIn,
+    SessionOut,
+    SessionPage,
+    SessionPatch,
+    VialIn,
+)
 from bontrack.treatments.models import (
     AdverseEffect,
     Injection,
@@ -33,212 +51,6 @@ from bontrack.treatments.models import (
 
 router = Router(tags=["treatments"])
 MAX_PAGE = 50
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
-Units = Field(gt=0, le=1000, max_digits=7, decimal_places=2)
-
-
-# ---- schemas -------------------------------------------------------------------------------------
-
-
-class LineOut(Schema):
-    muscle: str
-    side: str
-    sites: int
-    units: Decimal
-    follow_the_pain: bool
-
-
-class PlanOut(Schema):
-    id: int
-    patient_id: int
-    indication: str
-    product: str
-    active: bool
-    based_on_id: int | None
-    review_id: int | None
-    note: str
-    created_at: datetime
-    lines: list[LineOut]
-
-
-class InjectionOut(Schema):
-    id: int
-    muscle: str
-    side: str
-    sites: int
-    units: Decimal
-    status: str
-    follow_the_pain: bool
-
-
-class VialOut(Schema):
-    id: int
-    lot_number: str
-    ndc: str
-    expiry: date
-    size_units: int
-    diluent_ml: Decimal | None
-    reconstituted_at: datetime | None
-    units_used: Decimal
-    units_wasted: Decimal
-    status: str
-
-
-class FindingOut(Schema):
-    code: str
-    rule_id: str
-    severity: str
-    message: str
-    source: str
-    confirmed: bool
-
-
-class DecisionOut(Schema):
-    rule_id: str
-    severity: str
-    kind: str
-    reason: str
-    decided_by_id: int
-    decided_at: datetime
-
-
-class SessionOut(Schema):
-    id: int
-    patient_id: int
-    clinic_id: int
-    indication: str
-    product: str
-    performed_at: datetime
-    status: str
-    plan_id: int | None
-    amends_id: int | None
-    amendment_reason: str
-    consent_obtained: bool
-    medication_guide_offered: bool
-    diluent: str
-    note: str
-    signed_at: datetime | None
-    signed_by_id: int | None
-    rule_set: str
-    next_due: date | None
-    injections: list[InjectionOut]
-    vials: list[VialOut]
-    findings: list[FindingOut]
-    totals: dict[str, Any]
-    decisions: list[DecisionOut]
-
-
-class SessionPage(Schema):
-    items: list[SessionOut]
-    next_cursor: str | None = None
-
-
-class AdverseEffectOut(Schema):
-    id: int
-    patient_id: int
-    session_id: int
-    kind: str
-    detail: str
-    status: str
-    reported_at: datetime
-    reported_by: str
-    resolved_at: datetime | None
-    resolution: str
-
-
-class ReviewOut(Schema):
-    id: int
-    patient_id: int
-    decision: str
-    reason: str
-    adjustments: list[dict[str, Any]]
-    cycles: int
-    as_of: date
-    response_rule_set: str
-    rule_set: str
-    recommendation: str
-    result: dict[str, Any]
-    reviewed_by_id: int
-    reviewed_at: datetime
-
-
-class LineIn(StrictSchema):
-    muscle: Text(60, 1)  # type: ignore[valid-type]
-    side: Side
-    sites: int = Field(default=1, ge=1, le=100, strict=True)
-    units: Dec | None = Field(default=None, gt=0, le=1000, max_digits=7, decimal_places=2)
-
-
-class PlanIn(StrictSchema):
-    additions: list[LineIn] = Field(default_factory=list, max_length=20)
-    note: Text(1000) = ""  # type: ignore[valid-type]
-
-
-class SessionIn(StrictSchema):
-    performed_at: IsoDateTime | None = None
-
-
-class SessionPatch(StrictSchema):
-    performed_at: IsoDateTime | None = None
-    consent_obtained: bool | None = None
-    medication_guide_offered: bool | None = None
-    note: Text(4000) | None = None  # type: ignore[valid-type]
-    override_reason: Text(1000) = ""  # type: ignore[valid-type]
-
-
-class InjectionPatch(StrictSchema):
-    units: Dec | None = Units
-    status: InjectionStatus | None = None
-    override_reason: Text(1000) = ""  # type: ignore[valid-type]
-
-
-class InjectionIn(StrictSchema):
-    muscle: Text(60, 1)  # type: ignore[valid-type]
-    side: Side
-    sites: int = Field(default=1, ge=1, le=100, strict=True)
-    units: Dec | None = Field(default=None, gt=0, le=1000, max_digits=7, decimal_places=2)
-    override_reason: Text(1000) = ""  # type: ignore[valid-type]
-
-
-class VialIn(StrictSchema):
-    vial_id: int = Field(gt=0, le=MAX_ID, strict=True)
-    diluent_ml: Dec = Field(gt=0, le=100, max_digits=5, decimal_places=2)
-    reconstituted_at: IsoDateTime
-    override_reason: Text(1000) = ""  # type: ignore[valid-type]
-
-
-class DecisionIn(StrictSchema):
-    rule_id: Text(60, 1)  # type: ignore[valid-type]
-    reason: Text(1000) = ""  # type: ignore[valid-type]
-
-
-class AmendIn(StrictSchema):
-    reason: Text(1000, 1)  # type: ignore[valid-type]
-
-
-class AdverseEffectIn(StrictSchema):
-    kind: AdverseEffectKind
-    detail: Text(2000) = ""  # type: ignore[valid-type]
-
-
-class ResolveIn(StrictSchema):
-    resolution: Text(1000) = ""  # type: ignore[valid-type]
-
-
-class AdjustmentIn(StrictSchema):
-    muscle: Text(60, 1)  # type: ignore[valid-type]
-    side: Side
-    sites: int = Field(ge=0, le=100, strict=True)
-    units: Dec = Field(ge=0, le=1000, max_digits=7, decimal_places=2)
-
-
-class ReviewIn(StrictSchema):
-    decision: ReviewDecision
-    reason: Text(2000) = ""  # type: ignore[valid-type]
-    adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=20)
-    as_of: IsoDate | None = None
-
 
 # ---- helpers ----------------------------------------------------------------------------------------
 
@@ -316,7 +128,7 @@ def _sessions_out(sessions: list[TreatmentSession]) -> list[dict[str, Any]]:
         .select_related("patient", "clinic")
         .prefetch_related("injections", "decisions")
     }
-    chains = services.chain_ids(rows.values())
+    chains = vials_actions.chain_ids(rows.values())
     vials: dict[int, list[Vial]] = {}
     for v in (
         Vial.objects.filter(session_id__in={i for ids in chains.values() for i in ids})
@@ -327,12 +139,12 @@ def _sessions_out(sessions: list[TreatmentSession]) -> list[dict[str, Any]]:
     out = []
     for pk in ids:
         session = rows[pk]
-        result = services.current_findings(session)
+        result = findings_actions.current_findings(session)
         out.append(
             {
                 **{f: getattr(session, f) for f in SESSION_FIELDS},
                 "rule_set": session.rule_set or str(result.get("rule_set", "")),
-                "next_due": services.next_due(session) if session.status == "signed" else None,
+                "next_due": follow_up.next_due(session) if session.status == "signed" else None,
                 "injections": list(session.injections.all()),
                 "vials": sorted(
                     (_vial_out(v) for i in chains[pk] for v in vials.get(i, [])),
@@ -360,10 +172,10 @@ def _session_out(session: TreatmentSession) -> dict[str, Any]:
 )
 def get_plan(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     patient = _patient(request, Perm.SESSION_VIEW, patient_id)
-    plan = services.active_plan(patient)
+    plan = plans_actions.active_plan(patient)
     if plan is None:
         raise HttpError(404, "No active plan.")
-    services.record_view(actor=request.user, patient=patient, what="treatment plan via API")
+    common.record_view(actor=request.user, patient=patient, what="treatment plan via API")
     return _plan_out(plan)
 
 
@@ -374,7 +186,7 @@ def get_plan(request: HttpRequest, patient_id: int) -> dict[str, Any]:
 )
 def create_plan(request: HttpRequest, patient_id: int, payload: PlanIn) -> Status[dict[str, Any]]:
     patient = _patient(request, Perm.SESSION_CHART, patient_id)
-    plan = services.create_plan(
+    plan = plans_actions.create_plan(
         actor=request.user,
         patient=patient,
         additions=[a.model_dump(exclude_none=True) for a in payload.additions],
@@ -407,7 +219,7 @@ def list_sessions(
         )
     except BadCursor as exc:
         raise ValidationError({"cursor": [str(exc)]}) from exc
-    services.record_view(actor=request.user, patient=patient, what="sessions via API")
+    common.record_view(actor=request.user, patient=patient, what="sessions via API")
     return {"items": _sessions_out(page.items), "next_cursor": page.next_cursor}
 
 
@@ -420,7 +232,7 @@ def create_session(
     request: HttpRequest, patient_id: int, payload: SessionIn
 ) -> Status[dict[str, Any]]:
     patient = _patient(request, Perm.SESSION_CHART, patient_id)
-    session = services.create_session(
+    session = charting.create_session(
         actor=request.user, patient=patient, performed_at=payload.performed_at
     )
     return Status(201, _session_out(session))
@@ -429,7 +241,7 @@ def create_session(
 @router.get("/sessions/{session_id}", response={200: SessionOut, **ERRORS}, summary="One session")
 def get_session(request: HttpRequest, session_id: int) -> dict[str, Any]:
     session = _session(request, Perm.SESSION_VIEW, session_id)
-    services.record_view(actor=request.user, patient=session.patient, what="session via API")
+    common.record_view(actor=request.user, patient=session.patient, what="session via API")
     return _session_out(session)
 
 
@@ -445,7 +257,7 @@ def update_session(request: HttpRequest, session_id: int, payload: SessionPatch)
     nulls = [k for k, v in data.items() if v is None]
     if nulls:
         raise ValidationError({k: ["This field cannot be null."] for k in nulls})
-    services.update_session(actor=request.user, session=session, override_reason=override, **data)
+    charting.update_session(actor=request.user, session=session, override_reason=override, **data)
     return _session_out(session)
 
 
@@ -459,7 +271,7 @@ def update_injection(
 ) -> dict[str, Any]:
     session = _session(request, Perm.SESSION_CHART, session_id)
     injection = get_object_or_404(Injection, pk=injection_id, session=session)
-    services.update_injection(
+    charting.update_injection(
         actor=request.user,
         injection=injection,
         units=payload.units,
@@ -478,7 +290,7 @@ def add_injection(
     request: HttpRequest, session_id: int, payload: InjectionIn
 ) -> Status[dict[str, Any]]:
     session = _session(request, Perm.SESSION_CHART, session_id)
-    services.add_injection(actor=request.user, session=session, **payload.model_dump())
+    charting.add_injection(actor=request.user, session=session, **payload.model_dump())
     return Status(201, _session_out(session))
 
 
@@ -490,7 +302,7 @@ def add_injection(
 def remove_injection(request: HttpRequest, session_id: int, injection_id: int) -> dict[str, Any]:
     session = _session(request, Perm.SESSION_CHART, session_id)
     injection = get_object_or_404(Injection, pk=injection_id, session=session)
-    services.remove_injection(actor=request.user, injection=injection)
+    charting.remove_injection(actor=request.user, injection=injection)
     return _session_out(session)
 
 
@@ -504,7 +316,7 @@ def open_vial(request: HttpRequest, session_id: int, payload: VialIn) -> dict[st
     vial = get_object_or_404(
         Vial.objects.filter(clinic__practice_id=request.user.practice_id), pk=payload.vial_id
     )
-    services.open_vial(
+    vials_actions.open_vial(
         actor=request.user,
         session=session,
         vial=vial,
@@ -522,7 +334,7 @@ def open_vial(request: HttpRequest, session_id: int, payload: VialIn) -> dict[st
 )
 def decide(request: HttpRequest, session_id: int, payload: DecisionIn) -> Status[dict[str, Any]]:
     session = _session(request, Perm.SESSION_CHART, session_id)
-    services.decide_finding(
+    findings_actions.decide_finding(
         actor=request.user, session=session, rule_id=payload.rule_id, reason=payload.reason
     )
     return Status(201, _session_out(session))
@@ -533,7 +345,7 @@ def decide(request: HttpRequest, session_id: int, payload: DecisionIn) -> Status
 )
 def sign(request: HttpRequest, session_id: int) -> dict[str, Any]:
     session = _session(request, Perm.SESSION_SIGN, session_id)
-    services.sign_session(actor=request.user, session=session)
+    signing.sign_session(actor=request.user, session=session)
     return _session_out(session)
 
 
@@ -544,7 +356,9 @@ def sign(request: HttpRequest, session_id: int) -> dict[str, Any]:
 )
 def amend(request: HttpRequest, session_id: int, payload: AmendIn) -> Status[dict[str, Any]]:
     session = _session(request, Perm.SESSION_SIGN, session_id)
-    amendment = services.amend_session(actor=request.user, session=session, reason=payload.reason)
+    amendment = amendments_actions.amend_session(
+        actor=request.user, session=session, reason=payload.reason
+    )
     return Status(201, _session_out(amendment))
 
 
@@ -558,7 +372,7 @@ def amend(request: HttpRequest, session_id: int, payload: AmendIn) -> Status[dic
 )
 def list_effects(request: HttpRequest, patient_id: int) -> list[AdverseEffect]:
     patient = _patient(request, Perm.SESSION_VIEW, patient_id)
-    services.record_view(actor=request.user, patient=patient, what="adverse effects via API")
+    common.record_view(actor=request.user, patient=patient, what="adverse effects via API")
     return list(AdverseEffect.objects.filter(patient=patient)[:100])
 
 
@@ -571,7 +385,7 @@ def add_effect(
     request: HttpRequest, session_id: int, payload: AdverseEffectIn
 ) -> Status[AdverseEffect]:
     session = _session(request, Perm.SESSION_CHART, session_id)
-    effect = services.record_adverse_effect(
+    effect = follow_up.record_adverse_effect(
         actor=request.user, session=session, kind=payload.kind, detail=payload.detail
     )
     return Status(201, effect)
@@ -586,7 +400,7 @@ def resolve_effect(request: HttpRequest, effect_id: int, payload: ResolveIn) -> 
     effect = get_object_or_404(
         AdverseEffect.objects.in_scope(_scope(request, Perm.SESSION_CHART)), pk=effect_id
     )
-    return services.resolve_adverse_effect(
+    return follow_up.resolve_adverse_effect(
         actor=request.user, effect=effect, resolution=payload.resolution
     )
 
@@ -606,7 +420,7 @@ def get_response(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     result = facts.run_response(patient, timezone.localdate())
     if result is None:
         raise HttpError(404, "No signed session yet.")
-    services.record_view(actor=request.user, patient=patient, what="response via API")
+    common.record_view(actor=request.user, patient=patient, what="response via API")
     return result
 
 
@@ -617,7 +431,7 @@ def get_response(request: HttpRequest, patient_id: int) -> dict[str, Any]:
 )
 def list_reviews(request: HttpRequest, patient_id: int) -> list[ResponseReview]:
     patient = _patient(request, Perm.SESSION_VIEW, patient_id)
-    services.record_view(actor=request.user, patient=patient, what="response reviews via API")
+    common.record_view(actor=request.user, patient=patient, what="response reviews via API")
     return list(ResponseReview.objects.filter(patient=patient)[:50])
 
 
@@ -630,7 +444,7 @@ def create_review(
     request: HttpRequest, patient_id: int, payload: ReviewIn
 ) -> Status[ResponseReview]:
     patient = _patient(request, Perm.RESPONSE_REVIEW, patient_id)
-    review = services.record_response_review(
+    review = response_review.record_response_review(
         actor=request.user,
         patient=patient,
         decision=payload.decision,

@@ -8,17 +8,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from bontrack.accounts.access import patient_view
+from bontrack.core.errors import Conflict
 from bontrack.patients.models import Patient
 from bontrack.patients.views import apply_service_errors
-from bontrack.treatments import services
+from bontrack.treatments.actions import common, follow_up
 from bontrack.treatments.forms import CheckInForm
 from bontrack.treatments.models import TreatmentSession
 
 
 @patient_view
 def checkin_list(request: HttpRequest, patient: Patient) -> HttpResponse:
-    services.record_view(actor=request.user, patient=patient, what="own check-ins")
-    due = services.open_checkins(patient, timezone.localdate())
+    common.record_view(actor=request.user, patient=patient, what="own check-ins")
+    due = follow_up.open_checkins(patient, timezone.localdate())
     return render(request, "treatments/portal_checkins.html", {"patient": patient, "due": due})
 
 
@@ -34,16 +35,16 @@ def checkin_form(request: HttpRequest, sid: int, patient: Patient) -> HttpRespon
     form = CheckInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.submit_checkin(
+            follow_up.submit_checkin(
                 actor=request.user, patient=patient, session=session, **form.cleaned_data
             )
-        except (ValidationError, services.Conflict) as exc:
+        except (ValidationError, Conflict) as exc:
             apply_service_errors(form, exc)
         else:
             return redirect("treatments:checkin_done", sid=session.pk)
     elif request.method == "GET":
-        services.record_view(actor=request.user, patient=patient, what=f"check-in {sid}")
-    opens, closes = services.checkin_window(session)
+        common.record_view(actor=request.user, patient=patient, what=f"check-in {sid}")
+    opens, closes = follow_up.checkin_window(session)
     return render(
         request,
         "treatments/portal_checkin.html",

@@ -9,7 +9,9 @@ import pytest
 from django.utils import timezone
 
 from bontrack.inventory.models import Lot, Vial
-from bontrack.treatments import services
+from bontrack.treatments.actions import charting, signing
+from bontrack.treatments.actions import findings as findings_actions
+from bontrack.treatments.actions import vials as vials_actions
 from bontrack.treatments.models import TreatmentSession
 
 
@@ -31,16 +33,16 @@ def stock(clinic, *, size: int = 200, vials: int = 3, lot_number: str = "C1234A"
 def chart(user, patient, *, performed_at: datetime | None = None) -> TreatmentSession:
     """A draft PREEMPT session with a reconstituted 200 U vial and consent recorded."""
     performed_at = performed_at or timezone.now()
-    session = services.create_session(actor=user, patient=patient, performed_at=performed_at)
+    session = charting.create_session(actor=user, patient=patient, performed_at=performed_at)
     vial = stock(patient.clinic, vials=1, lot_number=f"L{session.pk:05d}")[0]
-    services.open_vial(
+    vials_actions.open_vial(
         actor=user,
         session=session,
         vial=vial,
         diluent_ml=Decimal("4"),
         reconstituted_at=performed_at - timedelta(minutes=30),
     )
-    services.update_session(
+    charting.update_session(
         actor=user, session=session, consent_obtained=True, medication_guide_offered=True
     )
     return session
@@ -48,15 +50,15 @@ def chart(user, patient, *, performed_at: datetime | None = None) -> TreatmentSe
 
 def acknowledge_all(user, session: TreatmentSession) -> None:
     """Acknowledge every current warning (one acknowledgement per rule covers its warnings)."""
-    result = services.current_findings(session)
+    result = findings_actions.current_findings(session)
     for rule_id in sorted({f["rule_id"] for f in result["findings"] if f["severity"] == "warn"}):
-        services.decide_finding(actor=user, session=session, rule_id=rule_id)
+        findings_actions.decide_finding(actor=user, session=session, rule_id=rule_id)
 
 
 def signed(user, patient, *, performed_at: datetime | None = None) -> TreatmentSession:
     session = chart(user, patient, performed_at=performed_at)
     acknowledge_all(user, session)
-    return services.sign_session(actor=user, session=session)
+    return signing.sign_session(actor=user, session=session)
 
 
 def at(day: date, hour: int = 10) -> datetime:

@@ -13,7 +13,10 @@ from django.utils import timezone
 from bontrack.audit.models import AuditEvent
 from bontrack.factories import PatientFactory
 from bontrack.inventory.models import Vial
-from bontrack.treatments import facts, services
+from bontrack.treatments import facts
+from bontrack.treatments.actions import amendments, charting
+from bontrack.treatments.actions import signing as signing_actions
+from bontrack.treatments.actions import vials as vials_actions
 from bontrack.treatments.models import TreatmentSession
 
 from .conftest import acknowledge_all, signed, stock
@@ -42,13 +45,13 @@ def _original(world):
 
 def _amendment(world, original=None):
     original = original or _original(world)
-    return services.amend_session(
+    return amendments.amend_session(
         actor=world.users["nurse"], session=original, reason="A second vial was used"
     )
 
 
 def _open(actor, session, vial):
-    return services.open_vial(
+    return vials_actions.open_vial(
         actor=actor,
         session=session,
         vial=vial,
@@ -75,7 +78,7 @@ def _state() -> tuple:
 def test_a_draft_amendment_opens_a_vial_without_touching_the_originals_record(world, nurse):
     # given a signed session with its vial settled, and a draft amendment of it
     original = _original(world)
-    recorded = services.session_vials(original)[0]
+    recorded = vials_actions.session_vials(original)[0]
     amendment = _amendment(world, original)
     extra = stock(world.clinic, size=100, vials=1, lot_number="AMD100")[0]
     # when the nurse opens another vial on the amendment
@@ -87,8 +90,8 @@ def test_a_draft_amendment_opens_a_vial_without_touching_the_originals_record(wo
         amendment.pk,
         world.patient.pk,
     )
-    assert [v.pk for v in services.session_vials(amendment)] == [recorded.pk, extra.pk]
-    assert [v.pk for v in services.session_vials(original)] == [recorded.pk]
+    assert [v.pk for v in vials_actions.session_vials(amendment)] == [recorded.pk, extra.pk]
+    assert [v.pk for v in vials_actions.session_vials(original)] == [recorded.pk]
     recorded_now = Vial.objects.get(pk=recorded.pk)
     assert (recorded_now.units_used, recorded_now.units_wasted) == (
         recorded.units_used,
@@ -102,19 +105,19 @@ def test_a_draft_amendment_opens_a_vial_without_touching_the_originals_record(wo
 def test_signing_the_amendment_settles_every_vial_again_and_audits_before_and_after(world, nurse):
     # given a signed session (one 200 U vial) and an amendment adding sites and a 100 U vial
     original = _original(world)
-    recorded = services.session_vials(original)[0]
+    recorded = vials_actions.session_vials(original)[0]
     used_before, wasted_before = recorded.units_used, recorded.units_wasted
     amendment = _amendment(world, original)
     muscle = facts.ftp_limits()["muscles"][0]
-    services.add_injection(actor=nurse, session=amendment, muscle=muscle, side="left")
+    charting.add_injection(actor=nurse, session=amendment, muscle=muscle, side="left")
     extra = stock(world.clinic, size=100, vials=1, lot_number="AMD100")[0]
     _open(nurse, amendment, extra)
     acknowledge_all(nurse, amendment)
     # when the amendment is signed
-    services.sign_session(actor=nurse, session=amendment)
+    signing_actions.sign_session(actor=nurse, session=amendment)
     # then use and waste come from the amendment's injections over all its vials
     given = _units_given(amendment)
-    vials = services.session_vials(amendment)
+    vials = vials_actions.session_vials(amendment)
     assert [v.status for v in vials] == ["used", "used"]
     assert sum(v.units_used for v in vials) == given
     assert sum(v.units_used + v.units_wasted for v in vials) == sum(
@@ -142,11 +145,11 @@ def test_signing_the_amendment_settles_every_vial_again_and_audits_before_and_af
 def test_an_amendment_that_changes_nothing_in_the_vials_records_no_vial_change(world, nurse):
     # given an amendment that only corrects the note
     amendment = _amendment(world)
-    services.update_session(actor=nurse, session=amendment, note="Corrected note")
+    charting.update_session(actor=nurse, session=amendment, note="Corrected note")
     acknowledge_all(nurse, amendment)
     before = _state()[1]
     # when it is signed
-    services.sign_session(actor=nurse, session=amendment)
+    signing_actions.sign_session(actor=nurse, session=amendment)
     # then the vials read as before and no vial audit row is written
     assert _state()[1] == before
     assert not AuditEvent.objects.filter(summary__contains="settled again").exists()
@@ -158,14 +161,14 @@ def test_an_amendment_of_an_amendment_keeps_every_vial_of_the_chain(world, nurse
     extra = stock(world.clinic, size=100, vials=1, lot_number="AMD100")[0]
     _open(nurse, first, extra)
     acknowledge_all(nurse, first)
-    services.sign_session(actor=nurse, session=first)
+    signing_actions.sign_session(actor=nurse, session=first)
     # when it is amended again and signed
-    second = services.amend_session(actor=nurse, session=first, reason="Note typo")
-    assert len(services.session_vials(second)) == 2
+    second = amendments.amend_session(actor=nurse, session=first, reason="Note typo")
+    assert len(vials_actions.session_vials(second)) == 2
     acknowledge_all(nurse, second)
-    services.sign_session(actor=nurse, session=second)
+    signing_actions.sign_session(actor=nurse, session=second)
     # then the vials are still all there and consistent
-    vials = services.session_vials(second)
+    vials = vials_actions.session_vials(second)
     assert sum(v.units_used for v in vials) == _units_given(second)
     assert sum(v.units_used + v.units_wasted for v in vials) == sum(
         Decimal(v.lot.size_units) for v in vials
@@ -175,7 +178,7 @@ def test_an_amendment_of_an_amendment_keeps_every_vial_of_the_chain(world, nurse
 def test_a_vial_used_for_another_patient_is_refused_and_nothing_changes(world, nurse):
     # given a vial already used on another patient's signed session
     other = PatientFactory(practice=world.practice, clinic=world.clinic)
-    foreign = services.session_vials(signed(nurse, other))[0]
+    foreign = vials_actions.session_vials(signed(nurse, other))[0]
     amendment = _amendment(world)
     before = _state()
     # when the API is asked to open it on this patient's amendment

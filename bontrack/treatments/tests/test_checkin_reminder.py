@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from bontrack.scheduling.models import OutboxMessage
-from bontrack.treatments import services
+from bontrack.treatments import facts
+from bontrack.treatments.actions import amendments, charting, follow_up, signing
 
 from .conftest import acknowledge_all, chart, signed
 
@@ -21,10 +22,10 @@ def test_signing_queues_the_check_in_email_at_the_start_of_the_window(world, nur
     world.patient.save(update_fields=["email"])
     session = signed(nurse, world.patient)
     message = OutboxMessage.objects.get(dedupe_key=f"checkin:{session.pk}")
-    opens, closes = services.checkin_window(session)
-    local = timezone.localtime(message.send_after, services.facts._zone(session.clinic.time_zone))
+    opens, closes = follow_up.checkin_window(session)
+    local = timezone.localtime(message.send_after, facts._zone(session.clinic.time_zone))
     assert local.date() == opens
-    assert local.hour == services.CHECKIN_REMINDER_HOUR
+    assert local.hour == follow_up.CHECKIN_REMINDER_HOUR
     assert (message.channel, message.to, message.patient_id) == (
         "email",
         "pat@example.org",
@@ -32,7 +33,7 @@ def test_signing_queues_the_check_in_email_at_the_start_of_the_window(world, nur
     )
     assert f"/portal/checkins/{session.pk}/" in message.body
     assert opens == timezone.localtime(session.performed_at).date() + timedelta(
-        days=services.CHECKIN_OPENS_DAYS
+        days=follow_up.CHECKIN_OPENS_DAYS
     )
 
 
@@ -40,10 +41,10 @@ def test_a_failed_signature_queues_nothing(world, nurse):
     world.patient.email = "pat@example.org"
     world.patient.save(update_fields=["email"])
     session = chart(nurse, world.patient)
-    services.update_session(actor=nurse, session=session, consent_obtained=False)
+    charting.update_session(actor=nurse, session=session, consent_obtained=False)
     acknowledge_all(nurse, session)
     with pytest.raises(ValidationError):
-        services.sign_session(actor=nurse, session=session)
+        signing.sign_session(actor=nurse, session=session)
     assert not OutboxMessage.objects.exists()
 
 
@@ -53,7 +54,7 @@ def test_no_email_without_an_address_or_after_the_window_closed(world, nurse):
     signed(nurse, world.patient)
     world.patient.email = "pat@example.org"
     world.patient.save(update_fields=["email"])
-    late = timezone.now() - timedelta(days=services.CHECKIN_CLOSES_DAYS + 2)
+    late = timezone.now() - timedelta(days=follow_up.CHECKIN_CLOSES_DAYS + 2)
     signed(nurse, world.patient, performed_at=late)
     assert not OutboxMessage.objects.exists()
 
@@ -70,6 +71,6 @@ def test_signing_an_amendment_queues_no_second_email(world, nurse):
     world.patient.email = "pat@example.org"
     world.patient.save(update_fields=["email"])
     original = signed(nurse, world.patient)
-    amendment = services.amend_session(actor=nurse, session=original, reason="Typo in the note")
-    services.sign_session(actor=nurse, session=amendment)
+    amendment = amendments.amend_session(actor=nurse, session=original, reason="Typo in the note")
+    signing.sign_session(actor=nurse, session=amendment)
     assert OutboxMessage.objects.count() == 1

@@ -8,7 +8,10 @@ from decimal import Decimal
 import pytest
 
 from bontrack.audit.models import AuditEvent
-from bontrack.treatments import facts, services
+from bontrack.treatments import facts
+from bontrack.treatments.actions import charting, dose_guard
+from bontrack.treatments.actions import findings as findings_actions
+from bontrack.treatments.actions import plans as plans_actions
 from bontrack.treatments.models import Injection, PlanLine, TreatmentPlan
 
 from .conftest import chart
@@ -57,7 +60,7 @@ def _ftp_muscle() -> str:
 
 def _with_addition(world, nurse):
     session = chart(nurse, world.patient)
-    row = services.add_injection(actor=nurse, session=session, muscle=_ftp_muscle(), side="left")
+    row = charting.add_injection(actor=nurse, session=session, muscle=_ftp_muscle(), side="left")
     return session, row
 
 
@@ -77,7 +80,7 @@ def test_a_plan_with_a_follow_the_pain_addition_from_the_panel(world, nurse):
     line = plan.lines.get(muscle=_ftp_muscle(), side="right")
     assert line.follow_the_pain
     assert AuditEvent.objects.filter(object_type="treatments.treatmentplan").exists()
-    session = services.create_session(actor=nurse, patient=world.patient)
+    session = charting.create_session(actor=nurse, patient=world.patient)
     assert session.plan == plan
     assert session.injections.filter(follow_the_pain=True).count() >= 1
 
@@ -99,13 +102,13 @@ def test_follow_the_pain_limits_come_from_the_dose_check(world, physician):
     muscle = limits["muscles"][0]
     over = Decimal(limits["per_muscle"][muscle]["units"]) + facts.units_per_site()
     try:
-        services.add_injection(
+        charting.add_injection(
             actor=physician, session=session, muscle=muscle, side="left", units=over
         )
-    except services.Blocked as exc:  # refused unless overridden: the finding says why
+    except dose_guard.Blocked as exc:  # refused unless overridden: the finding says why
         findings = exc.result["findings"]
     else:
-        findings = services.current_findings(session)["findings"]
+        findings = findings_actions.current_findings(session)["findings"]
     assert {f["rule_id"] for f in findings} & set(limits["rule_ids"])
 
 
@@ -187,7 +190,7 @@ def test_who_may_remove_an_addition_through_the_api(world, persona, expected):
 
 @pytest.mark.parametrize("persona,expected", READ_API.items())
 def test_who_may_read_the_plan_through_the_api(world, persona, expected):
-    services.create_plan(actor=world.users["nurse"], patient=world.patient)
+    plans_actions.create_plan(actor=world.users["nurse"], patient=world.patient)
     before = _changes()
     response = world.client(persona).get(f"/api/v1/treatments/patients/{world.patient.pk}/plan")
     assert response.status_code == expected

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from bontrack.audit.models import AuditEvent
-from bontrack.treatments import services
+from bontrack.core.errors import Conflict
+from bontrack.treatments.actions import follow_up
 from bontrack.treatments.models import AdverseEffect, CheckIn
 
 from .conftest import chart, signed
@@ -19,17 +20,17 @@ pytestmark = pytest.mark.django_db
 
 def test_the_check_in_opens_two_weeks_after_the_session(world, nurse):
     early = signed(nurse, world.patient, performed_at=timezone.now() - timedelta(days=5))
-    assert services.open_checkins(world.patient, timezone.localdate()) == []
+    assert follow_up.open_checkins(world.patient, timezone.localdate()) == []
     with pytest.raises(ValidationError):
-        services.submit_checkin(
+        follow_up.submit_checkin(
             actor=world.users["patient"], patient=world.patient, session=early, kinds=[]
         )
 
 
 def test_a_patient_reports_trouble_swallowing_and_it_is_linked_to_the_session(world, nurse):
     session = signed(nurse, world.patient, performed_at=timezone.now() - timedelta(days=20))
-    assert services.open_checkins(world.patient, timezone.localdate()) == [session]
-    services.submit_checkin(
+    assert follow_up.open_checkins(world.patient, timezone.localdate()) == [session]
+    follow_up.submit_checkin(
         actor=world.users["patient"],
         patient=world.patient,
         session=session,
@@ -42,12 +43,12 @@ def test_a_patient_reports_trouble_swallowing_and_it_is_linked_to_the_session(wo
         ("other", "patient", "open"),
     ]
     assert AuditEvent.objects.filter(object_type="treatments.checkin", action="create").exists()
-    assert services.open_checkins(world.patient, timezone.localdate()) == []
+    assert follow_up.open_checkins(world.patient, timezone.localdate()) == []
 
 
 def test_a_check_in_with_nothing_to_report_is_recorded(world, nurse):
     session = signed(nurse, world.patient, performed_at=timezone.now() - timedelta(days=15))
-    services.submit_checkin(
+    follow_up.submit_checkin(
         actor=world.users["patient"], patient=world.patient, session=session, kinds=[]
     )
     assert CheckIn.objects.get(session=session).none_reported
@@ -56,7 +57,7 @@ def test_a_check_in_with_nothing_to_report_is_recorded(world, nurse):
 
 def test_an_open_adverse_effect_shows_on_the_next_session_screen(world, nurse):
     earlier = signed(nurse, world.patient, performed_at=timezone.now() - timedelta(days=90))
-    services.record_adverse_effect(actor=nurse, session=earlier, kind="ptosis", detail="Left lid")
+    follow_up.record_adverse_effect(actor=nurse, session=earlier, kind="ptosis", detail="Left lid")
     assert AuditEvent.objects.filter(
         object_type="treatments.adverseeffect", action="create"
     ).exists()
@@ -67,12 +68,12 @@ def test_an_open_adverse_effect_shows_on_the_next_session_screen(world, nurse):
 
 def test_resolving_an_adverse_effect_is_audited(world, nurse):
     session = signed(nurse, world.patient, performed_at=timezone.now() - timedelta(days=20))
-    effect = services.record_adverse_effect(actor=nurse, session=session, kind="neck_pain")
-    services.resolve_adverse_effect(actor=nurse, effect=effect, resolution="Settled in a week")
+    effect = follow_up.record_adverse_effect(actor=nurse, session=session, kind="neck_pain")
+    follow_up.resolve_adverse_effect(actor=nurse, effect=effect, resolution="Settled in a week")
     effect.refresh_from_db()
     assert effect.status == "resolved" and effect.resolved_at is not None
     assert AuditEvent.objects.filter(
         object_type="treatments.adverseeffect", object_id=str(effect.pk), action="update"
     ).exists()
-    with pytest.raises(services.Conflict):
-        services.resolve_adverse_effect(actor=nurse, effect=effect)
+    with pytest.raises(Conflict):
+        follow_up.resolve_adverse_effect(actor=nurse, effect=effect)

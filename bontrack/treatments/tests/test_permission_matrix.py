@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from bontrack.audit.models import AuditEvent
 from bontrack.patients.models import PatientFlag
-from bontrack.treatments import services
+from bontrack.treatments.actions import findings as findings_actions
 from bontrack.treatments.models import (
     AdverseEffect,
     FindingDecision,
@@ -68,9 +68,9 @@ def _changes() -> tuple[int, ...]:
 
 def _ready_draft(world):
     session = chart(world.users["nurse"], world.patient)
-    for f in services.current_findings(session)["findings"]:
+    for f in findings_actions.current_findings(session)["findings"]:
         if f["severity"] == "warn":
-            services.decide_finding(
+            findings_actions.decide_finding(
                 actor=world.users["nurse"], session=session, rule_id=f["rule_id"]
             )
     return session

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from bontrack.audit.models import AuditEvent
-from bontrack.treatments import services
+from bontrack.treatments.actions import charting, response_review
 from bontrack.treatments.models import ResponseReview, TreatmentPlan
 
 from .conftest import signed
@@ -27,14 +27,16 @@ def _two_cycles(world):
 def test_the_review_waits_for_the_second_cycle(world, nurse, physician):
     signed(nurse, world.patient, performed_at=timezone.now() - timedelta(days=30))
     with pytest.raises(ValidationError) as exc:
-        services.record_response_review(actor=physician, patient=world.patient, decision="continue")
+        response_review.record_response_review(
+            actor=physician, patient=world.patient, decision="continue"
+        )
     assert "decision" in exc.value.message_dict
     assert not ResponseReview.objects.exists()
 
 
 def test_continue_stores_the_response_result_and_rule_set(world, physician):
     _two_cycles(world)
-    review = services.record_response_review(
+    review = response_review.record_response_review(
         actor=physician, patient=world.patient, decision="continue"
     )
     assert review.cycles == 2 and review.response_rule_set == "ahs"
@@ -48,8 +50,10 @@ def test_continue_stores_the_response_result_and_rule_set(world, physician):
 def test_adjust_needs_what_and_why_and_the_next_plan_applies_it(world, physician):
     _two_cycles(world)
     with pytest.raises(ValidationError):
-        services.record_response_review(actor=physician, patient=world.patient, decision="adjust")
-    review = services.record_response_review(
+        response_review.record_response_review(
+            actor=physician, patient=world.patient, decision="adjust"
+        )
+    review = response_review.record_response_review(
         actor=physician,
         patient=world.patient,
         decision="adjust",
@@ -61,13 +65,13 @@ def test_adjust_needs_what_and_why_and_the_next_plan_applies_it(world, physician
     line = plan.lines.get(muscle="occipitalis", side="left")
     assert (line.sites, line.units, line.follow_the_pain) == (4, Decimal(20), True)
     assert sum(ln.units for ln in plan.lines.all()) == Decimal(160)
-    nxt = services.create_session(actor=world.users["nurse"], patient=world.patient)
+    nxt = charting.create_session(actor=world.users["nurse"], patient=world.patient)
     assert nxt.plan == plan and nxt.injections.count() == 32
 
 
 def test_stop_closes_the_plan(world, physician):
     _two_cycles(world)
-    services.record_response_review(
+    response_review.record_response_review(
         actor=physician, patient=world.patient, decision="stop", reason="Under 30% reduction"
     )
     assert not TreatmentPlan.objects.filter(active=True).exists()

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bontrack.treatments.models import Injection, TreatmentSession
-from bontrack.treatments.views import PANEL_SESSIONS
+from bontrack.treatments.views.panel import PANEL_SESSIONS
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,11 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from bontrack.audit.models import AuditEvent
+from bontrack.core.errors import Conflict
 from bontrack.inventory.models import Vial
-from bontrack.treatments import services
+from bontrack.treatments.actions import amendments as amendments_actions
+from bontrack.treatments.actions import charting, follow_up, signing
+from bontrack.treatments.actions import findings as findings_actions
 from bontrack.treatments.models import Injection, TreatmentSession
 
 from .conftest import chart, signed
@@ -37,11 +40,11 @@ def test_signing_stores_findings_rule_set_and_settles_the_vial(world, nurse):
 
 
 def test_signing_needs_consent_and_acknowledged_warnings(world, nurse):
-    session = services.create_session(actor=nurse, patient=world.patient)
+    session = charting.create_session(actor=nurse, patient=world.patient)
     site = session.injections.get(muscle="procerus")
-    services.update_injection(actor=nurse, injection=site, status="skipped")
+    charting.update_injection(actor=nurse, injection=site, status="skipped")
     with pytest.raises(ValidationError) as exc:
-        services.sign_session(actor=nurse, session=session)
+        signing.sign_session(actor=nurse, session=session)
     errors = exc.value.message_dict
     assert "consent_obtained" in errors and "vials" in errors
     assert any("BTX-CM-PREEMPT-SITES" in m for m in errors["findings"])
@@ -52,10 +55,10 @@ def test_signing_needs_consent_and_acknowledged_warnings(world, nurse):
 def test_a_signed_session_refuses_changes_in_the_service(world, nurse):
     session = signed(nurse, world.patient)
     site = session.injections.first()
-    with pytest.raises(services.Conflict):
-        services.update_injection(actor=nurse, injection=site, units=Decimal(10))
-    with pytest.raises(services.Conflict):
-        services.update_session(actor=nurse, session=session, note="changed")
+    with pytest.raises(Conflict):
+        charting.update_injection(actor=nurse, injection=site, units=Decimal(10))
+    with pytest.raises(Conflict):
+        charting.update_session(actor=nurse, session=session, note="changed")
 
 
 def test_the_database_refuses_changes_to_a_signed_session(world, nurse):
@@ -70,18 +73,20 @@ def test_the_database_refuses_changes_to_a_signed_session(world, nurse):
 
 def test_an_amendment_copies_the_session_and_supersedes_it_when_signed(world, nurse):
     original = signed(nurse, world.patient)
-    amendment = services.amend_session(actor=nurse, session=original, reason="Wrong site recorded")
+    amendment = amendments_actions.amend_session(
+        actor=nurse, session=original, reason="Wrong site recorded"
+    )
     assert amendment.amends == original and amendment.status == "draft"
     assert amendment.injections.count() == 31
     site = amendment.injections.get(muscle="procerus")
-    services.update_injection(actor=nurse, injection=site, status="skipped")
-    for f in services.current_findings(amendment)["findings"]:
+    charting.update_injection(actor=nurse, injection=site, status="skipped")
+    for f in findings_actions.current_findings(amendment)["findings"]:
         if (
             f["severity"] == "warn"
             and not amendment.decisions.filter(rule_id=f["rule_id"]).exists()
         ):
-            services.decide_finding(actor=nurse, session=amendment, rule_id=f["rule_id"])
-    services.sign_session(actor=nurse, session=amendment)
+            findings_actions.decide_finding(actor=nurse, session=amendment, rule_id=f["rule_id"])
+    signing.sign_session(actor=nurse, session=amendment)
     original.refresh_from_db()
     assert original.status == "amended"
     assert list(TreatmentSession.objects.current()) == [amendment]
@@ -91,11 +96,11 @@ def test_an_amendment_copies_the_session_and_supersedes_it_when_signed(world, nu
 def test_a_retreatment_before_twelve_weeks_is_flagged(world, nurse):
     signed(nurse, world.patient, performed_at=timezone.now() - timedelta(days=40))
     session = chart(nurse, world.patient)
-    rules = {f["rule_id"] for f in services.current_findings(session)["findings"]}
+    rules = {f["rule_id"] for f in findings_actions.current_findings(session)["findings"]}
     assert "BTX-CM-RETREAT-84" in rules
 
 
 def test_next_due_is_twelve_weeks_from_the_rules(world, nurse):
     session = signed(nurse, world.patient)
     local = timezone.localtime(session.performed_at).date()
-    assert services.next_due(session) == local + timedelta(days=84)
+    assert follow_up.next_due(session) == local + timedelta(days=84)

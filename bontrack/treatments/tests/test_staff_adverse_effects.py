@@ -41,10 +41,10 @@ def _changes() -> tuple[int, ...]:
 
 
 def _effect(world, nurse):
-    from bontrack.treatments import services
+    from bontrack.treatments.actions import follow_up
 
     session = signed(nurse, world.patient)
-    return services.record_adverse_effect(
+    return follow_up.record_adverse_effect(
         actor=nurse, session=session, kind="neck_pain", detail="Since Tuesday"
     )
 

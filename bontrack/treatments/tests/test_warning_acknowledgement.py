@@ -8,7 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from bontrack.audit.models import AuditEvent
-from bontrack.treatments import services
+from bontrack.treatments.actions import charting, signing
+from bontrack.treatments.actions import findings as findings_actions
 from bontrack.treatments.models import FindingDecision, TreatmentSession
 
 from .conftest import acknowledge_all, chart
@@ -20,17 +21,17 @@ RULE = "BTX-CM-PREEMPT-SITES"
 
 def _with_a_warning(world, nurse) -> TreatmentSession:
     session = chart(nurse, world.patient)
-    services.update_injection(
+    charting.update_injection(
         actor=nurse, injection=session.injections.get(muscle="procerus"), status="skipped"
     )
-    assert any(f["rule_id"] == RULE for f in services.current_findings(session)["findings"])
+    assert any(f["rule_id"] == RULE for f in findings_actions.current_findings(session)["findings"])
     return session
 
 
 def test_signing_is_refused_while_a_warning_is_unacknowledged(world, nurse):
     session = _with_a_warning(world, nurse)
     with pytest.raises(ValidationError) as exc:
-        services.sign_session(actor=nurse, session=session)
+        signing.sign_session(actor=nurse, session=session)
     assert any(RULE in m for m in exc.value.message_dict["findings"])
     session.refresh_from_db()
     assert session.status == "draft"
@@ -72,20 +73,20 @@ def test_a_warning_that_changes_after_its_acknowledgement_must_be_acknowledged_a
     session = _with_a_warning(world, nurse)
     acknowledge_all(nurse, session)
     # Another PREEMPT site skipped: the same rule now warns about two muscles.
-    services.update_injection(
+    charting.update_injection(
         actor=nurse,
         injection=session.injections.filter(muscle="frontalis").first(),
         status="skipped",
     )
     with pytest.raises(ValidationError) as exc:
-        services.sign_session(actor=nurse, session=session)
+        signing.sign_session(actor=nurse, session=session)
     assert any(RULE in m for m in exc.value.message_dict["findings"])
     page = world.client("nurse").get(f"/treatments/sessions/{session.pk}/").content.decode()
     assert "acknowledge it again" in page
-    services.decide_finding(actor=nurse, session=session, rule_id=RULE)
+    findings_actions.decide_finding(actor=nurse, session=session, rule_id=RULE)
     assert FindingDecision.objects.filter(session=session, rule_id=RULE).count() == 1
     assert AuditEvent.objects.filter(summary__startswith=f"Acknowledged {RULE} again").exists()
-    services.sign_session(actor=nurse, session=session)
+    signing.sign_session(actor=nurse, session=session)
     assert TreatmentSession.objects.get(pk=session.pk).status == "signed"
 
 

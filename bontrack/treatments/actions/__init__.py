@@ -1,0 +1,1 @@
+"""Treatment use cases, one module each (see docs/treatments.md)."""

@@ -1,0 +1,97 @@
+"""The dose check on a proposed change: refuse unresolved blocks unless a physician overrides.
+
+Draft edits run ``dose-check`` on the proposed state: an edit that leaves a ``block`` finding
+without a physician override is refused (nothing is written), unless a physician passes
+``override_reason`` with it. Signing also needs every ``warn`` acknowledged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from bontrack.accounts.access import require_clinic_perm as _require
+from bontrack.accounts.models import User
+from bontrack.accounts.roles import Perm
+from bontrack.inventory.models import Vial
+from bontrack.treatments import facts
+from bontrack.treatments.actions.common import audit_record
+from bontrack.treatments.choices import (
+    DecisionKind,
+)
+from bontrack.treatments.models import (
+    FindingDecision,
+    Injection,
+    TreatmentSession,
+)
+
+
+class Blocked(ValidationError):
+    """A ``block`` finding without a physician override: the change was not saved (HTTP 422)."""
+
+    def __init__(self, result: dict[str, Any], blocks: list[dict[str, Any]]) -> None:
+        super().__init__(
+            {
+                "findings": [
+                    f"{f['rule_id']}: {f['message']} — a physician override with a reason is required."
+                    for f in blocks
+                ]
+            }
+        )
+        self.result = result
+        self.blocks = blocks
+
+
+def guard_dose_check(
+    *,
+    actor: User,
+    session: TreatmentSession,
+    injections: list[Injection],
+    vials: list[Vial],
+    override_reason: str = "",
+) -> dict[str, Any]:
+    """Run dose-check on the proposed state; refuse unresolved blocks unless a physician overrides."""
+    result = facts.run_dose_check(session, injections, vials)
+    overridden = set(
+        FindingDecision.objects.filter(session=session, kind=DecisionKind.OVERRIDE).values_list(
+            "rule_id", flat=True
+        )
+    )
+    blocks = [
+        f for f in result["findings"] if f["severity"] == "block" and f["rule_id"] not in overridden
+    ]
+    if not blocks:
+        return result
+    if not override_reason.strip() or any(f["rule_id"] == "INPUT" for f in blocks):
+        raise Blocked(result, blocks)
+    _require(actor, Perm.SESSION_OVERRIDE_BLOCK, session.patient.clinic_id)
+    for f in blocks:
+        record_decision(actor, session, f, DecisionKind.OVERRIDE, override_reason.strip())
+    return result
+
+
+def record_decision(
+    actor: User, session: TreatmentSession, finding: dict[str, Any], kind: str, reason: str
+) -> FindingDecision:
+    row = FindingDecision.objects.create(
+        session=session,
+        rule_id=finding["rule_id"],
+        severity=finding["severity"],
+        kind=kind,
+        message=str(finding["message"])[:500],
+        reason=reason[:1000],
+        decided_by=actor,
+        decided_at=timezone.now(),
+    )
+    audit_record(
+        actor,
+        "create",
+        row,
+        session.patient,
+        f"{'Override' if kind == DecisionKind.OVERRIDE else 'Acknowledged'} {finding['rule_id']}"
+        f" on session {session.pk}",
+        {"rule_id": [None, finding["rule_id"]], "kind": [None, kind], "reason": [None, reason]},
+    )
+    return row

@@ -1,0 +1,129 @@
+"""Dose-check findings of a session and the physician's decisions on them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from bontrack.accounts.access import require_clinic_perm as _require
+from bontrack.accounts.models import User
+from bontrack.accounts.roles import Perm
+from bontrack.core.errors import Conflict
+from bontrack.treatments import facts
+from bontrack.treatments.actions.common import audit_record, lock_draft
+from bontrack.treatments.actions.dose_guard import record_decision
+from bontrack.treatments.actions.vials import session_vials
+from bontrack.treatments.choices import (
+    DecisionKind,
+    SessionStatus,
+)
+from bontrack.treatments.models import (
+    FindingDecision,
+    TreatmentSession,
+)
+
+
+def current_findings(session: TreatmentSession) -> dict[str, Any]:
+    """Stored findings for a signed session; a fresh dose-check for a draft."""
+    if session.status != SessionStatus.DRAFT:
+        return {
+            "findings": session.findings,
+            "totals": session.totals,
+            "rule_set": session.rule_set,
+        }
+    return facts.run_dose_check(session, list(session.injections.all()), session_vials(session))
+
+
+def warning_text(findings: Iterable[dict[str, Any]], rule_id: str) -> str:
+    """What an acknowledgement of ``rule_id`` acknowledges: its current warning messages.
+
+    One rule can warn several times (each PREEMPT muscle short of sites); the acknowledgement
+    stores them all, so a changed or an added warning of the same rule is not covered by it.
+    """
+    text = "; ".join(
+        sorted(
+            str(f["message"])
+            for f in findings
+            if f["rule_id"] == rule_id and f["severity"] == "warn"
+        )
+    )
+    if len(text) <= 500:
+        return text
+    return text[:480] + "… #" + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def decision_covers(
+    decision: FindingDecision, finding: dict[str, Any], findings: Iterable[dict[str, Any]]
+) -> bool:
+    """A decision counts for a finding only while the finding still says what was decided.
+
+    An override covers its rule's blocks (an edit creating a new block is refused anyway). An
+    acknowledgement covers its rule's warnings only while they read as when acknowledged: after
+    an edit that changes them (other units, other sites) they must be acknowledged again.
+    """
+    if decision.rule_id != finding["rule_id"]:
+        return False
+    if decision.kind == DecisionKind.OVERRIDE:
+        return True
+    return decision.message == warning_text(findings, finding["rule_id"])
+
+
+@transaction.atomic(durable=True)
+def decide_finding(
+    *,
+    actor: User,
+    session: TreatmentSession,
+    rule_id: str,
+    reason: str = "",
+    acknowledged: bool = True,
+) -> FindingDecision:
+    """Override a current block (physician, with a reason) or acknowledge a current warning.
+
+    ``acknowledged`` is the explicit "I have read this warning" of the screen: a warning is
+    acknowledged only when it is true. An acknowledgement whose warning text changed since is
+    renewed (same row, new text, actor and time; audited).
+    """
+    locked = lock_draft(session, actor, Perm.SESSION_CHART)
+    result = current_findings(locked)
+    finding = next(
+        (f for f in result["findings"] if f["rule_id"] == rule_id and f["severity"] != "info"), None
+    )
+    if finding is None:
+        raise ValidationError({"rule_id": ["This finding is not on the session (any more)."]})
+    if finding["severity"] == "block":
+        _require(actor, Perm.SESSION_OVERRIDE_BLOCK, locked.patient.clinic_id)
+        if rule_id == "INPUT":
+            raise ValidationError({"rule_id": ["Correct the charting; this cannot be overridden."]})
+        if not reason.strip():
+            raise ValidationError({"reason": ["Write the reason for the override."]})
+        kind = DecisionKind.OVERRIDE
+    else:
+        kind = DecisionKind.ACKNOWLEDGE
+        if not acknowledged:
+            raise ValidationError({"ack": ["Tick “I have read this warning” to acknowledge it."]})
+    existing = FindingDecision.objects.filter(session=locked, rule_id=rule_id, kind=kind).first()
+    if existing is not None:
+        if decision_covers(existing, finding, result["findings"]):
+            raise Conflict("This finding is already decided.", field="rule_id")
+        before = existing.message
+        existing.message = warning_text(result["findings"], rule_id)
+        existing.decided_by = actor
+        existing.decided_at = timezone.now()
+        existing.save(update_fields=["message", "decided_by", "decided_at"])
+        audit_record(
+            actor,
+            "update",
+            existing,
+            locked.patient,
+            f"Acknowledged {rule_id} again (the warning changed) on session {locked.pk}",
+            {"message": [before, existing.message]},
+        )
+        return existing
+    if kind == DecisionKind.ACKNOWLEDGE:
+        finding = {**finding, "message": warning_text(result["findings"], rule_id)}
+    return record_decision(actor, locked, finding, kind, reason.strip())

@@ -1,0 +1,230 @@
+"""After a session: the next due date, the adverse-effect check-in and recorded adverse effects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from bontrack.accounts.access import require_clinic_perm as _require
+from bontrack.accounts.models import User
+from bontrack.accounts.roles import Perm
+from bontrack.core.errors import Conflict
+from bontrack.patients.models import Patient
+from bontrack.treatments import facts
+from bontrack.treatments.actions.common import audit_record
+from bontrack.treatments.choices import (
+    AdverseEffectKind,
+    AdverseEffectStatus,
+    Reporter,
+    SessionStatus,
+)
+from bontrack.treatments.models import (
+    AdverseEffect,
+    CheckIn,
+    TreatmentSession,
+)
+
+# Follow-up check-in window after a session, in days (program policy, not a label rule). The fact
+# sheet has no sourced onset window for chronic migraine; the practice checks in for adverse effects
+# (ptosis, neck pain or weakness, dysphagia: the boxed-warning effects, S27b) between 2 and 4 weeks.
+CHECKIN_OPENS_DAYS = 14
+CHECKIN_CLOSES_DAYS = 28
+CHECKIN_REMINDER_HOUR = 9  # local clinic time of the check-in email (not clinical)
+# ---- cycles and follow-up ---------------------------------------------------------------------
+
+
+def next_due(session: TreatmentSession) -> date:
+    local = timezone.localtime(session.performed_at, facts._zone(session.clinic.time_zone))
+    return local.date() + timedelta(days=facts.retreatment_interval_days(session.indication))
+
+
+def checkin_window(session: TreatmentSession) -> tuple[date, date]:
+    local = timezone.localtime(session.performed_at, facts._zone(session.clinic.time_zone)).date()
+    return local + timedelta(days=CHECKIN_OPENS_DAYS), local + timedelta(days=CHECKIN_CLOSES_DAYS)
+
+
+def checkin_reminder_at(session: TreatmentSession) -> datetime:
+    """When the check-in email goes out: the morning the check-in window opens (clinic time)."""
+    opens, _ = checkin_window(session)
+    zone = facts._zone(session.clinic.time_zone)
+    return datetime.combine(opens, time(CHECKIN_REMINDER_HOUR), tzinfo=zone)
+
+
+def queue_checkin_reminder(session: TreatmentSession) -> Any:
+    """Queue the portal check-in email in the caller's transaction (once per session).
+
+    Nothing is queued when the patient has no email or the window has already closed (a session
+    charted late); a window already open sends at once.
+    """
+    from django.conf import settings
+    from django.urls import reverse
+
+    from bontrack.scheduling.outbox import enqueue_message  # the scheduling app owns the outbox
+
+    patient = session.patient
+    opens, closes = checkin_window(session)
+    zone = facts._zone(session.clinic.time_zone)
+    if not patient.email or timezone.localdate(timezone.now(), zone) > closes:
+        return None
+    url = settings.PUBLIC_BASE_URL + reverse("treatments:checkin", args=[session.pk])
+    return enqueue_message(
+        channel="email",
+        to=patient.email,
+        subject="How are you after your treatment?",
+        body=(
+            f"Hello {patient.preferred_name or patient.first_name},\n\n"
+            "Please tell us how you have been since your botulinum toxin treatment: "
+            "a drooping eyelid, neck pain or weakness, trouble swallowing or anything else. "
+            f"The check-in is open from {opens:%A %d %B} to {closes:%A %d %B}:\n{url}\n\n"
+            "If you have trouble swallowing, speaking or breathing, call for help at once: "
+            "do not wait for the check-in.\n\n"
+            f"{session.clinic.name}"
+        ),
+        dedupe_key=f"checkin:{session.pk}",
+        send_after=max(checkin_reminder_at(session), timezone.now()),
+        patient=patient,
+        topic=f"checkin:{session.pk}",
+    )
+
+
+@transaction.atomic(durable=True)
+def record_adverse_effect(
+    *, actor: User, session: TreatmentSession, kind: str, detail: str = ""
+) -> AdverseEffect:
+    """Staff record an adverse effect reported in clinic or by phone."""
+    locked = TreatmentSession.objects.select_related("patient").get(pk=session.pk)
+    _require(actor, Perm.SESSION_CHART, locked.patient.clinic_id)
+    if locked.status == SessionStatus.DRAFT:
+        raise ValidationError({"session": ["Adverse effects follow a signed session."]})
+    row = _new_effect(locked, kind, detail, Reporter.STAFF, actor)
+    audit_record(
+        actor,
+        "create",
+        row,
+        locked.patient,
+        f"Adverse effect {kind} after session {locked.pk}",
+        {"kind": [None, kind], "detail": [None, detail]},
+    )
+    return row
+
+
+def _new_effect(
+    session: TreatmentSession, kind: str, detail: str, reporter: str, actor: User
+) -> AdverseEffect:
+    if kind not in AdverseEffectKind.values:
+        raise ValidationError({"kind": ["Choose an effect from the list."]})
+    if kind == AdverseEffectKind.OTHER and not detail.strip():
+        raise ValidationError({"detail": ["Describe the effect."]})
+    return AdverseEffect.objects.create(
+        patient=session.patient,
+        session=session,
+        kind=kind,
+        detail=detail.strip()[:2000],
+        reported_at=timezone.now(),
+        reported_by=reporter,
+        reporter=actor,
+    )
+
+
+def open_checkins(patient: Patient, today: date) -> list[TreatmentSession]:
+    """Signed sessions whose check-in window is open and not yet answered."""
+    earliest = timezone.now() - timedelta(days=CHECKIN_CLOSES_DAYS + 1)
+    sessions = (
+        TreatmentSession.objects.filter(
+            patient=patient,
+            status=SessionStatus.SIGNED,
+            performed_at__gte=earliest,
+            checkin__isnull=True,
+        )
+        .exclude(amends__checkin__isnull=False)
+        .select_related("clinic")
+        .order_by("performed_at")
+    )
+    out = []
+    for s in sessions:
+        opens, closes = checkin_window(s)
+        if opens <= today <= closes:
+            out.append(s)
+    return out
+
+
+@transaction.atomic(durable=True)
+def submit_checkin(
+    *,
+    actor: User,
+    patient: Patient,
+    session: TreatmentSession,
+    kinds: Iterable[str],
+    other_detail: str = "",
+    comment: str = "",
+) -> CheckIn:
+    """The patient's follow-up answers: one adverse effect row per problem reported."""
+    account = getattr(actor, "portal_account", None)
+    if account is None or account.patient_id != patient.pk or session.patient_id != patient.pk:
+        raise PermissionDenied("Only the patient can answer their check-in.")
+    if session.status != SessionStatus.SIGNED:
+        raise ValidationError({"session": ["This session has no check-in."]})
+    opens, closes = checkin_window(session)
+    today = timezone.localdate(timezone.now(), facts._zone(session.clinic.time_zone))
+    if not opens <= today <= closes:
+        raise ValidationError(
+            {"session": [f"The check-in is open from {opens:%b %d} to {closes:%b %d}."]}
+        )
+    if CheckIn.objects.filter(session=session).exists():
+        raise Conflict("You already answered this check-in. Call the clinic to add something.")
+    kinds = sorted(set(kinds))
+    if any(k not in AdverseEffectKind.values for k in kinds):
+        raise ValidationError({"kinds": ["Choose from the list."]})
+    checkin = CheckIn.objects.create(
+        session=session,
+        patient=patient,
+        submitted_at=timezone.now(),
+        none_reported=not kinds,
+        comment=comment.strip()[:2000],
+    )
+    for kind in kinds:
+        _new_effect(
+            session,
+            kind,
+            other_detail if kind == AdverseEffectKind.OTHER else "",
+            Reporter.PATIENT,
+            actor,
+        )
+    audit_record(
+        actor,
+        "create",
+        checkin,
+        patient,
+        f"Check-in after session {session.pk}: {', '.join(kinds) or 'no problems'}",
+        {"kinds": [None, kinds], "comment": [None, comment.strip()]},
+    )
+    return checkin
+
+
+@transaction.atomic(durable=True)
+def resolve_adverse_effect(
+    *, actor: User, effect: AdverseEffect, resolution: str = ""
+) -> AdverseEffect:
+    locked = AdverseEffect.objects.select_for_update().select_related("patient").get(pk=effect.pk)
+    _require(actor, Perm.SESSION_CHART, locked.patient.clinic_id)
+    if locked.status != AdverseEffectStatus.OPEN:
+        raise Conflict("This adverse effect is already resolved.")
+    locked.status = AdverseEffectStatus.RESOLVED
+    locked.resolved_at = timezone.now()
+    locked.resolved_by = actor
+    locked.resolution = resolution.strip()[:1000]
+    locked.save(update_fields=["status", "resolved_at", "resolved_by", "resolution"])
+    audit_record(
+        actor,
+        "update",
+        locked,
+        locked.patient,
+        f"Resolved adverse effect {locked.kind}",
+        {"status": ["open", "resolved"], "resolution": [None, locked.resolution]},
+    )
+    return locked

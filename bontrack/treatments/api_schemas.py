@@ -1,0 +1,218 @@
+"""Request and response schemas of the treatments API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+from bontrack.core.schemas import MAX_ID, Dec, ErrorOut, IsoDate, IsoDateTime, StrictSchema, Text
+from bontrack.treatments.choices import AdverseEffectKind, InjectionStatus, ReviewDecision, Side
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+Units = Field(gt=0, le=1000, max_digits=7, decimal_places=2)
+
+
+# ---- schemas -------------------------------------------------------------------------------------
+
+
+class LineOut(Schema):
+    muscle: str
+    side: str
+    sites: int
+    units: Decimal
+    follow_the_pain: bool
+
+
+class PlanOut(Schema):
+    id: int
+    patient_id: int
+    indication: str
+    product: str
+    active: bool
+    based_on_id: int | None
+    review_id: int | None
+    note: str
+    created_at: datetime
+    lines: list[LineOut]
+
+
+class InjectionOut(Schema):
+    id: int
+    muscle: str
+    side: str
+    sites: int
+    units: Decimal
+    status: str
+    follow_the_pain: bool
+
+
+class VialOut(Schema):
+    id: int
+    lot_number: str
+    ndc: str
+    expiry: date
+    size_units: int
+    diluent_ml: Decimal | None
+    reconstituted_at: datetime | None
+    units_used: Decimal
+    units_wasted: Decimal
+    status: str
+
+
+class FindingOut(Schema):
+    code: str
+    rule_id: str
+    severity: str
+    message: str
+    source: str
+    confirmed: bool
+
+
+class DecisionOut(Schema):
+    rule_id: str
+    severity: str
+    kind: str
+    reason: str
+    decided_by_id: int
+    decided_at: datetime
+
+
+class SessionOut(Schema):
+    id: int
+    patient_id: int
+    clinic_id: int
+    indication: str
+    product: str
+    performed_at: datetime
+    status: str
+    plan_id: int | None
+    amends_id: int | None
+    amendment_reason: str
+    consent_obtained: bool
+    medication_guide_offered: bool
+    diluent: str
+    note: str
+    signed_at: datetime | None
+    signed_by_id: int | None
+    rule_set: str
+    next_due: date | None
+    injections: list[InjectionOut]
+    vials: list[VialOut]
+    findings: list[FindingOut]
+    totals: dict[str, Any]
+    decisions: list[DecisionOut]
+
+
+class SessionPage(Schema):
+    items: list[SessionOut]
+    next_cursor: str | None = None
+
+
+class AdverseEffectOut(Schema):
+    id: int
+    patient_id: int
+    session_id: int
+    kind: str
+    detail: str
+    status: str
+    reported_at: datetime
+    reported_by: str
+    resolved_at: datetime | None
+    resolution: str
+
+
+class ReviewOut(Schema):
+    id: int
+    patient_id: int
+    decision: str
+    reason: str
+    adjustments: list[dict[str, Any]]
+    cycles: int
+    as_of: date
+    response_rule_set: str
+    rule_set: str
+    recommendation: str
+    result: dict[str, Any]
+    reviewed_by_id: int
+    reviewed_at: datetime
+
+
+class LineIn(StrictSchema):
+    muscle: Text(60, 1)  # type: ignore[valid-type]
+    side: Side
+    sites: int = Field(default=1, ge=1, le=100, strict=True)
+    units: Dec | None = Field(default=None, gt=0, le=1000, max_digits=7, decimal_places=2)
+
+
+class PlanIn(StrictSchema):
+    additions: list[LineIn] = Field(default_factory=list, max_length=20)
+    note: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class SessionIn(StrictSchema):
+    performed_at: IsoDateTime | None = None
+
+
+class SessionPatch(StrictSchema):
+    performed_at: IsoDateTime | None = None
+    consent_obtained: bool | None = None
+    medication_guide_offered: bool | None = None
+    note: Text(4000) | None = None  # type: ignore[valid-type]
+    override_reason: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class InjectionPatch(StrictSchema):
+    units: Dec | None = Units
+    status: InjectionStatus | None = None
+    override_reason: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class InjectionIn(StrictSchema):
+    muscle: Text(60, 1)  # type: ignore[valid-type]
+    side: Side
+    sites: int = Field(default=1, ge=1, le=100, strict=True)
+    units: Dec | None = Field(default=None, gt=0, le=1000, max_digits=7, decimal_places=2)
+    override_reason: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class VialIn(StrictSchema):
+    vial_id: int = Field(gt=0, le=MAX_ID, strict=True)
+    diluent_ml: Dec = Field(gt=0, le=100, max_digits=5, decimal_places=2)
+    reconstituted_at: IsoDateTime
+    override_reason: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class DecisionIn(StrictSchema):
+    rule_id: Text(60, 1)  # type: ignore[valid-type]
+    reason: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class AmendIn(StrictSchema):
+    reason: Text(1000, 1)  # type: ignore[valid-type]
+
+
+class AdverseEffectIn(StrictSchema):
+    kind: AdverseEffectKind
+    detail: Text(2000) = ""  # type: ignore[valid-type]
+
+
+class ResolveIn(StrictSchema):
+    resolution: Text(1000) = ""  # type: ignore[valid-type]
+
+
+class AdjustmentIn(StrictSchema):
+    muscle: Text(60, 1)  # type: ignore[valid-type]
+    side: Side
+    sites: int = Field(ge=0, le=100, strict=True)
+    units: Dec = Field(ge=0, le=1000, max_digits=7, decimal_places=2)
+
+
+class ReviewIn(StrictSchema):
+    decision: ReviewDecision
+    reason: Text(2000) = ""  # type: ignore[valid-type]
+    adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=20)
+    as_of: IsoDate | None = None

@@ -1,0 +1,1 @@
+"""Staff screens of treatments, one module per screen (see docs/treatments.md)."""

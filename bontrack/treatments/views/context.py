@@ -1,0 +1,232 @@
+"""What the session screen renders: scoped look-ups, site groups, vial choices, the session context."""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections import OrderedDict
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from bontrack.accounts.models import Scope
+from bontrack.accounts.roles import Perm
+from bontrack.core.htmx import render_page
+from bontrack.inventory.choices import VialStatus
+from bontrack.inventory.models import Vial
+from bontrack.patients.models import Patient, PatientFlag
+from bontrack.treatments import facts, headmap
+from bontrack.treatments.actions import findings as findings_actions
+from bontrack.treatments.actions import follow_up
+from bontrack.treatments.actions import vials as vials_actions
+from bontrack.treatments.choices import AdverseEffectStatus, DecisionKind, InjectionStatus
+from bontrack.treatments.forms import (
+    AddSiteForm,
+    AdverseEffectForm,
+    AmendForm,
+    DetailsForm,
+    VialForm,
+)
+from bontrack.treatments.models import (
+    AdverseEffect,
+    Injection,
+    TreatmentSession,
+)
+
+STOCK_CHOICES = 50
+
+
+def patient_in_scope(scope: Scope, pk: int) -> Patient:
+    return get_object_or_404(Patient.objects.in_scope(scope).select_related("clinic"), pk=pk)
+
+
+def session_in_scope(scope: Scope, sid: int) -> TreatmentSession:
+    return get_object_or_404(
+        TreatmentSession.objects.in_scope(scope).select_related(
+            "patient", "patient__clinic", "clinic", "signed_by", "amends", "plan"
+        ),
+        pk=sid,
+    )
+
+
+def session_zone(session: TreatmentSession) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(session.clinic.time_zone)
+
+
+def muscle_choices() -> list[tuple[str, str]]:
+    labels = facts.muscle_labels()
+    return [(m, labels[m]) for m in facts.ftp_limits()["muscles"]]
+
+
+def annotate(findings: list[dict[str, Any]], decisions: list[Any]) -> list[dict[str, Any]]:
+    """Each finding with the decision that still covers it (a changed warning needs a new one)."""
+    out = []
+    for f in findings:
+        kind = DecisionKind.OVERRIDE if f["severity"] == "block" else DecisionKind.ACKNOWLEDGE
+        decision = next(
+            (
+                d
+                for d in decisions
+                if d.kind == kind and findings_actions.decision_covers(d, f, findings)
+            ),
+            None,
+        )
+        stale = decision is None and any(
+            d.kind == kind and d.rule_id == f["rule_id"] for d in decisions
+        )
+        out.append({**f, "decision": decision, "stale": stale})
+    return out
+
+
+def site_groups(injections: list[Injection]) -> list[dict[str, Any]]:
+    labels = facts.muscle_labels()
+    groups: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+    for inj in injections:
+        g = groups.setdefault(
+            (inj.muscle, inj.side),
+            {
+                "muscle": inj.muscle,
+                "label": labels.get(inj.muscle, inj.muscle),
+                "side": inj.side,
+                "rows": [],
+                "done_sites": 0,
+                "sites": 0,
+                "units": Decimal(0),
+            },
+        )
+        g["rows"].append(inj)
+        g["sites"] += inj.sites
+        if inj.status == InjectionStatus.DONE:
+            g["done_sites"] += inj.sites
+            g["units"] += inj.units
+    return list(groups.values())
+
+
+def concentration(vial: Vial) -> Any:
+    from clinic_rules import contract
+
+    try:
+        return contract.run(
+            "reconstitution",
+            {"size_units": vial.lot.size_units, "diluent_ml": float(vial.diluent_ml or 0)},
+        )
+    except contract.InputError:
+        return None
+
+
+def session_context(
+    request: HttpRequest,
+    session: TreatmentSession,
+    *,
+    result: dict[str, Any] | None = None,
+    site_form: forms.Form | None = None,
+    site: Injection | None = None,
+    blocked: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
+    injections = list(session.injections.all())
+    vials = vials_actions.session_vials(session)
+    decisions = list(session.decisions.select_related("decided_by"))
+    result = result or findings_actions.current_findings(session)
+    findings = annotate(list(result.get("findings", [])), decisions)
+    user = request.user
+    clinic_id = session.patient.clinic_id
+    is_draft = session.status == "draft"
+    can_chart = is_draft and user.has_clinic_perm(Perm.SESSION_CHART, clinic_id)
+    stock: list[Vial] = []
+    if can_chart:
+        stock = list(
+            Vial.objects.filter(
+                clinic_id=session.clinic_id,
+                status=VialStatus.IN_STOCK,
+                lot__expiry__gte=timezone.localdate(timezone.now(), session_zone(session)),
+            )
+            .select_related("lot")
+            .order_by("lot__expiry", "id")[:STOCK_CHOICES]
+        )
+    effects = list(
+        AdverseEffect.objects.filter(patient_id=session.patient_id, status=AdverseEffectStatus.OPEN)
+        .select_related("session")
+        .order_by("-reported_at")
+    )
+    flags = list(PatientFlag.objects.filter(patient_id=session.patient_id, active=True))
+    units_done = sum((i.units for i in injections if i.status == InjectionStatus.DONE), Decimal(0))
+    ctx: dict[str, Any] = {
+        "session": session,
+        "patient": session.patient,
+        "injections": injections,
+        "groups": site_groups(injections),
+        "map": headmap.layout(injections),
+        "views": headmap.VIEWS,
+        "vials": [{"vial": v, "conc": concentration(v)} for v in vials],
+        "stock": stock,
+        "findings": findings,
+        "totals": result.get("totals", {}),
+        "rule_set": result.get("rule_set", ""),
+        "decisions": decisions,
+        "effects": effects,
+        "flags": flags,
+        "units_done": units_done,
+        "sites_done": sum(i.sites for i in injections if i.status == InjectionStatus.DONE),
+        "is_draft": is_draft,
+        "can_chart": can_chart,
+        "can_sign": is_draft and user.has_clinic_perm(Perm.SESSION_SIGN, clinic_id),
+        "can_override": is_draft and user.has_clinic_perm(Perm.SESSION_OVERRIDE_BLOCK, clinic_id),
+        "can_amend": session.status == "signed"
+        and user.has_clinic_perm(Perm.SESSION_SIGN, clinic_id),
+        "blocked": blocked,
+        "site": site,
+        "site_form": site_form,
+        "add_form": extra.pop("add_form", None) or AddSiteForm(muscles=muscle_choices()),
+        "details_form": extra.pop("details_form", None)
+        or DetailsForm(
+            initial={
+                "performed_at": session.performed_at,
+                "consent_obtained": session.consent_obtained,
+                "medication_guide_offered": session.medication_guide_offered,
+                "diluent": session.diluent,
+                "note": session.note,
+            }
+        ),
+        "vial_form": extra.pop("vial_form", None)
+        or VialForm(
+            vials=[(v.pk, vial_label(v)) for v in stock],
+            initial={
+                "reconstituted_at": min(timezone.now(), session.performed_at),
+                "diluent_ml": default_diluent(stock),
+            },
+        ),
+        "amend_form": extra.pop("amend_form", None) or AmendForm(),
+        "effect_form": AdverseEffectForm(auto_id="ae-%s"),
+        "can_record_effect": session.status != "draft"
+        and user.has_clinic_perm(Perm.SESSION_CHART, clinic_id),
+        "sign_errors": extra.pop("sign_errors", None),
+        "next_due": follow_up.next_due(session) if session.status == "signed" else None,
+        "checkin": follow_up.checkin_window(session) if session.status == "signed" else None,
+        "per_site": facts.units_per_site(),
+    }
+    ctx.update(extra)
+    return ctx
+
+
+def vial_label(v: Vial) -> str:
+    return (
+        f"Lot {v.lot.lot_number} · exp {v.lot.expiry:%Y-%m-%d} · {v.lot.size_units} U (vial {v.pk})"
+    )
+
+
+def default_diluent(stock: list[Vial]) -> Decimal | None:
+    """The chronic migraine dilution for the first stocked vial's size."""
+    return facts.cm_diluent_ml(stock[0].lot.size_units) if stock else None
+
+
+def render_session(
+    request: HttpRequest, session: TreatmentSession, ctx: dict[str, Any], status: int = 200
+):
+    with timezone.override(session_zone(session)):
+        return render_page(
+            request, "treatments/session.html", ctx, fragment="workspace", status=status
+        )

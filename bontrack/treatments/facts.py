@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from bontrack.patients.models import Patient, PatientFlag, WeightMeasurement
 from bontrack.treatments.choices import InjectionStatus, SessionStatus
-from clinic_rules import contract, follow_the_pain_limits, preempt_template, retreatment_interval
+from clinic_rules import (
+    contract,
+    follow_the_pain_limits,
+    preempt_template,
+    protocol,
+    protocols,
+    retreatment_interval,
+)
 from clinic_rules.data import rule
 
 # ---- reference data --------------------------------------------------------------------
@@ -92,6 +99,117 @@ def muscle_labels() -> dict[str, str]:
     return {m["code"]: m["label"] for m in contract.vocabulary()["muscles"]}  # type: ignore[index]
 
 
+# ---- protocols (one per indication) ---------------------------------------------------------
+
+# Template kinds the clinician may start a session from (a muscle guide is advice, not sites).
+_CHARTED_KINDS = ("fixed", "follow_the_pain", "starting_pattern", "empty")
+
+
+def follow_the_pain_indication() -> str:
+    """The indication whose protocol has PREEMPT follow-the-pain plans (response reviews adjust
+    them): the one protocol with a follow-the-pain template."""
+    return next(
+        str(p.indication)
+        for p in protocols()
+        if any(str(t.kind) == "follow_the_pain" for t in p.templates)
+    )
+
+
+def indication_codes() -> tuple[str, ...]:
+    return tuple(str(p.indication) for p in protocols())
+
+
+def indication_label(code: str) -> str:
+    try:
+        return protocol(code).label
+    except KeyError:
+        return code
+
+
+def indication_labels(codes: Iterable[str]) -> list[str]:
+    return [indication_label(c) for c in codes]
+
+
+def treated_indications(conditions: Iterable[tuple[str, str]]) -> list[str]:
+    """Indications (protocol order) a patient's active conditions ``(indication, icd10_code)``
+    call for: a condition's ICD-10-CM code in a protocol's billing codes, or its recorded
+    indication. Spasticity codes name both limb protocols (an arm, a leg or both)."""
+    pairs = list(conditions)
+    out = []
+    for p in protocols():
+        codes = set(p.billing.icd10_codes)
+        if any(code in codes or ind == p.indication for ind, code in pairs):
+            out.append(str(p.indication))
+    return out
+
+
+def session_templates(indication: str, *, pediatric: bool) -> list[dict[str, str]]:
+    """The templates a session of this indication may start from: code, label, kind."""
+    population = "pediatric" if pediatric else "adult"
+    return [
+        {"code": t.code, "label": t.label, "kind": str(t.kind)}
+        for t in protocol(indication).templates
+        if str(t.kind) in _CHARTED_KINDS and str(t.population) in ("all", population)
+    ]
+
+
+def is_fixed_template(indication: str, code: str) -> bool:
+    """PREEMPT-like: fixed sites that are skipped, never removed."""
+    return str(protocol(indication).template(code).kind) in ("fixed", "follow_the_pain")
+
+
+def has_fixed_template(indication: str) -> bool:
+    return any(str(t.kind) == "fixed" for t in protocol(indication).templates)
+
+
+def template_site_rows(indication: str, code: str) -> list[dict[str, Any]]:
+    """One row per site of a template (muscle, side, units): the fixed dose, or the low end of a
+    starting pattern's labelled range; an empty template has none."""
+    t = protocol(indication).template(code)
+    out: list[dict[str, Any]] = []
+    for site in t.sites:
+        if site.side is None or site.units_per_site is None:
+            continue
+        for _ in range(site.sites):
+            units = Decimal(str(site.units_per_site[0]))
+            out.append({"muscle": site.muscle, "side": str(site.side), "units": units})
+    return out
+
+
+def is_pediatric(indication: str, birth_date: date, on: date) -> bool:
+    """Younger than the protocol's adult age on that day (BTX-PEDIATRIC-AGE)."""
+    years = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+    return years < protocol(indication).ages.adult_age
+
+
+def protocol_muscles(indication: str) -> set[str]:
+    return {m.muscle for m in protocol(indication).muscles}
+
+
+def protocol_muscle_choices(indication: str) -> list[tuple[str, str]]:
+    return [(m.muscle, m.label) for m in protocol(indication).muscles]
+
+
+def protocol_sides(indication: str, muscle: str) -> tuple[str, ...]:
+    try:
+        return tuple(str(s) for s in protocol(indication).muscle(muscle).sides)
+    except KeyError:
+        return ()
+
+
+def fixed_units_per_site(indication: str) -> Decimal | None:
+    """The one per-site dose of the protocol's fixed template (None when it has none)."""
+    for t in protocol(indication).templates:
+        if str(t.kind) != "fixed":
+            continue
+        doses = {s.units_per_site for s in t.sites if s.units_per_site}
+        if len(doses) == 1:
+            low, high = next(iter(doses))  # type: ignore[misc]
+            if low == high:
+                return Decimal(str(low))
+    return None
+
+
 # ---- dose-check ----------------------------------------------------------------------------
 
 
@@ -134,10 +252,8 @@ def history_documents(patient: Patient, *, exclude: Iterable[int]) -> list[dict]
     rows = (
         TreatmentSession.objects.filter(patient=patient, status=SessionStatus.SIGNED)
         .exclude(pk__in=list(exclude))
-        .annotate(
-            total=Sum("injections__units", filter=_done_filter()),
-        )
-        .values("performed_at", "product", "indication", "total", "clinic__time_zone")
+        .values("pk", "performed_at", "product", "injections__indication", "clinic__time_zone")
+        .annotate(total=Sum("injections__units", filter=_done_filter()))
     )
     out = []
     for r in rows:
@@ -148,7 +264,7 @@ def history_documents(patient: Patient, *, exclude: Iterable[int]) -> list[dict]
             {
                 "date": local.date().isoformat(),
                 "product": r["product"],
-                "indication": r["indication"],
+                "indication": r["injections__indication"],
                 "total_units": _num(r["total"]),
             }
         )
@@ -167,10 +283,11 @@ def _zone(name: str):  # type: ignore[no-untyped-def]
     return zoneinfo.ZoneInfo(name)
 
 
-def injection_documents(indication: str, injections: Sequence[Any]) -> list[dict[str, object]]:
+def injection_documents(injections: Sequence[Any]) -> list[dict[str, object]]:
+    """Each injection with its own indication (a session may hold several protocols)."""
     return [
         {
-            "indication": indication,
+            "indication": i.indication,
             "muscle": i.muscle,
             "side": i.side,
             "sites": int(i.sites),
@@ -202,7 +319,7 @@ def dose_check_document(
     """The ``dose-check`` input for a session as charted (None when nothing is injected)."""
     zone = _zone(session.clinic.time_zone)
     performed = timezone.localtime(session.performed_at, zone)
-    injected = injection_documents(session.indication, injections)
+    injected = injection_documents(injections)
     if not injected:
         return None
     exclude = [session.pk] if session.pk else []
@@ -255,14 +372,23 @@ def run_dose_check(session: Any, injections: Sequence[Any], vials: Sequence[Any]
 # ---- response --------------------------------------------------------------------------------
 
 
+def response_indication() -> str:
+    """The indication the response rules measure (monthly headache days from the diary: the
+    migraine-only part of the program)."""
+    return "chronic_migraine"
+
+
 def response_document(patient: Patient, as_of: date) -> dict[str, object] | None:
     """The ``response`` input: the signed sessions, the diary from the baseline on, the scores."""
     from bontrack.treatments.models import TreatmentSession
 
     rows = list(
         TreatmentSession.objects.filter(
-            patient=patient, status=SessionStatus.SIGNED, indication="chronic_migraine"
+            patient=patient,
+            status=SessionStatus.SIGNED,
+            injections__indication=response_indication(),
         )
+        .distinct()
         .order_by("performed_at")
         .values_list("performed_at", "clinic__time_zone")
     )
@@ -286,7 +412,7 @@ def response_document(patient: Patient, as_of: date) -> dict[str, object] | None
         ]
     doc: dict[str, object] = {
         "as_of": as_of.isoformat(),
-        "sessions": [{"date": d.isoformat(), "indication": "chronic_migraine"} for d in dates],
+        "sessions": [{"date": d.isoformat(), "indication": response_indication()} for d in dates],
         "days": [_iso_day(d) for d in days],
         "scores": scores,
     }

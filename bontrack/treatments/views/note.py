@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
-from bontrack.treatments import headmap
+from bontrack.treatments import facts, headmap
 from bontrack.treatments.actions import common, follow_up
 from bontrack.treatments.actions import findings as findings_actions
 from bontrack.treatments.actions import vials as vials_actions
@@ -24,7 +24,9 @@ from bontrack.treatments.models import (
 from bontrack.treatments.views.context import (
     annotate,
     concentration,
+    indication_totals,
     session_in_scope,
+    session_indications,
     session_zone,
     site_groups,
 )
@@ -54,6 +56,8 @@ def note_context(session: TreatmentSession) -> dict[str, Any]:
         ),
         "sites_done": sum(i.sites for i in injections if i.status == InjectionStatus.DONE),
         "next_due": follow_up.next_due(session) if session.status != "draft" else None,
+        "indication_labels": facts.indication_labels(session_indications(session)),
+        "indication_totals": indication_totals(session, injections),
     }
 
 

@@ -104,6 +104,8 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
             session = TreatmentSession.objects.create(
                 patient=patient,
                 clinic=patient.clinic,
+                indication=plan.indication,
+                indications=[plan.indication],
                 performed_at=performed,
                 plan=plan,
                 consent_obtained=True,
@@ -114,6 +116,7 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
                 [
                     Injection(
                         session=session,
+                        indication=plan.indication,
                         muscle=r["muscle"],
                         side=r["side"],
                         units=per_site,
@@ -204,9 +207,12 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
         if doctor is not None:
             zone = zoneinfo.ZoneInfo(responder.clinic.time_zone)
             when = min(_at(today, zone, 9), timezone.now())
+            draft_indication = facts.follow_the_pain_indication()
             draft = TreatmentSession.objects.create(
                 patient=responder,
                 clinic=responder.clinic,
+                indication=draft_indication,
+                indications=[draft_indication],
                 performed_at=when,
                 plan=TreatmentPlan.objects.filter(patient=responder, active=True).first(),
                 created_by=doctor,
@@ -215,6 +221,7 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
                 [
                     Injection(
                         session=draft,
+                        indication=draft_indication,
                         muscle=r["muscle"],
                         side=r["side"],
                         units=per_site,
@@ -469,6 +476,7 @@ def _seed_history(
                 patient=patient,
                 clinic=patient.clinic,
                 indication=ind,
+                indications=[ind],
                 performed_at=performed,
                 consent_obtained=True,
                 medication_guide_offered=True,
@@ -495,7 +503,11 @@ def _seed_history(
         for m, sd, sites, u in rows:
             # One row per site (units per site), as charting does.
             for _ in range(sites):
-                injections.append(Injection(session=s, muscle=m, side=sd, units=u, position=pos))
+                injections.append(
+                    Injection(
+                        session=s, indication=s.indication, muscle=m, side=sd, units=u, position=pos
+                    )
+                )
                 pos += 1
         remaining = meta["total"]
         for _ in range(meta["n"]):

@@ -36,7 +36,9 @@ def test_a_nurse_charts_a_preempt_session_and_a_physician_overrides_and_signs(
     with chromium_page() as page:
         _sign_in(page, live_server, cookies["nurse"])
         page.goto(f"{live_server.url}/patients/{world.patient.pk}/")
-        page.get_by_role("button", name="Start PREEMPT session").click()
+        page.get_by_role(
+            "button", name="Start chronic migraine session: PREEMPT fixed sites"
+        ).click()
         page.wait_for_url("**/treatments/sessions/*/")
         session = TreatmentSession.objects.get()
         assert page.locator("a.site").count() == 31

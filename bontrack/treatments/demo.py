@@ -155,7 +155,7 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
             decision = ReviewDecision.CONTINUE if stage == "responder" else ReviewDecision.STOP
             as_of = today + timedelta(
                 days=offsets[facts.review_min_cycles() - 1]
-                + facts.retreatment_interval_days("chronic_migraine")
+                + facts.retreatment_interval_days(facts.response_indication())
                 - 1
             )
             as_of = min(as_of, today)
@@ -293,7 +293,7 @@ def _candidate(
     """(muscle, side, sites, units) rows for one session, sized from rule data."""
     from clinic_rules.data import rule
 
-    if indication == "chronic_migraine":
+    if facts.has_fixed_template(indication):
         return [
             (str(r["muscle"]), str(r["side"]), 1, Decimal(str(r["units"])))
             for r in facts.preempt_site_rows()

@@ -97,6 +97,7 @@ SESSION_FIELDS = [
     "patient_id",
     "clinic_id",
     "indication",
+    "indications",
     "product",
     "performed_at",
     "status",
@@ -157,7 +158,7 @@ def get_plan(request: HttpRequest, patient_id: int) -> dict[str, Any]:
 @router.post(
     "/patients/{patient_id}/plans",
     response={201: PlanOut, **ERRORS},
-    summary="New plan from the last one (or PREEMPT) with follow-the-pain additions",
+    summary="New chronic migraine plan from the last one with follow-the-pain additions",
 )
 def create_plan(request: HttpRequest, patient_id: int, payload: PlanIn) -> Status[dict[str, Any]]:
     patient = _patient(request, Perm.SESSION_CHART, patient_id)
@@ -201,14 +202,18 @@ def list_sessions(
 @router.post(
     "/patients/{patient_id}/sessions",
     response={201: SessionOut, **ERRORS},
-    summary="Start a draft session from the active plan",
+    summary="Start a draft session of one or several indications, a template per indication",
 )
 def create_session(
     request: HttpRequest, patient_id: int, payload: SessionIn
 ) -> Status[dict[str, Any]]:
     patient = _patient(request, Perm.SESSION_CHART, patient_id)
     session = charting.create_session(
-        actor=request.user, patient=patient, performed_at=payload.performed_at
+        actor=request.user,
+        patient=patient,
+        performed_at=payload.performed_at,
+        indications=payload.indications,
+        templates=payload.templates,
     )
     return Status(201, _session_out(session))
 
@@ -259,7 +264,7 @@ def update_injection(
 @router.post(
     "/sessions/{session_id}/injections",
     response={201: SessionOut, **ERRORS},
-    summary="Add a follow-the-pain site",
+    summary="Add a site in one of the session's indications",
 )
 def add_injection(
     request: HttpRequest, session_id: int, payload: InjectionIn

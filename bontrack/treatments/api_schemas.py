@@ -41,6 +41,7 @@ class PlanOut(Schema):
 
 class InjectionOut(Schema):
     id: int
+    indication: str
     muscle: str
     side: str
     sites: int
@@ -85,6 +86,7 @@ class SessionOut(Schema):
     patient_id: int
     clinic_id: int
     indication: str
+    indications: list[str]
     product: str
     performed_at: datetime
     status: str
@@ -154,6 +156,11 @@ class PlanIn(StrictSchema):
 
 class SessionIn(StrictSchema):
     performed_at: IsoDateTime | None = None
+    # Indication codes (clinic_rules); the patient's treated indications when left out.
+    indications: list[Text(40, 1)] | None = Field(default=None, max_length=5)  # type: ignore[valid-type]
+    # A template code per indication (the protocol's templates; a fixed protocol's active plan
+    # when left out).
+    templates: dict[Text(40, 1), Text(60, 1)] = Field(default_factory=dict, max_length=5)  # type: ignore[valid-type]
 
 
 class SessionPatch(StrictSchema):
@@ -171,6 +178,8 @@ class InjectionPatch(StrictSchema):
 
 
 class InjectionIn(StrictSchema):
+    # One of the session's indications (its first when left out).
+    indication: Text(40, 1) | None = None  # type: ignore[valid-type]
     muscle: Text(60, 1)  # type: ignore[valid-type]
     side: Side
     sites: int = Field(default=1, ge=1, le=100, strict=True)

@@ -33,7 +33,7 @@ class SiteForm(StrictForm):
 
 class AddSiteForm(StrictForm):
     muscle = forms.ChoiceField(label="Muscle")
-    side = forms.ChoiceField(label="Side", choices=[(Side.LEFT, "Left"), (Side.RIGHT, "Right")])
+    side = forms.ChoiceField(label="Side", choices=Side.choices)
     units = forms.DecimalField(
         label="Units", min_value=Decimal("0.01"), max_value=1000, decimal_places=2, required=False
     )

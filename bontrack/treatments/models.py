@@ -96,7 +96,11 @@ class TreatmentSession(TimeStamped):
         Patient, on_delete=models.PROTECT, related_name="treatment_sessions"
     )
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="treatment_sessions")
+    # The session's first (primary) indication: what recall and booking group sessions by.
     indication = models.CharField(max_length=40, default=DEFAULT_INDICATION)
+    # Every indication the session treats, in order (the first is ``indication``); each injection
+    # row names the one it belongs to. clinic_rules Indication codes.
+    indications = models.JSONField(default=list, blank=True)
     product = models.CharField(max_length=40, default=DEFAULT_PRODUCT)
     performed_at = models.DateTimeField()
     status = models.CharField(
@@ -163,6 +167,8 @@ class Injection(models.Model):
     session = models.ForeignKey(
         TreatmentSession, on_delete=models.CASCADE, related_name="injections"
     )
+    # Which of the session's indications (protocols) this site belongs to.
+    indication = models.CharField(max_length=40, default=DEFAULT_INDICATION)
     muscle = models.CharField(max_length=60)
     side = models.CharField(max_length=10, choices=Side.choices)
     sites = models.PositiveSmallIntegerField(default=1)

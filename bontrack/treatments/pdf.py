@@ -78,7 +78,7 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
     pdf.cell(
         0,
         8,
-        _t("Procedure note - chemodenervation, chronic migraine (PREEMPT)"),
+        _t("Procedure note - chemodenervation, " + ", ".join(ctx["indication_labels"]).lower()),
         new_x="LMARGIN",
         new_y="NEXT",
     )
@@ -99,8 +99,14 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
         f"Product: {session.product}",
         f"Consent {'obtained' if session.consent_obtained else 'not recorded'}; Medication Guide "
         f"{'offered' if session.medication_guide_offered else 'not offered'}",
+        "Indications: " + ", ".join(ctx["indication_labels"]),
         f"Total: {_u(ctx['units_done'])} U in {ctx['sites_done']} sites",
     ]
+    if len(ctx["indication_totals"]) > 1:
+        lines += [
+            f"{t['label']}: {_u(t['units'])} U in {t['sites']} sites"
+            for t in ctx["indication_totals"]
+        ]
     if session.amends_id:
         lines.append(f"Amends session {session.amends_id}: {session.amendment_reason}")
     if ctx.get("next_due"):

@@ -82,7 +82,7 @@ def _candidate(
     """(muscle, side, sites, units) rows for one session, sized from rule data."""
     from bontrack.ops.facts import rule
 
-    if indication == "chronic_migraine":
+    if facts.has_fixed_template(indication):
         return [
             (str(r["muscle"]), str(r["side"]), 1, Decimal(str(r["units"])))
             for r in facts.preempt_site_rows()
@@ -265,6 +265,7 @@ def seed_history(
                 patient=patient,
                 clinic=patient.clinic,
                 indication=ind,
+                indications=[ind],
                 performed_at=performed,
                 consent_obtained=True,
                 medication_guide_offered=True,
@@ -291,7 +292,11 @@ def seed_history(
         for m, sd, sites, u in rows:
             # One row per site (units per site), as charting does.
             for _ in range(sites):
-                injections.append(Injection(session=s, muscle=m, side=sd, units=u, position=pos))
+                injections.append(
+                    Injection(
+                        session=s, indication=s.indication, muscle=m, side=sd, units=u, position=pos
+                    )
+                )
                 pos += 1
         remaining = meta["total"]
         for _ in range(meta["n"]):

@@ -104,6 +104,8 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
             session = TreatmentSession.objects.create(
                 patient=patient,
                 clinic=patient.clinic,
+                indication=plan.indication,
+                indications=[plan.indication],
                 performed_at=performed,
                 plan=plan,
                 consent_obtained=True,
@@ -114,6 +116,7 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
                 [
                     Injection(
                         session=session,
+                        indication=plan.indication,
                         muscle=r["muscle"],
                         side=r["side"],
                         units=per_site,
@@ -152,7 +155,7 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
             decision = ReviewDecision.CONTINUE if stage == "responder" else ReviewDecision.STOP
             as_of = today + timedelta(
                 days=offsets[facts.review_min_cycles() - 1]
-                + facts.retreatment_interval_days("chronic_migraine")
+                + facts.retreatment_interval_days(facts.response_indication())
                 - 1
             )
             as_of = min(as_of, today)
@@ -206,9 +209,12 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
         if doctor is not None:
             zone = zoneinfo.ZoneInfo(responder.clinic.time_zone)
             when = min(_at(today, zone, 9), timezone.now())
+            draft_indication = facts.follow_the_pain_indication()
             draft = TreatmentSession.objects.create(
                 patient=responder,
                 clinic=responder.clinic,
+                indication=draft_indication,
+                indications=[draft_indication],
                 performed_at=when,
                 plan=TreatmentPlan.objects.filter(patient=responder, active=True).first(),
                 created_by=doctor,
@@ -217,6 +223,7 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
                 [
                     Injection(
                         session=draft,
+                        indication=draft_indication,
                         muscle=r["muscle"],
                         side=r["side"],
                         units=per_site,

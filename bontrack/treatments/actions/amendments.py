@@ -37,6 +37,7 @@ def amend_session(*, actor: User, session: TreatmentSession, reason: str) -> Tre
         patient=original.patient,
         clinic_id=original.clinic_id,
         indication=original.indication,
+        indications=original.indications,
         product=original.product,
         performed_at=original.performed_at,
         plan=original.plan,
@@ -52,6 +53,7 @@ def amend_session(*, actor: User, session: TreatmentSession, reason: str) -> Tre
         [
             Injection(
                 session=copy,
+                indication=i.indication,
                 muscle=i.muscle,
                 side=i.side,
                 sites=i.sites,

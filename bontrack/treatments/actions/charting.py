@@ -20,11 +20,11 @@ from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.errors import Conflict
 from bontrack.core.models import Clinic
-from bontrack.patients.models import Patient
+from bontrack.patients.models import Condition, Patient
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record, lock_draft, muscle_errors
 from bontrack.treatments.actions.dose_guard import guard_dose_check
-from bontrack.treatments.actions.plans import Line, active_plan, plan_lines, template_lines
+from bontrack.treatments.actions.plans import Line, active_plan, plan_lines
 from bontrack.treatments.actions.vials import session_vials
 from bontrack.treatments.choices import (
     InjectionStatus,
@@ -32,10 +32,12 @@ from bontrack.treatments.choices import (
 )
 from bontrack.treatments.models import (
     Injection,
+    TreatmentPlan,
     TreatmentSession,
 )
 
 MAX_FTP_ADDITIONS = 20  # sanity bound on rows added to one session (not a clinical limit)
+MAX_SITES = 200  # the dose-check contract's bound on injections in one session
 
 # ---- sessions ----------------------------------------------------------------------------------
 
@@ -49,6 +51,65 @@ def _expand(lines: list[Line]) -> list[tuple[Line, Decimal]]:
     return out
 
 
+def treated_indications(patient: Patient) -> list[str]:
+    """The indications the patient is treated for: active conditions (ICD-10-CM codes through
+    the protocols' billing codes) plus indications with an active plan, in protocol order."""
+    conditions = Condition.objects.filter(patient=patient, active=True).values_list(
+        "indication", "icd10_code"
+    )
+    treated = set(facts.treated_indications(conditions))
+    treated |= set(
+        TreatmentPlan.objects.filter(patient=patient, active=True).values_list(
+            "indication", flat=True
+        )
+    )
+    return [c for c in facts.indication_codes() if c in treated]
+
+
+def start_offers(patient: Patient) -> list[dict[str, Any]]:
+    """What the chart offers: a session for each treated indication, with its templates (a fixed
+    protocol's active plan first when there is one)."""
+    today = timezone.localdate()
+    offers = []
+    for ind in treated_indications(patient):
+        templates = facts.session_templates(
+            ind, pediatric=facts.is_pediatric(ind, patient.date_of_birth, today)
+        )
+        if facts.has_fixed_template(ind) and active_plan(patient, ind) is not None:
+            templates = [{"code": "", "label": "The active plan", "kind": "plan"}, *templates]
+        offers.append({"code": ind, "label": facts.indication_label(ind), "templates": templates})
+    return offers
+
+
+def _template_rows(
+    patient: Patient, indication: str, template: str | None, plan: TreatmentPlan | None
+) -> list[tuple[str, str, Decimal, bool]]:
+    """(muscle, side, units, follow_the_pain) per site: the active plan of a fixed protocol when
+    no template is named, else the named (or first) template of the protocol."""
+    pediatric = facts.is_pediatric(indication, patient.date_of_birth, timezone.localdate())
+    offered = facts.session_templates(indication, pediatric=pediatric)
+    codes = [t["code"] for t in offered]
+    if template is None:
+        if plan is not None:
+            return [
+                (ln.muscle, ln.side, per, ln.follow_the_pain)
+                for ln, per in _expand(plan_lines(plan))
+            ]
+        template = codes[0]
+    if template not in codes:
+        raise ValidationError(
+            {
+                f"templates.{indication}": [
+                    "Choose one of: " + ", ".join(t["label"] for t in offered) + "."
+                ]
+            }
+        )
+    return [
+        (r["muscle"], r["side"], r["units"], False)
+        for r in facts.template_site_rows(indication, template)
+    ]
+
+
 @transaction.atomic(durable=True)
 def create_session(
     *,
@@ -56,8 +117,16 @@ def create_session(
     patient: Patient,
     performed_at: datetime | None = None,
     clinic: Clinic | None = None,
+    indications: list[str] | None = None,
+    templates: dict[str, str] | None = None,
 ) -> TreatmentSession:
-    """A draft chronic migraine session from the active plan (the PREEMPT template when none)."""
+    """A draft session of one or several indications, each from a template of its protocol (a
+    fixed protocol's active plan when no template is named).
+
+    ``indications`` defaults to the patient's treated indications; a patient with none on file
+    gets the follow-the-pain protocol's (the behaviour before protocols). A fixed (PREEMPT)
+    template is refused for a patient whose recorded conditions do not include its indication.
+    """
     clinic = clinic or patient.clinic
     if clinic.practice_id != patient.practice_id:
         raise ValidationError({"clinic_id": ["Choose a clinic of this practice."]})
@@ -66,31 +135,58 @@ def create_session(
     performed_at = performed_at or timezone.now()
     if performed_at > timezone.now() + timedelta(days=1):
         raise ValidationError({"performed_at": ["A session cannot be charted ahead of time."]})
+    templates = dict(templates or {})
+    treated = treated_indications(patient)
+    if indications is None:
+        indications = treated or [facts.follow_the_pain_indication()]
+    indications = list(dict.fromkeys(indications))
+    known = facts.indication_codes()
+    errors: dict[str, list[str]] = {}
+    if not indications:
+        errors["indications"] = ["Choose at least one indication."]
+    unknown = [c for c in indications if c not in known]
+    if unknown:
+        errors["indications"] = ["Choose indications from the list."]
+    elif treated and any(c not in treated for c in indications):
+        errors["indications"] = ["Choose indications the patient is treated for."]
+    if set(templates) - set(indications):
+        errors["templates"] = ["Name a template only for the session's indications."]
+    if errors:
+        raise ValidationError(errors)
     if TreatmentSession.objects.filter(
         patient=patient, status=SessionStatus.DRAFT, amends__isnull=True
     ).exists():
         raise Conflict("This patient already has a draft session; finish it first.")
-    plan = active_plan(patient)
-    lines = plan_lines(plan) if plan else template_lines()
+    rows: list[tuple[str, tuple[str, str, Decimal, bool]]] = []
+    plans: dict[str, TreatmentPlan] = {}
+    for ind in indications:
+        plan = active_plan(patient, ind) if facts.has_fixed_template(ind) else None
+        if plan is not None and ind not in templates:
+            plans[ind] = plan
+        rows += [(ind, r) for r in _template_rows(patient, ind, templates.get(ind), plans.get(ind))]
+    first_plan = next(iter(plans.values()), None)
     session = TreatmentSession.objects.create(
         patient=patient,
         clinic=clinic,
+        indication=indications[0],
+        indications=indications,
         performed_at=performed_at,
-        plan=plan,
+        plan=first_plan,
         created_by=actor,
     )
     Injection.objects.bulk_create(
         [
             Injection(
                 session=session,
-                muscle=ln.muscle,
-                side=ln.side,
+                indication=ind,
+                muscle=muscle,
+                side=side,
                 sites=1,
-                units=per,
-                follow_the_pain=ln.follow_the_pain,
+                units=units,
+                follow_the_pain=ftp,
                 position=i,
             )
-            for i, (ln, per) in enumerate(_expand(lines))
+            for i, (ind, (muscle, side, units, ftp)) in enumerate(rows)
         ]
     )
     audit_record(
@@ -98,8 +194,15 @@ def create_session(
         "create",
         session,
         patient,
-        f"Draft session from {'plan ' + str(plan.pk) if plan else 'the PREEMPT template'}",
-        {"performed_at": [None, performed_at], "plan": [None, plan.pk if plan else None]},
+        "Draft session for "
+        + ", ".join(facts.indication_labels(indications))
+        + (f" from plan {first_plan.pk}" if first_plan else ""),
+        {
+            "performed_at": [None, performed_at],
+            "indications": [None, indications],
+            "templates": [None, templates or None],
+            "plan": [None, first_plan.pk if first_plan else None],
+        },
     )
     return session
 
@@ -205,27 +308,44 @@ def add_injection(
     units: Decimal | None = None,
     sites: int = 1,
     override_reason: str = "",
+    indication: str | None = None,
 ) -> Injection:
-    """A follow-the-pain (or other) addition to a draft session."""
+    """A site added to a draft session, in one of its indications' protocols: a follow-the-pain
+    addition for a fixed (PREEMPT) protocol, a clinician-built site for the others."""
     locked = lock_draft(session, actor, Perm.SESSION_CHART)
+    indications = locked.indications or [locked.indication]
+    indication = indication or indications[0]
     errors = muscle_errors(muscle, side)
-    units = units if units is not None else facts.units_per_site() * sites
-    if not Decimal(0) < units <= Decimal(1000):
+    if indication not in indications:
+        errors["indication"] = ["Choose one of the session's indications."]
+    elif "muscle" not in errors and muscle not in facts.protocol_muscles(indication):
+        errors["muscle"] = [f"Choose a muscle used for {facts.indication_label(indication)}."]
+    elif "side" not in errors and side not in facts.protocol_sides(indication, muscle):
+        errors["side"] = ["Choose a side this muscle is injected on."]
+    fixed = facts.has_fixed_template(indication) if "indication" not in errors else False
+    per_site = facts.fixed_units_per_site(indication) if fixed else None
+    if units is None and per_site is not None:
+        units = per_site * sites
+    if units is None or not Decimal(0) < units <= Decimal(1000):
         errors["units"] = ["Enter the units (more than 0)."]
     if not 1 <= sites <= 100:
         errors["sites"] = ["Enter 1 to 100 sites."]
     injections = list(locked.injections.all())
-    if sum(1 for i in injections if i.follow_the_pain) >= MAX_FTP_ADDITIONS:
+    if sum(1 for i in injections if i.follow_the_pain) >= MAX_FTP_ADDITIONS and fixed:
         errors["muscle"] = ["Too many additions on one session."]
+    if len(injections) >= MAX_SITES:
+        errors["muscle"] = ["Too many sites on one session."]
     if errors:
         raise ValidationError(errors)
+    assert units is not None
     row = Injection(
         session=locked,
+        indication=indication,
         muscle=muscle,
         side=side,
         sites=sites,
         units=units,
-        follow_the_pain=True,
+        follow_the_pain=fixed,
         position=max((i.position for i in injections), default=0) + 1,
     )
     guard_dose_check(
@@ -249,12 +369,12 @@ def add_injection(
 
 @transaction.atomic(durable=True)
 def remove_injection(*, actor: User, injection: Injection) -> None:
-    """Remove a follow-the-pain addition (template sites are skipped, never removed)."""
+    """Remove an added site (fixed template sites are skipped, never removed)."""
     locked = lock_draft(injection.session, actor, Perm.SESSION_CHART)
     row = Injection.objects.filter(pk=injection.pk, session=locked).first()
     if row is None:
         raise ValidationError({"injection": ["This site is not part of the session."]})
-    if not row.follow_the_pain:
+    if not row.follow_the_pain and facts.has_fixed_template(row.indication):
         raise ValidationError({"injection": ["Template sites are marked skipped, not removed."]})
     rest = [i for i in locked.injections.all() if i.pk != row.pk]
     guard_dose_check(actor=actor, session=locked, injections=rest, vials=session_vials(locked))

@@ -42,7 +42,10 @@ CHECKIN_REMINDER_HOUR = 9  # PRACTICE POLICY: local clinic time of the check-in 
 
 def next_due(session: TreatmentSession) -> date:
     local = timezone.localtime(session.performed_at, facts._zone(session.clinic.time_zone))
-    return local.date() + timedelta(days=facts.retreatment_interval_days(session.indication))
+    days = max(
+        facts.retreatment_interval_days(i) for i in (session.indications or [session.indication])
+    )
+    return local.date() + timedelta(days=days)
 
 
 def checkin_window(session: TreatmentSession) -> tuple[date, date]:

@@ -80,11 +80,13 @@ def new_plan(
     review: ResponseReview | None,
     note: str,
 ) -> TreatmentPlan:
-    TreatmentPlan.objects.filter(
-        patient=patient, indication="chronic_migraine", active=True
-    ).update(active=False)
+    indication = facts.follow_the_pain_indication()
+    TreatmentPlan.objects.filter(patient=patient, indication=indication, active=True).update(
+        active=False
+    )
     plan = TreatmentPlan.objects.create(
         patient=patient,
+        indication=indication,
         clinic_id=patient.clinic_id,
         based_on=based_on,
         review=review,
@@ -169,9 +171,11 @@ def create_plan(
     )
 
 
-def active_plan(patient: Patient) -> TreatmentPlan | None:
+def active_plan(patient: Patient, indication: str | None = None) -> TreatmentPlan | None:
+    """The active plan of an indication (the follow-the-pain protocol's when none is named)."""
+    indication = indication or facts.follow_the_pain_indication()
     return (
-        TreatmentPlan.objects.filter(patient=patient, indication="chronic_migraine", active=True)
+        TreatmentPlan.objects.filter(patient=patient, indication=indication, active=True)
         .prefetch_related("lines")
         .first()
     )

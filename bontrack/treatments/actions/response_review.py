@@ -40,9 +40,15 @@ from bontrack.treatments.models import (
 
 
 def signed_cycles(patient: Patient) -> int:
-    return TreatmentSession.objects.filter(
-        patient=patient, status=SessionStatus.SIGNED, indication="chronic_migraine"
-    ).count()
+    return (
+        TreatmentSession.objects.filter(
+            patient=patient,
+            status=SessionStatus.SIGNED,
+            injections__indication=facts.response_indication(),
+        )
+        .distinct()
+        .count()
+    )
 
 
 @transaction.atomic(durable=True)

@@ -15,6 +15,19 @@ from bontrack.treatments.actions import vials as vials_actions
 from bontrack.treatments.models import TreatmentSession
 
 
+@pytest.fixture(autouse=True)
+def _migraine_patient(request):
+    """The treatments tests' patient is treated for chronic migraine (the chart offers PREEMPT)."""
+    if "world" not in request.fixturenames:
+        return
+    from bontrack.patients.models import Condition
+
+    world = request.getfixturevalue("world")
+    Condition.objects.create(
+        patient=world.patient, indication="chronic_migraine", icd10_code="G43.709"
+    )
+
+
 def stock(clinic, *, size: int = 200, vials: int = 3, lot_number: str = "C1234A") -> list[Vial]:
     lot, _ = Lot.objects.get_or_create(
         practice_id=clinic.practice_id,

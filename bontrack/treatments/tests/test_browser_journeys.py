@@ -36,7 +36,9 @@ def test_a_nurse_charts_a_preempt_session_and_a_physician_overrides_and_signs(
     with chromium_page() as page:
         _sign_in(page, live_server, cookies["nurse"])
         page.goto(f"{live_server.url}/patients/{world.patient.pk}/")
-        page.get_by_role("button", name="Start PREEMPT session").click()
+        page.get_by_role(
+            "button", name="Start chronic migraine session: PREEMPT fixed sites"
+        ).click()
         page.wait_for_url("**/treatments/sessions/*/")
         session = TreatmentSession.objects.get()
         assert page.locator("a.site").count() == 31
@@ -113,7 +115,8 @@ def test_a_physician_reviews_response_after_cycle_two(world, live_server):
         page.goto(f"{live_server.url}/patients/{world.patient.pk}/")
         page.get_by_text("Record the response review").click()
         page.get_by_label("Continue").check()
-        page.get_by_role("button", name="Record decision").click()
+        # The chart's chronic migraine program card has its own "Record decision" (eligibility).
+        page.locator("#review").get_by_role("button", name="Record decision").click()
         page.wait_for_url(f"**/patients/{world.patient.pk}/")
         page.get_by_text("Review ").first.wait_for()
         review = ResponseReview.objects.get()

@@ -55,6 +55,51 @@ def session_zone(session: TreatmentSession) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(session.clinic.time_zone)
 
 
+def session_indications(session: TreatmentSession) -> list[str]:
+    return list(session.indications or [session.indication])
+
+
+def site_choices(session: TreatmentSession) -> list[tuple[str, Any]]:
+    """Muscles a site may be added in, per indication: a fixed protocol's follow-the-pain
+    muscles, every muscle of the others. Values are ``indication|muscle``; the primary
+    indication's are the plain muscle code."""
+    inds = session_indications(session)
+    groups: list[tuple[str, Any]] = []
+    for n, ind in enumerate(inds):
+        if facts.has_fixed_template(ind):
+            pairs = muscle_choices()
+        else:
+            pairs = facts.protocol_muscle_choices(ind)
+        prefix = "" if n == 0 else f"{ind}|"
+        opts = [(f"{prefix}{code}", label) for code, label in pairs]
+        groups.append((facts.indication_label(ind), opts))
+    return groups if len(groups) > 1 else groups[0][1]
+
+
+def split_site_choice(value: str) -> tuple[str | None, str]:
+    """(indication or None for the primary, muscle) from a ``site_choices`` value."""
+    ind, sep, muscle = value.partition("|")
+    return (ind, muscle) if sep else (None, value)
+
+
+def indication_totals(
+    session: TreatmentSession, injections: list[Injection]
+) -> list[dict[str, Any]]:
+    """Units and sites done per indication, in the session's order."""
+    out = []
+    for ind in session_indications(session):
+        rows = [i for i in injections if i.indication == ind and i.status == InjectionStatus.DONE]
+        out.append(
+            {
+                "code": ind,
+                "label": facts.indication_label(ind),
+                "units": sum((i.units for i in rows), Decimal(0)),
+                "sites": sum(i.sites for i in rows),
+            }
+        )
+    return out
+
+
 def muscle_choices() -> list[tuple[str, str]]:
     labels = facts.muscle_labels()
     return [(m, labels[m]) for m in facts.ftp_limits()["muscles"]]
@@ -82,10 +127,10 @@ def annotate(findings: list[dict[str, Any]], decisions: list[Any]) -> list[dict[
 
 def site_groups(injections: list[Injection]) -> list[dict[str, Any]]:
     labels = facts.muscle_labels()
-    groups: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+    groups: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
     for inj in injections:
         g = groups.setdefault(
-            (inj.muscle, inj.side),
+            (inj.indication, inj.muscle, inj.side),
             {
                 "muscle": inj.muscle,
                 "label": labels.get(inj.muscle, inj.muscle),
@@ -170,7 +215,9 @@ def session_context(
         "blocked": blocked,
         "site": site,
         "site_form": site_form,
-        "add_form": extra.pop("add_form", None) or AddSiteForm(muscles=muscle_choices()),
+        "add_form": extra.pop("add_form", None) or AddSiteForm(muscles=site_choices(session)),
+        "indication_labels": facts.indication_labels(session_indications(session)),
+        "indication_totals": indication_totals(session, injections),
         "details_form": extra.pop("details_form", None)
         or DetailsForm(
             initial={

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
-from bontrack.treatments import headmap, selectors
+from bontrack.treatments import facts, headmap, selectors
 from bontrack.treatments.actions import common, follow_up
 from bontrack.treatments.models import (
     TreatmentSession,
@@ -20,7 +20,9 @@ from bontrack.treatments.models import (
 from bontrack.treatments.views.context import (
     annotate,
     concentration,
+    indication_totals,
     session_in_scope,
+    session_indications,
     session_zone,
     site_groups,
 )
@@ -46,6 +48,8 @@ def note_context(session: TreatmentSession) -> dict[str, Any]:
         "units_done": view.units_done,
         "sites_done": view.sites_done,
         "next_due": follow_up.next_due(session) if session.status != "draft" else None,
+        "indication_labels": facts.indication_labels(session_indications(session)),
+        "indication_totals": indication_totals(session, injections),
     }
 
 

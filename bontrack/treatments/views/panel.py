@@ -20,6 +20,7 @@ from bontrack.core.pagination import BadCursor, Page, keyset_page
 from bontrack.patients.models import Patient
 from bontrack.patients.views import apply_service_errors
 from bontrack.treatments import facts
+from bontrack.treatments.actions import charting as charting_actions
 from bontrack.treatments.actions import common, follow_up, response_review
 from bontrack.treatments.actions import plans as plans_actions
 from bontrack.treatments.choices import AdverseEffectStatus
@@ -31,7 +32,6 @@ from bontrack.treatments.forms import (
 from bontrack.treatments.models import (
     AdverseEffect,
     ResponseReview,
-    TreatmentPlan,
     TreatmentSession,
 )
 from bontrack.treatments.views.context import muscle_choices, patient_in_scope
@@ -63,9 +63,7 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         .select_related("session", "session__clinic")
         .order_by("-reported_at")[:10]
     )
-    plan = (
-        TreatmentPlan.objects.filter(patient=patient, active=True).prefetch_related("lines").first()
-    )
+    plan = plans_actions.active_plan(patient)
     reviews = list(ResponseReview.objects.filter(patient=patient).select_related("reviewed_by")[:5])
     cycles = response_review.signed_cycles(patient)
     response = facts.run_response(patient, timezone.localdate()) if cycles else None
@@ -73,6 +71,8 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         Perm.RESPONSE_REVIEW, patient.clinic_id
     )
     draft = next((s for s in sessions if s.status == "draft" and not s.amends_id), None)
+    offers = charting_actions.start_offers(patient)
+    treated = [o["code"] for o in offers]
     common.record_view(actor=request.user, patient=patient, what="treatment panel")
     context = {
         "patient": patient,
@@ -93,6 +93,9 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         "review_form": ReviewForm(muscles=muscle_choices()),
         "can_chart": request.user.has_clinic_perm(Perm.SESSION_CHART, patient.clinic_id),
         "draft": draft,
+        "offers": offers,
+        "plan_offered": plan is not None or facts.follow_the_pain_indication() in treated,
+        "plan_label": facts.indication_label(facts.follow_the_pain_indication()),
         "next_cursor": page.next_cursor,
         "effect_form": AdverseEffectForm(auto_id="ae-%s"),
         "plan_form": PlanForm(muscles=muscle_choices(), auto_id="plan-%s"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,12 +35,13 @@ from bontrack.treatments.models import (
 )
 from bontrack.treatments.views.context import (
     STOCK_CHOICES,
-    muscle_choices,
     patient_in_scope,
     render_session,
     session_context,
     session_in_scope,
     session_zone,
+    site_choices,
+    split_site_choice,
     vial_label,
 )
 
@@ -49,9 +51,23 @@ from bontrack.treatments.views.context import (
 @staff_view(Perm.SESSION_CHART)
 @require_POST
 def session_new(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+    """Start a draft session: ``indications`` (one or several) and ``template_<indication>``."""
     patient = patient_in_scope(scope, pk)
+    indications = request.POST.getlist("indications") or None
+    templates = {
+        ind: code
+        for ind in indications or []
+        if (code := request.POST.get(f"template_{ind}", "").strip())
+    }
     try:
-        session = charting_actions.create_session(actor=request.user, patient=patient)
+        session = charting_actions.create_session(
+            actor=request.user, patient=patient, indications=indications, templates=templates
+        )
+    except ValidationError as exc:
+        for msgs in exc.message_dict.values():
+            for msg in msgs:
+                messages.error(request, f"The session was not started: {msg}")
+        return redirect("patients:chart", pk=patient.pk)
     except Conflict:
         draft = TreatmentSession.objects.filter(
             patient=patient, status="draft", amends__isnull=True
@@ -133,13 +149,15 @@ def site_update(request: HttpRequest, sid: int, iid: int, scope: Scope) -> HttpR
 @require_POST
 def site_add(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
     session = session_in_scope(scope, sid)
-    form = AddSiteForm(request.POST, muscles=muscle_choices())
+    form = AddSiteForm(request.POST, muscles=site_choices(session))
     if form.is_valid():
+        indication, muscle = split_site_choice(form.cleaned_data["muscle"])
         try:
             charting_actions.add_injection(
                 actor=request.user,
                 session=session,
-                muscle=form.cleaned_data["muscle"],
+                indication=indication,
+                muscle=muscle,
                 side=form.cleaned_data["side"],
                 units=form.cleaned_data["units"],
                 override_reason=form.cleaned_data["override_reason"],

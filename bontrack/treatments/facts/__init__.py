@@ -17,7 +17,57 @@ from django.utils import timezone
 
 from bontrack.patients.models import Patient, PatientFlag, WeightMeasurement
 from bontrack.treatments.choices import InjectionStatus, SessionStatus
-from clinic_rules import contract, follow_the_pain_limits, preempt_template, retreatment_interval
+from bontrack.treatments.facts.protocols import (
+    fixed_units_per_site as fixed_units_per_site,
+)
+from bontrack.treatments.facts.protocols import (
+    follow_the_pain_indication as follow_the_pain_indication,
+)
+from bontrack.treatments.facts.protocols import (
+    has_fixed_template as has_fixed_template,
+)
+from bontrack.treatments.facts.protocols import (
+    indication_codes as indication_codes,
+)
+from bontrack.treatments.facts.protocols import (
+    indication_label as indication_label,
+)
+from bontrack.treatments.facts.protocols import (
+    indication_labels as indication_labels,
+)
+from bontrack.treatments.facts.protocols import (
+    is_fixed_template as is_fixed_template,
+)
+from bontrack.treatments.facts.protocols import (
+    is_pediatric as is_pediatric,
+)
+from bontrack.treatments.facts.protocols import (  # the protocol half of this adapter
+    muscle_labels as muscle_labels,
+)
+from bontrack.treatments.facts.protocols import (
+    protocol_muscle_choices as protocol_muscle_choices,
+)
+from bontrack.treatments.facts.protocols import (
+    protocol_muscles as protocol_muscles,
+)
+from bontrack.treatments.facts.protocols import (
+    protocol_sides as protocol_sides,
+)
+from bontrack.treatments.facts.protocols import (
+    session_templates as session_templates,
+)
+from bontrack.treatments.facts.protocols import (
+    template_site_rows as template_site_rows,
+)
+from bontrack.treatments.facts.protocols import (
+    treated_indications as treated_indications,
+)
+from clinic_rules import (
+    contract,
+    follow_the_pain_limits,
+    preempt_template,
+    retreatment_interval,
+)
 from clinic_rules.data import rule
 from clinic_rules.reconstitution import diluent_ml_for
 from clinic_rules.reconstitution import vial_use as _vial_use
@@ -100,13 +150,6 @@ def retreatment_rule_id() -> str:
     return "BTX-CM-RETREAT-84"
 
 
-def muscle_labels() -> dict[str, str]:
-    return {m["code"]: m["label"] for m in contract.vocabulary()["muscles"]}  # type: ignore[index]
-
-
-# ---- dose-check ----------------------------------------------------------------------------
-
-
 def practice_policy(practice_id: int) -> dict[str, object]:
     """The practice's policy knobs (core.ProgramPolicy)."""
     from bontrack.core.policy.facts import policy_document
@@ -144,10 +187,8 @@ def history_documents(patient: Patient, *, exclude: Iterable[int]) -> list[dict]
     rows = (
         TreatmentSession.objects.filter(patient=patient, status=SessionStatus.SIGNED)
         .exclude(pk__in=list(exclude))
-        .annotate(
-            total=Sum("injections__units", filter=_done_filter()),
-        )
-        .values("performed_at", "product", "indication", "total", "clinic__time_zone")
+        .values("pk", "performed_at", "product", "injections__indication", "clinic__time_zone")
+        .annotate(total=Sum("injections__units", filter=_done_filter()))
     )
     out = []
     for r in rows:
@@ -158,7 +199,7 @@ def history_documents(patient: Patient, *, exclude: Iterable[int]) -> list[dict]
             {
                 "date": local.date().isoformat(),
                 "product": r["product"],
-                "indication": r["indication"],
+                "indication": r["injections__indication"],
                 "total_units": _num(r["total"]),
             }
         )
@@ -177,10 +218,11 @@ def _zone(name: str):  # type: ignore[no-untyped-def]
     return zoneinfo.ZoneInfo(name)
 
 
-def injection_documents(indication: str, injections: Sequence[Any]) -> list[dict[str, object]]:
+def injection_documents(injections: Sequence[Any]) -> list[dict[str, object]]:
+    """Each injection with its own indication (a session may hold several protocols)."""
     return [
         {
-            "indication": indication,
+            "indication": i.indication,
             "muscle": i.muscle,
             "side": i.side,
             "sites": int(i.sites),
@@ -212,7 +254,7 @@ def dose_check_document(
     """The ``dose-check`` input for a session as charted (None when nothing is injected)."""
     zone = _zone(session.clinic.time_zone)
     performed = timezone.localtime(session.performed_at, zone)
-    injected = injection_documents(session.indication, injections)
+    injected = injection_documents(injections)
     if not injected:
         return None
     exclude = [session.pk] if session.pk else []
@@ -330,14 +372,23 @@ def dose_check(session: Any, injections: Sequence[Any], vials: Sequence[Any]) ->
 # ---- response --------------------------------------------------------------------------------
 
 
+def response_indication() -> str:
+    """The indication the response rules measure (monthly headache days from the diary: the
+    migraine-only part of the program)."""
+    return "chronic_migraine"
+
+
 def response_document(patient: Patient, as_of: date) -> dict[str, object] | None:
     """The ``response`` input: the signed sessions, the diary from the baseline on, the scores."""
     from bontrack.treatments.models import TreatmentSession
 
     rows = list(
         TreatmentSession.objects.filter(
-            patient=patient, status=SessionStatus.SIGNED, indication="chronic_migraine"
+            patient=patient,
+            status=SessionStatus.SIGNED,
+            injections__indication=response_indication(),
         )
+        .distinct()
         .order_by("performed_at")
         .values_list("performed_at", "clinic__time_zone")
     )
@@ -357,7 +408,7 @@ def response_document(patient: Patient, as_of: date) -> dict[str, object] | None
     ]
     doc: dict[str, object] = {
         "as_of": as_of.isoformat(),
-        "sessions": [{"date": d.isoformat(), "indication": "chronic_migraine"} for d in dates],
+        "sessions": [{"date": d.isoformat(), "indication": response_indication()} for d in dates],
         "days": [_iso_day(d) for d in days],
         "scores": scores,
     }

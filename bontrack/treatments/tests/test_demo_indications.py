@@ -1,0 +1,31 @@
+"""The demo's sessions carry their real indications: no blepharospasm or spasticity session
+(nor its procedure note) says chronic migraine or PREEMPT."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db.models import F
+from django.template.loader import render_to_string
+
+from bontrack.treatments.models import Injection, TreatmentSession
+from bontrack.treatments.views.note import note_context
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_demo_session_names_its_own_indication(capsys):
+    call_command("demo", no_serve=True, patients=30)
+    capsys.readouterr()
+    sessions = TreatmentSession.objects.filter(patient__practice__slug="demo")
+    others = sessions.exclude(indication="chronic_migraine").filter(status="signed")
+    assert others.exists() and sessions.filter(indication="chronic_migraine").exists()
+    assert all(s.indications == [s.indication] for s in sessions)
+    assert not (
+        Injection.objects.filter(session__in=sessions)
+        .exclude(indication=F("session__indication"))
+        .exists()
+    )
+    for session in others[:5]:
+        html = render_to_string("treatments/note.html", note_context(session))
+        assert "PREEMPT" not in html and "chronic migraine" not in html.lower(), session.indication

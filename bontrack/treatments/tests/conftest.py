@@ -23,7 +23,7 @@ def _migraine_patient(request):
     from bontrack.patients.models import Condition
 
     world = request.getfixturevalue("world")
-    Condition.objects.create(
+    Condition.objects.get_or_create(
         patient=world.patient, indication="chronic_migraine", icd10_code="G43.709"
     )
 

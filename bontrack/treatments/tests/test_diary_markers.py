@@ -22,7 +22,7 @@ DIARIES = Path(__file__).resolve().parents[2] / "diaries"
 
 @pytest.fixture
 def cm_patient(world):
-    Condition.objects.create(
+    Condition.objects.get_or_create(  # the treatments conftest may have recorded it already
         patient=world.patient, indication="chronic_migraine", icd10_code="G43.709"
     )
     return world.patient

@@ -202,7 +202,7 @@ def set_status(
     """Check in, complete, or record a no-show (with its reason)."""
     locked = _locked(appointment)
     _require(actor, Perm.SCHEDULE_BOOK, locked.clinic_id)
-    allowed = {
+    allowed: dict[str, set[str]] = {
         Status.CHECKED_IN: {Status.BOOKED},
         Status.COMPLETED: {Status.BOOKED, Status.CHECKED_IN},
         Status.NO_SHOW: {Status.BOOKED},

@@ -149,15 +149,24 @@ def book_online(
     today = timezone.now().astimezone(zone(clinic)).date()
     if date_of_birth >= today or date_of_birth.year < 1900:
         raise ValidationError({"date_of_birth": ["Enter your real date of birth."]})
-    details = {
-        "first_name": first_name.strip(),
-        "last_name": last_name.strip(),
-        "date_of_birth": date_of_birth,
-        "email": email.strip(),
-        "phone": phone.strip(),
-    }
-    match = find_match(practice_id=clinic.practice_id, **details)
-    patient = _create_prospective(clinic=clinic, **details)
+    first_name, last_name = first_name.strip(), last_name.strip()
+    email, phone = email.strip(), phone.strip()
+    match = find_match(
+        practice_id=clinic.practice_id,
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=date_of_birth,
+        email=email,
+        phone=phone,
+    )
+    patient = _create_prospective(
+        clinic=clinic,
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=date_of_birth,
+        email=email,
+        phone=phone,
+    )
     try:
         appointment = _create(
             actor=None,

@@ -53,7 +53,7 @@ def accept_offer(*, offer: WaitlistOffer, base_url: str) -> Appointment:
     offer.save(update_fields=["accepted_at"])
     entry.status = WaitlistStatus.BOOKED
     entry.save(update_fields=["status"])
-    if entry.current_appointment_id:
+    if entry.current_appointment is not None:
         current = _locked(entry.current_appointment)
         if current.status == Status.BOOKED:
             _cancel(

@@ -344,7 +344,9 @@ def age_on(birth_date: date, on: date) -> int:
 
 
 def num(value: float) -> int | float:
-    """JSON number: integral values as int, others rounded to 2 decimals."""
-    if float(value).is_integer():
-        return int(value)
-    return round(value, 2)
+    """JSON number rounded to 2 decimals; integral values as int. Rounding first makes the result
+    independent of the order in which float units were summed (70.99999999999999 is 71)."""
+    rounded = round(float(value), 2)
+    if rounded.is_integer():
+        return int(rounded)
+    return rounded

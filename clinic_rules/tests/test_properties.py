@@ -189,3 +189,13 @@ def test_billed_units_equal_given_plus_wasted_and_the_vials_opened(
     assert billed == total == given_units + wasted
     assert len(j_lines) == (1 if given_units == total else 2)
     assert ("JZ" in j_lines[0]["modifiers"]) == (given_units == total)
+
+
+def test_a_float_sum_that_misses_an_integer_by_rounding_error_reads_as_that_integer() -> None:
+    from clinic_rules.model import num
+
+    one_way, other_way = (0.1 + 0.2) + 0.7, 0.1 + (0.2 + 0.7)  # 1.0 and 0.9999999999999999
+    assert one_way != other_way
+    assert num(one_way) == num(other_way) == 1 and isinstance(num(other_way), int)
+    assert str(num(70 + other_way)) == "71"
+    assert num(70.994) == 70.99

@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from . import billing, diary, dose, eligibility, questionnaires, reconstitution, response
-from .data import default_policy
+from .data import Rule, default_policy, rule
 from .fields import (
     Bool,
     Choice,
@@ -69,8 +69,12 @@ from .vocabulary import vocabulary as _vocabulary
 __all__ = ["InputError", "list_rules", "run", "vocabulary"]
 
 R = Mapping[str, Any]
-MAX_UNITS = 10000.0  # sanity bound on any unit count (not a clinical limit)
-MAX_DIARY_DAYS = 3700
+# Input limits (sanity bounds, not clinical numbers): clinical bounds below are read from
+# the rule data (``clinic_rules/data/*.toml``) so that a number is typed in one place only.
+MAX_UNITS = 10000.0  # any unit count
+MAX_DIARY_DAYS = 3700  # diary days in one document
+MAX_FAILED_PREVENTIVE_CLASSES = 20  # policy knob input
+DIARY_SEVERITY_MAX = 3  # diary encoding 0 none, 1 mild, 2 moderate, 3 severe (ICHD-MIGRAINE-DAY)
 
 
 class InputError(Exception):
@@ -97,22 +101,59 @@ def _build_policy(v: R) -> Policy:
     return dataclasses.replace(base, **{k: val for k, val in v.items() if val is not None})
 
 
+def _allowed_ints(r: Rule) -> IntChoice:
+    """The knob's ``allowed`` values from its policy rule."""
+    return IntChoice(*(int(v) for v in r.nums("allowed")))
+
+
+def _allowed_strs(r: Rule) -> tuple[str, ...]:
+    return r.strs("allowed")
+
+
+def _default_doc(r: Rule, prefix: str = "") -> str:
+    value = r.params["default"]
+    shown = str(value).lower() if isinstance(value, bool) else f"{value}"
+    return f"{prefix}default {shown}"
+
+
+_WINDOW = rule("POLICY-CUMULATIVE-WINDOW")
+_EARLY_CM = rule("POLICY-CM-EARLY-RETREATMENT")
+_RULE_SET = rule("POLICY-RESPONSE-RULE-SET")
+_FAILED_CLASSES = rule("POLICY-FAILED-PREVENTIVE-CLASSES")
+_PERIOD = rule("POLICY-PERIOD-DAYS")
+_BILATERAL = rule("POLICY-BILATERAL-BILLING")
+
 POLICY: Obj[Policy] = Obj(
     {
-        "window_days": _opt(IntChoice(84, 90), doc="cumulative window, default 84"),
+        "window_days": _opt(
+            _allowed_ints(_WINDOW), doc=_default_doc(_WINDOW, "cumulative window, ")
+        ),
         "early_cm_retreatment": _opt(
-            Choice(Severity, (Severity.WARN, Severity.BLOCK)), doc="default warn"
+            Choice(Severity, tuple(Severity(v) for v in _allowed_strs(_EARLY_CM))),
+            doc=_default_doc(_EARLY_CM),
         ),
-        "response_rule_set": _opt(Choice(ResponseRuleSet), doc="default ahs"),
+        "response_rule_set": _opt(
+            Choice(ResponseRuleSet, tuple(ResponseRuleSet(v) for v in _allowed_strs(_RULE_SET))),
+            doc=_default_doc(_RULE_SET),
+        ),
         "failed_preventive_classes_required": _opt(
-            IntSpec(minimum=0, maximum=20), doc="default 3 (NICE, S1)"
+            IntSpec(minimum=0, maximum=MAX_FAILED_PREVENTIVE_CLASSES),
+            doc=f"{_default_doc(_FAILED_CLASSES)} (NICE, {_FAILED_CLASSES.source_text})",
         ),
-        "require_4h_for_headache_day": _opt(Bool(), doc="default true"),
-        "count_probable_as_migraine": _opt(Bool(), doc="default true"),
+        "require_4h_for_headache_day": _opt(
+            Bool(), doc=_default_doc(rule("POLICY-REQUIRE-4H-HEADACHE-DAY"))
+        ),
+        "count_probable_as_migraine": _opt(
+            Bool(), doc=_default_doc(rule("POLICY-COUNT-PROBABLE-MIGRAINE"))
+        ),
         "min_diary_completeness": _opt(
-            Num(minimum=0, maximum=1), doc="practice policy, default 0.8"
+            Num(minimum=0, maximum=1),
+            doc=_default_doc(rule("POLICY-DIARY-COMPLETENESS"), "practice policy, "),
         ),
-        "bilateral_billing": _opt(Choice(BilateralBilling), doc="default modifier_50"),
+        "bilateral_billing": _opt(
+            Choice(BilateralBilling, tuple(BilateralBilling(v) for v in _allowed_strs(_BILATERAL))),
+            doc=_default_doc(_BILATERAL),
+        ),
     },
     _build_policy,
     doc="practice policy knobs; omitted knobs take the documented defaults",
@@ -166,7 +207,11 @@ DIARY_DAY: Obj[DiaryDay] = Obj(
         "date": _req(Date()),
         "headache": _req(Bool()),
         "hours": _opt(Num(minimum=0, maximum=24), 0.0, "headache hours that day"),
-        "severity": _opt(IntSpec(minimum=0, maximum=3), 0, "0 none, 1 mild, 2 moderate, 3 severe"),
+        "severity": _opt(
+            IntSpec(minimum=0, maximum=DIARY_SEVERITY_MAX),
+            0,
+            "0 none, 1 mild, 2 moderate, 3 severe",
+        ),
         "unilateral": _opt(Bool(), False),
         "pulsating": _opt(Bool(), False),
         "worse_with_activity": _opt(Bool(), False),
@@ -205,7 +250,8 @@ DIARY_DAY: Obj[DiaryDay] = Obj(
     check=_check_diary_day,
 )
 DAYS = ListOf(DIARY_DAY, max_items=MAX_DIARY_DAYS, unique_by=lambda d: d.date, unique_field="date")
-PERIOD_DAYS = IntChoice(28, 30)
+PERIOD_DAYS = _allowed_ints(_PERIOD)
+PERIOD_DAYS_DEFAULT = _PERIOD.int_("default")
 
 
 def _not_after(
@@ -337,7 +383,7 @@ DIARY: Obj[DiaryInput] = Obj(
     {
         "as_of": _req(Date()),
         "days": _req(DAYS),
-        "period_days": _opt(PERIOD_DAYS, 30),
+        "period_days": _opt(PERIOD_DAYS, PERIOD_DAYS_DEFAULT),
         "policy": _policy_field(),
     },
     lambda v: DiaryInput(v["as_of"], v["days"], v["period_days"], _policy(v)),
@@ -358,7 +404,7 @@ ELIGIBILITY: Obj[EligibilityInput] = Obj(
         "indication": _req(Choice(Indication, (Indication.CHRONIC_MIGRAINE,))),
         "days": _req(DAYS),
         "prior_preventives": _opt(ListOf(PREVENTIVE, max_items=50), ()),
-        "period_days": _opt(PERIOD_DAYS, 30),
+        "period_days": _opt(PERIOD_DAYS, PERIOD_DAYS_DEFAULT),
         "policy": _policy_field(),
     },
     lambda v: EligibilityInput(
@@ -375,41 +421,52 @@ ELIGIBILITY: Obj[EligibilityInput] = Obj(
 
 # ---- questionnaire ---------------------------------------------------------------------------
 
-_DAYS92 = IntSpec(minimum=0, maximum=92)
-_HIT6_ANSWER = Word(("never", "rarely", "sometimes", "very_often", "always"))
+_MIDAS = rule("SCORE-MIDAS")
+_HIT6 = rule("SCORE-HIT6")
+_JANKOVIC = rule("SCORE-JANKOVIC")
+_TSUI = rule("SCORE-TSUI")
+_TWSTRS = rule("SCORE-TWSTRS")
+_MAS = rule("SCORE-MAS")
+
+
+def _upto(r: Rule, *keys: str) -> IntSpec:
+    """0 to the largest of the rule's ``keys`` params (sources that disagree: the wider)."""
+    return IntSpec(minimum=0, maximum=max(r.int_(k) for k in keys))
+
+
+def hit6_total_range(r: Rule) -> tuple[int, int]:
+    """HIT-6 total range from the item count and the answer points (36-78)."""
+    points = r.num_table("points").values()
+    n = len(r.strs("items"))
+    return int(n * min(points)), int(n * max(points))
+
+
+HIT6_TOTAL = hit6_total_range(_HIT6)
+_MIDAS_DAYS = _upto(_MIDAS, "max_days")
+_MIDAS_PAIN = _upto(_MIDAS, "pain_max")
 _ANSWERS: dict[str, Obj[Any]] = {
     "midas": Obj(
         {
-            **{f"q{i}": _req(_DAYS92) for i in range(1, 6)},
-            "a": _opt(_DAYS92, doc="headache days, unscored"),
-            "b": _opt(IntSpec(minimum=0, maximum=10), doc="average pain 0-10, unscored"),
+            **{f"q{i}": _req(_MIDAS_DAYS) for i in range(1, _MIDAS.int_("questions") + 1)},
+            "a": _opt(_MIDAS_DAYS, doc="headache days, unscored"),
+            "b": _opt(_MIDAS_PAIN, doc=f"average pain 0-{_MIDAS_PAIN.num.maximum:g}, unscored"),
         },
         lambda v: {k: x for k, x in v.items() if x is not None},
     ),
     "hit6": Obj(
-        {
-            item: _opt(_HIT6_ANSWER)
-            for item in (
-                "pain_severity",
-                "limits_daily_activities",
-                "wish_to_lie_down",
-                "too_tired",
-                "fed_up_or_irritated",
-                "limits_concentration",
-            )
-        },
+        {item: _opt(Word(tuple(_HIT6.table("points")))) for item in _HIT6.strs("items")},
         lambda v: {k: x for k, x in v.items() if x is not None},
     ),
     "jankovic": Obj(
         {
-            "severity": _req(IntSpec(minimum=0, maximum=4)),
-            "frequency": _req(IntSpec(minimum=0, maximum=4)),
+            "severity": _req(_upto(_JANKOVIC, "severity_max")),
+            "frequency": _req(_upto(_JANKOVIC, "frequency_max")),
         },
         dict,
     ),
     "tsui": Obj(
         {
-            k: _req(IntSpec(minimum=0, maximum=25))
+            k: _req(_upto(_TSUI, "total_max"))
             for k in (
                 "rotation",
                 "tilt",
@@ -423,13 +480,13 @@ _ANSWERS: dict[str, Obj[Any]] = {
     ),
     "twstrs": Obj(
         {
-            "severity": _req(IntSpec(minimum=0, maximum=35)),
-            "disability": _req(IntSpec(minimum=0, maximum=32)),
-            "pain": _req(IntSpec(minimum=0, maximum=20)),
+            "severity": _req(_upto(_TWSTRS, "severity_max")),
+            "disability": _req(_upto(_TWSTRS, "disability_max", "disability_max_alternative")),
+            "pain": _req(_upto(_TWSTRS, "pain_max")),
         },
         dict,
     ),
-    "mas": Obj({"grade": _req(Word(("0", "1", "1+", "2", "3", "4")))}, dict),
+    "mas": Obj({"grade": _req(Word(tuple(_MAS.table("grades"))))}, dict),
 }
 
 
@@ -454,8 +511,9 @@ QUESTIONNAIRE: Select[tuple[str, Any]] = Select(
 
 
 def _check_score(s: DatedScore, path: str, errors: Errors) -> None:
-    if s.instrument is ScoreInstrument.HIT6 and not 36 <= s.score <= 78:
-        add_error(errors, join(path, "score"), "HIT-6 total must be 36-78")
+    low, high = HIT6_TOTAL
+    if s.instrument is ScoreInstrument.HIT6 and not low <= s.score <= high:
+        add_error(errors, join(path, "score"), f"HIT-6 total must be {low}-{high}")
     if s.instrument is ScoreInstrument.MIDAS and not s.score.is_integer():
         add_error(errors, join(path, "score"), "MIDAS total is an integer")
 

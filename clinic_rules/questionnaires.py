@@ -1,6 +1,7 @@
 """``questionnaire``: MIDAS, HIT-6 and the structured scales of fact sheet 3.4.
 
-Answer schemas (validated in ``contract``):
+Answer schemas (validated in ``contract``, which reads every range below from the
+``scores`` rule data):
 
 * midas: ``{q1..q5: days (int 0-92), a?: headache days (int 0-92), b?: pain 0-10}``
 * hit6: ``{pain_severity, limits_daily_activities, wish_to_lie_down, too_tired,
@@ -112,7 +113,8 @@ def score(instrument: str, answers: Mapping[str, object]) -> dict[str, object]:
         note = None
         if subs["disability"] > r.int_("disability_max"):
             note = (
-                "disability above 30 exists only on the 0-32 version of TWSTRS (sources disagree)"
+                f"disability above {r.int_('disability_max')} exists only on the "
+                f"0-{r.int_('disability_max_alternative')} version of TWSTRS (sources disagree)"
             )
         return _result(instrument, [r.id], score=sum(subs.values()), subscales=subs, note=note)
     r = sc["SCORE-MAS"]

@@ -4,6 +4,22 @@
 from django.db import migrations, models
 
 
+def copy_back(apps, schema_editor):
+    """Going back: the vial columns again from each treatments.VialUse row (before the old
+    check constraint, which needs them, is restored)."""
+    Vial = apps.get_model("inventory", "Vial")
+    VialUse = apps.get_model("treatments", "VialUse")
+    for u in VialUse.objects.iterator():
+        Vial.objects.filter(pk=u.vial_id).update(
+            session_id=u.session_id,
+            reconstituted_at=u.reconstituted_at,
+            diluent_ml=u.diluent_ml,
+            units_used=u.units_used,
+            units_wasted=u.units_wasted,
+            opened_by_id=u.opened_by_id,
+        )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -21,6 +37,7 @@ class Migration(migrations.Migration):
             model_name='vial',
             name='vial_units_non_negative',
         ),
+        migrations.RunPython(migrations.RunPython.noop, copy_back),
         migrations.RemoveField(
             model_name='vial',
             name='diluent_ml',

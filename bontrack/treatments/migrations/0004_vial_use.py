@@ -38,20 +38,6 @@ def copy_links(apps, schema_editor):
     Vial.objects.filter(session__isnull=False).update(units_wasted=0)
 
 
-def copy_back(apps, schema_editor):
-    Vial = apps.get_model("inventory", "Vial")
-    VialUse = apps.get_model("treatments", "VialUse")
-    for u in VialUse.objects.iterator():
-        Vial.objects.filter(pk=u.vial_id).update(
-            session_id=u.session_id,
-            reconstituted_at=u.reconstituted_at,
-            diluent_ml=u.diluent_ml,
-            units_used=u.units_used,
-            units_wasted=u.units_wasted,
-            opened_by_id=u.opened_by_id,
-        )
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -79,5 +65,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('diluent_ml__gt', 0)), name='vialuse_diluent_positive'), models.CheckConstraint(condition=models.Q(('units_used__gte', 0), ('units_wasted__gte', 0)), name='vialuse_units_non_negative')],
             },
         ),
-        migrations.RunPython(copy_links, copy_back),
+        # Going back, inventory 0003 copies the links back onto the vials.
+        migrations.RunPython(copy_links, migrations.RunPython.noop),
     ]

@@ -86,3 +86,25 @@ def test_a_sessions_vial_keeps_its_link(world):
     )
     assert not VialUse.objects.filter(vial_id=stocked.pk).exists()
     assert Vial.objects.get(pk=stocked.pk).status == "in_stock"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_going_back_puts_the_link_on_the_vial_again(world):
+    from .conftest import signed
+
+    use = VialUse.objects.get(session=signed(world.users["nurse"], world.patient))
+    executor = _executor()
+    try:
+        executor.migrate(BEFORE)
+        apps = executor.loader.project_state(BEFORE).apps
+        vial = apps.get_model("inventory", "Vial").objects.get(pk=use.pk)
+        assert (vial.session_id, vial.diluent_ml, vial.units_used, vial.units_wasted) == (
+            use.session_id,
+            use.diluent_ml,
+            use.units_used,
+            use.units_wasted,
+        )
+    finally:
+        executor = _executor()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert VialUse.objects.get(pk=use.pk).units_used == use.units_used

@@ -1,8 +1,8 @@
-"""Lots and single-dose vials: a vial, once opened, belongs to one patient and one session."""
+"""Lots and single-dose vials: a vial, once opened, belongs to one patient (its use in a session is
+treatments.VialUse)."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -44,22 +44,11 @@ class Vial(TimeStamped):
     status = models.CharField(
         max_length=14, choices=VialStatus.choices, default=VialStatus.IN_STOCK
     )
-    reconstituted_at = models.DateTimeField(null=True, blank=True)
-    diluent_ml = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
-    units_used = models.DecimalField(max_digits=7, decimal_places=2, default=0)
+    # Whole vial wasted when discarded from stock (a vial used in a session has its units given
+    # and wasted on its treatments.VialUse row).
     units_wasted = models.DecimalField(max_digits=7, decimal_places=2, default=0)
     patient = models.ForeignKey(
         Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="vials"
-    )
-    session = models.ForeignKey(
-        "treatments.TreatmentSession",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="vials",
-    )
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     discarded_at = models.DateTimeField(null=True, blank=True)
     discard_reason = models.CharField(max_length=300, blank=True)
@@ -72,20 +61,15 @@ class Vial(TimeStamped):
             models.CheckConstraint(
                 condition=Q(status__in=VialStatus.values), name="vial_status_valid"
             ),
-            # Single-dose vial: once opened it belongs to one patient and one session.
+            # Single-dose vial: once opened it belongs to one patient (its session and dilution
+            # are on treatments.VialUse).
             models.CheckConstraint(
                 condition=~Q(status__in=[VialStatus.RECONSTITUTED, VialStatus.USED])
-                | (
-                    Q(patient__isnull=False)
-                    & Q(session__isnull=False)
-                    & Q(reconstituted_at__isnull=False)
-                    & Q(diluent_ml__gt=0)
-                ),
+                | Q(patient__isnull=False),
                 name="vial_opened_has_patient",
             ),
             models.CheckConstraint(
-                condition=Q(units_used__gte=0) & Q(units_wasted__gte=0),
-                name="vial_units_non_negative",
+                condition=Q(units_wasted__gte=0), name="vial_units_non_negative"
             ),
         ]
         indexes = [models.Index(fields=["clinic", "status"], name="vial_clinic_status")]

@@ -8,6 +8,7 @@ link between a session and its vials belongs to treatments.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -105,7 +106,7 @@ def discard_vial(*, actor: User, vial: Vial, reason: str) -> Vial:
         # Opened for a session not signed yet (signing settles every vial as used).
         raise Conflict("This vial belongs to a draft session; sign or edit the session instead.")
     before = locked.status
-    wasted = facts.wasted_on_discard(locked.lot.size_units, locked.units_used)
+    wasted = facts.wasted_on_discard(locked.lot.size_units, Decimal(0))
     locked.status = VialStatus.DISCARDED
     locked.discarded_at = timezone.now()
     locked.discard_reason = reason.strip()

@@ -48,6 +48,7 @@ from bontrack.treatments.models import (
     ResponseReview,
     TreatmentPlan,
     TreatmentSession,
+    VialUse,
 )
 
 router = Router(tags=["treatments"])
@@ -77,7 +78,7 @@ def _plan_out(plan: TreatmentPlan) -> dict[str, Any]:
     }
 
 
-def _vial_out(v: Vial) -> dict[str, Any]:
+def _vial_out(v: VialUse) -> dict[str, Any]:
     return {
         "id": v.pk,
         "lot_number": v.lot.lot_number,

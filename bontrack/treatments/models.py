@@ -8,6 +8,8 @@ status into ``amended`` (the only change a signed row accepts).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -314,3 +316,46 @@ class ResponseReview(models.Model):
 
     def __str__(self) -> str:
         return f"Review {self.decision} after {self.cycles} cycles"
+
+
+class VialUse(TimeStamped):
+    """A stocked vial drawn into one session: its dilution, who opened it and, once the session
+    is signed, the units given from it and wasted (inventory keeps the vial's stock status).
+
+    The primary key is the vial's, so a vial is used at most once and its id is the use's id.
+    """
+
+    vial = models.OneToOneField(
+        "inventory.Vial", primary_key=True, on_delete=models.PROTECT, related_name="use"
+    )
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, related_name="vial_uses"
+    )
+    reconstituted_at = models.DateTimeField()
+    diluent_ml = models.DecimalField(max_digits=5, decimal_places=2)
+    units_used = models.DecimalField(max_digits=7, decimal_places=2, default=0)
+    units_wasted = models.DecimalField(max_digits=7, decimal_places=2, default=0)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["vial_id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(diluent_ml__gt=0), name="vialuse_diluent_positive"),
+            models.CheckConstraint(
+                condition=Q(units_used__gte=0) & Q(units_wasted__gte=0),
+                name="vialuse_units_non_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vial {self.vial_id} in session {self.session_id}"
+
+    @property
+    def lot(self) -> Any:
+        return self.vial.lot
+
+    @property
+    def status(self) -> str:
+        return str(self.vial.status)

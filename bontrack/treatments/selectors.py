@@ -19,11 +19,10 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 
 from bontrack.accounts.models import Scope
-from bontrack.inventory.models import Vial
 from bontrack.treatments import facts
 from bontrack.treatments.actions.vials import chain_ids
 from bontrack.treatments.choices import InjectionStatus, SessionStatus
-from bontrack.treatments.models import FindingDecision, Injection, TreatmentSession
+from bontrack.treatments.models import FindingDecision, Injection, TreatmentSession, VialUse
 
 SESSION_RELATED = ("patient", "patient__clinic", "clinic", "signed_by", "amends", "plan")
 
@@ -32,7 +31,7 @@ SESSION_RELATED = ("patient", "patient__clinic", "clinic", "signed_by", "amends"
 class SessionView:
     session: TreatmentSession
     injections: list[Injection]
-    vials: list[Vial]
+    vials: list[VialUse]
     decisions: list[FindingDecision]
     just_checked: bool = False
 
@@ -85,13 +84,13 @@ def _decisions(session: TreatmentSession) -> list[FindingDecision]:
 
 def _build(rows: list[TreatmentSession], *, just_checked: bool = False) -> list[SessionView]:
     chains = chain_ids(rows)
-    by_session: dict[int, list[Vial]] = {}
+    by_session: dict[int, list[VialUse]] = {}
     for v in (
-        Vial.objects.filter(session_id__in={i for chain in chains.values() for i in chain})
-        .select_related("lot")
-        .order_by("id")
+        VialUse.objects.filter(session_id__in={i for chain in chains.values() for i in chain})
+        .select_related("vial__lot")
+        .order_by("vial_id")
     ):
-        by_session.setdefault(v.session_id, []).append(v)  # type: ignore[arg-type]
+        by_session.setdefault(v.session_id, []).append(v)
     out = []
     for session in rows:
         injections = list(session.injections.all())

@@ -20,6 +20,7 @@ from bontrack.treatments.choices import SessionStatus
 from bontrack.treatments.models import (
     Injection,
     TreatmentSession,
+    VialUse,
 )
 
 # ---- history for the recall list ---------------------------------------------------------------
@@ -286,7 +287,9 @@ def seed_history(
                 )
             )
     TreatmentSession.objects.bulk_create(sessions)
-    injections, vials = [], []
+    injections: list[Injection] = []
+    vials: list[Vial] = []
+    uses: list[VialUse] = []
     for s, rows, meta in planned:
         pos = 0
         for m, sd, sites, u in rows:
@@ -302,12 +305,16 @@ def seed_history(
         for _ in range(meta["n"]):
             used = min(Decimal(meta["size"]), remaining)
             remaining -= used
-            vials.append(
-                Vial(
-                    lot=lot_by_size[meta["size"]],
-                    clinic=s.clinic,
-                    status=VialStatus.USED,
-                    patient=s.patient,
+            vial = Vial(
+                lot=lot_by_size[meta["size"]],
+                clinic=s.clinic,
+                status=VialStatus.USED,
+                patient=s.patient,
+            )
+            vials.append(vial)
+            uses.append(
+                VialUse(
+                    vial=vial,
                     session=s,
                     reconstituted_at=s.performed_at - timedelta(minutes=30),
                     diluent_ml=_diluent_ml(s.indication, meta["size"]),
@@ -318,6 +325,9 @@ def seed_history(
             )
     Injection.objects.bulk_create(injections, batch_size=2000)
     Vial.objects.bulk_create(vials, batch_size=2000)
+    for use in uses:
+        use.vial_id = use.vial.pk
+    VialUse.objects.bulk_create(uses, batch_size=2000)
     for s, _rows, meta in planned:
         result = meta["result"]
         s.status = SessionStatus.SIGNED

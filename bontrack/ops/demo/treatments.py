@@ -29,6 +29,7 @@ from bontrack.treatments.models import (
     ResponseReview,
     TreatmentPlan,
     TreatmentSession,
+    VialUse,
 )
 
 # Demo NDCs of BOTOX 100 U and 200 U vials (NDC 0023-1145-01 is cited in the fact sheet, S29e).
@@ -126,11 +127,10 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
                 ]
             )
             units = Injection.objects.filter(session=session).aggregate(u=Sum("units"))["u"]
-            Vial.objects.create(
-                lot=big,
-                clinic=patient.clinic,
-                status=VialStatus.USED,
-                patient=patient,
+            VialUse.objects.create(
+                vial=Vial.objects.create(
+                    lot=big, clinic=patient.clinic, status=VialStatus.USED, patient=patient
+                ),
                 session=session,
                 reconstituted_at=performed - timedelta(minutes=40),
                 diluent_ml=facts.cm_diluent_ml(big.size_units),
@@ -140,7 +140,9 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
             )
             session.refresh_from_db()
             result = facts.run_dose_check(
-                session, list(session.injections.all()), list(session.vials.select_related("lot"))
+                session,
+                list(session.injections.all()),
+                list(session.vial_uses.select_related("vial__lot")),
             )
             TreatmentSession.objects.filter(pk=session.pk).update(
                 status=SessionStatus.SIGNED,

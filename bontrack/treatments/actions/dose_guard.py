@@ -15,7 +15,6 @@ from django.utils import timezone
 from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
-from bontrack.inventory.models import Vial
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record
 from bontrack.treatments.choices import (
@@ -25,6 +24,7 @@ from bontrack.treatments.models import (
     FindingDecision,
     Injection,
     TreatmentSession,
+    VialUse,
 )
 
 
@@ -49,7 +49,7 @@ def guard_dose_check(
     actor: User,
     session: TreatmentSession,
     injections: list[Injection],
-    vials: list[Vial],
+    vials: list[VialUse],
     override_reason: str = "",
 ) -> facts.DoseCheck:
     """Run dose-check on the proposed state; refuse unresolved blocks unless a physician overrides.

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
-from bontrack.inventory.models import Vial
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record, lock_draft
 from bontrack.treatments.actions.findings import decision_covers
@@ -30,6 +29,7 @@ from bontrack.treatments.choices import (
 from bontrack.treatments.models import (
     FindingDecision,
     TreatmentSession,
+    VialUse,
 )
 
 
@@ -37,7 +37,7 @@ def missing_for_signature(
     session: TreatmentSession,
     result: dict[str, Any],
     decisions: list[FindingDecision],
-    vials: list[Vial],
+    vials: list[VialUse],
 ) -> dict[str, list[str]]:
     """What still stands between the draft and its signature, from the server's own dose-check.
 

@@ -21,16 +21,14 @@ from bontrack.inventory.models import Vial
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record, lock_draft
 from bontrack.treatments.actions.dose_guard import guard_dose_check
-from bontrack.treatments.models import (
-    TreatmentSession,
-)
+from bontrack.treatments.models import TreatmentSession, VialUse
 
 
 def chain_ids(sessions: Iterable[TreatmentSession]) -> dict[int, list[int]]:
     """Each session with the sessions it amends, back to the original (one query at most).
 
     A session's vials are the vials opened on any session of its chain: the original's plus
-    the ones each amendment opened (``Vial.session`` stays where the vial was opened).
+    the ones each amendment opened (``VialUse.session`` stays where the vial was opened).
     """
     sessions = list(sessions)
     links: dict[int, int] = {}
@@ -50,9 +48,12 @@ def chain_ids(sessions: Iterable[TreatmentSession]) -> dict[int, list[int]]:
     return out
 
 
-def session_vials(session: TreatmentSession) -> list[Vial]:
+def session_vials(session: TreatmentSession) -> list[VialUse]:
+    """The vials used on the session's chain (VialUse rows, with their vial and lot)."""
     ids = chain_ids([session])[session.pk]
-    return list(Vial.objects.filter(session_id__in=ids).select_related("lot").order_by("id"))
+    return list(
+        VialUse.objects.filter(session_id__in=ids).select_related("vial__lot").order_by("vial_id")
+    )
 
 
 @transaction.atomic(durable=True)
@@ -64,10 +65,10 @@ def open_vial(
     diluent_ml: Decimal,
     reconstituted_at: datetime,
     override_reason: str = "",
-) -> Vial:
+) -> VialUse:
     """Pick a stocked vial for this session and record its dilution and reconstitution time.
 
-    On a draft amendment the vial is opened for the amendment (``vial.session``); the amended
+    On a draft amendment the vial is opened for the amendment (``VialUse.session``); the amended
     session's vials stay as recorded until the amendment is signed, which settles them all again.
     """
     locked = lock_draft(session, actor, Perm.SESSION_CHART)
@@ -77,7 +78,7 @@ def open_vial(
             {"reconstituted_at": ["Reconstitution must be before the injections."]}
         )
     vials = session_vials(locked)
-    reconstitute_for_session(
+    use = reconstitute_for_session(
         vial=locked_vial,
         session=locked,
         actor=actor,
@@ -88,7 +89,7 @@ def open_vial(
         actor=actor,
         session=locked,
         injections=list(locked.injections.all()),
-        vials=[*vials, locked_vial],
+        vials=[*vials, use],
         override_reason=override_reason,
     )
     audit_record(
@@ -104,7 +105,7 @@ def open_vial(
             "session": [None, locked.pk],
         },
     )
-    return locked_vial
+    return use
 
 
 def units_text(units: Decimal) -> str:
@@ -114,11 +115,12 @@ def units_text(units: Decimal) -> str:
 def record_resettled(
     actor: User,
     amendment: TreatmentSession,
-    settled: list[tuple[Vial, Decimal, Decimal]],
+    settled: list[tuple[VialUse, Decimal, Decimal]],
     before: dict[int, tuple[str, str, str]],
 ) -> None:
     """Audit each vial whose use or waste the signed amendment changed (before -> after)."""
-    for vial, used, waste in settled:
+    for use, used, waste in settled:
+        vial = use.vial
         status, used_before, waste_before = before[vial.pk]
         changes = audit.diff(
             {"status": status, "units_used": used_before, "units_wasted": waste_before},
@@ -147,8 +149,9 @@ def reconstitute_for_session(
     actor: User,
     diluent_ml: Decimal,
     reconstituted_at: datetime,
-) -> Vial:
-    """Reconstitute a stocked vial for one session (inside the caller's transaction)."""
+) -> VialUse:
+    """Reconstitute a stocked vial for one session (inside the caller's transaction): the vial
+    leaves stock for the patient, and a VialUse row links it to the session."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("reconstitute_for_session runs inside a treatments action transaction")
     errors: dict[str, list[str]] = {}
@@ -169,22 +172,30 @@ def reconstitute_for_session(
         raise ValidationError(errors)
     vial.status = VialStatus.RECONSTITUTED
     vial.patient_id = session.patient_id
-    vial.session = session
-    vial.diluent_ml = diluent_ml
-    vial.reconstituted_at = reconstituted_at
-    vial.opened_by = actor
-    vial.save()
-    return vial
+    vial.save(update_fields=["status", "patient", "updated_at"])
+    return VialUse.objects.create(
+        vial=vial,
+        session=session,
+        diluent_ml=diluent_ml,
+        reconstituted_at=reconstituted_at,
+        opened_by=actor,
+    )
 
 
-def settle_vials(*, vials: list[Vial], units_given: Decimal) -> list[tuple[Vial, Decimal, Decimal]]:
+def settle_vials(
+    *, vials: list[VialUse], units_given: Decimal
+) -> list[tuple[VialUse, Decimal, Decimal]]:
     """At signing: the units given and wasted of each vial, computed by clinic_rules (filled in
-    order, the rest of each is waste: POLICY-SINGLE-DOSE-VIAL), stored on the vial rows."""
+    order, the rest of each is waste: POLICY-SINGLE-DOSE-VIAL), stored on the VialUse rows; the
+    vials leave stock as used."""
     out = []
-    for vial, (used, wasted) in zip(vials, facts.vial_use(vials, units_given), strict=True):
-        vial.units_used = used
-        vial.units_wasted = wasted
-        vial.status = VialStatus.USED
-        vial.save(update_fields=["units_used", "units_wasted", "status", "updated_at"])
-        out.append((vial, used, wasted))
+    for use, (used, wasted) in zip(vials, facts.vial_use(vials, units_given), strict=True):
+        use.units_used = used
+        use.units_wasted = wasted
+        use.save(update_fields=["units_used", "units_wasted", "updated_at"])
+        use.vial.status = VialStatus.USED
+        out.append((use, used, wasted))
+    Vial.objects.filter(pk__in=[u.vial_id for u in vials]).exclude(status=VialStatus.USED).update(
+        status=VialStatus.USED, updated_at=timezone.now()
+    )
     return out

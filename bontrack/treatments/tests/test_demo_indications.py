@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.db.models import F
 from django.template.loader import render_to_string
 
-from bontrack.treatments.models import Injection, TreatmentSession
+from bontrack.inventory.models import Vial
+from bontrack.treatments.models import Injection, TreatmentSession, VialUse
 from bontrack.treatments.views.note import note_context
 
 pytestmark = pytest.mark.django_db
@@ -29,3 +30,13 @@ def test_every_demo_session_names_its_own_indication(capsys):
     for session in others[:5]:
         html = render_to_string("treatments/note.html", note_context(session))
         assert "PREEMPT" not in html and "chronic migraine" not in html.lower(), session.indication
+
+
+def test_every_signed_demo_session_has_its_vials_drawn_into_it(capsys):
+    call_command("demo", no_serve=True, patients=30)
+    capsys.readouterr()
+    signed = TreatmentSession.objects.filter(patient__practice__slug="demo", status="signed")
+    assert signed.exists() and not signed.filter(vial_uses__isnull=True).exists()
+    uses = VialUse.objects.filter(session__in=signed).select_related("vial")
+    assert all(u.vial.status == "used" and u.vial.patient_id == u.session.patient_id for u in uses)
+    assert not Vial.objects.filter(status="used", use__isnull=True).exists()

@@ -121,4 +121,4 @@ def test_the_session_screen_fetches_injections_and_vials_once(world):
     assert response.status_code == 200
     sql = [q["sql"] for q in ctx.captured_queries]
     assert sum('FROM "treatments_injection"' in q for q in sql) == 1
-    assert sum('"inventory_vial"."session_id" IN' in q for q in sql) == 1
+    assert sum('"treatments_vialuse"."session_id" IN' in q for q in sql) == 1

@@ -58,7 +58,7 @@ def test_the_procedure_note_renders_as_html_and_as_a_real_pdf(world, nurse):
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-    lot = session.vials.get().lot.lot_number
+    lot = session.vial_uses.get().lot.lot_number
     for expected in ("Procedure note", "Cohen", "155 U in 31 sites", lot, "Temporalis", "U/0.1 mL"):
         assert expected in text
 

@@ -12,11 +12,10 @@ from django.utils import timezone
 
 from bontrack.audit.models import AuditEvent
 from bontrack.core.errors import Conflict
-from bontrack.inventory.models import Vial
 from bontrack.treatments.actions import amendments as amendments_actions
 from bontrack.treatments.actions import charting, follow_up, signing
 from bontrack.treatments.actions import findings as findings_actions
-from bontrack.treatments.models import Injection, TreatmentSession
+from bontrack.treatments.models import Injection, TreatmentSession, VialUse
 
 from .conftest import chart, signed
 
@@ -29,8 +28,12 @@ def test_signing_stores_findings_rule_set_and_settles_the_vial(world, nurse):
     assert session.status == "signed" and session.signed_by == nurse
     assert session.rule_set.startswith("botox-us@")
     assert session.totals["session_units"] == 155
-    vial = Vial.objects.get(session=session)
-    assert (vial.status, vial.units_used, vial.units_wasted) == ("used", Decimal(155), Decimal(45))
+    use = VialUse.objects.select_related("vial").get(session=session)
+    assert (use.vial.status, use.units_used, use.units_wasted) == (
+        "used",
+        Decimal(155),
+        Decimal(45),
+    )
     assert AuditEvent.objects.filter(
         object_type="treatments.treatmentsession",
         object_id=str(session.pk),

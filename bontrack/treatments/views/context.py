@@ -33,6 +33,7 @@ from bontrack.treatments.models import (
     AdverseEffect,
     Injection,
     TreatmentSession,
+    VialUse,
 )
 
 STOCK_CHOICES = 50
@@ -149,7 +150,7 @@ def site_groups(injections: list[Injection]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
-def concentration(vial: Vial) -> Any:
+def concentration(vial: VialUse) -> Any:
     return facts.vial_concentration(vial)
 
 

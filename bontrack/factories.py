@@ -139,9 +139,15 @@ def charted_session(
     received 200 U vial reconstituted in 4 mL, consent and the medication guide recorded."""
     from django.utils import timezone
 
+    from bontrack.patients.models import Condition
     from bontrack.treatments.actions import charting, vials
 
     performed_at = performed_at or timezone.now()
+    if not Condition.objects.filter(patient=patient, active=True).exists():
+        # A session is of a condition the patient is treated for: chronic migraine by default.
+        Condition.objects.create(
+            patient=patient, indication="chronic_migraine", icd10_code="G43.709"
+        )
     session = charting.create_session(actor=clinician, patient=patient, performed_at=performed_at)
     vial = received_vials(clinician, patient.clinic, lot_number=f"F{session.pk:05d}")[0]
     vials.open_vial(

@@ -137,8 +137,17 @@ def create_session(
         raise ValidationError({"performed_at": ["A session cannot be charted ahead of time."]})
     templates = dict(templates or {})
     treated = treated_indications(patient)
+    if not treated:
+        raise ValidationError(
+            {
+                "indications": [
+                    "Record the condition this patient is treated for (with its ICD-10-CM code) "
+                    "before starting a session."
+                ]
+            }
+        )
     if indications is None:
-        indications = treated or [facts.follow_the_pain_indication()]
+        indications = treated
     indications = list(dict.fromkeys(indications))
     known = facts.indication_codes()
     errors: dict[str, list[str]] = {}
@@ -147,7 +156,7 @@ def create_session(
     unknown = [c for c in indications if c not in known]
     if unknown:
         errors["indications"] = ["Choose indications from the list."]
-    elif treated and any(c not in treated for c in indications):
+    elif any(c not in treated for c in indications):
         errors["indications"] = ["Choose indications the patient is treated for."]
     if set(templates) - set(indications):
         errors["templates"] = ["Name a template only for the session's indications."]

@@ -23,9 +23,10 @@ def _migraine_patient(request):
     from bontrack.patients.models import Condition
 
     world = request.getfixturevalue("world")
-    Condition.objects.get_or_create(
-        patient=world.patient, indication="chronic_migraine", icd10_code="G43.709"
-    )
+    for patient in (world.patient, world.other_patient):
+        Condition.objects.get_or_create(
+            patient=patient, indication="chronic_migraine", icd10_code="G43.709"
+        )
 
 
 def stock(clinic, *, size: int = 200, vials: int = 3, lot_number: str = "C1234A") -> list[Vial]:
@@ -44,7 +45,14 @@ def stock(clinic, *, size: int = 200, vials: int = 3, lot_number: str = "C1234A"
 
 
 def chart(user, patient, *, performed_at: datetime | None = None) -> TreatmentSession:
-    """A draft PREEMPT session with a reconstituted 200 U vial and consent recorded."""
+    """A draft PREEMPT session with a reconstituted 200 U vial and consent recorded (the patient is
+    given a chronic migraine condition when none is on file: a session treats a recorded condition)."""
+    from bontrack.patients.models import Condition
+
+    if not Condition.objects.filter(patient=patient, active=True).exists():
+        Condition.objects.create(
+            patient=patient, indication="chronic_migraine", icd10_code="G43.709"
+        )
     performed_at = performed_at or timezone.now()
     session = charting.create_session(actor=user, patient=patient, performed_at=performed_at)
     vial = stock(patient.clinic, vials=1, lot_number=f"L{session.pk:05d}")[0]

@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -205,3 +206,21 @@ def test_the_treated_indications_come_from_the_conditions_codes(world):
         "upper_limb_spasticity",
         "lower_limb_spasticity",
     ]
+
+
+def test_a_patient_with_no_recorded_condition_gets_no_session_and_nothing_is_written(world):
+    from bontrack.audit.models import AuditEvent
+    from bontrack.patients.models import Condition
+    from bontrack.treatments.actions import charting
+    from bontrack.treatments.models import TreatmentSession
+
+    # given a patient with no treated condition on file
+    Condition.objects.filter(patient=world.other_patient).delete()
+    events = AuditEvent.objects.count()
+    # when a session is started without naming an indication
+    with pytest.raises(ValidationError) as refused:
+        charting.create_session(actor=world.users["nurse"], patient=world.other_patient)
+    # then it is refused in plain words, and no session (no PREEMPT default) is created
+    assert "Record the condition" in refused.value.message_dict["indications"][0]
+    assert not TreatmentSession.objects.filter(patient=world.other_patient).exists()
+    assert AuditEvent.objects.count() == events

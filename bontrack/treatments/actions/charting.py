@@ -123,9 +123,10 @@ def create_session(
     """A draft session of one or several indications, each from a template of its protocol (a
     fixed protocol's active plan when no template is named).
 
-    ``indications`` defaults to the patient's treated indications; a patient with none on file
-    gets the follow-the-pain protocol's (the behaviour before protocols). A fixed (PREEMPT)
-    template is refused for a patient whose recorded conditions do not include its indication.
+    ``indications`` defaults to the patient's treated indications; a patient with none on file gets
+    no session (422: record the condition first), so nobody is given PREEMPT by default. A fixed
+    (PREEMPT) template is refused for a patient whose recorded conditions do not include its
+    indication.
     """
     clinic = clinic or patient.clinic
     if clinic.practice_id != patient.practice_id:

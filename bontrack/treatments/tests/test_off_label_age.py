@@ -165,6 +165,35 @@ def test_an_acknowledgement_without_a_reason_does_not_cover_the_physician_warnin
     assert findings_actions.decision_covers(bare, finding, [finding])
 
 
+def test_a_changed_off_label_warning_needs_the_physician_and_a_new_reason_again(
+    world, physician, nurse
+):
+    session = chart(nurse, _teenager(world))
+    # An acknowledgement of the warning as it once read (e.g. before the visit date was corrected).
+    old = FindingDecision.objects.create(
+        session=session,
+        rule_id=RULE,
+        severity="warn",
+        kind="acknowledge",
+        message="chronic_migraine: patient is 16 on the session date",
+        reason="An older reason for an older reading.",
+        decided_by=physician,
+        decided_at=timezone.now(),
+    )
+    page = world.client("nurse").get(f"/treatments/sessions/{session.pk}/").content.decode()
+    assert "a physician must acknowledge it again" in page
+    with pytest.raises(PermissionDenied):
+        findings_actions.decide_finding(actor=nurse, session=session, rule_id=RULE, reason=REASON)
+    with pytest.raises(ValidationError):
+        findings_actions.decide_finding(actor=physician, session=session, rule_id=RULE)
+    findings_actions.decide_finding(actor=physician, session=session, rule_id=RULE, reason=REASON)
+    old.refresh_from_db()
+    assert old.reason == REASON
+    assert old.message == findings_actions.warning_text([_age_finding(session)], RULE)
+    event = AuditEvent.objects.get(summary__startswith=f"Acknowledged {RULE} again")
+    assert event.changes["reason"] == ["An older reason for an older reading.", REASON]
+
+
 def test_the_policy_knob_makes_it_a_block_that_needs_a_physician_override(world, physician, nurse):
     admin = world.users["clinic_admin"]
     program_policy.update_program_policy(

@@ -15,11 +15,17 @@ Prints two figures, both of which must be 0:
   children the lower of 10 U/kg or 340 U; blepharospasm 200 U in any 30 days; adult upper and
   lower limb 400 U per session; pediatric per-limb limits; a child without a weight, whose per-kg
   limits cannot be checked) that the engine does not block with a dose-limit finding;
-* on-label doses blocked: sessions within every limit, for patients of the labelled age, that
-  the engine blocks for any reason.
+* on-label doses blocked: sessions within every dose limit that the engine blocks for any
+  reason, under the default policy. Treatment outside a labelled age (section 8) is off-label,
+  legal and common: a warning that a physician acknowledges with a reason, never a block by
+  default, so sessions within the limits for a patient of any age are counted here.
 
-Sessions within the dose limits but outside a labelled age (section 8: off-label, the engine's
-age gate) are counted separately and are in neither figure. Exit status 1 if a figure is not 0.
+Off-label age is also checked on its own (section 8): every session of a patient outside a
+labelled age must carry the engine's age warning for a physician (``ack_by: "physician"``) under
+the default policy, and the same session run again with the practice policy
+``off_label_age = "block"`` must be blocked by the age finding. Its failures are printed as
+"off-label age not handled" and are counted in the figures above (a missing warning as a
+violation accepted, a missing block under the policy as well). Exit status 1 if a figure is not 0.
 """
 
 from __future__ import annotations
@@ -459,6 +465,23 @@ class Generator:
         return out
 
 
+def off_label_problem(doc: dict[str, Any], result: Any) -> str:
+    """What is wrong with the engine's handling of an off-label age ("" when nothing): a
+    physician's warning by default, a block under ``off_label_age = "block"``."""
+    warned = [
+        f for f in result["findings"] if f["code"] == "age" and f["severity"] in ("warn", "block")
+    ]
+    if not warned:
+        return "no age finding"
+    if any(f["severity"] != "warn" or f.get("ack_by") != "physician" for f in warned):
+        return "not a warning for a physician under the default policy"
+    strict = {**doc, "policy": {**doc["policy"], "off_label_age": "block"}}
+    strict_result: Any = run("dose-check", strict)
+    if not any(f["code"] == "age" and f["severity"] == "block" for f in strict_result["findings"]):
+        return "not blocked under off_label_age = block"
+    return ""
+
+
 # ---- the run ---------------------------------------------------------------------------------------
 
 
@@ -488,19 +511,30 @@ def main(argv: list[str] | None = None) -> int:
             if not dose_blocks:
                 tally["violations accepted"] += 1
                 examples.append(f"accepted: {broken} {doc}")
-        elif off_label_age:
-            tally["off-label age (not counted)"] += 1
         else:
             tally["on-label"] += 1
             if blocks:
                 tally["on-label blocked"] += 1
                 examples.append(f"blocked: {[f['rule_id'] for f in blocks]} {doc}")
+        if off_label_age:
+            tally["off-label age"] += 1
+            if not broken:
+                tally["off-label age within the limits"] += 1
+            problem = off_label_problem(doc, result)
+            if problem:
+                tally["off-label age not handled"] += 1
+                tally["violations accepted"] += 1
+                examples.append(f"off-label age not handled ({problem}): {doc}")
     print(f"sessions checked: {args.sessions} (seed {args.seed})")
     print(
         f"  violations: {tally['violations']} "
         f"({', '.join(f'{k} {v}' for k, v in sorted(broken_kinds.items()))}); "
-        f"on-label: {tally['on-label']}; "
-        f"off-label age, not counted: {tally['off-label age (not counted)']}"
+        f"within every dose limit: {tally['on-label']}"
+    )
+    print(
+        f"  off-label age: {tally['off-label age']} sessions "
+        f"({tally['off-label age within the limits']} within every dose limit), "
+        f"not handled: {tally['off-label age not handled']}"
     )
     if missed:
         print(f"  violations without the matching dose-limit block: {dict(sorted(missed.items()))}")

@@ -1,4 +1,10 @@
-"""The stable JSON contract: ``run(name, document)``, ``list_rules()``, ``vocabulary()``."""
+"""The stable JSON contract: ``run(name, document)``, ``list_rules()``, ``vocabulary()``.
+
+A finding is ``{code, rule_id, severity, message, source, confirmed, ack_by}``: ``ack_by`` is
+``"physician"`` on a warning only a physician may acknowledge, with a written reason (treatment
+outside a labelled age: off-label, clinical facts §8; the ``off_label_age`` policy knob may make
+it a block), otherwise ``null``. See ``docs/rules.md``.
+"""
 
 from __future__ import annotations
 
@@ -118,6 +124,7 @@ def _default_doc(r: Rule, prefix: str = "") -> str:
 
 _WINDOW = rule("POLICY-CUMULATIVE-WINDOW")
 _EARLY_CM = rule("POLICY-CM-EARLY-RETREATMENT")
+_OFF_LABEL_AGE = rule("POLICY-OFF-LABEL-AGE")
 _RULE_SET = rule("POLICY-RESPONSE-RULE-SET")
 _FAILED_CLASSES = rule("POLICY-FAILED-PREVENTIVE-CLASSES")
 _PERIOD = rule("POLICY-PERIOD-DAYS")
@@ -131,6 +138,10 @@ POLICY: Obj[Policy] = Obj(
         "early_cm_retreatment": _opt(
             Choice(Severity, tuple(Severity(v) for v in _allowed_strs(_EARLY_CM))),
             doc=_default_doc(_EARLY_CM),
+        ),
+        "off_label_age": _opt(
+            Choice(Severity, tuple(Severity(v) for v in _allowed_strs(_OFF_LABEL_AGE))),
+            doc=_default_doc(_OFF_LABEL_AGE, "treatment outside a labelled age, "),
         ),
         "response_rule_set": _opt(
             Choice(ResponseRuleSet, tuple(ResponseRuleSet(v) for v in _allowed_strs(_RULE_SET))),

@@ -2,7 +2,8 @@
 
 Each file holds ``[meta]`` (name, version, description) and ``[[rules]]`` entries. Every
 entry carries ``id``, ``description``, ``source`` (fact-sheet §9 tags), ``confirmed`` and,
-when it produces findings, ``code`` and ``severity`` (extra severities as ``severity_*``).
+when it produces findings, ``code`` and ``severity`` (extra severities as ``severity_*``), and
+``ack_by = "physician"`` when only a physician may acknowledge its warning, with a reason.
 Unconfirmed rules and policy rules (``kind = "policy"``) may never be configured to block.
 Files are parsed once per process (``functools.cache``).
 """
@@ -17,7 +18,15 @@ from dataclasses import dataclass, field
 from importlib import resources
 from types import MappingProxyType
 
-from .model import BilateralBilling, Finding, FindingCode, Policy, ResponseRuleSet, Severity
+from .model import (
+    AckBy,
+    BilateralBilling,
+    Finding,
+    FindingCode,
+    Policy,
+    ResponseRuleSet,
+    Severity,
+)
 
 # Source tags resolved in §9 of the clinical fact sheet.
 SOURCE_TAGS: frozenset[str] = frozenset(
@@ -123,7 +132,7 @@ RULE_SET_FILES: tuple[str, ...] = (
 _RULE_ID = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")
 _KINDS = ("clinical", "policy")
 _RULE_KEYS = frozenset(
-    {"id", "description", "source", "confirmed", "kind", "code", "severity", "params"}
+    {"id", "description", "source", "confirmed", "kind", "code", "severity", "ack_by", "params"}
 )
 
 
@@ -143,6 +152,7 @@ class Rule:
     severities: Mapping[str, Severity]
     params: Mapping[str, object]
     rule_set: str
+    ack_by: AckBy | None = None
 
     @property
     def source_text(self) -> str:
@@ -157,7 +167,9 @@ class Rule:
             raise DataError(f"{self.id}: rule has no finding code/severity")
         if sev is Severity.BLOCK and (not self.confirmed or self.kind == "policy"):
             raise DataError(f"{self.id}: unconfirmed or policy rule cannot block")
-        return Finding(fcode, self.id, sev, message, self.source_text, self.confirmed)
+        # ``ack_by`` says who acknowledges a warning; a block always needs a physician override.
+        ack_by = self.ack_by if sev is Severity.WARN else None
+        return Finding(fcode, self.id, sev, message, self.source_text, self.confirmed, ack_by)
 
     def alt(self, name: str) -> Severity:
         return self.severities[name]
@@ -278,6 +290,14 @@ def _parse_rule(raw: object, set_label: str, index: int) -> Rule:
     params = raw.get("params", {})
     if not isinstance(params, dict):
         raise DataError(f"{rule_id}: params must be a table")
+    ack_raw = raw.get("ack_by")
+    ack_by: AckBy | None = None
+    if ack_raw is not None:
+        if not isinstance(ack_raw, str) or ack_raw not in AckBy.__members__.values():
+            raise DataError(f"{rule_id}: ack_by must be one of {sorted(AckBy)}")
+        if Severity.WARN not in (severity, *severities.values()):
+            raise DataError(f"{rule_id}: ack_by is for a rule that can warn")
+        ack_by = AckBy(ack_raw)
     return Rule(
         id=rule_id,
         description=description,
@@ -289,6 +309,7 @@ def _parse_rule(raw: object, set_label: str, index: int) -> Rule:
         severities=MappingProxyType(severities),
         params=MappingProxyType(params),
         rule_set=set_label,
+        ack_by=ack_by,
     )
 
 
@@ -364,6 +385,7 @@ def default_policy() -> Policy:
     return Policy(
         window_days=p["POLICY-CUMULATIVE-WINDOW"].int_("default"),
         early_cm_retreatment=Severity(p["POLICY-CM-EARLY-RETREATMENT"].str_("default")),
+        off_label_age=Severity(p["POLICY-OFF-LABEL-AGE"].str_("default")),
         response_rule_set=ResponseRuleSet(p["POLICY-RESPONSE-RULE-SET"].str_("default")),
         failed_preventive_classes_required=p["POLICY-FAILED-PREVENTIVE-CLASSES"].int_("default"),
         require_4h_for_headache_day=p["POLICY-REQUIRE-4H-HEADACHE-DAY"].params["default"] is True,

@@ -10,6 +10,10 @@ the session date when nothing later is on file). Re-treatment intervals compare 
 date with the most recent earlier BOTOX session for the same indication in ``history`` (which
 must not contain the session being checked).
 
+Treatment outside a labelled age (clinical facts §8) is off-label: a warning that only a
+physician acknowledges, with a reason (``ack_by: "physician"``); the practice policy
+``off_label_age`` may make it a block. A child without a weight stays a block.
+
 Pediatric limb limits apply per limb treated: the limb is the indication (upper limb: arm,
 lower limb: leg) and the side, a bilateral row counting half on each side. Two or more limbs
 are bounded by the pediatric cumulative limit (lower of 10 U/kg or 340 U in the window).
@@ -32,6 +36,7 @@ from .model import (
     Indication,
     Injection,
     Session,
+    Severity,
     Side,
     Vial,
     age_on,
@@ -86,13 +91,21 @@ def is_pediatric(age: int) -> bool:
     return age < _r("BTX-PEDIATRIC-AGE").int_("adult_age")
 
 
-def age_findings(indications: set[Indication], age: int) -> list[Finding]:
+def age_findings(
+    indications: set[Indication], age: int, off_label: Severity = Severity.WARN
+) -> list[Finding]:
+    """Treatment outside a labelled age (clinical facts §8) is off-label: legal, and a
+    physician's call. The finding is a warning only a physician acknowledges, with a reason
+    (the rule's ``ack_by``), unless the practice policy ``off_label_age`` makes it a block."""
     out = []
     for ind in sorted(indications):
         r = _r("BTX-SPAS-PEDS-AGE-2") if ind in SPASTICITY else _r(AGE_RULES[ind])
         if age < r.int_("min_age"):
             out.append(
-                r.finding(f"{ind.value}: patient is {age} on the session date; {r.description}")
+                r.finding(
+                    f"{ind.value}: patient is {age} on the session date; {r.description}",
+                    severity=off_label,
+                )
             )
     return out
 
@@ -487,7 +500,7 @@ def evaluate(inp: DoseCheckInput) -> dict[str, object]:
             f"{u(session_units)} U this session)"
         )
         cap = _cumulative(findings, pediatric, weight, window_units, detail)
-        findings += age_findings(indications, age)
+        findings += age_findings(indications, age, inp.policy.off_label_age)
         findings += _retreatment(inp, indications, pediatric)
         findings += _bleph_30(inp, by_ind)
         if CM in indications:

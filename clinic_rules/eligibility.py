@@ -62,7 +62,11 @@ def evaluate(inp: EligibilityInput) -> dict[str, object]:
         }
     )
     if not age_ok:
-        findings.append(age_rule.finding(f"patient is {age}; {age_rule.description}"))
+        findings.append(
+            age_rule.finding(
+                f"patient is {age}; {age_rule.description}", severity=policy.off_label_age
+            )
+        )
     contra = sorted(f.value for f in inp.patient.flags & CONTRAINDICATIONS)
     criteria.append(
         {

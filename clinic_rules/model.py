@@ -16,6 +16,16 @@ class Severity(enum.StrEnum):
 SEVERITY_RANK: dict[Severity, int] = {Severity.BLOCK: 0, Severity.WARN: 1, Severity.INFO: 2}
 
 
+class AckBy(enum.StrEnum):
+    """Who must acknowledge a warning when not any clinician charting the session may.
+
+    ``physician``: a physician acknowledges it with a written reason (off-label treatment,
+    clinical facts §8). A finding without ``ack_by`` is acknowledged by whoever charts.
+    """
+
+    PHYSICIAN = "physician"
+
+
 class FindingCode(enum.StrEnum):
     CUMULATIVE_DOSE = "cumulative-dose"
     LIMB_DOSE = "limb-dose"
@@ -170,6 +180,7 @@ class Finding:
     message: str
     source: str
     confirmed: bool
+    ack_by: AckBy | None = None
 
     def sort_key(self) -> tuple[int, str, str, str]:
         return (SEVERITY_RANK[self.severity], self.code.value, self.rule_id, self.message)
@@ -182,6 +193,7 @@ class Finding:
             "message": self.message,
             "source": self.source,
             "confirmed": self.confirmed,
+            "ack_by": None if self.ack_by is None else self.ack_by.value,
         }
 
 
@@ -194,6 +206,7 @@ def findings_json(findings: list[Finding]) -> list[dict[str, object]]:
 class Policy:
     window_days: int
     early_cm_retreatment: Severity
+    off_label_age: Severity
     response_rule_set: ResponseRuleSet
     failed_preventive_classes_required: int
     require_4h_for_headache_day: bool

@@ -68,6 +68,9 @@ class ProgramPolicy(TimeStamped):
     response_rule_set = models.CharField(max_length=8, blank=True)
     cumulative_window_days = models.PositiveSmallIntegerField(null=True, blank=True)
     early_retreatment = models.CharField(max_length=8, blank=True)
+    # Treatment outside a labelled age (off-label): "warn" (a physician acknowledges it with a
+    # reason) or "block" (a physician override); empty = clinic_rules' default.
+    off_label_age = models.CharField(max_length=8, blank=True)
     require_4h_for_headache_day = models.BooleanField(null=True, blank=True)
     count_probable_as_migraine = models.BooleanField(null=True, blank=True)
     min_diary_completeness = models.DecimalField(

@@ -391,6 +391,7 @@ class PolicyIn(StrictSchema):
     response_rule_set: Text(8) | None = None  # type: ignore[valid-type]
     cumulative_window_days: StrictInt | None = None
     early_retreatment: Text(8) | None = None  # type: ignore[valid-type]
+    off_label_age: Text(8) | None = None  # type: ignore[valid-type]
     require_4h_for_headache_day: StrictBool | None = None
     count_probable_as_migraine: StrictBool | None = None
     min_diary_completeness: Dec | None = Field(default=None, max_digits=3, decimal_places=2)
@@ -402,6 +403,7 @@ class PolicyOut(Schema):
     response_rule_set: str | None
     cumulative_window_days: int | None
     early_retreatment: str | None
+    off_label_age: str | None
     require_4h_for_headache_day: bool | None
     count_probable_as_migraine: bool | None
     min_diary_completeness: Decimal | None

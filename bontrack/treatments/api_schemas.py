@@ -70,6 +70,9 @@ class FindingOut(Schema):
     message: str
     source: str
     confirmed: bool
+    ack_by: str | None = Field(
+        default=None, description='"physician": only a physician acknowledges it, with a reason'
+    )
 
 
 class DecisionOut(Schema):

@@ -73,7 +73,9 @@ class VialForm(StrictForm):
 
 class DecisionForm(StrictForm):
     rule_id = forms.CharField(max_length=60, widget=forms.HiddenInput)
-    reason = forms.CharField(label="Reason", required=False, max_length=1000)
+    reason = forms.CharField(
+        label="Reason", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
     ack = forms.BooleanField(label="I have read this warning", required=False)
 
 

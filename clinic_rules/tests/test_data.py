@@ -17,7 +17,7 @@ from clinic_rules.data import (
     rule,
     rule_set,
 )
-from clinic_rules.model import FindingCode, Severity
+from clinic_rules.model import AckBy, FindingCode, Severity
 
 FACT_SHEET = Path("/work/shared/reference/clinical-facts.md")
 
@@ -154,6 +154,9 @@ RULE_BREAKS = [
         "block/warn/info",
     ),
     ("params = {", "params = 3\nx = {", "unknown keys"),
+    ('severity = "block"', 'severity = "block"\nack_by = "nurse"', "ack_by must be one of"),
+    ('severity = "block"', 'severity = "block"\nack_by = 1', "ack_by must be one of"),
+    ('severity = "block"', 'severity = "block"\nack_by = "physician"', "rule that can warn"),
 ]
 
 
@@ -161,6 +164,39 @@ RULE_BREAKS = [
 def test_rule_invariants_are_enforced_at_load_time(old: str, new: str, message: str) -> None:
     with pytest.raises(DataError, match=message):
         parse_rule_set(GOOD.replace(old, new, 1))
+
+
+def test_a_physician_acknowledged_warning_carries_ack_by_and_a_block_does_not() -> None:
+    """``ack_by`` says who acknowledges a warning; a block (the policy raising the warning)
+    needs a physician's override instead, so the finding carries no ``ack_by``."""
+    rs = parse_rule_set(
+        GOOD.replace('severity = "block"', 'severity = "warn"\nack_by = "physician"', 1)
+    )
+    warning = rs["T-ONE"].finding("m")
+    assert warning.ack_by is AckBy.PHYSICIAN
+    assert warning.to_json()["ack_by"] == "physician"
+    block = rs["T-ONE"].finding("m", severity=Severity.BLOCK)
+    assert block.ack_by is None and block.to_json()["ack_by"] is None
+    plain = parse_rule_set(GOOD.replace('severity = "block"', 'severity = "warn"', 1))
+    assert plain["T-ONE"].finding("m").to_json()["ack_by"] is None
+
+
+def test_every_age_gate_is_a_physician_acknowledged_warning_citing_its_sources() -> None:
+    """Clinical facts §8: off-label age is a warning a physician acknowledges with a reason."""
+    gates = [r for r in rule_set("botox-us").rules.values() if r.code is FindingCode.AGE]
+    assert {r.id for r in gates} == {
+        "BTX-CM-AGE-18",
+        "BTX-CD-AGE-18",
+        "BTX-SPAS-PEDS-AGE-2",
+        "BTX-BLEPH-AGE-12",
+    }
+    for r in gates:
+        assert r.severity is Severity.WARN and r.ack_by is AckBy.PHYSICIAN, r.id
+        assert r.source and r.confirmed, r.id
+    assert rule_set("botox-us")["BTX-PEDS-WEIGHT-REQUIRED"].severity is Severity.BLOCK
+    knob = rule_set("policy")["POLICY-OFF-LABEL-AGE"]
+    assert knob.str_("default") == "warn" and knob.strs("allowed") == ("warn", "block")
+    assert not knob.confirmed and knob.kind == "policy"
 
 
 def test_unconfirmed_extra_severity_cannot_block() -> None:

@@ -50,6 +50,12 @@ KNOBS = [
         "Early chronic-migraine re-treatment",
     ),
     Knob(
+        "off_label_age",
+        "off_label_age",
+        "POLICY-OFF-LABEL-AGE",
+        "Treatment outside a labelled age (off-label)",
+    ),
+    Knob(
         "require_4h_for_headache_day",
         "require_4h_for_headache_day",
         "POLICY-REQUIRE-4H-HEADACHE-DAY",
@@ -140,6 +146,8 @@ def policy_document_of(p: ProgramPolicy) -> dict[str, object]:
         doc["window_days"] = p.cumulative_window_days
     if p.early_retreatment:
         doc["early_cm_retreatment"] = p.early_retreatment
+    if p.off_label_age:
+        doc["off_label_age"] = p.off_label_age
     if p.require_4h_for_headache_day is not None:
         doc["require_4h_for_headache_day"] = p.require_4h_for_headache_day
     if p.count_probable_as_migraine is not None:
@@ -164,6 +172,7 @@ def effective_policy(practice: Practice | int) -> dict[str, object]:
         "response_rule_set": doc.get("response_rule_set", base.response_rule_set.value),
         "window_days": doc.get("window_days", base.window_days),
         "early_cm_retreatment": doc.get("early_cm_retreatment", base.early_cm_retreatment.value),
+        "off_label_age": doc.get("off_label_age", base.off_label_age.value),
         "require_4h_for_headache_day": doc.get(
             "require_4h_for_headache_day", base.require_4h_for_headache_day
         ),

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -55,6 +55,18 @@ def warning_text(findings: Iterable[dict[str, Any]], rule_id: str) -> str:
     return text[:480] + "… #" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+# A physician's reason for acknowledging an off-label warning must say something: at least this
+# many characters and words, and not the finding's own text (a UI rule, not a clinical one).
+REASON_MIN_CHARS = 12
+REASON_MIN_WORDS = 3
+PHYSICIAN_ONLY = "A physician must acknowledge this off-label treatment."
+
+
+def needs_physician(finding: dict[str, Any]) -> bool:
+    """A warning only a physician may acknowledge, with a reason (clinic_rules ``ack_by``)."""
+    return finding.get("severity") == "warn" and finding.get("ack_by") == "physician"
+
+
 def decision_covers(
     decision: FindingDecision, finding: dict[str, Any], findings: Iterable[dict[str, Any]]
 ) -> bool:
@@ -62,13 +74,42 @@ def decision_covers(
 
     An override covers its rule's blocks (an edit creating a new block is refused anyway). An
     acknowledgement covers its rule's warnings only while they read as when acknowledged: after
-    an edit that changes them (other units, other sites) they must be acknowledged again.
+    an edit that changes them (other units, other sites) they must be acknowledged again. A
+    warning for a physician is covered only by an acknowledgement with a reason (the service
+    takes those from physicians only).
     """
     if decision.rule_id != finding["rule_id"]:
         return False
     if decision.kind == DecisionKind.OVERRIDE:
         return True
+    if needs_physician(finding) and not decision.reason.strip():
+        return False
     return decision.message == warning_text(findings, finding["rule_id"])
+
+
+def physician_reason(reason: str, finding: dict[str, Any]) -> str:
+    """The physician's reason for an off-label treatment, refused unless it says something."""
+    text = " ".join(reason.split())
+    if not text:
+        raise ValidationError(
+            {"reason": ["Write why this patient is treated outside the labelled age."]}
+        )
+    said = text.casefold()
+    if (
+        len(text) < REASON_MIN_CHARS
+        or sum(any(c.isalpha() for c in word) for word in text.split()) < REASON_MIN_WORDS
+        or said in str(finding["message"]).casefold()
+        or said == str(finding["rule_id"]).casefold()
+    ):
+        raise ValidationError(
+            {
+                "reason": [
+                    "Say in your own words why this patient is treated outside the labelled "
+                    f"age (a sentence of at least {REASON_MIN_WORDS} words)."
+                ]
+            }
+        )
+    return reason.strip()
 
 
 @transaction.atomic(durable=True)
@@ -81,6 +122,9 @@ def decide_finding(
     acknowledged: bool = True,
 ) -> FindingDecision:
     """Override a current block (physician, with a reason) or acknowledge a current warning.
+
+    A warning for a physician (``ack_by: "physician"``, off-label age) is acknowledged by a
+    physician only (403 for anyone else), with a reason that says something (422 otherwise).
 
     ``acknowledged`` is the explicit "I have read this warning" of the screen: a warning is
     acknowledged only when it is true. An acknowledgement whose warning text changed since is
@@ -103,17 +147,23 @@ def decide_finding(
         kind = DecisionKind.OVERRIDE
     else:
         kind = DecisionKind.ACKNOWLEDGE
+        if needs_physician(finding):
+            if not actor.has_clinic_perm(Perm.SESSION_OVERRIDE_BLOCK, locked.patient.clinic_id):
+                raise PermissionDenied(PHYSICIAN_ONLY)
+            reason = physician_reason(reason, finding)
         if not acknowledged:
             raise ValidationError({"ack": ["Tick “I have read this warning” to acknowledge it."]})
     existing = FindingDecision.objects.filter(session=locked, rule_id=rule_id, kind=kind).first()
     if existing is not None:
         if decision_covers(existing, finding, result["findings"]):
             raise Conflict("This finding is already decided.", field="rule_id")
-        before = existing.message
+        before = {"message": existing.message, "reason": existing.reason}
         existing.message = warning_text(result["findings"], rule_id)
+        if needs_physician(finding):  # a renewed off-label acknowledgement gives its reason anew
+            existing.reason = reason[:1000]
         existing.decided_by = actor
         existing.decided_at = timezone.now()
-        existing.save(update_fields=["message", "decided_by", "decided_at"])
+        existing.save(update_fields=["message", "reason", "decided_by", "decided_at"])
         store_check(locked, check)
         audit_record(
             actor,
@@ -121,7 +171,7 @@ def decide_finding(
             existing,
             locked.patient,
             f"Acknowledged {rule_id} again (the warning changed) on session {locked.pk}",
-            {"message": [before, existing.message]},
+            {k: [v, getattr(existing, k)] for k, v in before.items() if v != getattr(existing, k)},
         )
         return existing
     if kind == DecisionKind.ACKNOWLEDGE:

@@ -13,7 +13,7 @@ from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record, lock_draft
-from bontrack.treatments.actions.findings import decision_covers
+from bontrack.treatments.actions.findings import PHYSICIAN_ONLY, decision_covers, needs_physician
 from bontrack.treatments.actions.follow_up import queue_checkin_reminder
 from bontrack.treatments.actions.vials import (
     record_resettled,
@@ -57,7 +57,11 @@ def missing_for_signature(
             d.kind == DecisionKind.ACKNOWLEDGE and decision_covers(d, f, result["findings"])
             for d in decisions
         ):
-            errors.setdefault("findings", []).append(f"{f['rule_id']}: acknowledge this warning.")
+            errors.setdefault("findings", []).append(
+                f"{f['rule_id']}: {PHYSICIAN_ONLY[:-1]}, with a reason."
+                if needs_physician(f)
+                else f"{f['rule_id']}: acknowledge this warning."
+            )
     if not session.consent_obtained:
         errors["consent_obtained"] = ["Record the patient's consent before signing."]
     units = sum(

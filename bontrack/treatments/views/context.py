@@ -211,6 +211,7 @@ def session_context(
         "can_chart": can_chart,
         "can_sign": is_draft and user.has_clinic_perm(Perm.SESSION_SIGN, clinic_id),
         "can_override": is_draft and user.has_clinic_perm(Perm.SESSION_OVERRIDE_BLOCK, clinic_id),
+        "reason_min_chars": findings_actions.REASON_MIN_CHARS,
         "can_amend": session.status == "signed"
         and user.has_clinic_perm(Perm.SESSION_SIGN, clinic_id),
         "blocked": blocked,

@@ -174,6 +174,8 @@ def period_chart(
             )
         )
     for p in periods:
+        if not p["recorded_days"]:
+            continue
         start, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"])
         table_rows.append(
             (

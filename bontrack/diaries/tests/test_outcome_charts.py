@@ -96,9 +96,7 @@ def test_the_baseline_is_the_period_before_the_first_session(treated):
     ).count()
     assert got["Headache days"] == raw
     assert chart.table.rows[0][0] == f"Baseline {base['start']} to {base['end']}"
-    assert [r["date"] for r in chart.datasets["sessions"]] == [
-        s.isoformat() for s in treated[2]
-    ]
+    assert [r["date"] for r in chart.datasets["sessions"]] == [s.isoformat() for s in treated[2]]
 
 
 def test_the_cycle_overlay_counts_headache_days_per_week_after_each_session(treated):

@@ -49,8 +49,11 @@ MEASURES = (
     ("any_acute_medication_days", "Acute-medication days", "#1f5f8b"),
 )
 CYCLE_WEEKS = 12  # the overlay shows weeks 0 to 12 after each injection (a 12-week rhythm)
+CYCLES_SHOWN = 6  # the last six cycles (a year and a half): more lines are not readable
 HEAT_MAP_MONTHS = 24  # the calendar shows the last two years (the period chart shows all)
 HEIGHT = 260
+# The whole chart (axes and legend included) fits the width of its container: a tablet, a phone.
+FIT_WIDTH = alt.AutoSizeParams(type="fit-x", contains="padding")
 BAND_COLOURS = ("#f4f7f5", "#fbf3dc", "#f8e0c8", "#f3cccc", "#e9b8c0")  # light, by severity
 
 
@@ -115,7 +118,7 @@ def period_chart(
         "measure:N",
         title=None,
         scale=alt.Scale(domain=[m[1] for m in MEASURES], range=[m[2] for m in MEASURES]),
-        legend=alt.Legend(orient="bottom"),
+        legend=alt.Legend(orient="bottom", columns=2, labelLimit=200),
     )
     y = alt.Y(
         "days:Q",
@@ -126,7 +129,7 @@ def period_chart(
         alt.Chart(alt.NamedData("periods"))
         .mark_line(point=alt.OverlayMarkDef(size=40), strokeWidth=2)
         .encode(
-            x=_utc_x("mid", f"{period_days}-day periods (points at the middle of each period)"),
+            x=_utc_x("mid", f"Diary periods of {period_days} days (at their middle)"),
             y=y,
             color=colour,
             tooltip=[
@@ -161,7 +164,9 @@ def period_chart(
         lines,
     ]
     spec = (
-        alt.layer(*layers).properties(width="container", height=HEIGHT).configure(**theme_config())
+        alt.layer(*layers)
+        .properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
+        .configure(**theme_config())
     )
     table_rows: list[tuple[Any, ...]] = []
     if baseline:
@@ -241,6 +246,8 @@ def cycle_weeks(
     out: list[CycleWeek] = []
     ordered = sorted(set(sessions))
     for n, session in enumerate(ordered, start=1):
+        if n <= len(ordered) - CYCLES_SHOWN:
+            continue
         stop = min(ordered[n] - timedelta(days=1) if n < len(ordered) else today, today)
         for week in range(CYCLE_WEEKS + 1):
             start = session + timedelta(days=7 * week)
@@ -265,7 +272,7 @@ def cycle_chart(classes: Mapping[date, str], sessions: Sequence[date], today: da
     weeks = cycle_weeks(classes, sessions, today)
     rows = [
         {
-            "cycle": f"Cycle {w.cycle} ({w.session.isoformat()})",
+            "cycle": f"{w.cycle} ({w.session.isoformat()})",
             "week": w.week,
             "per_week": w.per_week,
             "headache": w.headache,
@@ -289,7 +296,12 @@ def cycle_chart(classes: Mapping[date, str], sessions: Sequence[date], today: da
                 scale=alt.Scale(domain=[0, 7]),
                 axis=alt.Axis(values=list(range(8)), format="d"),
             ),
-            color=alt.Color("cycle:N", title=None, legend=alt.Legend(orient="bottom", columns=3)),
+            color=alt.Color(
+                "cycle:N",
+                title="Cycle (session date)",
+                sort=[r["cycle"] for r in rows],
+                legend=alt.Legend(orient="bottom", columns=3),
+            ),
             tooltip=[
                 alt.Tooltip("cycle:N", title="Cycle"),
                 alt.Tooltip("week:Q", title="Week"),
@@ -298,14 +310,15 @@ def cycle_chart(classes: Mapping[date, str], sessions: Sequence[date], today: da
                 alt.Tooltip("per_week:Q", title="Per 7 recorded days"),
             ],
         )
-        .properties(width="container", height=HEIGHT)
+        .properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
         .configure(**theme_config())
     )
     return Chart(
         name="diary-cycles",
         title="Headache days by week after each injection, cycles overlaid",
         description=(
-            f"Weeks 0 to {CYCLE_WEEKS} after each treatment session, one line per cycle, each "
+            f"Weeks 0 to {CYCLE_WEEKS} after each of the last {CYCLES_SHOWN} treatment sessions, "
+            "one line per cycle, each "
             "cut at the next session; headache days per 7 recorded days (missing days are not "
             "counted as headache-free). A line that rises before the next session shows the "
             "effect wearing off."

@@ -18,6 +18,8 @@ the browser: a local scale would show the day before in American time zones).
 from __future__ import annotations
 
 import calendar
+import functools
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -69,51 +71,9 @@ def _utc_x(field: str, title: str) -> alt.X:
 # ---- days per period ------------------------------------------------------------------------
 
 
-def period_chart(
-    periods: Sequence[Mapping[str, Any]],
-    sessions: Sequence[date],
-    baseline: Mapping[str, Any] | None,
-    period_days: int,
-) -> Chart:
-    """``periods`` and ``baseline`` are clinic_rules ``diary-summary`` periods (oldest first)."""
-    rows: list[dict[str, Any]] = []
-    for p in periods:
-        if not p["recorded_days"]:
-            continue  # nothing recorded: no point (a missing day is never a headache-free day)
-        start, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"])
-        mid = start + (end - start) / 2
-        for key, label, _ in MEASURES:
-            rows.append(
-                {
-                    "mid": mid.isoformat(),
-                    "period": f"{p['start']} to {p['end']}",
-                    "measure": label,
-                    "days": int(p[key]),
-                    "recorded": f"{p['recorded_days']} of {p['days']}",
-                }
-            )
-    base_rows = (
-        [
-            {
-                "measure": label,
-                "days": int(baseline[key]),
-                "period": f"baseline {baseline['start']} to {baseline['end']}",
-            }
-            for key, label, _ in MEASURES
-        ]
-        if baseline
-        else []
-    )
-    first, last = (
-        (date.fromisoformat(periods[0]["start"]), date.fromisoformat(periods[-1]["end"]))
-        if periods
-        else (None, None)
-    )
-    session_rows = [
-        {"date": s.isoformat(), "label": f"Treatment session {s.isoformat()}"}
-        for s in sessions
-        if first is not None and last is not None and first <= s <= last
-    ]
+@functools.lru_cache(maxsize=64)
+def _period_spec(period_days: int, with_baseline: bool, with_sessions: bool) -> str:
+    """The period chart's Vega-Lite specification as JSON (data by name; built once per shape)."""
     colour = alt.Color(
         "measure:N",
         title=None,
@@ -159,8 +119,8 @@ def period_chart(
         .encode(x=alt.X("date:T", scale=alt.Scale(type="utc")), tooltip=["label:N"])
     )
     layers = [
-        *([base] if base_rows else []),
-        *([marks] if session_rows else []),
+        *([base] if with_baseline else []),
+        *([marks] if with_sessions else []),
         lines,
     ]
     spec = (
@@ -168,6 +128,55 @@ def period_chart(
         .properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
         .configure(**theme_config())
     )
+    return json.dumps(spec.to_dict(validate=False))
+
+
+def period_chart(
+    periods: Sequence[Mapping[str, Any]],
+    sessions: Sequence[date],
+    baseline: Mapping[str, Any] | None,
+    period_days: int,
+) -> Chart:
+    """``periods`` and ``baseline`` are clinic_rules ``diary-summary`` periods (oldest first)."""
+    rows: list[dict[str, Any]] = []
+    for p in periods:
+        if not p["recorded_days"]:
+            continue  # nothing recorded: no point (a missing day is never a headache-free day)
+        start, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"])
+        mid = start + (end - start) / 2
+        for key, label, _ in MEASURES:
+            rows.append(
+                {
+                    "mid": mid.isoformat(),
+                    "period": f"{p['start']} to {p['end']}",
+                    "measure": label,
+                    "days": int(p[key]),
+                    "recorded": f"{p['recorded_days']} of {p['days']}",
+                }
+            )
+    base_rows = (
+        [
+            {
+                "measure": label,
+                "days": int(baseline[key]),
+                "period": f"baseline {baseline['start']} to {baseline['end']}",
+            }
+            for key, label, _ in MEASURES
+        ]
+        if baseline
+        else []
+    )
+    first, last = (
+        (date.fromisoformat(periods[0]["start"]), date.fromisoformat(periods[-1]["end"]))
+        if periods
+        else (None, None)
+    )
+    session_rows = [
+        {"date": s.isoformat(), "label": f"Treatment session {s.isoformat()}"}
+        for s in sessions
+        if first is not None and last is not None and first <= s <= last
+    ]
+    spec = json.loads(_period_spec(period_days, bool(base_rows), bool(session_rows)))
     table_rows: list[tuple[Any, ...]] = []
     if baseline:
         table_rows.append(
@@ -267,19 +276,9 @@ def cycle_weeks(
     return out
 
 
-def cycle_chart(classes: Mapping[date, str], sessions: Sequence[date], today: date) -> Chart:
-    """``classes``: clinic_rules day classes (``diary-summary`` ``days``)."""
-    weeks = cycle_weeks(classes, sessions, today)
-    rows = [
-        {
-            "cycle": f"{w.cycle} ({w.session.isoformat()})",
-            "week": w.week,
-            "per_week": w.per_week,
-            "headache": w.headache,
-            "recorded": w.recorded,
-        }
-        for w in weeks
-    ]
+@functools.lru_cache(maxsize=256)
+def _cycle_spec(cycles: tuple[str, ...]) -> str:
+    """The cycle overlay's specification as JSON (``cycles``: the legend's order)."""
     spec = (
         alt.Chart(alt.NamedData("weeks"))
         .mark_line(point=alt.OverlayMarkDef(size=40), strokeWidth=2)
@@ -299,7 +298,7 @@ def cycle_chart(classes: Mapping[date, str], sessions: Sequence[date], today: da
             color=alt.Color(
                 "cycle:N",
                 title="Cycle (session date)",
-                sort=[r["cycle"] for r in rows],
+                sort=list(cycles),
                 legend=alt.Legend(orient="bottom", columns=3),
             ),
             tooltip=[
@@ -313,6 +312,23 @@ def cycle_chart(classes: Mapping[date, str], sessions: Sequence[date], today: da
         .properties(width="container", height=HEIGHT, autosize=FIT_WIDTH)
         .configure(**theme_config())
     )
+    return json.dumps(spec.to_dict(validate=False))
+
+
+def cycle_chart(classes: Mapping[date, str], sessions: Sequence[date], today: date) -> Chart:
+    """``classes``: clinic_rules day classes (``diary-summary`` ``days``)."""
+    weeks = cycle_weeks(classes, sessions, today)
+    rows = [
+        {
+            "cycle": f"{w.cycle} ({w.session.isoformat()})",
+            "week": w.week,
+            "per_week": w.per_week,
+            "headache": w.headache,
+            "recorded": w.recorded,
+        }
+        for w in weeks
+    ]
+    spec = json.loads(_cycle_spec(tuple(dict.fromkeys(str(r["cycle"]) for r in rows))))
     return Chart(
         name="diary-cycles",
         title="Headache days by week after each injection, cycles overlaid",
@@ -358,12 +374,82 @@ class Scale:
     note: str = ""
 
 
+@functools.lru_cache(maxsize=256)
+def _score_spec(
+    panels: tuple[tuple[Scale, float], ...],
+    x_domain: tuple[str, str] | None,
+    with_sessions: bool,
+) -> str:
+    """The questionnaire chart's specification as JSON: one panel per (scale, top of its axis)."""
+    charts: list[Any] = []
+    for scale, high in panels:
+        key = scale.instrument
+        y_title = (
+            f"{scale.label} ({scale.unit}, {scale.low:g}–{scale.high:g})"
+            if scale.high is not None
+            else f"{scale.label} ({scale.unit})"
+        )
+        y = alt.Y(
+            "score:Q",
+            title=y_title,
+            scale=alt.Scale(domain=[scale.low, high], nice=False, zero=False),
+        )
+        x = alt.X(
+            "date:T",
+            title="Date answered",
+            scale=alt.Scale(type="utc", domain=x_domain or alt.Undefined),
+            axis=alt.Axis(format="%b %Y", labelAngle=0, labelOverlap=True, tickCount=5),
+        )
+        band_layer = (
+            alt.Chart(alt.NamedData(f"{key}-bands"))
+            .mark_rect()
+            .encode(
+                y=alt.Y("lo:Q", scale=alt.Scale(domain=[scale.low, high], nice=False, zero=False)),
+                y2="hi:Q",
+                color=alt.Color(
+                    "band:N",
+                    title=None,
+                    scale=alt.Scale(
+                        domain=[b[1] for b in scale.bands],
+                        range=list(BAND_COLOURS[: len(scale.bands)]),
+                    ),
+                    legend=alt.Legend(orient="bottom", columns=2, labelLimit=360),
+                ),
+                tooltip=[alt.Tooltip("band:N", title=f"{scale.label} band")],
+            )
+        )
+        line = (
+            alt.Chart(alt.NamedData(key))
+            .mark_line(point=alt.OverlayMarkDef(size=60, filled=True), color="#1f5f8b")
+            .encode(x=x, y=y, tooltip=[alt.Tooltip("label:N", title="Score")])
+        )
+        layers = [band_layer, line]
+        if with_sessions:
+            layers.insert(
+                1,
+                alt.Chart(alt.NamedData("score-sessions"))
+                .mark_rule(color="#1b1f24", strokeWidth=1, strokeDash=[2, 2])
+                .encode(x=x, tooltip=["label:N"]),
+            )
+        charts.append(
+            alt.layer(*layers)
+            .resolve_scale(color="independent")
+            .properties(width="container", height=200, title=f"{scale.label}{scale.note}")
+        )
+    spec = (
+        alt.vconcat(*charts).resolve_scale(color="independent")
+        if charts
+        else alt.Chart(alt.NamedData("none")).mark_point()
+    ).configure(**theme_config())
+    return json.dumps(spec.to_dict(validate=False))
+
+
 def score_chart(
     scores: Sequence[Mapping[str, Any]], scales: Sequence[Scale], sessions: Sequence[date] = ()
 ) -> Chart:
     """``scores``: ``[{date, instrument, score, valid}]``; each instrument its own panel and axis,
     treatment sessions as vertical lines."""
-    panels = []
+    panels: list[tuple[Scale, float]] = []
     datasets: dict[str, list[dict[str, Any]]] = {}
     valid = [s for s in scores if s["valid"] and s["score"] is not None]
     dates = [s["date"] for s in valid]
@@ -400,69 +486,16 @@ def score_chart(
             for p in points
         ]
         datasets[f"{key}-bands"] = bands
-        y_title = (
-            f"{scale.label} ({scale.unit}, {scale.low:g}–{scale.high:g})"
-            if scale.high is not None
-            else f"{scale.label} ({scale.unit})"
-        )
-        y = alt.Y(
-            "score:Q",
-            title=y_title,
-            scale=alt.Scale(domain=[scale.low, high], nice=False, zero=False),
-        )
-        x = alt.X(
-            "date:T",
-            title="Date answered",
-            scale=alt.Scale(type="utc", domain=x_domain),
-            axis=alt.Axis(format="%b %Y", labelAngle=0, labelOverlap=True, tickCount=5),
-        )
-        band_layer = (
-            alt.Chart(alt.NamedData(f"{key}-bands"))
-            .mark_rect()
-            .encode(
-                y=alt.Y("lo:Q", scale=alt.Scale(domain=[scale.low, high], nice=False, zero=False)),
-                y2="hi:Q",
-                color=alt.Color(
-                    "band:N",
-                    title=None,
-                    scale=alt.Scale(
-                        domain=[b[1] for b in scale.bands],
-                        range=list(BAND_COLOURS[: len(scale.bands)]),
-                    ),
-                    legend=alt.Legend(orient="bottom", columns=2, labelLimit=360),
-                ),
-                tooltip=[alt.Tooltip("band:N", title=f"{scale.label} band")],
-            )
-        )
-        line = (
-            alt.Chart(alt.NamedData(key))
-            .mark_line(point=alt.OverlayMarkDef(size=60, filled=True), color="#1f5f8b")
-            .encode(x=x, y=y, tooltip=[alt.Tooltip("label:N", title="Score")])
-        )
-        in_range = [
-            {"date": d.isoformat(), "label": f"Treatment session {d.isoformat()}"}
-            for d in sessions
-            if x_domain and x_domain[0] <= d.isoformat() <= x_domain[1]
-        ]
-        datasets["score-sessions"] = in_range
-        layers = [band_layer, line]
-        if in_range:
-            layers.insert(
-                1,
-                alt.Chart(alt.NamedData("score-sessions"))
-                .mark_rule(color="#1b1f24", strokeWidth=1, strokeDash=[2, 2])
-                .encode(x=x, tooltip=["label:N"]),
-            )
-        panels.append(
-            alt.layer(*layers)
-            .resolve_scale(color="independent")
-            .properties(width="container", height=200, title=f"{scale.label}{scale.note}")
-        )
-    spec = (
-        alt.vconcat(*panels).resolve_scale(color="independent")
-        if panels
-        else alt.Chart(alt.NamedData("none")).mark_point()
-    ).configure(**theme_config())
+        panels.append((scale, high))
+    in_range = [
+        {"date": d.isoformat(), "label": f"Treatment session {d.isoformat()}"}
+        for d in sessions
+        if x_domain and x_domain[0] <= d.isoformat() <= x_domain[1]
+    ]
+    datasets["score-sessions"] = in_range
+    spec = json.loads(
+        _score_spec(tuple(panels), tuple(x_domain) if x_domain else None, bool(in_range))
+    )
     labels = {s.instrument: s for s in scales}
     rows = tuple(
         (
@@ -497,26 +530,9 @@ def score_chart(
 # ---- calendar heat map ------------------------------------------------------------------------
 
 
-def heat_map_chart(classes: Mapping[date, str], start: date, end: date) -> Chart:
-    """One square per day from ``start`` to ``end`` (clinic_rules day classes; missing days white)."""
-    first = max(start, _months_back(end, HEAT_MAP_MONTHS))
-    rows = []
-    months: dict[str, dict[str, int]] = {}
-    day = first
-    while day <= end:
-        cls = classes.get(day, "missing")
-        month = f"{calendar.month_abbr[day.month]} {day.year}"
-        rows.append(
-            {
-                "day": day.day,
-                "month": month,
-                "key": f"{day.year}-{day.month:02d}",
-                "class": CLASS_LABELS[cls],
-                "date": day.isoformat(),
-            }
-        )
-        months.setdefault(f"{day.year}-{day.month:02d}", dict.fromkeys(CLASS_LABELS, 0))[cls] += 1
-        day += timedelta(days=1)
+@functools.lru_cache(maxsize=1)
+def _heat_map_spec() -> str:
+    """The calendar's specification as JSON (the same for every patient)."""
     spec = (
         alt.Chart(alt.NamedData("days"))
         .mark_rect(stroke="#9aa3ad", strokeWidth=0.5, cornerRadius=2)
@@ -541,6 +557,30 @@ def heat_map_chart(classes: Mapping[date, str], start: date, end: date) -> Chart
         .properties(width=alt.Step(20), height=alt.Step(18))
         .configure(**theme_config())
     )
+    return json.dumps(spec.to_dict(validate=False))
+
+
+def heat_map_chart(classes: Mapping[date, str], start: date, end: date) -> Chart:
+    """One square per day from ``start`` to ``end`` (clinic_rules day classes; missing days white)."""
+    first = max(start, _months_back(end, HEAT_MAP_MONTHS))
+    rows = []
+    months: dict[str, dict[str, int]] = {}
+    day = first
+    while day <= end:
+        cls = classes.get(day, "missing")
+        month = f"{calendar.month_abbr[day.month]} {day.year}"
+        rows.append(
+            {
+                "day": day.day,
+                "month": month,
+                "key": f"{day.year}-{day.month:02d}",
+                "class": CLASS_LABELS[cls],
+                "date": day.isoformat(),
+            }
+        )
+        months.setdefault(f"{day.year}-{day.month:02d}", dict.fromkeys(CLASS_LABELS, 0))[cls] += 1
+        day += timedelta(days=1)
+    spec = json.loads(_heat_map_spec())
     return Chart(
         name="diary-calendar",
         title="Diary calendar",

@@ -224,7 +224,8 @@ def score_scales() -> list[Any]:
     its day counts, so its axis is open-ended)."""
     from bontrack.diaries.charts import Scale
 
-    midas, hit6 = rule("SCORE-MIDAS").params, rule("SCORE-HIT6").params
+    midas: dict[str, Any] = dict(rule("SCORE-MIDAS").params)
+    hit6: dict[str, Any] = dict(rule("SCORE-HIT6").params)
     points = [int(v) for v in hit6["points"].values()]
     n_items = len(hit6["items"])
     midas_max = int(midas["questions"]) * int(midas["max_days"])

@@ -7,6 +7,7 @@ import base64
 import json
 import re
 from html import unescape
+from typing import Any
 
 import altair as alt
 import pytest
@@ -15,7 +16,7 @@ from django.template import Context, Template
 
 from bontrack.core.charts import Chart, Table, theme_config, to_png, to_svg
 
-ROWS = [
+ROWS: list[dict[str, Any]] = [
     {"period": "2026-01-01", "kind": "Headache days", "days": 18},
     {"period": "2026-01-01", "kind": "Migraine days", "days": 11},
     {"period": "2026-01-29", "kind": "Headache days", "days": 9},
@@ -23,7 +24,7 @@ ROWS = [
 ]
 
 
-def sample_chart(name: str = "sample", rows: list[dict] | None = None) -> Chart:
+def sample_chart(name: str = "sample", rows: list[dict[str, Any]] | None = None) -> Chart:
     rows = ROWS if rows is None else rows
     spec = (
         alt.Chart(alt.NamedData("periods"))
@@ -45,7 +46,7 @@ def sample_chart(name: str = "sample", rows: list[dict] | None = None) -> Chart:
         datasets={"periods": rows},
         table=Table(
             columns=("Period", "Kind", "Days"),
-            rows=tuple((r["period"], r["kind"], r["days"]) for r in rows),
+            rows=tuple((str(r["period"]), str(r["kind"]), int(r["days"])) for r in rows),
         ),
     )
 

@@ -42,6 +42,10 @@ SERVER_FONT = "Liberation Sans, DejaVu Sans, Arial, sans-serif"
 # Width used by the server renderers when the chart follows its container in the page.
 SERVER_WIDTH = 720
 SVG_CACHE_SECONDS = 600
+# The Vega-Lite version vl-convert renders with: the one vendored for the page (static/vendor/vega).
+VL_VERSION = "6.4"
+# The server renderer fetches nothing: every chart's data is inline (no URL reaches the network).
+NO_URLS: list[str] = []
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 
@@ -138,12 +142,18 @@ def _fix_container_width(spec: dict[str, Any]) -> None:
 
 def to_svg(chart: Chart | Mapping[str, Any]) -> str:
     """The chart as an SVG document (vl-convert), for print, pages read without script and PDFs."""
-    return str(vlc.vegalite_to_svg(_server_spec(chart)))
+    return str(
+        vlc.vegalite_to_svg(_server_spec(chart), vl_version=VL_VERSION, allowed_base_urls=NO_URLS)
+    )
 
 
 def to_png(chart: Chart | Mapping[str, Any], *, scale: float = 2.0) -> bytes:
     """The chart as a PNG (vl-convert), for PDFs; ``scale`` 2 prints sharply at the PDF's size."""
-    return bytes(vlc.vegalite_to_png(_server_spec(chart), scale=scale))
+    return bytes(
+        vlc.vegalite_to_png(
+            _server_spec(chart), vl_version=VL_VERSION, scale=scale, allowed_base_urls=NO_URLS
+        )
+    )
 
 
 def spec_digest(spec: Mapping[str, Any]) -> str:

@@ -115,3 +115,13 @@ def test_an_empty_chart_says_so_and_renders_no_embed():
     )
     assert "No data to chart yet." in html
     assert "data-chart-spec" not in html
+
+
+def test_the_server_renderer_fetches_no_url():
+    spec = {
+        "data": {"url": "http://127.0.0.1:9/patients.json"},
+        "mark": "point",
+        "encoding": {"x": {"field": "a", "type": "quantitative"}},
+    }
+    with pytest.raises(Exception, match="External data url not allowed"):
+        to_svg(spec)

@@ -89,6 +89,7 @@ class PeriodStats:
     probable_days: int = 0
     moderate_or_severe_days: int = 0
     medication_days: dict[AcuteClass, int] = field(default_factory=dict)
+    any_medication_days: int = 0
 
     @property
     def missing(self) -> int:
@@ -127,6 +128,7 @@ class PeriodStats:
             "completeness": round(self.completeness, 4),
             **counts,
             "acute_medication_days": {c.value: self.medication_days.get(c, 0) for c in AcuteClass},
+            "any_acute_medication_days": self.any_medication_days,
             "normalised": normalised,
         }
 
@@ -161,6 +163,7 @@ class Diary:
                     st.probable_days += cls is DayClass.PROBABLE_MIGRAINE
                 for med in entry.acute_medications:
                     meds[med] = meds.get(med, 0) + 1
+                st.any_medication_days += bool(entry.acute_medications)
             day += one
         st.medication_days = meds
         return st

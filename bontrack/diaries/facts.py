@@ -5,15 +5,21 @@ Public interface used by other apps:
   (two queries, whatever the length of the diary).
 - ``score_series(patient)``: completed MIDAS and HIT-6 scores, oldest first (one query).
 - ``eligibility_document(patient, as_of)``: the full ``eligibility`` input.
+- ``cached_diary_summary(patient, today, first_session)``: ``diary-summary`` of the staff pages,
+  with the baseline period before the first treatment session.
+- ``outcome_charts(patient, today)``: the patient's outcome charts (diary page, PDF note).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count
+from django.core.cache import cache
+from django.db.models import Count, Max, Sum
 
 from bontrack.core.parsing import printable
 from bontrack.core.policy import facts as program_policy
@@ -210,3 +216,120 @@ def check_policy_document(policy: dict[str, object]) -> None:
 def headache_day_min_hours() -> int:
     """Hours a headache must last to count as an eligibility headache day (BTX-ELIG-HEADACHE-4H)."""
     return rule("BTX-ELIG-HEADACHE-4H").int_("min_hours")
+
+
+def score_scales() -> list[Any]:
+    """MIDAS and HIT-6 as the charts draw them: range, unit and bands from SCORE-MIDAS and
+    SCORE-HIT6 (HIT-6: items x lowest and highest points; MIDAS has no upper bound but the sum of
+    its day counts, so its axis is open-ended)."""
+    from bontrack.diaries.charts import Scale
+
+    midas: dict[str, Any] = dict(rule("SCORE-MIDAS").params)
+    hit6: dict[str, Any] = dict(rule("SCORE-HIT6").params)
+    points = [int(v) for v in hit6["points"].values()]
+    n_items = len(hit6["items"])
+    midas_max = int(midas["questions"]) * int(midas["max_days"])
+    return [
+        Scale(
+            instrument="midas",
+            label="MIDAS",
+            unit="days",
+            low=0,
+            high=None,
+            bands=tuple(
+                (float(g["min"]), f"Grade {g['grade']}: {g['label']}") for g in midas["grades"]
+            ),
+            note=f" (days lost in 3 months; the total can reach {midas_max})",
+        ),
+        Scale(
+            instrument="hit6",
+            label="HIT-6",
+            unit="points",
+            low=float(n_items * min(points)),
+            high=float(n_items * max(points)),
+            bands=tuple((float(b["min"]), str(b["label"]).capitalize()) for b in hit6["bands"]),
+        ),
+    ]
+
+
+HISTORY_DAYS = 3650  # the staff page shows up to ten years (clinic_rules accepts 3700 days)
+SUMMARY_CACHE_SECONDS = 600
+
+
+def cached_diary_summary(
+    patient: Patient, today: date, first_session: date | None = None
+) -> dict[str, Any]:
+    """clinic_rules ``diary-summary`` of the staff pages, the few facts they need of the days, and
+    the baseline: ``diary-summary`` over the period before ``first_session`` (None without one,
+    or when no day of it is recorded).
+
+    Building the input (1,000+ days) and running the rule is most of the page's cost, so the
+    result is cached under a fingerprint of the diary (row count, the sum of the days'
+    versions, newest id and change time: every save, import or edit bumps one of them),
+    the practice policy, the first session and the day. One query decides a hit."""
+    start = today - timedelta(days=HISTORY_DAYS)
+    policy = program_policy.policy_document(patient.practice_id)
+    fp = DiaryDay.objects.filter(patient=patient, date__gte=start, date__lte=today).aggregate(
+        n=Count("id"), v=Sum("version"), m=Max("id"), u=Max("updated_at")
+    )
+    digest = hashlib.sha256(
+        json.dumps([fp, policy, first_session], sort_keys=True, default=str).encode()
+    ).hexdigest()[:32]
+    key = f"diaries:summary:{patient.pk}:{today.isoformat()}:{digest}"
+    hit = cache.get(key)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    docs = diary_documents(patient, start, today)
+    n = period_days()
+    doc: dict[str, object] = {"as_of": today.isoformat(), "days": docs, "period_days": n}
+    if policy:
+        doc["policy"] = policy
+    baseline = None
+    if first_session is not None and first_session <= today:
+        lo = (first_session - timedelta(days=n)).isoformat()
+        base_days = [d for d in docs if lo <= str(d["date"]) < first_session.isoformat()]
+        if base_days:
+            base_doc = {
+                **doc,
+                "as_of": (first_session - timedelta(days=1)).isoformat(),
+                "days": base_days,
+            }
+            baseline = contract.run("diary-summary", base_doc)["periods"][-1]  # type: ignore[index]
+    value = {
+        "summary": contract.run("diary-summary", doc),
+        "baseline": baseline,
+        "med_dates": sorted(
+            date.fromisoformat(str(d["date"])) for d in docs if d["acute_medications"]
+        ),
+        "first": date.fromisoformat(str(docs[0]["date"])) if docs else None,
+        "recorded_days": len(docs),
+        "recent": docs[-14:][::-1],
+    }
+    cache.set(key, value, SUMMARY_CACHE_SECONDS)
+    return value
+
+
+def outcome_charts(patient: Patient, today: date) -> dict[str, Any]:
+    """The patient's outcome charts (``periods``, ``cycles``, ``scores``, ``calendar``: core
+    ``Chart`` objects) with the figures they show (``summary``, ``baseline``, ``sessions``,
+    ``scores``), for the staff diary page and the PDF note."""
+    from bontrack.diaries import charts, hooks
+
+    sessions = [s for s in hooks.session_dates(patient) if s <= today]
+    data = cached_diary_summary(patient, today, sessions[0] if sessions else None)
+    summary = data["summary"]
+    classes = {date.fromisoformat(d["date"]): d["class"] for d in summary["days"]}
+    scores = score_series(patient)
+    first = data["first"] or today - timedelta(days=summary["period_days"] - 1)
+    return {
+        **data,
+        "sessions": sessions,
+        "classes": classes,
+        "scores": scores,
+        "periods": charts.period_chart(
+            summary["periods"], sessions, data["baseline"], summary["period_days"]
+        ),
+        "cycles": charts.cycle_chart(classes, sessions, today),
+        "score_chart": charts.score_chart(scores, score_scales(), sessions),
+        "calendar": charts.heat_map_chart(classes, first, today),
+    }

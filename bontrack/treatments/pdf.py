@@ -8,8 +8,12 @@ from typing import Any
 
 from django.utils import timezone
 from fpdf import FPDF
+from PIL import Image
 
+from bontrack.core.charts import Chart, to_png
 from bontrack.treatments import headmap
+
+CHART_MAX_HEIGHT_MM = 105  # a chart and its title fit in half a Letter page
 
 OUTLINES = {
     "front": '<ellipse cx="100" cy="100" rx="62" ry="82" fill="#f6f3ee" stroke="#555"/>'
@@ -186,4 +190,38 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
     if session.note:
         pdf.set_font("Helvetica", "", 9)
         pdf.multi_cell(0, 5, _t(f"Note: {session.note}"), new_x="LMARGIN", new_y="NEXT")
+    outcome = ctx.get("outcome")
+    if outcome and outcome["charts"]:
+        outcome_pages(pdf, outcome["charts"], outcome["as_of"])
     return bytes(pdf.output())
+
+
+def outcome_pages(pdf: FPDF, charts: list[Chart], as_of: Any) -> None:
+    """The patient's outcome charts (the diary page's charts, rendered by vl-convert as PNG) with
+    each chart's table as text: the figures are in the PDF's text, not only in the images."""
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(0, 7, _t(f"Outcome charts (diary and questionnaires up to {as_of:%Y-%m-%d})"))
+    pdf.ln(8)
+    for chart in charts:
+        png = to_png(chart)
+        with Image.open(io.BytesIO(png)) as im:
+            px_w, px_h = im.size
+        w = pdf.epw
+        h = w * px_h / px_w
+        if h > CHART_MAX_HEIGHT_MM:
+            w, h = w * CHART_MAX_HEIGHT_MM / h, CHART_MAX_HEIGHT_MM
+        if pdf.get_y() + h + 16 > pdf.page_break_trigger:
+            pdf.add_page()
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.cell(0, 6, _t(chart.title), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 8)
+        pdf.multi_cell(0, 4, _t(chart.description), new_x="LMARGIN", new_y="NEXT")
+        pdf.image(io.BytesIO(png), w=w, h=h, alt_text=_t(f"{chart.title}. {chart.description}"))
+        pdf.ln(1)
+        pdf.set_font("Helvetica", "", 7)
+        with pdf.table(first_row_as_headings=True, line_height=3.6) as table:
+            table.row([_t(c) for c in chart.table.columns])
+            for row in chart.table.rows:
+                table.row([_t("" if v is None else v) for v in row])
+        pdf.ln(4)

@@ -71,3 +71,38 @@ def build_diary(patient, *, end: date, days: int, seed: int = 1, chronic: bool =
         [DiaryMedication(day=r, name="Sumatriptan", drug_class="triptan") for r, m in meds if m]
     )
     return len(rows)
+
+
+def _at(day: date, hour: int = 10):
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    return timezone.make_aware(datetime(day.year, day.month, day.day, hour, 0))
+
+
+@pytest.fixture
+def treated(world, cm_patient):
+    """200 diary days up to today, sessions 140 and 50 days ago, a MIDAS and a HIT-6 answered
+    20 days ago (the outcome charts' patient)."""
+    import time_machine
+
+    from bontrack.diaries.actions import actors, questionnaires
+    from bontrack.diaries.models import QuestionnaireResponse
+    from bontrack.diaries.tests.test_questionnaires import HIT6, MIDAS
+    from bontrack.factories import signed_session
+
+    today = actors.local_today()
+    build_diary(cm_patient, end=today, days=200)
+    first, second = today - timedelta(days=140), today - timedelta(days=50)
+    for day in (first, second):
+        signed_session(world.users["physician"], cm_patient, performed_at=_at(day))
+    questionnaires.assign_pre_treatment(cm_patient, today)
+    with time_machine.travel(_at(today - timedelta(days=20)), tick=False):
+        for q in QuestionnaireResponse.objects.filter(patient=cm_patient):
+            questionnaires.submit_questionnaire(
+                actor=world.users["nurse"],
+                response=q,
+                answers=MIDAS if q.instrument == "midas" else HIT6,
+            )
+    return cm_patient, today, [first, second]

@@ -50,7 +50,21 @@ def note_context(session: TreatmentSession) -> dict[str, Any]:
         "next_due": follow_up.next_due(session) if session.status != "draft" else None,
         "indication_labels": facts.indication_labels(session_indications(session)),
         "indication_totals": indication_totals(session, injections),
+        "outcome": outcome(session),
     }
+
+
+def outcome(session: TreatmentSession) -> dict[str, Any] | None:
+    """The patient's outcome charts as of the session's day (the diary page's charts, from
+    ``diaries.facts.outcome_charts``), for a patient with diary days or questionnaires; a signed
+    note printed later shows the same figures."""
+    from bontrack.diaries import facts as diary_facts
+
+    as_of = timezone.localtime(session.performed_at, session_zone(session)).date()
+    out = diary_facts.outcome_charts(session.patient, as_of)
+    diary = [out["periods"], out["cycles"], out["calendar"]] if out["recorded_days"] else []
+    charts = [c for c in (*diary[:2], out["score_chart"], *diary[2:]) if not c.empty]
+    return {"as_of": as_of, "charts": charts} if charts else None
 
 
 @staff_view(Perm.SESSION_VIEW)

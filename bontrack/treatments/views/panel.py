@@ -23,7 +23,7 @@ from bontrack.treatments import facts
 from bontrack.treatments.actions import charting as charting_actions
 from bontrack.treatments.actions import common, follow_up, response_review
 from bontrack.treatments.actions import plans as plans_actions
-from bontrack.treatments.choices import AdverseEffectStatus
+from bontrack.treatments.choices import GIVEN_STATUSES, AdverseEffectStatus
 from bontrack.treatments.forms import (
     AdverseEffectForm,
     PlanForm,
@@ -49,7 +49,7 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     page = _session_page(patient, None)
     sessions = page.items
     session_count = TreatmentSession.objects.filter(patient=patient).count()
-    last_signed = next((s for s in sessions if s.status == "signed"), None)
+    last_signed = next((s for s in sessions if s.status in GIVEN_STATUSES), None)
     if last_signed is None:
         last_signed = (
             TreatmentSession.objects.current()
@@ -92,6 +92,7 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         "can_review": can_review,
         "review_form": ReviewForm(muscles=muscle_choices()),
         "can_chart": request.user.has_clinic_perm(Perm.SESSION_CHART, patient.clinic_id),
+        "can_order": request.user.has_clinic_perm(Perm.SESSION_COSIGN, patient.clinic_id),
         "draft": draft,
         "offers": offers,
         "plan_offered": plan is not None or facts.follow_the_pain_indication() in treated,

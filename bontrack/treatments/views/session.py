@@ -299,6 +299,18 @@ def decide(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
 @require_POST
 def sign(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
     session = session_in_scope(scope, sid)
+    if request.POST.get("confirm") != "yes":
+        # The confirmation step (no script needed): what signing will do, then "Yes, sign".
+        try:
+            errors, reasons = signing_actions.signature_preview(actor=request.user, session=session)
+        except Conflict as exc:
+            errors, reasons = {"session": [str(exc)]}, []
+        if errors:
+            msgs = [m for ms in errors.values() for m in ms]
+            ctx = session_context(request, session, sign_errors=msgs)
+            return render_session(request, session, ctx, status=422)
+        ctx = session_context(request, session, confirm_sign=True, cosign_preview=reasons)
+        return render_session(request, session, ctx)
     try:
         signing_actions.sign_session(actor=request.user, session=session)
     except (ValidationError, Conflict) as exc:

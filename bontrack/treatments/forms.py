@@ -75,6 +75,8 @@ class DecisionForm(StrictForm):
     rule_id = forms.CharField(max_length=60, widget=forms.HiddenInput)
     reason = forms.CharField(label="Reason", required=False, max_length=1000)
     ack = forms.BooleanField(label="I have read this warning", required=False)
+    # The confirmation of an override (a block): ticked on the screen, checked by the view.
+    confirm = forms.BooleanField(label="I confirm this override", required=False)
 
 
 class AmendForm(StrictForm):

@@ -104,7 +104,11 @@ def test_overriding_a_block(world, persona, expected):
     before = _changes()
     response = world.client(persona).post(
         f"/treatments/sessions/{session.pk}/decisions/",
-        {"rule_id": "BTX-CONTRA-HYPERSENSITIVITY", "reason": "Reaction was to another product"},
+        {
+            "rule_id": "BTX-CONTRA-HYPERSENSITIVITY",
+            "reason": "Reaction was to another product",
+            "confirm": "1",
+        },
     )
     assert response.status_code == expected
     made = FindingDecision.objects.filter(rule_id="BTX-CONTRA-HYPERSENSITIVITY").exists()

@@ -270,7 +270,9 @@ def decide(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
     session = session_in_scope(scope, sid)
     form = DecisionForm(request.POST)
     errors: list[str] = []
-    if form.is_valid():
+    if form.is_valid() and form.cleaned_data["reason"] and not form.cleaned_data["confirm"]:
+        errors = ["Tick “I confirm this override” to override the finding."]
+    elif form.is_valid():
         try:
             findings.decide_finding(
                 actor=request.user,

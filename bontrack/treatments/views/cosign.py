@@ -31,7 +31,7 @@ def worklist(request: StaffRequest, scope: Scope) -> HttpResponse:
     """Sessions awaiting a co-signature in the physician's clinics, newest first, paged."""
     cursor = request.GET.get("cursor") or None
     try:
-        page = selectors.cosign_worklist(scope, cursor)
+        page = selectors.cosign_worklist(scope, cursor, selectors.COSIGN_PAGE)
     except BadCursor as exc:
         raise Http404 from exc
     with transaction.atomic():

@@ -14,6 +14,7 @@ from ninja import Router
 from ninja.errors import HttpError
 from ninja.responses import Status
 
+from bontrack.accounts.requests import ApiRequest
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.apitools import ERRORS, require_scope
@@ -392,7 +393,7 @@ def cosign_worklist(
     response={200: SessionOut, **ERRORS},
     summary="Co-sign a session awaiting a physician's co-signature (physicians)",
 )
-def cosign(request: HttpRequest, session_id: int) -> dict[str, Any]:
+def cosign(request: ApiRequest, session_id: int) -> dict[str, Any]:
     session = _session(request, Perm.SESSION_COSIGN, session_id)
     cosign_actions.cosign_session(actor=request.user, session=session)
     return _session_out(session)

@@ -64,7 +64,9 @@ def _sites(n: int) -> str:
 def order_for(session: TreatmentSession, indication: str) -> TreatmentPlan | None:
     """The physician's order for one indication of the session: the plan the session was charted
     from when it is that indication's, else the indication's active plan; None unless signed."""
-    plan = session.plan if session.plan_id and session.plan.indication == indication else None
+    plan = (
+        session.plan if session.plan is not None and session.plan.indication == indication else None
+    )
     if plan is None:
         plan = (
             TreatmentPlan.objects.filter(

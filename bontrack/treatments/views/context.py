@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from collections import OrderedDict
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.http import HttpRequest
@@ -13,6 +13,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from bontrack.accounts.models import Scope
+
+if TYPE_CHECKING:
+    from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.core.htmx import render_page
 from bontrack.inventory.choices import VialStatus
@@ -251,7 +254,7 @@ def session_context(
         "next_due": follow_up.next_due(session) if session.status in GIVEN_STATUSES else None,
         "checkin": follow_up.checkin_window(session) if session.status in GIVEN_STATUSES else None,
         "can_cosign": session.status == SessionStatus.AWAITING_COSIGN
-        and user.has_clinic_perm(Perm.SESSION_COSIGN, clinic_id),
+        and cast("User", user).has_clinic_perm(Perm.SESSION_COSIGN, clinic_id),
         "per_site": facts.units_per_site(),
     }
     ctx.update(extra)

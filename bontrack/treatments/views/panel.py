@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -14,6 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
+
+if TYPE_CHECKING:
+    from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
 from bontrack.core.pagination import BadCursor, Page, keyset_page
@@ -92,7 +96,9 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         "can_review": can_review,
         "review_form": ReviewForm(muscles=muscle_choices()),
         "can_chart": request.user.has_clinic_perm(Perm.SESSION_CHART, patient.clinic_id),
-        "can_order": request.user.has_clinic_perm(Perm.SESSION_COSIGN, patient.clinic_id),
+        "can_order": cast("User", request.user).has_clinic_perm(
+            Perm.SESSION_COSIGN, patient.clinic_id
+        ),
         "draft": draft,
         "offers": offers,
         "plan_offered": plan is not None or facts.follow_the_pain_indication() in treated,

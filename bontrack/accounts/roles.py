@@ -32,6 +32,7 @@ class Perm:
     SESSION_CHART = "session.chart"
     SESSION_SIGN = "session.sign"
     SESSION_OVERRIDE_BLOCK = "session.override_block"
+    SESSION_COSIGN = "session.cosign"
     RESPONSE_REVIEW = "response.review"
     INVENTORY_VIEW = "inventory.view"
     INVENTORY_MANAGE = "inventory.manage"
@@ -81,6 +82,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Perm.SESSION_SIGN: frozenset({Role.PHYSICIAN, Role.NURSE}),
     # Overriding a blocking dose finding (with a written reason): the physician only.
     Perm.SESSION_OVERRIDE_BLOCK: frozenset({Role.PHYSICIAN}),
+    # Signing a plan (the order) and co-signing a nurse's session that left the order or
+    # acknowledged a warning (the physician worklist): the physician only.
+    Perm.SESSION_COSIGN: frozenset({Role.PHYSICIAN}),
     # The continue / adjust / stop decision after the response review: the physician only.
     Perm.RESPONSE_REVIEW: frozenset({Role.PHYSICIAN}),
     # Lots and vials: clinicians and admins manage stock; billing reads it (waste, JW/JZ).

@@ -434,6 +434,7 @@ def seed_demo(*, today: date, patients: int = 200, seed: int = 2026) -> SeedResu
         ("admin.patel", "Priya", "Patel", Role.CLINIC_ADMIN, None, "all clinics; TOTP required"),
         ("dr.okafor", "Kofi", "Okafor", Role.PHYSICIAN, river, "TOTP required"),
         ("desk.silva", "Ana", "Silva", Role.FRONT_DESK, river, ""),
+        ("nurse.reyes", "Lucia", "Reyes", Role.NURSE, river, ""),
     ]
     for username, first, last, role, clinic, note in staff:
         user = _staff(practice, username, first, last, role, clinic, DEMO_PASSWORD)

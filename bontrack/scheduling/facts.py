@@ -20,6 +20,7 @@ from django.db.models.functions import TruncDate
 from bontrack.diaries import facts as diaries_facts
 from bontrack.inventory.models import Vial
 from bontrack.treatments import facts as treatments_facts
+from bontrack.treatments.choices import GIVEN_STATUSES
 from bontrack.treatments.models import DEFAULT_PRODUCT, AdverseEffect, TreatmentSession
 from clinic_rules import retreatment_interval
 from clinic_rules.data import default_policy, rule
@@ -66,7 +67,7 @@ def interval_for(indication: str, *, pediatric: bool = False) -> Interval:
 
 def last_signed_sessions(patient_ids: list[int] | None = None, clinic_id: int | None = None):  # type: ignore[no-untyped-def]
     """{(patient_id, indication): last performed_at} over signed sessions, one query."""
-    qs = TreatmentSession.objects.filter(status="signed")
+    qs = TreatmentSession.objects.filter(status__in=GIVEN_STATUSES)
     if patient_ids is not None:
         qs = qs.filter(patient_id__in=patient_ids)
     if clinic_id is not None:
@@ -80,7 +81,7 @@ def last_signed_days(*, clinic_id: int, tz: object) -> list[tuple[int, str, date
     clinic's active patients, one GROUP BY query; the local date is computed in SQL."""
     return list(
         TreatmentSession.objects.filter(
-            status="signed", patient__clinic_id=clinic_id, patient__status="active"
+            status__in=GIVEN_STATUSES, patient__clinic_id=clinic_id, patient__status="active"
         )
         .values_list("patient_id", "indication", "patient__date_of_birth")
         .annotate(last=Max(TruncDate("performed_at", tzinfo=tz)))
@@ -108,7 +109,7 @@ def last_signed_day_ordinals(*, clinic_id: int, tz: object) -> list[tuple[int, s
         ]
     sql, params = (
         TreatmentSession.objects.filter(
-            status="signed", patient__clinic_id=clinic_id, patient__status="active"
+            status__in=GIVEN_STATUSES, patient__clinic_id=clinic_id, patient__status="active"
         )
         .values_list("patient_id", "indication")
         .annotate(
@@ -141,7 +142,7 @@ def last_products(patient_ids: list[int]) -> dict[tuple[int, str], str]:
     """{(patient_id, indication): product of the last signed session}, one query."""
     out: dict[tuple[int, str], str] = {}
     for patient_id, indication, product in (
-        TreatmentSession.objects.filter(patient_id__in=patient_ids, status="signed")
+        TreatmentSession.objects.filter(patient_id__in=patient_ids, status__in=GIVEN_STATUSES)
         .order_by("performed_at", "id")
         .values_list("patient_id", "indication", "product")
     ):
@@ -182,7 +183,7 @@ def consent_dates(patient_ids: list[int]) -> dict[int, datetime]:
     """Date of the last signed session with consent recorded, per patient."""
     rows = (
         TreatmentSession.objects.filter(
-            patient_id__in=patient_ids, status="signed", consent_obtained=True
+            patient_id__in=patient_ids, status__in=GIVEN_STATUSES, consent_obtained=True
         )
         .values("patient_id")
         .annotate(last=Max("performed_at"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -13,7 +14,9 @@ from ninja import Router
 from ninja.errors import HttpError
 from ninja.responses import Status
 
+from bontrack.accounts.requests import ApiRequest
 from bontrack.accounts.roles import Perm
+from bontrack.audit import audit
 from bontrack.core.apitools import ERRORS, require_scope
 from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.inventory.models import Vial
@@ -21,6 +24,7 @@ from bontrack.patients.models import Patient
 from bontrack.treatments import selectors
 from bontrack.treatments.actions import amendments as amendments_actions
 from bontrack.treatments.actions import charting, common, follow_up, response_review, signing
+from bontrack.treatments.actions import cosign as cosign_actions
 from bontrack.treatments.actions import findings as findings_actions
 from bontrack.treatments.actions import plans as plans_actions
 from bontrack.treatments.actions import vials as vials_actions
@@ -28,6 +32,7 @@ from bontrack.treatments.api_schemas import (
     AdverseEffectIn,
     AdverseEffectOut,
     AmendIn,
+    CosignPage,
     DecisionIn,
     InjectionIn,
     InjectionPatch,
@@ -42,6 +47,7 @@ from bontrack.treatments.api_schemas import (
     SessionPatch,
     VialIn,
 )
+from bontrack.treatments.choices import GIVEN_STATUSES
 from bontrack.treatments.models import (
     AdverseEffect,
     Injection,
@@ -74,6 +80,8 @@ def _plan_out(plan: TreatmentPlan) -> dict[str, Any]:
     return {
         **{f: getattr(plan, f) for f in ("id", "patient_id", "indication", "product", "active")},
         **{f: getattr(plan, f) for f in ("based_on_id", "review_id", "note", "created_at")},
+        "ordered_by_id": plan.ordered_by_id,
+        "ordered_at": plan.ordered_at,
         "lines": list(plan.lines.all()),
     }
 
@@ -111,6 +119,9 @@ SESSION_FIELDS = [
     "note",
     "signed_at",
     "signed_by_id",
+    "cosign_reasons",
+    "cosigned_at",
+    "cosigned_by_id",
     "rule_set",
 ]
 
@@ -123,8 +134,11 @@ def _sessions_out(sessions: list[TreatmentSession]) -> list[dict[str, Any]]:
         out.append(
             {
                 **{f: getattr(session, f) for f in SESSION_FIELDS},
+                "status_label": session.get_status_display(),
                 "rule_set": view.check.rule_set,
-                "next_due": follow_up.next_due(session) if session.status == "signed" else None,
+                "next_due": follow_up.next_due(session)
+                if session.status in GIVEN_STATUSES
+                else None,
                 "injections": view.injections,
                 "vials": [_vial_out(v) for v in view.vials],
                 "findings": result["findings"],
@@ -327,6 +341,61 @@ def decide(request: HttpRequest, session_id: int, payload: DecisionIn) -> Status
 def sign(request: HttpRequest, session_id: int) -> dict[str, Any]:
     session = _session(request, Perm.SESSION_SIGN, session_id)
     signing.sign_session(actor=request.user, session=session)
+    return _session_out(session)
+
+
+@router.get(
+    "/cosign",
+    response={200: CosignPage, **ERRORS},
+    summary="Sessions awaiting a physician's co-signature in your clinics, newest signature first",
+)
+def cosign_worklist(
+    request: HttpRequest, cursor: str | None = None, size: int = 20
+) -> dict[str, Any]:
+    scope = require_scope(request, Perm.SESSION_COSIGN)
+    if not 1 <= size <= MAX_PAGE:
+        raise ValidationError({"size": [f"Ask for 1 to {MAX_PAGE} sessions."]})
+    try:
+        page = selectors.cosign_worklist(scope, cursor, size)
+    except BadCursor as exc:
+        raise ValidationError({"cursor": [str(exc)]}) from exc
+    with transaction.atomic():
+        audit.record(
+            actor=request.user,
+            action="view",
+            object_type="treatments.cosign_worklist",
+            summary=f"Viewed the co-signature worklist via API ({len(page.items)} sessions)",
+        )
+    return {
+        "items": [
+            {
+                "id": s.pk,
+                "patient_id": s.patient_id,
+                "patient_name": s.patient.full_name,
+                "mrn": s.patient.mrn,
+                "clinic_id": s.clinic_id,
+                "performed_at": s.performed_at,
+                "signed_at": s.signed_at,
+                "signed_by_id": s.signed_by_id,
+                "signed_by_name": s.signed_by.get_full_name() or s.signed_by.get_username(),
+                "ordered_by_id": s.plan.ordered_by_id if s.plan_id else None,
+                "units_given": s.units_given or 0,
+                "reasons": s.cosign_reasons,
+            }
+            for s in page.items
+        ],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@router.post(
+    "/sessions/{session_id}/cosign",
+    response={200: SessionOut, **ERRORS},
+    summary="Co-sign a session awaiting a physician's co-signature (physicians)",
+)
+def cosign(request: ApiRequest, session_id: int) -> dict[str, Any]:
+    session = _session(request, Perm.SESSION_COSIGN, session_id)
+    cosign_actions.cosign_session(actor=request.user, session=session)
     return _session_out(session)
 
 

@@ -36,6 +36,8 @@ class PlanOut(Schema):
     review_id: int | None
     note: str
     created_at: datetime
+    ordered_by_id: int | None  # the physician whose signature makes the plan the order
+    ordered_at: datetime | None
     lines: list[LineOut]
 
 
@@ -84,6 +86,11 @@ class DecisionOut(Schema):
     decided_at: datetime
 
 
+class CosignReasonOut(Schema):
+    kind: str  # indication | muscle | side | units | sites | warning
+    message: str
+
+
 class SessionOut(Schema):
     id: int
     patient_id: int
@@ -92,7 +99,8 @@ class SessionOut(Schema):
     indications: list[str]
     product: str
     performed_at: datetime
-    status: str
+    status: str  # draft | signed | awaiting (co-signature) | amended
+    status_label: str
     plan_id: int | None
     amends_id: int | None
     amendment_reason: str
@@ -102,6 +110,9 @@ class SessionOut(Schema):
     note: str
     signed_at: datetime | None
     signed_by_id: int | None
+    cosign_reasons: list[CosignReasonOut]
+    cosigned_at: datetime | None
+    cosigned_by_id: int | None
     rule_set: str
     next_due: date | None
     injections: list[InjectionOut]
@@ -227,3 +238,25 @@ class ReviewIn(StrictSchema):
     reason: Text(2000) = ""  # type: ignore[valid-type]
     adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=20)
     as_of: IsoDate | None = None
+
+
+class CosignItemOut(Schema):
+    """A session awaiting a physician's co-signature, with why."""
+
+    id: int
+    patient_id: int
+    patient_name: str
+    mrn: str
+    clinic_id: int
+    performed_at: datetime
+    signed_at: datetime
+    signed_by_id: int
+    signed_by_name: str
+    ordered_by_id: int | None
+    units_given: Decimal
+    reasons: list[CosignReasonOut]
+
+
+class CosignPage(Schema):
+    items: list[CosignItemOut]
+    next_cursor: str | None = None

@@ -6,8 +6,16 @@ from django.db import models
 class SessionStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SIGNED = "signed", "Signed"
+    # Signed by a nurse injector but off the physician's order (or with a warning the nurse
+    # acknowledged, or without an order): the treatment was given; a physician must co-sign.
+    AWAITING_COSIGN = "awaiting", "Awaiting co-signature"
     # A signed session whose correction (an amendment row) has been signed: kept, no longer current.
     AMENDED = "amended", "Amended (superseded by a signed amendment)"
+
+
+# A treatment was given: dose windows, recall, check-ins and response reviews count these.
+# Only SIGNED is final (claimable); AWAITING_COSIGN waits for a physician's co-signature.
+GIVEN_STATUSES = (SessionStatus.SIGNED, SessionStatus.AWAITING_COSIGN)
 
 
 class Side(models.TextChoices):

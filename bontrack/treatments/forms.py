@@ -77,6 +77,8 @@ class DecisionForm(StrictForm):
         label="Reason", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
     ack = forms.BooleanField(label="I have read this warning", required=False)
+    # The confirmation of an override (a block): ticked on the screen, checked by the view.
+    confirm = forms.BooleanField(label="I confirm this override", required=False)
 
 
 class AmendForm(StrictForm):

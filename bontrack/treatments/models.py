@@ -18,6 +18,7 @@ from bontrack.core.models import Clinic, TimeStamped
 from bontrack.core.querysets import PatientScopedQuerySet
 from bontrack.patients.models import Patient
 from bontrack.treatments.choices import (
+    GIVEN_STATUSES,
     AdverseEffectKind,
     AdverseEffectStatus,
     DecisionKind,
@@ -50,21 +51,36 @@ class TreatmentPlan(TimeStamped):
     note = models.CharField(max_length=1000, blank=True)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The order: a physician's signature on the plan. A plan saved by someone else is a draft
+    # (no order) until a physician signs it.
+    ordered_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ordered_at = models.DateTimeField(null=True, blank=True)
 
     objects = PatientScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.CheckConstraint(
+                condition=Q(ordered_by__isnull=True, ordered_at__isnull=True)
+                | Q(ordered_by__isnull=False, ordered_at__isnull=False),
+                name="plan_order_signed_consistent",
+            ),
             models.UniqueConstraint(
                 fields=["patient", "indication"],
                 condition=Q(active=True),
                 name="plan_one_active_per_indication",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Plan {self.pk} ({self.indication})"
+
+    @property
+    def is_ordered(self) -> bool:
+        return self.ordered_at is not None
 
 
 class PlanLine(models.Model):
@@ -89,8 +105,17 @@ class PlanLine(models.Model):
 
 class TreatmentSessionQuerySet(PatientScopedQuerySet):
     def current(self) -> TreatmentSessionQuerySet:
-        """Signed sessions that count (an amended original is replaced by its signed amendment)."""
+        """Sessions whose treatment was given and counts (signed, or signed by a nurse and
+        awaiting a physician's co-signature; an amended original is replaced by its amendment).
+        Dose windows, recall, check-ins and response reviews count these."""
+        return self.filter(status__in=GIVEN_STATUSES)
+
+    def claimable(self) -> TreatmentSessionQuerySet:
+        """Sessions that may produce a claim: signed and not awaiting a co-signature."""
         return self.filter(status=SessionStatus.SIGNED)
+
+    def awaiting_cosign(self) -> TreatmentSessionQuerySet:
+        return self.filter(status=SessionStatus.AWAITING_COSIGN)
 
 
 class TreatmentSession(TimeStamped):
@@ -127,6 +152,13 @@ class TreatmentSession(TimeStamped):
     signed_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Why a nurse's signature needs a physician's co-signature, stored at signing:
+    # [{"kind": "units" | "sites" | "muscle" | "side" | "indication" | "warning", "message"}].
+    cosign_reasons = models.JSONField(default=list, blank=True)
+    cosigned_at = models.DateTimeField(null=True, blank=True)
+    cosigned_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
 
     objects = TreatmentSessionQuerySet.as_manager()
@@ -147,12 +179,21 @@ class TreatmentSession(TimeStamped):
                 condition=Q(status=SessionStatus.DRAFT),
                 name="session_one_draft_amendment",
             ),
+            models.CheckConstraint(
+                condition=Q(cosigned_at__isnull=True, cosigned_by__isnull=True)
+                | (
+                    Q(cosigned_at__isnull=False, cosigned_by__isnull=False)
+                    & ~Q(status__in=[SessionStatus.DRAFT, SessionStatus.AWAITING_COSIGN])
+                ),
+                name="session_cosign_consistent",
+            ),
         ]
         indexes = [
             models.Index(
                 fields=["patient", "status", "performed_at"], name="session_patient_status"
             ),
             models.Index(fields=["clinic", "performed_at"], name="session_clinic_date"),
+            models.Index(fields=["status", "signed_at"], name="session_status_signed"),
         ]
 
     def __str__(self) -> str:
@@ -161,6 +202,10 @@ class TreatmentSession(TimeStamped):
     @property
     def is_draft(self) -> bool:
         return self.status == SessionStatus.DRAFT
+
+    @property
+    def awaits_cosign(self) -> bool:
+        return self.status == SessionStatus.AWAITING_COSIGN
 
 
 class Injection(models.Model):

@@ -26,7 +26,8 @@ def checkin_list(request: HttpRequest, patient: Patient) -> HttpResponse:
 @patient_view
 def checkin_form(request: HttpRequest, sid: int, patient: Patient) -> HttpResponse:
     session = (
-        TreatmentSession.objects.filter(patient=patient, pk=sid, status="signed")
+        TreatmentSession.objects.current()
+        .filter(patient=patient, pk=sid)
         .select_related("clinic")
         .first()
     )

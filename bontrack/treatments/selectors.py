@@ -121,3 +121,31 @@ def session_view(session_id: int, scope: Scope | None) -> SessionView:
     """One session the scope reaches (404 otherwise), as its screens show it."""
     session = get_object_or_404(_sessions(TreatmentSession.objects.in_scope(scope)), pk=session_id)
     return _build([session])[0]
+
+
+# ---- the physician's co-signature worklist -----------------------------------------------------
+
+COSIGN_PAGE = 20  # sessions per worklist page
+
+
+def cosign_worklist(scope: Scope, cursor: str | None, size: int = COSIGN_PAGE) -> Any:
+    """Sessions awaiting a physician's co-signature in ``scope``, newest signature first (keyset
+    pages, a fixed number of queries: the rows with their patient, clinic, signer and order, and
+    the units given). Raises ``core.pagination.BadCursor`` on a forged cursor."""
+    from django.db.models import Q, Sum
+
+    from bontrack.core.pagination import keyset_page
+
+    qs = (
+        TreatmentSession.objects.in_scope(scope)
+        .awaiting_cosign()
+        .select_related("patient", "clinic", "signed_by", "plan__ordered_by")
+        .annotate(
+            units_given=Sum("injections__units", filter=Q(injections__status=InjectionStatus.DONE))
+        )
+    )
+    return keyset_page(qs, fields=("signed_at", "id"), cursor=cursor, size=size, descending=True)
+
+
+def cosign_count(scope: Scope) -> int:
+    return TreatmentSession.objects.in_scope(scope).awaiting_cosign().count()

@@ -4,6 +4,7 @@ from django.urls import path
 
 from bontrack.treatments import portal_views
 from bontrack.treatments.views import adverse_effects
+from bontrack.treatments.views import cosign as cosign_views
 from bontrack.treatments.views import note as note_views
 from bontrack.treatments.views import panel as panel_views
 from bontrack.treatments.views import session as session_views
@@ -35,6 +36,10 @@ urlpatterns = [
     path("treatments/sessions/<int:sid>/decisions/", session_views.decide, name="decide"),
     path("treatments/sessions/<int:sid>/sign/", session_views.sign, name="sign"),
     path("treatments/sessions/<int:sid>/amend/", session_views.amend, name="amend"),
+    path("treatments/sessions/<int:sid>/cosign/", cosign_views.cosign, name="cosign"),
+    path("treatments/cosign/", cosign_views.worklist, name="worklist"),
+    path("treatments/cosign/count/", cosign_views.worklist_count, name="worklist_count"),
+    path("treatments/plans/<int:pid>/sign/", cosign_views.plan_sign, name="plan_sign"),
     path("treatments/sessions/<int:sid>/note/", note_views.note_html, name="note"),
     path("treatments/sessions/<int:sid>/note.pdf", note_views.note_pdf, name="note_pdf"),
     path(

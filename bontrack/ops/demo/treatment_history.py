@@ -342,3 +342,131 @@ def seed_history(
         batch_size=500,
     )
     return len(planned)
+
+
+# ---- sessions awaiting a physician's co-signature -----------------------------------------------
+#
+# One per clinic: a nurse injector charted the physician's PREEMPT order with one deviation (the
+# left corrugator given 10 U where 5 U were ordered) and signed yesterday; the session waits on the
+# clinic physician's worklist. The deviation text comes from ``treatments.actions.orders``.
+
+COSIGN_DEVIATION = ("corrugator", "left", Decimal(10))
+
+
+def _nurse(clinic: Clinic):  # type: ignore[no-untyped-def]
+    from bontrack.accounts.models import User
+    from bontrack.accounts.roles import Role
+
+    return (
+        User.objects.filter(memberships__role=Role.NURSE, memberships__clinic=clinic)
+        .order_by("pk")
+        .first()
+    )
+
+
+def seed_awaiting_cosign(*, practice: Practice, today: date, exclude: set[str], lot) -> int:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from bontrack.treatments.actions.orders import order_deviations
+    from bontrack.treatments.models import PlanLine, TreatmentPlan
+
+    made = 0
+    cm = facts.follow_the_pain_indication()
+    recent = today - timedelta(days=facts.retreatment_interval_days(cm) + 7)
+    for clinic in Clinic.objects.filter(practice=practice).order_by("pk"):
+        doctor, nurse = _physician(practice, clinic), _nurse(clinic)
+        if doctor is None or nurse is None:
+            continue
+        patient = (
+            Patient.objects.filter(
+                clinic=clinic, conditions__indication=cm, conditions__active=True
+            )
+            .exclude(mrn__in=exclude)
+            .exclude(treatment_sessions__performed_at__date__gte=recent)
+            .exclude(treatment_plans__active=True)
+            .order_by("pk")
+            .first()
+        )
+        if patient is None:
+            continue
+        zone = zoneinfo.ZoneInfo(clinic.time_zone)
+        plan = TreatmentPlan.objects.create(
+            patient=patient,
+            clinic=clinic,
+            indication=cm,
+            created_by=doctor,
+            note="PREEMPT",
+            ordered_by=doctor,
+            ordered_at=timezone.now() - timedelta(days=7),
+        )
+        rows = facts.preempt_rows()
+        PlanLine.objects.bulk_create(
+            [
+                PlanLine(
+                    plan=plan,
+                    muscle=r["muscle"],
+                    side=r["side"],
+                    sites=r["sites"],
+                    units=Decimal(str(r["units"])),
+                    position=i,
+                )
+                for i, r in enumerate(rows)
+            ]
+        )
+        performed = _at(today - timedelta(days=1), zone, 11)
+        session = TreatmentSession.objects.create(
+            patient=patient,
+            clinic=clinic,
+            indication=cm,
+            indications=[cm],
+            performed_at=performed,
+            plan=plan,
+            consent_obtained=True,
+            medication_guide_offered=True,
+            created_by=nurse,
+        )
+        muscle, side, units = COSIGN_DEVIATION
+        Injection.objects.bulk_create(
+            [
+                Injection(
+                    session=session,
+                    indication=cm,
+                    muscle=r["muscle"],
+                    side=r["side"],
+                    units=units
+                    if (r["muscle"], r["side"]) == (muscle, side)
+                    else facts.units_per_site(),
+                    position=i,
+                )
+                for i, r in enumerate(facts.preempt_site_rows())
+            ]
+        )
+        injections = list(session.injections.all())
+        total = sum((i.units for i in injections), Decimal(0))
+        VialUse.objects.create(
+            vial=Vial.objects.create(
+                lot=lot, clinic=clinic, status=VialStatus.USED, patient=patient
+            ),
+            session=session,
+            reconstituted_at=performed - timedelta(minutes=40),
+            diluent_ml=facts.cm_diluent_ml(lot.size_units),
+            units_used=total,
+            units_wasted=Decimal(lot.size_units) - total,
+            opened_by=nurse,
+        )
+        result = facts.run_dose_check(
+            session, injections, list(session.vial_uses.select_related("vial__lot"))
+        )
+        session.plan = plan
+        reasons = [r.as_dict() for r in order_deviations(session, injections)]
+        TreatmentSession.objects.filter(pk=session.pk).update(
+            status=SessionStatus.AWAITING_COSIGN,
+            signed_at=performed + timedelta(minutes=30),
+            signed_by=nurse,
+            cosign_reasons=reasons,
+            findings=result["findings"],
+            totals=result.get("totals", {}),
+            rule_set=",".join(result.get("rule_sets") or [result.get("rule_set", "")]),
+        )
+        made += 1
+    return made

@@ -83,8 +83,14 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
         offsets = DEMO_SESSIONS.get(stage, [])
         if not offsets and stage != "eligible":
             continue
+        # The physician's plan is the order (signed when saved).
         plan = TreatmentPlan.objects.create(
-            patient=patient, clinic=patient.clinic, created_by=doctor, note="PREEMPT"
+            patient=patient,
+            clinic=patient.clinic,
+            created_by=doctor,
+            note="PREEMPT",
+            ordered_by=doctor,
+            ordered_at=timezone.now() if doctor is not None else None,
         )
         PlanLine.objects.bulk_create(
             [
@@ -190,6 +196,11 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
         today=today,
         exclude=set(DEMO_STAGES.values()),
         lot_by_size={lot.size_units: lot for lot in lots},
+    )
+    from bontrack.ops.demo.treatment_history import seed_awaiting_cosign
+
+    counts["awaiting_cosign"] = seed_awaiting_cosign(
+        practice=practice, today=today, exclude=set(DEMO_STAGES.values()), lot=big
     )
     # An open adverse effect after cycle one, reported in the portal check-in.
     after_one = patients.get(DEMO_STAGES.get("after_cycle_1", ""))

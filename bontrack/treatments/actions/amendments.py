@@ -11,6 +11,7 @@ from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
 from bontrack.treatments.actions.common import audit_record
 from bontrack.treatments.choices import (
+    GIVEN_STATUSES,
     SessionStatus,
 )
 from bontrack.treatments.models import (
@@ -22,12 +23,13 @@ from bontrack.treatments.models import (
 
 @transaction.atomic(durable=True)
 def amend_session(*, actor: User, session: TreatmentSession, reason: str) -> TreatmentSession:
-    """A draft correction of a signed session, starting as a copy of it."""
+    """A draft correction of a signed session (or one awaiting co-signature), starting as a copy
+    of it; signing it replaces the original."""
     original = (
         TreatmentSession.objects.select_for_update().select_related("patient").get(pk=session.pk)
     )
     _require(actor, Perm.SESSION_SIGN, original.patient.clinic_id)
-    if original.status != SessionStatus.SIGNED:
+    if original.status not in GIVEN_STATUSES:
         raise Conflict("Only a signed, current session can be amended.")
     if not reason.strip():
         raise ValidationError({"reason": ["Say what the amendment corrects."]})

@@ -27,6 +27,29 @@ from bontrack.treatments.models import (
     VialUse,
 )
 
+# Program policy (not clinical): an override reason must say something of its own.
+OVERRIDE_REASON_MIN_CHARS = 10
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def override_reason_errors(reason: str, findings: list[dict[str, Any]]) -> list[str]:
+    """Why an override reason is not acceptable: too short, or the finding's own text copied."""
+    text = _plain(reason)
+    if len(text) < OVERRIDE_REASON_MIN_CHARS:
+        return [
+            f"Write the reason for the override in at least {OVERRIDE_REASON_MIN_CHARS} "
+            "characters: why is this right for this patient?"
+        ]
+    if any(
+        text in (_plain(str(f.get("message", ""))), _plain(str(f.get("rule_id", ""))))
+        for f in findings
+    ):
+        return ["Write the reason in your own words; repeating the finding does not explain it."]
+    return []
+
 
 class Blocked(ValidationError):
     """A ``block`` finding without a physician override: the change was not saved (HTTP 422)."""
@@ -71,6 +94,8 @@ def guard_dose_check(
         raise Blocked(result, blocks)
     if blocks:
         _require(actor, Perm.SESSION_OVERRIDE_BLOCK, session.patient.clinic_id)
+        if problems := override_reason_errors(override_reason, blocks):
+            raise ValidationError({"override_reason": problems})
         for f in blocks:
             record_decision(actor, session, f, DecisionKind.OVERRIDE, override_reason.strip())
     store_check(session, check)

@@ -16,7 +16,11 @@ from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record, lock_draft
-from bontrack.treatments.actions.dose_guard import record_decision, store_check
+from bontrack.treatments.actions.dose_guard import (
+    override_reason_errors,
+    record_decision,
+    store_check,
+)
 from bontrack.treatments.actions.vials import session_vials
 from bontrack.treatments.choices import (
     DecisionKind,
@@ -142,8 +146,8 @@ def decide_finding(
         _require(actor, Perm.SESSION_OVERRIDE_BLOCK, locked.patient.clinic_id)
         if rule_id == "INPUT":
             raise ValidationError({"rule_id": ["Correct the charting; this cannot be overridden."]})
-        if not reason.strip():
-            raise ValidationError({"reason": ["Write the reason for the override."]})
+        if problems := override_reason_errors(reason, [finding]):
+            raise ValidationError({"reason": problems})
         kind = DecisionKind.OVERRIDE
     else:
         kind = DecisionKind.ACKNOWLEDGE

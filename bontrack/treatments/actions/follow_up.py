@@ -18,6 +18,7 @@ from bontrack.patients.models import Patient
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record
 from bontrack.treatments.choices import (
+    GIVEN_STATUSES,
     AdverseEffectKind,
     AdverseEffectStatus,
     Reporter,
@@ -142,7 +143,7 @@ def open_checkins(patient: Patient, today: date) -> list[TreatmentSession]:
     sessions = (
         TreatmentSession.objects.filter(
             patient=patient,
-            status=SessionStatus.SIGNED,
+            status__in=GIVEN_STATUSES,
             performed_at__gte=earliest,
             checkin__isnull=True,
         )
@@ -172,7 +173,7 @@ def submit_checkin(
     account = getattr(actor, "portal_account", None)
     if account is None or account.patient_id != patient.pk or session.patient_id != patient.pk:
         raise PermissionDenied("Only the patient can answer their check-in.")
-    if session.status != SessionStatus.SIGNED:
+    if session.status not in GIVEN_STATUSES:
         raise ValidationError({"session": ["This session has no check-in."]})
     opens, closes = checkin_window(session)
     today = timezone.localdate(timezone.now(), facts._zone(session.clinic.time_zone))

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
@@ -84,7 +85,11 @@ def new_plan(
     TreatmentPlan.objects.filter(patient=patient, indication=indication, active=True).update(
         active=False
     )
+    # A physician's plan is the order; anyone else's is a draft until a physician signs it.
+    ordered = actor.has_clinic_perm(Perm.SESSION_COSIGN, patient.clinic_id)
     plan = TreatmentPlan.objects.create(
+        ordered_by=actor if ordered else None,
+        ordered_at=timezone.now() if ordered else None,
         patient=patient,
         indication=indication,
         clinic_id=patient.clinic_id,
@@ -112,10 +117,12 @@ def new_plan(
         "create",
         plan,
         patient,
-        f"Treatment plan {sum(ln.units for ln in lines)} U in {sum(ln.sites for ln in lines)} sites",
+        ("Ordered treatment plan " if ordered else "Draft treatment plan (awaits a physician) ")
+        + f"{sum(ln.units for ln in lines)} U in {sum(ln.sites for ln in lines)} sites",
         {
             "lines": [None, [[ln.muscle, ln.side, ln.sites, str(ln.units)] for ln in lines]],
             "based_on": [None, based_on.pk if based_on else None],
+            "ordered_by": [None, actor.pk if ordered else None],
         },
     )
     return plan
@@ -176,6 +183,7 @@ def active_plan(patient: Patient, indication: str | None = None) -> TreatmentPla
     indication = indication or facts.follow_the_pain_indication()
     return (
         TreatmentPlan.objects.filter(patient=patient, indication=indication, active=True)
+        .select_related("ordered_by")
         .prefetch_related("lines")
         .first()
     )

@@ -27,8 +27,8 @@ from bontrack.treatments.actions.plans import (
     validate_lines,
 )
 from bontrack.treatments.choices import (
+    GIVEN_STATUSES,
     ReviewDecision,
-    SessionStatus,
 )
 from bontrack.treatments.models import (
     ResponseReview,
@@ -43,7 +43,7 @@ def signed_cycles(patient: Patient) -> int:
     return (
         TreatmentSession.objects.filter(
             patient=patient,
-            status=SessionStatus.SIGNED,
+            status__in=GIVEN_STATUSES,
             injections__indication=facts.response_indication(),
         )
         .distinct()

@@ -1,4 +1,12 @@
-"""Signing a session: what is missing for a signature, settling its vials."""
+"""Signing a session: what is missing for a signature, settling its vials, routing a nurse's
+signature off the order to a physician for co-signature.
+
+A session whose signer is not a physician of the clinic and that departs from the order (units,
+sites, muscles, sides, indication), has a warning the nurse acknowledged, or has no order at all
+is stored as ``awaiting`` co-signature with its reasons (``actions.orders``). The treatment was
+given: the vials are settled and the check-in reminder is queued at this signature, as for a
+signed session; the co-signature (``actions.cosign``) only makes the record final and claimable.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +17,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
+from bontrack.core.errors import Conflict
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record, lock_draft
 from bontrack.treatments.actions.findings import PHYSICIAN_ONLY, decision_covers, needs_physician
 from bontrack.treatments.actions.follow_up import queue_checkin_reminder
+from bontrack.treatments.actions.orders import Reason, cosign_reasons
 from bontrack.treatments.actions.vials import (
     record_resettled,
     session_vials,
@@ -22,6 +33,7 @@ from bontrack.treatments.actions.vials import (
     units_text,
 )
 from bontrack.treatments.choices import (
+    GIVEN_STATUSES,
     DecisionKind,
     InjectionStatus,
     SessionStatus,
@@ -76,6 +88,25 @@ def missing_for_signature(
     return errors
 
 
+def signature_preview(
+    *, actor: User, session: TreatmentSession
+) -> tuple[dict[str, list[str]], list[Reason]]:
+    """What signing now would do, for the confirmation step (reads only): what is still missing,
+    and why the signature would go to a physician for co-signature."""
+    _require(actor, Perm.SESSION_SIGN, session.patient.clinic_id)
+    if session.status != SessionStatus.DRAFT:
+        raise Conflict("This session is signed; corrections are made with an amendment.")
+    vials = session_vials(session)
+    injections = list(session.injections.all())
+    result = facts.dose_check(session, injections, vials).as_result()
+    decisions = list(session.decisions.select_related("decided_by"))
+    errors = missing_for_signature(session, result, decisions, vials)
+    reasons = cosign_reasons(
+        actor=actor, session=session, injections=injections, decisions=decisions
+    )
+    return errors, reasons
+
+
 @transaction.atomic(durable=True)
 def sign_session(*, actor: User, session: TreatmentSession) -> TreatmentSession:
     locked = lock_draft(session, actor, Perm.SESSION_SIGN)
@@ -83,7 +114,7 @@ def sign_session(*, actor: User, session: TreatmentSession) -> TreatmentSession:
     injections = list(locked.injections.all())
     check = facts.dose_check(locked, injections, vials)
     result = check.as_result()
-    decisions = list(locked.decisions.all())
+    decisions = list(locked.decisions.select_related("decided_by"))
     errors = missing_for_signature(locked, result, decisions, vials)
     if errors:
         raise ValidationError(errors)
@@ -95,12 +126,16 @@ def sign_session(*, actor: User, session: TreatmentSession) -> TreatmentSession:
     locked.findings = result["findings"]
     locked.totals = check.stored_totals()
     locked.rule_set = check.rule_set
-    locked.status = SessionStatus.SIGNED
+    reasons = cosign_reasons(
+        actor=actor, session=locked, injections=injections, decisions=decisions
+    )
+    locked.cosign_reasons = [r.as_dict() for r in reasons]
+    locked.status = SessionStatus.AWAITING_COSIGN if reasons else SessionStatus.SIGNED
     locked.signed_at = timezone.now()
     locked.signed_by = actor
     locked.save()
     if locked.amends_id:
-        TreatmentSession.objects.filter(pk=locked.amends_id, status=SessionStatus.SIGNED).update(
+        TreatmentSession.objects.filter(pk=locked.amends_id, status__in=GIVEN_STATUSES).update(
             status=SessionStatus.AMENDED
         )
     else:
@@ -110,9 +145,11 @@ def sign_session(*, actor: User, session: TreatmentSession) -> TreatmentSession:
         "update",
         locked,
         locked.patient,
-        f"Signed {'amendment' if locked.amends_id else 'session'} {locked.pk}: {units} U",
+        f"Signed {'amendment' if locked.amends_id else 'session'} {locked.pk}: {units} U"
+        + (" (awaiting a physician's co-signature)" if reasons else ""),
         {
-            "status": ["draft", "signed"],
+            "status": ["draft", locked.status],
+            "cosign_reasons": [None, [r.message for r in reasons]],
             "units": [None, units],
             "rule_set": [None, locked.rule_set],
             "findings": [None, [f["rule_id"] for f in locked.findings]],

@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from bontrack.patients.models import Patient, PatientFlag, WeightMeasurement
-from bontrack.treatments.choices import InjectionStatus, SessionStatus
+from bontrack.treatments.choices import GIVEN_STATUSES, InjectionStatus
 from bontrack.treatments.facts.protocols import (
     fixed_units_per_site as fixed_units_per_site,
 )
@@ -185,7 +185,7 @@ def history_documents(patient: Patient, *, exclude: Iterable[int]) -> list[dict]
     from bontrack.treatments.models import TreatmentSession
 
     rows = (
-        TreatmentSession.objects.filter(patient=patient, status=SessionStatus.SIGNED)
+        TreatmentSession.objects.filter(patient=patient, status__in=GIVEN_STATUSES)
         .exclude(pk__in=list(exclude))
         .values("pk", "performed_at", "product", "injections__indication", "clinic__time_zone")
         .annotate(total=Sum("injections__units", filter=_done_filter()))
@@ -385,7 +385,7 @@ def response_document(patient: Patient, as_of: date) -> dict[str, object] | None
     rows = list(
         TreatmentSession.objects.filter(
             patient=patient,
-            status=SessionStatus.SIGNED,
+            status__in=GIVEN_STATUSES,
             injections__indication=response_indication(),
         )
         .distinct()

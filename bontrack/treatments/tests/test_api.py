@@ -74,7 +74,9 @@ def test_a_session_is_charted_and_signed_through_the_api(world):
     r = _post(nurse, f"/api/v1/treatments/sessions/{sid}/sign")
     assert r.status_code == 200, r.content
     body = r.json()
-    assert body["status"] == "signed" and body["next_due"]
+    # A nurse's signature without a physician's order awaits a co-signature; it is given.
+    assert body["status"] == "awaiting" and body["next_due"]
+    assert any(r["kind"] == "indication" for r in body["cosign_reasons"])
     assert (
         _post(nurse, f"/api/v1/treatments/sessions/{sid}", {"note": "x"}, "patch").status_code
         == 409

@@ -95,6 +95,7 @@ def test_a_nurse_charts_a_preempt_session_and_a_physician_overrides_and_signs(
             form.get_by_role("button", name="Acknowledge").click()
             expect(acks).to_have_count(n - 1)
         page.get_by_role("button", name="Sign session").click()
+        page.get_by_role("button", name="Yes, sign the session").click()  # the confirmation step
         page.get_by_text("Signed by").wait_for()
         session.refresh_from_db()
         assert session.status == "signed"

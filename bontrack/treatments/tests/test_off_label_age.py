@@ -136,7 +136,8 @@ def test_the_physician_acknowledges_with_a_reason_and_the_nurse_may_then_sign(
     event = AuditEvent.objects.get(summary=f"Acknowledged {RULE} on session {session.pk}")
     assert event.changes["reason"] == [None, REASON]
     signing.sign_session(actor=nurse, session=session)
-    assert TreatmentSession.objects.get(pk=session.pk).status == "signed"
+    # The nurse acknowledged the other warnings herself: the session goes to the physician.
+    assert TreatmentSession.objects.get(pk=session.pk).status == "awaiting"
 
 
 def acknowledge_all_but_age(user, session: TreatmentSession) -> None:

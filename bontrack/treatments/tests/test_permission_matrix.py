@@ -40,7 +40,7 @@ def _changes() -> tuple[int, ...]:
     return (
         AuditEvent.objects.exclude(action="view").exclude(outcome="denied").count(),
         FindingDecision.objects.count(),
-        TreatmentSession.objects.filter(status="signed").count(),
+        TreatmentSession.objects.current().count(),
         ResponseReview.objects.count(),
         AdverseEffect.objects.count(),
     )
@@ -104,7 +104,11 @@ def test_overriding_a_block(world, persona, expected):
     before = _changes()
     response = world.client(persona).post(
         f"/treatments/sessions/{session.pk}/decisions/",
-        {"rule_id": "BTX-CONTRA-HYPERSENSITIVITY", "reason": "Reaction was to another product"},
+        {
+            "rule_id": "BTX-CONTRA-HYPERSENSITIVITY",
+            "reason": "Reaction was to another product",
+            "confirm": "1",
+        },
     )
     assert response.status_code == expected
     made = FindingDecision.objects.filter(rule_id="BTX-CONTRA-HYPERSENSITIVITY").exists()
@@ -117,11 +121,14 @@ def test_overriding_a_block(world, persona, expected):
 def test_signing(world, persona, expected):
     session = _ready_draft(world)
     before = _changes()
-    response = world.client(persona).post(f"/treatments/sessions/{session.pk}/sign/")
+    response = world.client(persona).post(
+        f"/treatments/sessions/{session.pk}/sign/", {"confirm": "yes"}
+    )
     assert response.status_code == expected
     session.refresh_from_db()
-    assert (session.status == "signed") == (expected == 302 and persona in ("physician", "nurse"))
-    if session.status != "signed":
+    given = session.status in ("signed", "awaiting")
+    assert given == (expected == 302 and persona in ("physician", "nurse"))
+    if not given:
         assert _changes() == before
 
 
@@ -157,7 +164,8 @@ def test_api_signing(world, persona, expected):
     response = world.client(persona).post(f"/api/v1/treatments/sessions/{session.pk}/sign")
     assert response.status_code == expected
     if expected == 200:
-        assert response.json()["status"] == "signed"
+        # A physician's own signature is final; a nurse's, without an order, awaits a physician.
+        assert response.json()["status"] == ("signed" if persona == "physician" else "awaiting")
     else:
         assert _changes() == before
 

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.django_db
 def test_signing_stores_findings_rule_set_and_settles_the_vial(world, nurse):
     session = signed(nurse, world.patient)
     session.refresh_from_db()
-    assert session.status == "signed" and session.signed_by == nurse
+    # The patient has no signed plan (no order): the nurse's signature awaits a physician.
+    assert session.status == "awaiting" and session.signed_by == nurse
     assert session.rule_set.startswith("botox-us@")
     assert session.totals["session_units"] == 155
     use = VialUse.objects.select_related("vial").get(session=session)

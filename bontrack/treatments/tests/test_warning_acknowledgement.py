@@ -40,7 +40,9 @@ def test_signing_is_refused_while_a_warning_is_unacknowledged(world, nurse):
 def test_posting_the_sign_form_with_an_unacknowledged_warning_is_a_422(world, nurse):
     session = _with_a_warning(world, nurse)
     before = AuditEvent.objects.exclude(action="view").count()
-    response = world.client("nurse").post(f"/treatments/sessions/{session.pk}/sign/")
+    response = world.client("nurse").post(
+        f"/treatments/sessions/{session.pk}/sign/", {"confirm": "yes"}
+    )
     assert response.status_code == 422
     assert f"{RULE}: acknowledge this warning." in response.content.decode()
     assert TreatmentSession.objects.get(pk=session.pk).status == "draft"
@@ -87,7 +89,7 @@ def test_a_warning_that_changes_after_its_acknowledgement_must_be_acknowledged_a
     assert FindingDecision.objects.filter(session=session, rule_id=RULE).count() == 1
     assert AuditEvent.objects.filter(summary__startswith=f"Acknowledged {RULE} again").exists()
     signing.sign_session(actor=nurse, session=session)
-    assert TreatmentSession.objects.get(pk=session.pk).status == "signed"
+    assert TreatmentSession.objects.get(pk=session.pk).status == "awaiting"  # nurse, no order
 
 
 def test_an_unchanged_acknowledged_warning_cannot_be_acknowledged_twice(world, nurse):

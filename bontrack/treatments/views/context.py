@@ -5,7 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from collections import OrderedDict
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.http import HttpRequest
@@ -13,6 +13,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from bontrack.accounts.models import Scope
+
+if TYPE_CHECKING:
+    from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.core.htmx import render_page
 from bontrack.inventory.choices import VialStatus
@@ -21,7 +24,13 @@ from bontrack.patients.models import Patient, PatientFlag
 from bontrack.treatments import facts, headmap, selectors
 from bontrack.treatments.actions import findings as findings_actions
 from bontrack.treatments.actions import follow_up
-from bontrack.treatments.choices import AdverseEffectStatus, DecisionKind, InjectionStatus
+from bontrack.treatments.choices import (
+    GIVEN_STATUSES,
+    AdverseEffectStatus,
+    DecisionKind,
+    InjectionStatus,
+    SessionStatus,
+)
 from bontrack.treatments.forms import (
     AddSiteForm,
     AdverseEffectForm,
@@ -212,7 +221,7 @@ def session_context(
         "can_sign": is_draft and user.has_clinic_perm(Perm.SESSION_SIGN, clinic_id),
         "can_override": is_draft and user.has_clinic_perm(Perm.SESSION_OVERRIDE_BLOCK, clinic_id),
         "reason_min_chars": findings_actions.REASON_MIN_CHARS,
-        "can_amend": session.status == "signed"
+        "can_amend": session.status in GIVEN_STATUSES
         and user.has_clinic_perm(Perm.SESSION_SIGN, clinic_id),
         "blocked": blocked,
         "site": site,
@@ -243,8 +252,10 @@ def session_context(
         "can_record_effect": session.status != "draft"
         and user.has_clinic_perm(Perm.SESSION_CHART, clinic_id),
         "sign_errors": extra.pop("sign_errors", None),
-        "next_due": follow_up.next_due(session) if session.status == "signed" else None,
-        "checkin": follow_up.checkin_window(session) if session.status == "signed" else None,
+        "next_due": follow_up.next_due(session) if session.status in GIVEN_STATUSES else None,
+        "checkin": follow_up.checkin_window(session) if session.status in GIVEN_STATUSES else None,
+        "can_cosign": session.status == SessionStatus.AWAITING_COSIGN
+        and cast("User", user).has_clinic_perm(Perm.SESSION_COSIGN, clinic_id),
         "per_site": facts.units_per_site(),
     }
     ctx.update(extra)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from decimal import Decimal
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -14,6 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
+
+if TYPE_CHECKING:
+    from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
 from bontrack.core.pagination import BadCursor, Page, keyset_page
@@ -23,7 +27,7 @@ from bontrack.treatments import facts
 from bontrack.treatments.actions import charting as charting_actions
 from bontrack.treatments.actions import common, follow_up, response_review
 from bontrack.treatments.actions import plans as plans_actions
-from bontrack.treatments.choices import AdverseEffectStatus
+from bontrack.treatments.choices import GIVEN_STATUSES, AdverseEffectStatus
 from bontrack.treatments.forms import (
     AdverseEffectForm,
     PlanForm,
@@ -49,7 +53,7 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     page = _session_page(patient, None)
     sessions = page.items
     session_count = TreatmentSession.objects.filter(patient=patient).count()
-    last_signed = next((s for s in sessions if s.status == "signed"), None)
+    last_signed = next((s for s in sessions if s.status in GIVEN_STATUSES), None)
     if last_signed is None:
         last_signed = (
             TreatmentSession.objects.current()
@@ -92,6 +96,9 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         "can_review": can_review,
         "review_form": ReviewForm(muscles=muscle_choices()),
         "can_chart": request.user.has_clinic_perm(Perm.SESSION_CHART, patient.clinic_id),
+        "can_order": cast("User", request.user).has_clinic_perm(
+            Perm.SESSION_COSIGN, patient.clinic_id
+        ),
         "draft": draft,
         "offers": offers,
         "plan_offered": plan is not None or facts.follow_the_pain_indication() in treated,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +13,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
+
+if TYPE_CHECKING:
+    from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
 from bontrack.inventory.choices import VialStatus
@@ -270,7 +275,10 @@ def decide(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
     session = session_in_scope(scope, sid)
     form = DecisionForm(request.POST)
     errors: list[str] = []
-    if form.is_valid():
+    overriding = form.is_valid() and form.cleaned_data["reason"] and not form.cleaned_data["ack"]
+    if overriding and not form.cleaned_data["confirm"]:  # an acknowledgement ticks "ack" instead
+        errors = ["Tick “I confirm this override” to override the finding."]
+    elif form.is_valid():
         try:
             findings.decide_finding(
                 actor=request.user,
@@ -299,6 +307,19 @@ def decide(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
 @require_POST
 def sign(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
     session = session_in_scope(scope, sid)
+    if request.POST.get("confirm") != "yes":
+        # The confirmation step (no script needed): what signing will do, then "Yes, sign".
+        staff = cast("User", request.user)  # behind staff_view
+        try:
+            missing, reasons = signing_actions.signature_preview(actor=staff, session=session)
+        except Conflict as exc:
+            missing, reasons = {"session": [str(exc)]}, []
+        if missing:
+            msgs = [m for ms in missing.values() for m in ms]
+            ctx = session_context(request, session, sign_errors=msgs)
+            return render_session(request, session, ctx, status=422)
+        ctx = session_context(request, session, confirm_sign=True, cosign_preview=reasons)
+        return render_session(request, session, ctx)
     try:
         signing_actions.sign_session(actor=request.user, session=session)
     except (ValidationError, Conflict) as exc:

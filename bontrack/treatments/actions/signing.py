@@ -51,13 +51,15 @@ def missing_for_signature(
             for d in decisions
         ):
             errors.setdefault("findings", []).append(
-                f"{f['rule_id']}: needs a physician override with a reason."
+                f"A physician must override this with a reason before signing: {f['message']}"
             )
         if f["severity"] == "warn" and not any(
             d.kind == DecisionKind.ACKNOWLEDGE and decision_covers(d, f, result["findings"])
             for d in decisions
         ):
-            errors.setdefault("findings", []).append(f"{f['rule_id']}: acknowledge this warning.")
+            errors.setdefault("findings", []).append(
+                f"Acknowledge this warning before signing: {f['message']}"
+            )
     if not session.consent_obtained:
         errors["consent_obtained"] = ["Record the patient's consent before signing."]
     units = sum(

@@ -10,6 +10,7 @@ outside the "Why?" disclosures (``<details>``), must hold no machine code: no ru
 
 from __future__ import annotations
 
+import enum
 import re
 from collections import Counter
 from html.parser import HTMLParser
@@ -72,8 +73,8 @@ def _enum_codes() -> set[str]:
     """snake_case values of every clinic_rules enum (``chronic_migraine``, ``too_early``)."""
     codes = {"not_yet_due", "not_yet", "not_eligible", "no_contraindication"}
     for value in vars(model).values():
-        if isinstance(value, type) and issubclass(value, model.enum.Enum):
-            codes |= {str(m.value) for m in value if "_" in str(m.value)}
+        if isinstance(value, type) and issubclass(value, enum.Enum):
+            codes |= {str(m.value) for m in list(value) if "_" in str(m.value)}
     return codes
 
 

@@ -137,7 +137,11 @@ def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> Http
 @api.exception_handler(DjangoValidationError)
 def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
     if hasattr(exc, "error_dict"):
-        return error(request, 422, "The input is not valid.", exc.message_dict)
+        errors = exc.message_dict
+        rule_ids = getattr(exc, "rule_ids", None)  # blocking findings: their rule IDs as codes
+        if rule_ids:
+            errors = {**errors, "rule_id": list(rule_ids)}
+        return error(request, 422, "The input is not valid.", errors)
     return error(request, 422, "The input is not valid.", {"__all__": exc.messages})
 
 

@@ -23,6 +23,7 @@ from .model import (
     findings_json,
     num,
 )
+from .vocabulary import INDICATION_LABELS
 
 CM, CD, BLEPH = Indication.CHRONIC_MIGRAINE, Indication.CERVICAL_DYSTONIA, Indication.BLEPHAROSPASM
 
@@ -113,7 +114,8 @@ def evaluate(inp: BillingInput) -> dict[str, object]:
         if dropped:
             findings.append(
                 excl.finding(
-                    f"64615 is billed once and not with {', '.join(dropped)}; those lines were omitted"
+                    f"64615 is billed once and not with {', '.join(dropped)}; those lines were "
+                    "left out."
                 )
             )
     else:
@@ -127,13 +129,15 @@ def evaluate(inp: BillingInput) -> dict[str, object]:
         lines.append(_line(us.str_("code"), us.id, [], 1, all_dx))
         findings.append(
             us.finding(
-                "76942 ultrasound guidance emitted; its payer/NCCI status with chemodenervation is unconfirmed"
+                "Ultrasound guidance (76942) was billed; whether payers accept it with "
+                "chemodenervation is not confirmed."
             )
         )
     if inp.guidance is not Guidance.NONE and CM not in indications:
         findings.append(
             bill["BILL-GUIDANCE-PAIRING"].finding(
-                "guidance with 64612/64616/64642-64647: the exact CPT pairing list is unconfirmed; check the payer"
+                "Guidance with 64612, 64616 or 64642 to 64647: the exact list of code pairs is not "
+                "confirmed; check with the payer."
             )
         )
 
@@ -145,7 +149,7 @@ def evaluate(inp: BillingInput) -> dict[str, object]:
         jw = bill["BILL-JW"]
         lines.append(_line(j, jw.id, [jw.str_("modifier")], waste, all_dx))
         findings.append(
-            jw.finding(f"{num(waste)} U discarded: document the discarded amount in the record")
+            jw.finding(f"{num(waste)} U discarded: record the discarded amount in the note.")
         )
     else:
         lines.append(
@@ -156,23 +160,28 @@ def evaluate(inp: BillingInput) -> dict[str, object]:
     for i, size in enumerate(inp.vial_sizes):
         if float(size) not in sizes.nums("sizes"):
             findings.append(
-                sizes.finding(f"vial {i + 1}: {size} U is not a BOTOX vial size (100 U or 200 U)")
+                sizes.finding(f"Vial {i + 1}: {size} U is not a BOTOX vial size (100 U or 200 U).")
             )
 
     match = bill["BILL-ICD10-MATCH"]
     for ind in indications:
         if not dx_for[ind]:
-            findings.append(match.finding(f"no diagnosis supports {ind.value}"))
+            findings.append(
+                match.finding(
+                    f"No diagnosis on the claim supports {INDICATION_LABELS[ind].lower()}."
+                )
+            )
     for code in sorted(set(inp.diagnoses)):
         if not any(code in supported[ind] for ind in indications):
             findings.append(
-                match.finding(f"diagnosis {code} does not support any indication in this session")
+                match.finding(f"Diagnosis {code} does not support any indication in this session.")
             )
     unconfirmed = bill["BILL-ICD10-UNCONFIRMED"]
     for code in sorted(set(inp.diagnoses) & set(unconfirmed.strs("codes"))):
         findings.append(
             unconfirmed.finding(
-                f"{code}: code status unconfirmed; verify against the current ICD-10-CM"
+                f"Diagnosis {code}: the code's status is not confirmed; check the current "
+                "ICD-10-CM."
             )
         )
 

@@ -24,6 +24,7 @@ from .model import (
     findings_json,
     num,
 )
+from .wording import ACUTE_LABELS, listing, percent, span
 
 SEVERITY_SCALE = {0: "none", 1: "mild", 2: "moderate", 3: "severe"}
 TRIPTAN_ERGOT = frozenset({AcuteClass.TRIPTAN, AcuteClass.ERGOT})
@@ -190,8 +191,8 @@ def completeness_findings(periods: list[PeriodStats], policy: Policy) -> list[Fi
     r = rule_set("policy")["POLICY-DIARY-COMPLETENESS"]
     return [
         r.finding(
-            f"diary period {p.start.isoformat()} to {p.end.isoformat()}: {p.recorded} of "
-            f"{p.length} days recorded (policy minimum {policy.min_diary_completeness:.0%})"
+            f"Diary {span(p.start, p.end)}: {p.recorded} of {p.length} days recorded; the "
+            f"practice asks for at least {percent(policy.min_diary_completeness)}."
         )
         for p in periods
         if p.completeness < policy.min_diary_completeness
@@ -231,7 +232,7 @@ def medication_overuse(
     flags: list[dict[str, object]] = []
     findings: list[Finding] = []
 
-    def flag(rule_id: str, label: str, per_period: list[int]) -> None:
+    def flag(rule_id: str, label: str, words: str, per_period: list[int]) -> None:
         r = ichd[rule_id]
         flags.append(
             {
@@ -244,9 +245,9 @@ def medication_overuse(
         )
         findings.append(
             r.finding(
-                f"ICHD-3 {r.str_('subtype')} {label}: {per_period} days in the last {need} "
-                f"periods (threshold {r.int_('min_days')} in each) with headache on "
-                f"{min_headache} or more days"
+                f"Possible medication-overuse headache (ICHD-3 {r.str_('subtype')}): {words} on "
+                f"{listing(per_period)} days in the last {need} periods (threshold "
+                f"{r.int_('min_days')} in each), with headache on {min_headache} or more days."
             )
         )
 
@@ -256,14 +257,20 @@ def medication_overuse(
             cls = AcuteClass(r.str_("class"))
             per = [p.medication_days.get(cls, 0) for p in window]
             if all(n >= r.int_("min_days") for n in per):
-                flag(rid, cls.value, per)
+                flag(rid, cls.value, ACUTE_LABELS[cls] + " medicines", per)
         if not flags:
             multi = ichd["ICHD-MOH-MULTIPLE"]
             classes = frozenset(AcuteClass(c) for c in multi.strs("classes"))
             per = [_days_with_any(diary, p, classes) for p in window]
             used = {c for p in window for c, n in p.medication_days.items() if n and c in classes}
             if len(used) >= 2 and all(n >= multi.int_("min_days") for n in per):
-                flag("ICHD-MOH-MULTIPLE", "+".join(sorted(c.value for c in used)), per)
+                names = [ACUTE_LABELS[c] for c in sorted(used)]
+                flag(
+                    "ICHD-MOH-MULTIPLE",
+                    "+".join(sorted(c.value for c in used)),
+                    f"{listing(names)} medicines together",
+                    per,
+                )
     result["flags"] = flags
     return result, findings
 

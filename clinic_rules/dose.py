@@ -35,6 +35,7 @@ from .model import (
     Flag,
     Indication,
     Injection,
+    Product,
     Session,
     Severity,
     Side,
@@ -44,6 +45,19 @@ from .model import (
     num,
 )
 from .vocabulary import MUSCLE_INDICATIONS
+from .wording import (
+    FLAG_SENTENCES,
+    SIDE_PLACES,
+    day,
+    indication,
+    indication_label,
+    muscle,
+    plural,
+    product,
+    span,
+    units,
+    where,
+)
 
 EPS = 1e-9
 CM, CD, BLEPH = Indication.CHRONIC_MIGRAINE, Indication.CERVICAL_DYSTONIA, Indication.BLEPHAROSPASM
@@ -83,7 +97,7 @@ def flag_findings(flags: frozenset[Flag]) -> list[Finding]:
     out = []
     for flag in flags:
         r = _r(FLAG_RULES[flag])
-        out.append(r.finding(f"{flag.value.replace('_', ' ')}: {r.description}"))
+        out.append(r.finding(FLAG_SENTENCES[flag]))
     return out
 
 
@@ -103,7 +117,8 @@ def age_findings(
         if age < r.int_("min_age"):
             out.append(
                 r.finding(
-                    f"{ind.value}: patient is {age} on the session date; {r.description}",
+                    f"{indication_label(ind)}: the patient is {age} on the session date; the "
+                    f"label covers patients aged {r.int_('min_age')} and older.",
                     severity=off_label,
                 )
             )
@@ -131,8 +146,8 @@ def limb_units(injections: list[Injection]) -> dict[tuple[Indication, Side], flo
             out[(inj.indication, Side.LEFT)] += inj.units
             out[(inj.indication, Side.RIGHT)] += inj.units
             continue
-        for side, _sites, units in _split(inj):
-            out[(inj.indication, side)] += units
+        for side, _sites, share in _split(inj):
+            out[(inj.indication, side)] += share
     return out
 
 
@@ -141,10 +156,10 @@ def worst_window(dated: list[tuple[date, float]], day: date, days: int) -> tuple
     such window on a tie): its first day and those units."""
     first = day - timedelta(days=days - 1)
     per_day = [0.0] * (2 * days - 1)
-    for when, units in dated:
+    for when, amount in dated:
         offset = (when - first).days
         if 0 <= offset < len(per_day):
-            per_day[offset] += units
+            per_day[offset] += amount
     best_offset, best = 0, math.fsum(per_day[:days])
     for offset in range(1, days):
         total = math.fsum(per_day[offset : offset + days])
@@ -156,11 +171,16 @@ def worst_window(dated: list[tuple[date, float]], day: date, days: int) -> tuple
 def _peds_limb_cap(r: Rule, weight: float | None) -> tuple[float, str]:
     cap = r.num("max_units")
     if weight is None:
-        return cap, f"{u(cap)} U"
+        return cap, units(cap)
     cap = min(cap, r.num("units_per_kg") * weight)
-    return cap, (
-        f"min({u(r.num('units_per_kg'))} U/kg x {u(weight)} kg, "
-        f"{u(r.num('max_units'))} U) = {u(cap)} U"
+    return cap, _per_kg_basis(r, weight, cap)
+
+
+def _per_kg_basis(r: Rule, weight: float, cap: float) -> str:
+    """``150 U (6 U/kg for 25 kg, at most 200 U)``."""
+    return (
+        f"{units(cap)} ({u(r.num('units_per_kg'))} U/kg for {u(weight)} kg, "
+        f"at most {units(r.num('max_units'))})"
     )
 
 
@@ -176,62 +196,66 @@ def _preempt(injections: list[Injection]) -> list[Finding]:
     muscle_units: dict[str, float] = defaultdict(float)
     muscle_sites: dict[str, float] = defaultdict(float)
     for inj in injections:
-        where = f"{inj.muscle} ({inj.side.value})"
+        at = where(inj.muscle, inj.side)
         if abs(inj.units - per_site * inj.sites) > EPS:
             out.append(
                 per_site_rule.finding(
-                    f"{where}: {u(inj.units)} U over {inj.sites} site(s) is "
-                    f"{u(inj.units / inj.sites)} U per site; the protocol fixes {u(per_site)} U"
+                    f"{at}: {units(inj.units)} in {plural(inj.sites, 'site', 'sites')} is "
+                    f"{units(inj.units / inj.sites)} per site; PREEMPT uses {units(per_site)} "
+                    "per site."
                 )
             )
         sides = fixed.get(inj.muscle)
         if not isinstance(sides, dict):
-            out.append(sites_rule.finding(f"{where}: not a PREEMPT muscle area"))
+            out.append(sites_rule.finding(f"{at} is not one of the PREEMPT injection areas."))
             continue
         muscle_units[inj.muscle] += inj.units
         muscle_sites[inj.muscle] += inj.sites
         for side, sites, _units in _split(inj):
             if side.value not in sides:
-                expected = " or ".join(sides)
+                expected = " or ".join(SIDE_PLACES[s] for s in sides)
                 out.append(
-                    sites_rule.finding(f"{where}: PREEMPT injects this muscle {expected} only")
+                    sites_rule.finding(f"{at}: PREEMPT injects this muscle {expected} only.")
                 )
                 break
             acc[(inj.muscle, side.value)] += sites
     extra_units = 0.0
     extra_sites = 0.0
-    for muscle, sides in fixed.items():
+    for code, sides in fixed.items():
         assert isinstance(sides, dict)
         for side, expected in sides.items():
-            got = acc[(muscle, side)]
+            got = acc[(code, side)]
             if got < expected - EPS:
                 out.append(
-                    sites_rule.finding(f"{muscle} ({side}): {u(got)} of {expected} PREEMPT sites")
+                    sites_rule.finding(
+                        f"{where(code, side)}: {u(got)} of the {expected} PREEMPT sites charted."
+                    )
                 )
             elif got > expected + EPS:
-                if muscle in ftp_muscles:
+                if code in ftp_muscles:
                     extra_sites += got - expected
                 else:
                     out.append(
                         ftp_muscles_rule.finding(
-                            f"{muscle} ({side}): {u(got)} sites where PREEMPT fixes {expected}; "
-                            "extra sites belong only in temporalis, occipitalis or trapezius"
+                            f"{where(code, side)}: {u(got)} sites where PREEMPT uses "
+                            f"{expected}; extra follow-the-pain sites belong only in the "
+                            "temporalis, occipitalis or trapezius."
                         )
                     )
     ftp_warned = False
     ceilings = ceil_rule.table("ceilings")
-    for muscle in sorted(ftp_muscles):
-        ceiling = ceilings[muscle]
+    for code in sorted(ftp_muscles):
+        ceiling = ceilings[code]
         assert isinstance(ceiling, dict)
-        units, sites = muscle_units[muscle], muscle_sites[muscle]
-        fixed_units = per_site * sum(_fixed_sites(fixed, muscle))
-        extra_units += max(0.0, units - fixed_units)
-        if units > ceiling["units"] + EPS or sites > ceiling["sites"] + EPS:
+        given, sites = muscle_units[code], muscle_sites[code]
+        fixed_units = per_site * sum(_fixed_sites(fixed, code))
+        extra_units += max(0.0, given - fixed_units)
+        if given > ceiling["units"] + EPS or sites > ceiling["sites"] + EPS:
             ftp_warned = True
             out.append(
                 ceil_rule.finding(
-                    f"{muscle}: {u(units)} U in {u(sites)} sites exceeds the follow-the-pain "
-                    f"ceiling of {ceiling['units']} U / {ceiling['sites']} sites"
+                    f"{muscle(code)}: {units(given)} in {u(sites)} sites is above the "
+                    f"follow-the-pain ceiling of {ceiling['units']} U in {ceiling['sites']} sites."
                 )
             )
     total_units = sum(i.units for i in injections)
@@ -243,15 +267,16 @@ def _preempt(injections: list[Injection]) -> list[Finding]:
         ftp_warned = True
         out.append(
             total_rule.finding(
-                f"chronic migraine total {u(total_units)} U in {total_sites} sites exceeds "
-                f"{u(total_rule.num('max_units'))} U / {u(total_rule.num('max_sites'))} sites"
+                f"Chronic migraine total of {units(total_units)} in {total_sites} sites is above "
+                f"the follow-the-pain maximum of {units(total_rule.num('max_units'))} in "
+                f"{u(total_rule.num('max_sites'))} sites."
             )
         )
     if extra_sites > EPS and not ftp_warned:
         out.append(
             _r("BTX-CM-FTP-USED").finding(
-                f"follow-the-pain: +{u(extra_units)} U / +{u(extra_sites)} sites beyond the "
-                "31 fixed sites, within the limits"
+                f"Follow-the-pain: {units(extra_units)} in {plural(extra_sites, 'extra site', 'extra sites')} "
+                "beyond the 31 fixed sites, within the limits."
             )
         )
     return out
@@ -272,7 +297,7 @@ def _site_caps(
     bleph_site, bleph_initial = _r("BTX-BLEPH-SITE-5"), _r("BTX-BLEPH-INITIAL-SITE")
     for inj in injections:
         per = inj.units / inj.sites
-        where = f"{inj.muscle} ({inj.side.value}): {u(per)} U per site"
+        at = f"{where(inj.muscle, inj.side)}: {units(per)} per site"
         cap: Rule | None = None
         if inj.indication is CD:
             cap = cd_site
@@ -284,18 +309,17 @@ def _site_caps(
             if not has_prior_bleph and per > limit + EPS:
                 out.append(
                     bleph_initial.finding(
-                        f"{where}; no earlier blepharospasm session on record and the initial "
-                        f"dose is 1.25-{u(limit)} U per site"
+                        f"{at}, and no earlier blepharospasm session is on record: a first "
+                        f"treatment starts at 1.25 to {units(limit)} per site."
                     )
                 )
         if cap is not None and per > cap.num("max_units_per_site") + EPS:
-            out.append(
-                cap.finding(f"{where} exceeds {u(cap.num('max_units_per_site'))} U per site")
-            )
+            out.append(cap.finding(f"{at}, above {units(cap.num('max_units_per_site'))} per site."))
         if inj.indication is not CM and inj.indication not in MUSCLE_INDICATIONS[inj.muscle]:
             out.append(
                 _r("BTX-MUSCLE-INDICATION").finding(
-                    f"{inj.muscle} is not in the muscle list for {inj.indication.value}"
+                    f"{muscle(inj.muscle)} is not in the usual muscle list for "
+                    f"{indication(inj.indication)}."
                 )
             )
     return out
@@ -316,16 +340,17 @@ def _limb_and_session(
     if scm_units > scm.num("max_units") + EPS:
         out.append(
             scm.finding(
-                f"sternocleidomastoid {u(scm_units)} U (both sides) exceeds "
-                f"{u(scm.num('max_units'))} U; higher doses raise dysphagia risk"
+                f"Sternocleidomastoid: {units(scm_units)} (both sides together) is above "
+                f"{units(scm.num('max_units'))}; higher doses raise the risk of trouble swallowing."
             )
         )
     cd_cap = _r("BTX-CD-SESSION-300")
     if cd_units > cd_cap.num("max_units") + EPS:
         out.append(
             cd_cap.finding(
-                f"cervical dystonia {u(cd_units)} U exceeds the ex-US {u(cd_cap.num('max_units'))} U "
-                "per sitting (US cap unconfirmed)"
+                f"Cervical dystonia: {units(cd_units)} in one sitting is above the "
+                f"{units(cd_cap.num('max_units'))} that labels outside the US allow (no US limit "
+                "is confirmed)."
             )
         )
     if pediatric:
@@ -335,12 +360,12 @@ def _limb_and_session(
             ind = Indication(r.str_("indication"))
             cap, basis = _peds_limb_cap(r, weight)
             for side in (Side.LEFT, Side.RIGHT):
-                units = limbs.get((ind, side), 0.0)
-                if units > cap + EPS:
+                given = limbs.get((ind, side), 0.0)
+                if given > cap + EPS:
                     out.append(
                         r.finding(
-                            f"{ind.value}: {side.value} {LIMB_NAMES[ind]} {u(units)} U exceeds "
-                            f"{basis} for one {LIMB_NAMES[ind]}"
+                            f"{side.value.capitalize()} {LIMB_NAMES[ind]}: {units(given)} would "
+                            f"exceed the limit for one {LIMB_NAMES[ind]}, {basis}."
                         )
                     )
     for rid_adult in ("BTX-ULS-ADULT-RANGE", "BTX-LLS-ADULT-RANGE"):
@@ -350,12 +375,17 @@ def _limb_and_session(
             continue
         total = by_ind[ind]
         if total > r.num("max_units") + EPS:
-            out.append(r.finding(f"{ind.value} {u(total)} U exceeds {u(r.num('max_units'))} U"))
+            out.append(
+                r.finding(
+                    f"{indication_label(ind)}: {units(total)} in this session is above the "
+                    f"labelled maximum of {units(r.num('max_units'))}."
+                )
+            )
         elif total < r.num("min_units") - EPS:
             out.append(
                 r.finding(
-                    f"{ind.value} {u(total)} U is below the labelled "
-                    f"{u(r.num('min_units'))}-{u(r.num('max_units'))} U range",
+                    f"{indication_label(ind)}: {units(total)} in this session is below the "
+                    f"labelled range of {u(r.num('min_units'))} to {units(r.num('max_units'))}.",
                     severity=r.alt("below"),
                 )
             )
@@ -365,14 +395,14 @@ def _limb_and_session(
         per_muscle: dict[tuple[str, Side], float] = defaultdict(float)
         for inj in injections:
             if inj.indication is ULS and inj.muscle in maxima:
-                for side, _sites, units in _split(inj):
-                    per_muscle[(inj.muscle, side)] += units
-        for (muscle, side), units in sorted(per_muscle.items()):
-            if units / weight > maxima[muscle] + EPS:
+                for side, _sites, share in _split(inj):
+                    per_muscle[(inj.muscle, side)] += share
+        for (code, side), given in sorted(per_muscle.items()):
+            if given / weight > maxima[code] + EPS:
                 out.append(
                     r.finding(
-                        f"{muscle} ({side.value}): {u(units / weight)} U/kg exceeds "
-                        f"{u(maxima[muscle])} U/kg"
+                        f"{where(code, side)}: {u(given / weight)} U/kg is above the labelled "
+                        f"{u(maxima[code])} U/kg."
                     )
                 )
     return out
@@ -392,22 +422,25 @@ def _dilution(session: Session, indications: set[Indication], pediatric: bool) -
     sizes = _r("BTX-VIAL-SIZES")
     for i, vial in enumerate(session.vials):
         conc = vial.size_units / (vial.diluent_ml * tenths)
-        label = f"vial {i + 1}: {u(vial.size_units)} U in {u(vial.diluent_ml)} mL = {u(conc)} U per 0.1 mL"
+        label = (
+            f"Vial {i + 1}: {units(vial.size_units)} in {u(vial.diluent_ml)} mL gives "
+            f"{units(conc)} per 0.1 mL"
+        )
         if vial.size_units not in sizes.nums("sizes"):
             out.append(
                 sizes.finding(
-                    f"vial {i + 1}: {u(vial.size_units)} U is not a BOTOX vial size "
-                    f"({' or '.join(f'{u(z)} U' for z in sizes.nums('sizes'))})"
+                    f"Vial {i + 1}: {units(vial.size_units)} is not a BOTOX vial size "
+                    f"({' or '.join(units(z) for z in sizes.nums('sizes'))})."
                 )
             )
         if not any(abs(conc - k) < EPS for k in known):
-            out.append(odd.finding(f"{label} is not a sourced dilution"))
+            out.append(odd.finding(f"{label}, which is not a dilution in the reference table."))
             continue
         if any(abs(conc - k) < EPS for k in accepted):
             continue
         for ind, r in relevant:
             expected = " or ".join(u(c) for c in r.nums("units_per_tenth_ml"))
-            out.append(r.finding(f"{label}; {ind.value} expects {expected} U per 0.1 mL"))
+            out.append(r.finding(f"{label}; {indication(ind)} uses {expected} U per 0.1 mL."))
     return out
 
 
@@ -427,8 +460,8 @@ def _one_vial(i: int, vial: Vial, session: Session, r: Rule, limit: timedelta) -
         if elapsed > limit:
             return [
                 r.finding(
-                    f"vial {i + 1}: reconstituted {recon.isoformat()}, used "
-                    f"{_hours(elapsed)} h later (limit {u(r.num('max_hours'))} h)"
+                    f"Vial {i + 1} was used {_hours(elapsed)} hours after it was reconstituted; "
+                    f"the limit is {u(r.num('max_hours'))} hours."
                 )
             ]
         return []
@@ -436,15 +469,15 @@ def _one_vial(i: int, vial: Vial, session: Session, r: Rule, limit: timedelta) -
     if day_start - recon > limit:
         return [
             r.finding(
-                f"vial {i + 1}: reconstituted {recon.isoformat()}, more than "
-                f"{u(r.num('max_hours'))} h before the session day began"
+                f"Vial {i + 1} was reconstituted on {day(recon.date())}, more than "
+                f"{u(r.num('max_hours'))} hours before the session day began."
             )
         ]
     if day_start + timedelta(days=1) - recon > limit:
         return [
             r.finding(
-                f"vial {i + 1}: reconstituted {recon.isoformat()}; without performed_at the "
-                f"{u(r.num('max_hours'))} h limit cannot be verified",
+                f"Vial {i + 1} was reconstituted on {day(recon.date())}; without the time of "
+                f"the injection the {u(r.num('max_hours'))}-hour limit cannot be checked.",
                 severity=r.alt("indeterminate"),
             )
         ]
@@ -463,15 +496,15 @@ def evaluate(inp: DoseCheckInput) -> dict[str, object]:
     weight = inp.patient.weight_kg
     days = inp.policy.window_days
     reach = timedelta(days=days - 1)
-    others: dict[str, float] = defaultdict(float)
+    others: dict[Product, float] = defaultdict(float)
     for h in inp.history:
         if h.product is not BOTOX and s.date - reach <= h.date <= s.date + reach:
-            others[h.product.value] += h.total_units
-    for product, units in sorted(others.items()):
+            others[h.product] += h.total_units
+    for other, given in sorted(others.items()):
         findings.append(
             _r("BTX-UNITS-NOT-CONVERTIBLE").finding(
-                f"{u(units)} U of {product} in the windows around the session were not counted: "
-                "units are product-specific and never converted to BOTOX units"
+                f"{units(given)} of {product(other)} given around this session were not counted: "
+                "units of other products are never converted to BOTOX units."
             )
         )
     window_start, history_units = worst_window(
@@ -488,16 +521,16 @@ def evaluate(inp: DoseCheckInput) -> dict[str, object]:
     if s.product is not BOTOX:
         findings.append(
             _r("BTX-PRODUCT-NOT-BOTOX").finding(
-                f"session product {s.product.value}: no BOTOX rule set applies and its units "
-                "are not comparable with BOTOX units"
+                f"This session uses {product(s.product)}: the BOTOX dose rules do not apply and "
+                "its units are not comparable with BOTOX units."
             )
         )
     else:
         window_units += session_units
         detail = (
-            f"{u(window_units)} U in the {days}-day window {window_start.isoformat()} to "
-            f"{window_end.isoformat()} ({u(history_units)} U charted in that window + "
-            f"{u(session_units)} U this session)"
+            f"Total for the {days} days {span(window_start, window_end)} would be "
+            f"{units(window_units)} ({units(history_units)} already charted and "
+            f"{units(session_units)} in this session)"
         )
         cap = _cumulative(findings, pediatric, weight, window_units, detail)
         findings += age_findings(indications, age, inp.policy.off_label_age)
@@ -514,7 +547,12 @@ def evaluate(inp: DoseCheckInput) -> dict[str, object]:
         findings += _vial_expiry(s)
         if pediatric and indications & SPASTICITY:
             r = _r("BTX-WARN-DISTANT-SPREAD-PEDS")
-            findings.append(r.finding(r.description))
+            findings.append(
+                r.finding(
+                    "Boxed warning: the toxin can spread beyond the injection site, a risk "
+                    "probably greatest in children treated for spasticity."
+                )
+            )
     return {
         "rule_set": rule_set("botox-us").label,
         "rule_sets": [rule_set("botox-us").label, rule_set("policy").label],
@@ -544,21 +582,24 @@ def _cumulative(
     if not pediatric:
         r = _r("BTX-CUM-ADULT-400")
         cap = r.num("max_units")
-        basis = f"{u(cap)} U"
+        basis = units(cap)
     else:
         r = _r("BTX-CUM-PEDS-10UKG-340")
         cap = r.num("max_units")
-        basis = f"{u(cap)} U"
+        basis = units(cap)
         if weight is None:
             wr = _r("BTX-PEDS-WEIGHT-REQUIRED")
             findings.append(
-                wr.finding("pediatric session without weight_kg: the per-kg caps cannot be checked")
+                wr.finding(
+                    "This child's weight is not on file: the per-kg limits cannot be checked. "
+                    "Record the weight before treating."
+                )
             )
         else:
             cap = min(cap, r.num("units_per_kg") * weight)
-            basis = f"min({u(r.num('units_per_kg'))} U/kg x {u(weight)} kg, {u(r.num('max_units'))} U) = {u(cap)} U"
+            basis = _per_kg_basis(r, weight, cap)
     if window_units > cap + EPS:
-        findings.append(r.finding(f"{detail} exceeds {basis}"))
+        findings.append(r.finding(f"{detail}; the limit is {basis}."))
     return cap
 
 
@@ -581,8 +622,9 @@ def _retreatment(
         if days < r.int_("min_days"):
             out.append(
                 r.finding(
-                    f"{ind.value}: {days} days since the last BOTOX session "
-                    f"({max(earlier).isoformat()}); {r.description}",
+                    f"{indication_label(ind)}: {plural(days, 'day', 'days')} since the last "
+                    f"BOTOX session on {day(max(earlier))}; re-treatment is not sooner than "
+                    f"{r.int_('min_days')} days.",
                     severity=severity,
                 )
             )
@@ -609,9 +651,9 @@ def _bleph_30(inp: DoseCheckInput, by_ind: dict[Indication, float]) -> list[Find
         end = start + timedelta(days=days - 1)
         return [
             r.finding(
-                f"blepharospasm {u(total)} U from {start.isoformat()} to {end.isoformat()} "
-                f"({u(charted)} U charted in that period + {u(by_ind[BLEPH])} U this session) "
-                f"exceeds {u(r.num('max_units'))} U in {days} days"
+                f"Blepharospasm total {span(start, end)} would be {units(total)} "
+                f"({units(charted)} already charted and {units(by_ind[BLEPH])} in this session); "
+                f"the limit is {units(r.num('max_units'))} in {days} days."
             )
         ]
     return []

@@ -19,6 +19,7 @@ from .model import (
     age_on,
     findings_json,
 )
+from .wording import FLAG_SENTENCES, PREVENTIVE_LABELS, day, listing, percent, plural, span
 
 CONTRAINDICATIONS = frozenset({Flag.BOTULINUM_HYPERSENSITIVITY, Flag.INJECTION_SITE_INFECTION})
 
@@ -56,24 +57,30 @@ def evaluate(inp: EligibilityInput) -> dict[str, object]:
     criteria.append(
         {
             "id": "age",
+            "label": "Adult",
             "rule_id": age_rule.id,
             "met": age_ok,
-            "detail": f"age {age} on {inp.as_of.isoformat()}; label: adults {age_rule.int_('min_age')}+",
+            "detail": f"{age} years old on {day(inp.as_of)}; the label covers adults "
+            f"{age_rule.int_('min_age')} and older.",
         }
     )
     if not age_ok:
         findings.append(
             age_rule.finding(
-                f"patient is {age}; {age_rule.description}", severity=policy.off_label_age
+                f"The patient is {age}; BOTOX for chronic migraine is labelled for adults "
+                f"{age_rule.int_('min_age')} and older.",
+                severity=policy.off_label_age,
             )
         )
-    contra = sorted(f.value for f in inp.patient.flags & CONTRAINDICATIONS)
+    contra = sorted(inp.patient.flags & CONTRAINDICATIONS)
     criteria.append(
         {
             "id": "no_contraindication",
+            "label": "No contraindication",
             "rule_id": "BTX-CONTRA-HYPERSENSITIVITY",
             "met": not contra,
-            "detail": "contraindication flags: " + (", ".join(contra) or "none"),
+            "detail": " ".join(FLAG_SENTENCES[f] for f in contra)
+            or "No contraindication recorded.",
         }
     )
 
@@ -92,39 +99,44 @@ def evaluate(inp: EligibilityInput) -> dict[str, object]:
     criteria += [
         {
             "id": "diary_completeness",
+            "label": "Diary complete enough",
             "rule_id": "POLICY-DIARY-COMPLETENESS",
             "met": not incomplete,
-            "detail": f"{need} periods of {inp.period_days} days, each at least "
-            f"{policy.min_diary_completeness:.0%} recorded (practice policy)",
+            "detail": f"Each of the {need} periods of {inp.period_days} days needs at least "
+            f"{percent(policy.min_diary_completeness)} of its days recorded (practice policy).",
         },
         {
             "id": "headache_days",
+            "label": "Headache days",
             "rule_id": h_rule.id,
             "met": h_met,
-            "detail": f"{hd_label} per period, oldest first: "
-            f"{[p.headache_counted(policy) for p in reversed(periods)]}; need {h_min}+ in each "
-            f"of {need} periods (more than 3 months)",
+            "detail": f"{hd_label.capitalize()} per {inp.period_days}-day period, oldest first: "
+            f"{listing([p.headache_counted(policy) for p in reversed(periods)])}; {h_min} or "
+            f"more are needed in each of the {need} periods (more than 3 months).",
         },
         {
             "id": "migraine_days",
+            "label": "Migraine days",
             "rule_id": m_rule.id,
             "met": m_met,
-            "detail": f"migraine days per period, oldest first: "
-            f"{[p.migraine_counted(policy) for p in reversed(periods)]}; need {m_min}+ in each",
+            "detail": f"Migraine days per {inp.period_days}-day period, oldest first: "
+            f"{listing([p.migraine_counted(policy) for p in reversed(periods)])}; {m_min} or "
+            "more are needed in each.",
         },
     ]
 
-    failed = sorted(
-        {p.drug_class.value for p in inp.prior_preventives if p.outcome in FAILED_OUTCOMES}
-    )
+    failed = sorted({p.drug_class for p in inp.prior_preventives if p.outcome in FAILED_OUTCOMES})
     required = policy.failed_preventive_classes_required
     prev_rule = resp["NICE-START-PREVENTIVES"]
     criteria.append(
         {
             "id": "preventive_classes_failed",
+            "label": "Preventive treatments tried",
             "rule_id": prev_rule.id,
             "met": len(failed) >= required,
-            "detail": f"{len(failed)} failed class(es) ({', '.join(failed) or 'none'}); policy requires {required}",
+            "detail": f"{_failed_classes(len(failed))} failed"
+            + (f" ({', '.join(PREVENTIVE_LABELS[c] for c in failed)})" if failed else "")
+            + f"; the practice requires {required}.",
         }
     )
 
@@ -132,7 +144,7 @@ def evaluate(inp: EligibilityInput) -> dict[str, object]:
     findings += moh_findings
     if moh["flags"]:
         r = resp["NICE-MANAGE-OVERUSE"]
-        findings.append(r.finding(r.description))
+        findings.append(r.finding("Medication overuse should be managed before starting BOTOX."))
 
     status, extra = _status(
         inp, age_ok, bool(contra), h_status, m_status, incomplete, periods, len(failed)
@@ -178,23 +190,25 @@ def _status(
     btx, ichd, pol = rule_set("botox-us"), rule_set("ichd3"), rule_set("policy")
     policy = inp.policy
     recent = periods[0]
-    window = f"{recent.start.isoformat()} to {recent.end.isoformat()}"
+    window = span(recent.start, recent.end)
     if contra or not age_ok:
         return "not_eligible", []
     if h_status[0] is False:
         r = btx["BTX-ELIG-EPISODIC-14"]
         return "not_eligible", [
             r.finding(
-                f"{recent.headache_counted(policy)} headache days in {window} "
-                f"(at most {recent.headache_counted(policy) + recent.missing} with missing days): "
-                "episodic pattern; BOTOX is not established for episodic migraine"
+                f"{plural(recent.headache_counted(policy), 'headache day', 'headache days')} "
+                f"{window} (at most {recent.headache_counted(policy) + recent.missing} counting "
+                "the days not recorded): an episodic pattern, and BOTOX is not established for "
+                "episodic migraine."
             )
         ]
     if m_status[0] is False:
         r = ichd["ICHD-CM-MIGRAINE-8"]
         return "not_eligible", [
             r.finding(
-                f"{recent.migraine_counted(policy)} migraine days in {window}: fewer than {r.int_('min_days')}"
+                f"{plural(recent.migraine_counted(policy), 'migraine day', 'migraine days')} "
+                f"{window}: fewer than {r.int_('min_days')}."
             )
         ]
     if incomplete or None in h_status or None in m_status:
@@ -202,21 +216,27 @@ def _status(
         if not found:
             found = [
                 pol["POLICY-DIARY-COMPLETENESS"].finding(
-                    "missing diary days leave the headache or migraine day criteria undecided"
+                    "Days missing from the diary leave the headache-day or migraine-day "
+                    "criteria undecided."
                 )
             ]
         return "not_yet", found
     if False in h_status or False in m_status:
         r = ichd["ICHD-CM-HEADACHE-15"] if False in h_status else ichd["ICHD-CM-MIGRAINE-8"]
         return "not_yet", [
-            r.finding("the chronic pattern is present recently but not yet for more than 3 months")
+            r.finding("The chronic pattern is present recently but not yet for more than 3 months.")
         ]
     required = policy.failed_preventive_classes_required
     if failed_classes < required:
         r = rule_set("response")["NICE-START-PREVENTIVES"]
         return "not_yet", [
             r.finding(
-                f"{failed_classes} preventive class(es) failed; {required} required by policy"
+                f"{_failed_classes(failed_classes)} failed; the practice requires {required}."
             )
         ]
     return "eligible", []
+
+
+def _failed_classes(n: int) -> str:
+    """``1 preventive drug class``, ``2 preventive drug classes``."""
+    return plural(n, "preventive drug class", "preventive drug classes")

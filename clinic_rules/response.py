@@ -23,6 +23,7 @@ from .model import (
     findings_json,
     num,
 )
+from .wording import span
 
 
 def _rate(count: int, stats: PeriodStats) -> float | None:
@@ -109,8 +110,8 @@ def evaluate(inp: ResponseInput) -> dict[str, object]:
     if not base_ok:
         findings.append(
             completeness.finding(
-                f"baseline {baseline.start.isoformat()} to {baseline.end.isoformat()}: "
-                f"{baseline.recorded} of {baseline.length} days recorded"
+                f"Baseline diary {span(baseline.start, baseline.end)}: {baseline.recorded} of "
+                f"{baseline.length} days recorded."
             )
         )
     base_scores = {i.value: _latest(inp.scores, i, None, first) for i in ScoreInstrument}
@@ -129,7 +130,7 @@ def evaluate(inp: ResponseInput) -> dict[str, object]:
         if start < session:
             entry.update(
                 recommendation=Recommendation.TOO_EARLY.value,
-                reason=f"the {cyc_len}-day window after this session is not complete yet",
+                reason=f"The {cyc_len} days after this session are not over yet.",
                 rule_ids=[rules.window.id],
             )
             cycles.append(entry)
@@ -138,8 +139,8 @@ def evaluate(inp: ResponseInput) -> dict[str, object]:
         if not ok:
             findings.append(
                 completeness.finding(
-                    f"cycle {n} window {start.isoformat()} to {end.isoformat()}: "
-                    f"{st.recorded} of {st.length} days recorded"
+                    f"Cycle {n} diary {span(start, end)}: {st.recorded} of {st.length} days "
+                    "recorded."
                 )
             )
         hd = _change(_rate(baseline.headache_days, baseline), _rate(st.headache_days, st))
@@ -169,7 +170,7 @@ def evaluate(inp: ResponseInput) -> dict[str, object]:
         if not (ok and base_ok) or hd is None:
             entry.update(
                 recommendation=Recommendation.TOO_EARLY.value,
-                reason="diary data insufficient to compare with baseline",
+                reason="Not enough diary days to compare with the baseline.",
                 rule_ids=[completeness.id],
             )
             cycles.append(entry)
@@ -243,15 +244,17 @@ def _decide(
         if n < rules.ahs_cycles.int_("min_cycles"):
             return (
                 Recommendation.TOO_EARLY,
-                f"AHS assesses quarterly-dosed treatment after {rules.ahs_cycles.int_('min_cycles')} cycles (6 months)",
+                f"AHS guidance assesses the treatment after {rules.ahs_cycles.int_('min_cycles')} "
+                "cycles (6 months).",
                 [rules.ahs_cycles.id, *ids],
                 responder,
             )
         if responder:
-            return Recommendation.CONTINUE, "meets an AHS benefit criterion", ids, True
+            return Recommendation.CONTINUE, "Meets an AHS benefit criterion.", ids, True
         return (
             Recommendation.CONSIDER_STOPPING,
-            f"headache days changed {hd}% (needs a 50% reduction) and no MIDAS/HIT-6 criterion met",
+            f"Headache days changed by {hd}% (a 50% reduction is needed) and no MIDAS or HIT-6 "
+            "criterion is met.",
             [rules.ahs50.id, rules.ahs_midas.id, rules.ahs_hit6.id],
             False,
         )
@@ -261,27 +264,28 @@ def _decide(
         if _low_months(diary, end, first, rules.nice_epi, pmin):
             return (
                 Recommendation.STOP,
-                "migraine has become episodic: under 15 headache days a month for 3 consecutive months",
+                "Migraine has become episodic: under 15 headache days a month for 3 months in a "
+                "row.",
                 [rules.nice_epi.id],
                 responder,
             )
         if n < r30.int_("after_cycles"):
             return (
                 Recommendation.TOO_EARLY,
-                f"NICE assesses after {r30.int_('after_cycles')} cycles",
+                f"NICE guidance assesses the treatment after {r30.int_('after_cycles')} cycles.",
                 [r30.id],
                 responder,
             )
         if responder:
             return (
                 Recommendation.CONTINUE,
-                f"headache days reduced by {reduction}% (30% or more)",
+                f"Headache days fell by {reduction}% (30% or more).",
                 [r30.id],
                 True,
             )
         return (
             Recommendation.STOP,
-            f"headache days reduced by {reduction}%: less than 30% after {n} cycles",
+            f"Headache days fell by {reduction}%: less than 30% after {n} cycles.",
             [r30.id],
             False,
         )
@@ -289,14 +293,15 @@ def _decide(
     if _low_months(diary, end, first, rules.ehf_low, pmin):
         return (
             Recommendation.STOP,
-            "under 10 headache days a month for 3 months: stop and re-evaluate 4-5 months later",
+            "Under 10 headache days a month for 3 months: stop and re-evaluate 4 to 5 months "
+            "later.",
             [rules.ehf_low.id],
             responder,
         )
     if responder:
         return (
             Recommendation.CONTINUE,
-            f"responder: headache days reduced by {reduction}%",
+            f"Responder: headache days fell by {reduction}%.",
             [rules.ehf30.id],
             True,
         )
@@ -305,20 +310,20 @@ def _decide(
     if misses >= stop.int_("stop_after"):
         return (
             Recommendation.STOP,
-            f"{misses} consecutive cycles without response",
+            f"{misses} cycles in a row without response.",
             [rules.ehf30.id, stop.id],
             False,
         )
     if misses >= stop.int_("consider_after"):
         return (
             Recommendation.CONSIDER_STOPPING,
-            f"{misses} consecutive cycles without response",
+            f"{misses} cycles in a row without response.",
             [rules.ehf30.id, stop.id],
             False,
         )
     return (
         Recommendation.TOO_EARLY,
-        "non-responder after 1 cycle; EHF judges after 2-3 cycles",
+        "No response after 1 cycle; EHF guidance judges after 2 to 3 cycles.",
         [rules.ehf30.id, stop.id],
         False,
     )

@@ -11,6 +11,7 @@ from fpdf import FPDF
 from PIL import Image
 
 from bontrack.core.charts import Chart, to_png
+from bontrack.core.templatetags.bontrack_tags import SEVERITY_LABELS
 from bontrack.treatments import headmap
 
 CHART_MAX_HEIGHT_MM = 105  # a chart and its title fit in half a Letter page
@@ -175,10 +176,11 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
     if not ctx["findings"]:
         pdf.cell(0, 5, "No findings.", new_x="LMARGIN", new_y="NEXT")
     for f in ctx["findings"]:
-        text = (
-            f"{f['severity'].upper()} {f['rule_id']}: {f['message']} (source {f['source'] or '-'}"
-        )
-        text += ")" if f["confirmed"] else "; unconfirmed, advisory)"
+        # The message first, as on screen; the rule and its source as a reference (a printed
+        # note has no "Why?" disclosure).
+        word = SEVERITY_LABELS.get(str(f["severity"]), str(f["severity"]))
+        text = f"{word}: {f['message']} (rule {f['rule_id']}, source {f['source'] or '-'}"
+        text += ")" if f["confirmed"] else "; advisory: unconfirmed)"
         d = f.get("decision")
         if d is not None:
             who = d.decided_by.get_full_name() or d.decided_by.username

@@ -130,8 +130,8 @@ def check_interval(
             {
                 "starts_at": [
                     f"Too early: the last signed session was {last.astimezone(tz).date()}; "
-                    f"{indication.replace('_', ' ')} may be re-treated from {earliest} "
-                    f"({interval.rule_id}). A physician may override with a reason."
+                    f"{indication.replace('_', ' ')} may be re-treated from {earliest}. "
+                    "A physician may override with a reason."
                 ]
             }
         )

@@ -76,7 +76,8 @@ def test_a_treatment_before_the_minimum_interval_is_refused(sched):
             starts_at=datetime(2026, 6, 2, 14, tzinfo=UTC),
             indication="chronic_migraine",
         )
-    assert "BTX-CM-RETREAT-84" in str(exc.value)
+    assert "chronic migraine may be re-treated from" in str(exc.value)
+    assert "BTX-" not in str(exc.value)  # no rule ID in the message (issue 14 item 7)
     assert not Appointment.objects.exists()
 
 

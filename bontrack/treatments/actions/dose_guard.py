@@ -58,13 +58,13 @@ class Blocked(ValidationError):
         super().__init__(
             {
                 "findings": [
-                    f"{f['rule_id']}: {f['message']} — a physician override with a reason is required."
-                    for f in blocks
+                    f"{f['message']} A physician must override this with a reason." for f in blocks
                 ]
             }
         )
         self.result = result
         self.blocks = blocks
+        self.rule_ids = [str(f["rule_id"]) for f in blocks]  # the API's machine codes
 
 
 def guard_dose_check(

@@ -23,7 +23,7 @@ from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record, lock_draft
-from bontrack.treatments.actions.findings import PHYSICIAN_ONLY, decision_covers, needs_physician
+from bontrack.treatments.actions.findings import decision_covers, needs_physician
 from bontrack.treatments.actions.follow_up import queue_checkin_reminder
 from bontrack.treatments.actions.orders import Reason, cosign_reasons
 from bontrack.treatments.actions.vials import (
@@ -63,16 +63,17 @@ def missing_for_signature(
             for d in decisions
         ):
             errors.setdefault("findings", []).append(
-                f"{f['rule_id']}: needs a physician override with a reason."
+                f"A physician must override this with a reason before signing: {f['message']}"
             )
         if f["severity"] == "warn" and not any(
             d.kind == DecisionKind.ACKNOWLEDGE and decision_covers(d, f, result["findings"])
             for d in decisions
         ):
             errors.setdefault("findings", []).append(
-                f"{f['rule_id']}: {PHYSICIAN_ONLY[:-1]}, with a reason."
+                f"A physician must acknowledge this off-label treatment, with a reason, before "
+                f"signing: {f['message']}"
                 if needs_physician(f)
-                else f"{f['rule_id']}: acknowledge this warning."
+                else f"Acknowledge this warning before signing: {f['message']}"
             )
     if not session.consent_obtained:
         errors["consent_obtained"] = ["Record the patient's consent before signing."]

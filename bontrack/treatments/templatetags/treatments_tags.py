@@ -17,3 +17,10 @@ def get_item(mapping: dict[str, Any], key: str) -> Any:
 @register.filter
 def muscle_label(code: str) -> str:
     return facts.muscle_labels().get(code, code)
+
+
+@register.filter
+def indication_label(code: str) -> str:
+    """`chronic_migraine` -> `Chronic migraine`; an unknown code in words."""
+    label = facts.indication_label(code)
+    return label if label != code else str(code).replace("_", " ").capitalize()

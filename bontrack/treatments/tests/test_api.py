@@ -47,7 +47,8 @@ def test_a_session_is_charted_and_signed_through_the_api(world):
         nurse, f"/api/v1/treatments/sessions/{sid}/injections/{site}", {"units": "300"}, "patch"
     )
     assert r.status_code == 422
-    assert any("BTX-CUM-ADULT-400" in m for m in r.json()["errors"]["findings"])
+    assert "BTX-CUM-ADULT-400" in r.json()["errors"]["rule_id"]  # the code for machines
+    assert any(m.startswith("Total for the 84 days") for m in r.json()["errors"]["findings"])
     r = _post(
         physician,
         f"/api/v1/treatments/sessions/{sid}/injections/{site}",

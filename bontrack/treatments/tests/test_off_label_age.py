@@ -97,7 +97,7 @@ def test_a_nurse_cannot_acknowledge_it_and_nothing_is_written(world, nurse):
         ("off-label!!!", "in your own words"),
         ("1234567890123456", "in your own words"),
         (RULE, "in your own words"),
-        ("Chronic migraine: adults (18 years or older)", "in your own words"),
+        ("the label covers patients aged 18 and older", "in your own words"),
     ],
 )
 def test_a_physician_must_give_a_reason_that_says_something(world, physician, reason, words):

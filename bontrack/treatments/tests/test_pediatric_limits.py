@@ -23,6 +23,7 @@ from bontrack.audit.models import AuditEvent
 from bontrack.factories import PatientFactory
 from bontrack.patients.models import Condition, WeightMeasurement
 from bontrack.treatments.actions import charting, dose_guard, signing
+from bontrack.treatments.actions import findings as findings_actions
 from bontrack.treatments.actions import vials as vials_actions
 from bontrack.treatments.models import Injection, TreatmentSession
 from clinic_rules.data import rule
@@ -300,7 +301,12 @@ def test_a_bilateral_row_with_a_leg_over_its_limit_is_not_signed(world):
     before = AuditEvent.objects.exclude(action="view").count()
     with pytest.raises(ValidationError) as exc:
         signing.sign_session(actor=physician, session=session)
-    messages = exc.value.message_dict["findings"]
-    assert any(m.startswith(f"{LEG_RULE}:") for m in messages)
+    blocks = [
+        f["rule_id"]
+        for f in findings_actions.current_findings(session)["findings"]
+        if f["severity"] == "block"
+    ]
+    assert LEG_RULE in blocks
+    assert any("physician must override" in m for m in exc.value.message_dict["findings"])
     assert TreatmentSession.objects.get(pk=session.pk).status == "draft"
     assert AuditEvent.objects.exclude(action="view").count() == before

@@ -51,7 +51,10 @@ def test_signing_needs_consent_and_acknowledged_warnings(world, nurse):
         signing.sign_session(actor=nurse, session=session)
     errors = exc.value.message_dict
     assert "consent_obtained" in errors and "vials" in errors
-    assert any("BTX-CM-PREEMPT-SITES" in m for m in errors["findings"])
+    assert (
+        "Acknowledge this warning before signing: Procerus (midline): 0 of the 1 PREEMPT sites charted."
+        in errors["findings"]
+    )
     session.refresh_from_db()
     assert session.status == "draft"
 

@@ -82,7 +82,12 @@ class AmendForm(StrictForm):
 
 
 class AdverseEffectForm(StrictForm):
-    kind = forms.ChoiceField(label="Effect", choices=AdverseEffectKind.choices)
+    # No effect is pre-selected: an empty submit is a form error, never a recorded ptosis.
+    kind = forms.ChoiceField(
+        label="Effect",
+        choices=[("", "Choose the effect…"), *AdverseEffectKind.choices],
+        error_messages={"required": "Choose the effect the patient reports."},
+    )
     detail = forms.CharField(label="Details", required=False, max_length=2000)
 
 

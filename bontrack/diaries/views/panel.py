@@ -95,9 +95,10 @@ def decide(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
             if request.htmx:
                 return render_page(request, "diaries/panel.html", panel_context(request, patient))
             return redirect("patients:chart", pk=patient.pk)
+    # HTMX swaps the panel; a whole-page POST gets the panel inside the layout.
     return render_page(
         request,
-        "diaries/panel.html",
+        "diaries/panel.html" if request.htmx else "diaries/panel_page.html",
         panel_context(request, patient, decision_form=form),
         status=422,
     )

@@ -185,9 +185,10 @@ def review(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
             apply_service_errors(form, exc)
         else:
             return redirect("patients:chart", pk=patient.pk)
+    # A whole-page POST answers a whole page (the layout around the form and its errors).
     return render(
         request,
-        "treatments/review_form.html",
+        "treatments/review_page.html",
         {"patient": patient, "review_form": form},
         status=422,
     )

@@ -23,7 +23,7 @@ DAY = date(2026, 6, 2)
 
 
 def _patient(sched, *indications: str):
-    patient = PatientFactory(clinic=sched.clinic, date_of_birth=date(1960, 5, 5))
+    patient = PatientFactory.create(clinic=sched.clinic, date_of_birth=date(1960, 5, 5))
     codes = {
         "upper_limb_spasticity": "I69.351",
         "chronic_migraine": "G43.709",

@@ -86,3 +86,12 @@ def test_a_session_of_another_indication_does_not_start_the_migraine_continuatio
     Condition.objects.create(patient=patient, indication="chronic_migraine", icd10_code="G43.709")
     body = _panel(world, patient)
     assert "Eligibility assessment" in body and "Continuation" not in body
+
+
+def test_the_treatment_panel_names_the_cycle_of_each_treated_indication(world):
+    patient = PatientFactory(clinic=world.clinic)
+    Condition.objects.create(patient=patient, indication="blepharospasm", icd10_code="G24.5")
+    for days in (200, 100):
+        signed_session(world.users["physician"], patient, timezone.now() - timedelta(days=days))
+    body = world.client("nurse").get(f"/treatments/patients/{patient.pk}/panel/").content.decode()
+    assert "<strong>Cycle 2</strong> of blepharospasm" in body

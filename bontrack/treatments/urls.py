@@ -49,6 +49,11 @@ urlpatterns = [
     ),
     path("treatments/adverse-effects/urgent/", adverse_effects.urgent_list, name="urgent_effects"),
     path(
+        "treatments/adverse-effects/<int:eid>/",
+        adverse_effects.effect_recorded,
+        name="effect_recorded",
+    ),
+    path(
         "treatments/adverse-effects/<int:eid>/urgent-review/",
         adverse_effects.urgent_review,
         name="urgent_review",

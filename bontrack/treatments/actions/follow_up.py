@@ -121,7 +121,12 @@ def record_adverse_effect(
 
 
 def _new_effect(
-    session: TreatmentSession, kind: str, detail: str, reporter: str, actor: User
+    session: TreatmentSession,
+    kind: str,
+    detail: str,
+    reporter: str,
+    actor: User,
+    at: datetime | None = None,
 ) -> AdverseEffect:
     if kind not in AdverseEffectKind.values:
         raise ValidationError({"kind": ["Choose an effect from the list."]})
@@ -132,7 +137,7 @@ def _new_effect(
         session=session,
         kind=kind,
         detail=detail.strip()[:2000],
-        reported_at=timezone.now(),
+        reported_at=at or timezone.now(),
         reported_by=reporter,
         reporter=actor,
         urgent=bool(facts.urgent_effect_kinds([kind])),
@@ -208,12 +213,13 @@ def report_side_effect(
             {"kinds": ["We have no treatment on file for you yet: please call your clinic."]}
         )
     comment = comment.strip()[:2000]
+    now = timezone.now()  # one report: its rows share the time (the thanks page finds them)
     rows = []
     for kind in kinds:
         detail = other_detail if kind == AdverseEffectKind.OTHER else ""
         if comment:
             detail = f"{detail}\n{comment}".strip() if detail else comment
-        rows.append(_new_effect(session, kind, detail, Reporter.PATIENT, actor))
+        rows.append(_new_effect(session, kind, detail, Reporter.PATIENT, actor, now))
     urgent = [r.kind for r in rows if r.urgent]
     audit_record(
         actor,

@@ -14,6 +14,7 @@ from bontrack.accounts.roles import Perm
 from bontrack.audit.models import AuditEvent
 from bontrack.core.models import OutboxMessage
 from bontrack.factories import PatientFactory, signed_session
+from bontrack.treatments.choices import AdverseEffectKind
 from bontrack.treatments.models import AdverseEffect
 from clinic_rules.data import rule
 from conftest import permission_matrix, portal_matrix
@@ -67,11 +68,10 @@ def test_staff_recording_an_urgent_symptom_see_the_advice_at_once_and_it_is_flag
     world, nurse, clinic_contact, kind
 ):
     session = signed(nurse, world.patient)
-    response = world.client("nurse").post(
-        f"/treatments/sessions/{session.pk}/adverse-effects/", {"kind": kind}
-    )
-    assert response.status_code == 200
-    body = response.content.decode()
+    client = world.client("nurse")
+    response = client.post(f"/treatments/sessions/{session.pk}/adverse-effects/", {"kind": kind})
+    assert response.status_code == 302  # then a page of its own (a reload records nothing twice)
+    body = client.get(response["Location"]).content.decode()
     assert "Urgent: a physician must review this today" in body and PHONE in body
     assert "<!doctype html>" in body
     effect = AdverseEffect.objects.get(session=session)
@@ -148,18 +148,20 @@ def test_a_patient_reports_a_side_effect_long_after_the_check_in_window(world, c
     assert not OutboxMessage.objects.filter(dedupe_key__startswith="urgent-effect:").exists()
 
 
-def test_a_patient_reporting_trouble_breathing_gets_urgent_advice_and_the_clinic_phone(
-    world, clinic_contact
+@pytest.mark.parametrize("urgent_kind", URGENT)
+def test_a_patient_reporting_an_urgent_symptom_gets_urgent_advice_and_the_clinic_phone(
+    world, clinic_contact, urgent_kind
 ):
     signed_session(world.users["nurse"], world.patient, timezone.now() - timedelta(days=5))
     client = world.client("patient")
-    response = client.post("/portal/side-effects/", {"kinds": ["breathing_difficulty", "ptosis"]})
+    response = client.post("/portal/side-effects/", {"kinds": ["ptosis", urgent_kind]})
     assert response.status_code == 302
     thanks = client.get(response["Location"]).content.decode()
     assert "Get help now" in thanks and "call 911" in thanks and PHONE in thanks
-    assert "trouble breathing" in thanks
+    label = str(dict(AdverseEffectKind.choices)[urgent_kind]).lower()
+    assert label in thanks
     rows = {e.kind: e.urgent for e in AdverseEffect.objects.filter(patient=world.patient)}
-    assert rows == {"breathing_difficulty": True, "ptosis": False}
+    assert rows == {urgent_kind: True, "ptosis": False}
     assert OutboxMessage.objects.filter(dedupe_key__startswith="urgent-effect:").count() == 1
 
 
@@ -282,3 +284,15 @@ def test_a_second_review_is_refused_and_changes_nothing(world):
     assert _changes() == before
     body = client.get("/treatments/adverse-effects/urgent/").content.decode()
     assert "0 to review today" in body and "Recently reviewed" in body
+
+
+RECORDED = permission_matrix(Perm.SESSION_VIEW)
+
+
+@pytest.mark.parametrize("persona,expected", RECORDED.items())
+def test_the_urgent_advice_page_over_every_persona(world, persona, expected):
+    effect = _urgent(world)
+    response = world.client(persona).get(f"/treatments/adverse-effects/{effect.pk}/")
+    assert response.status_code == expected
+    if expected == 200:
+        assert "Urgent: a physician must review this today" in response.content.decode()

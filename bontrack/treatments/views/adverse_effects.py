@@ -45,21 +45,35 @@ def effect_add(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
             if not effect.urgent:
                 return redirect("patients:chart", pk=session.patient_id)
             # A symptom of distant spread: the urgent advice at once, on a page of its own.
-            return render(
-                request,
-                "treatments/effect_urgent.html",
-                {
-                    "patient": session.patient,
-                    "clinic": session.patient.clinic,
-                    "urgent_labels": [effect.get_kind_display()],
-                    "notified": bool(session.clinic.contact_email),
-                },
-            )
+            return redirect("treatments:effect_recorded", eid=effect.pk)
     return render(
         request,
         "treatments/effect_form.html",
         {"session": session, "form": form},
         status=422,
+    )
+
+
+@staff_view(Perm.SESSION_VIEW)
+@require_GET
+def effect_recorded(request: StaffRequest, eid: int, scope: Scope) -> HttpResponse:
+    """After recording an urgent effect: the advice to give the patient and the clinic phone."""
+    effect = get_object_or_404(
+        AdverseEffect.objects.in_scope(scope).select_related("patient__clinic", "session__clinic"),
+        pk=eid,
+    )
+    if not effect.urgent:
+        return redirect("patients:chart", pk=effect.patient_id)
+    common.record_view(actor=request.user, patient=effect.patient, what=f"adverse effect {eid}")
+    return render(
+        request,
+        "treatments/effect_urgent.html",
+        {
+            "patient": effect.patient,
+            "clinic": effect.patient.clinic,
+            "urgent_labels": [effect.get_kind_display()],
+            "notified": bool(effect.session.clinic.contact_email),
+        },
     )
 
 

@@ -14,7 +14,16 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from . import billing, diary, dose, eligibility, questionnaires, reconstitution, response
+from . import (
+    billing,
+    diary,
+    dose,
+    eligibility,
+    questionnaires,
+    reconstitution,
+    response,
+    safety,
+)
 from .data import Rule, default_policy, rule
 from .fields import (
     Bool,
@@ -658,6 +667,19 @@ BILLING: Obj[BillingInput] = Obj(
     check=_check_billing,
 )
 
+# ---- adverse-effect-triage ---------------------------------------------------------------------
+
+TRIAGE: Obj[tuple[str, ...]] = Obj(
+    {
+        "symptoms": _req(
+            ListOf(
+                Str(max_length=30, pattern=r"^[a-z][a-z_]*$"), max_items=20, unique_by=lambda s: s
+            )
+        )
+    },
+    lambda v: v["symptoms"],
+)
+
 # ---- registry ----------------------------------------------------------------------------------
 
 
@@ -706,6 +728,11 @@ RULES: Mapping[str, _RuleDef] = {
         "Per-cycle change vs baseline and the AHS/NICE/EHF continuation recommendation",
         RESPONSE,
         response.evaluate,
+    ),
+    "adverse-effect-triage": _RuleDef(
+        "Reported symptoms the label's distant-spread warning makes urgent (same-day review)",
+        TRIAGE,
+        safety.triage,
     ),
     "billing-lines": _RuleDef(
         "CPT, guidance, J0585 with JW/JZ and ICD-10-CM lines for a session",

@@ -41,6 +41,7 @@ class Perm:
     SCHEDULE_CONFIGURE = "schedule.configure"
     RECALL_VIEW = "recall.view"
     INTERVAL_OVERRIDE = "schedule.interval_override"
+    ADVERSE_EFFECT_REVIEW = "adverse_effect.review"
 
 
 _ALL_STAFF = frozenset(Role.values)
@@ -100,6 +101,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Perm.RECALL_VIEW: frozenset({Role.PHYSICIAN, Role.NURSE, Role.FRONT_DESK, Role.CLINIC_ADMIN}),
     # Booking a treatment before the minimum re-treatment interval, with a reason: physicians.
     Perm.INTERVAL_OVERRIDE: frozenset({Role.PHYSICIAN}),
+    # The same-day review of an urgent adverse-effect report (distant spread): the physician.
+    Perm.ADVERSE_EFFECT_REVIEW: frozenset({Role.PHYSICIAN}),
 }
 
 # Roles whose accounts must use TOTP two-factor authentication.

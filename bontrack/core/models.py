@@ -44,6 +44,8 @@ class Clinic(TimeStamped):
     )
     address = models.CharField(max_length=300, blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    # Where staff notifications go (e.g. an urgent adverse-effect report); blank: none are sent.
+    contact_email = models.EmailField(blank=True)
 
     class Meta:
         constraints = [

@@ -19,6 +19,7 @@ from django.db.models.functions import TruncDate
 
 from bontrack.diaries import facts as diaries_facts
 from bontrack.inventory.models import Vial
+from bontrack.patients.models import Condition
 from bontrack.treatments import facts as treatments_facts
 from bontrack.treatments.choices import GIVEN_STATUSES
 from bontrack.treatments.models import DEFAULT_PRODUCT, AdverseEffect, TreatmentSession
@@ -123,6 +124,41 @@ def last_signed_day_ordinals(*, clinic_id: int, tz: object) -> list[tuple[int, s
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def last_signed_by_indication(patient_ids: list[int]) -> dict[tuple[int, str], datetime]:
+    """{(patient_id, indication): last performed_at} over signed sessions, one query. A session of
+    several indications counts for each of them (not only its first, ``indication``)."""
+    out: dict[tuple[int, str], datetime] = {}
+    for patient_id, first, indications, performed_at in TreatmentSession.objects.filter(
+        patient_id__in=patient_ids, status__in=GIVEN_STATUSES
+    ).values_list("patient_id", "indication", "indications", "performed_at"):
+        for indication in indications or [first]:
+            key = (patient_id, indication)
+            if key not in out or performed_at > out[key]:
+                out[key] = performed_at
+    return out
+
+
+def treated_indications(patient_ids: list[int]) -> dict[int, list[str]]:
+    """{patient_id: the indications of the patient's active conditions, oldest first}, one query."""
+    out: dict[int, list[str]] = {}
+    for patient_id, indication in (
+        Condition.objects.filter(patient_id__in=patient_ids, active=True)
+        .order_by("id")
+        .values_list("patient_id", "indication")
+    ):
+        if indication not in out.setdefault(patient_id, []):
+            out[patient_id].append(indication)
+    return out
+
+
+def visit_indications(appointment_indication: str, treated: list[str]) -> list[str]:
+    """What a treatment visit treats: its own indication when the patient is treated for it;
+    otherwise (blank, or not one of the patient's conditions) every condition on file."""
+    if appointment_indication in treated or not treated:
+        return [appointment_indication] if appointment_indication else []
+    return list(treated)
 
 
 def adult_born_on_or_before(today: date) -> date:

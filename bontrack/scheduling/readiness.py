@@ -1,9 +1,10 @@
 """Pre-treatment readiness for a list of appointments (day list, check-in). Fixed query count.
 
-Checks: interval met (clinic_rules interval from the last signed session), no open adverse
-effect, consent current (a signed session with consent within `consent_valid_days`, clinic
-policy), diary up to date (an entry for each of the last `diary_days_required` days, clinic
-policy, chronic migraine only), weight recent for children (within `child_weight_max_age_days`),
+Checks: interval met (clinic_rules interval from the last signed session of the same indication;
+a visit whose indication field is blank or not one of the patient's conditions treats the
+patient's conditions), no open adverse effect, consent current (a signed session with consent
+within `consent_valid_days`, clinic policy), diary up to date (an entry for each of the last
+`diary_days_required` days, clinic policy, chronic migraine visits only), weight recent for children (within `child_weight_max_age_days`),
 drug on hand (inventory: an in-stock vial of the product of the patient's last signed session —
 or the default product for a first session — at the appointment's clinic, from a lot expiring
 after the appointment date). Prior authorization is not checked yet (billing pending).
@@ -34,7 +35,8 @@ def readiness(appointments: list[Appointment]) -> dict[int, list[Check]]:
     if not treatments:
         return {}
     ids = sorted({a.patient_id for a in treatments})
-    last = facts.last_signed_sessions(ids)
+    last = facts.last_signed_by_indication(ids)
+    treated = facts.treated_indications(ids)
     open_ae = facts.open_adverse_effects(ids)
     consent = facts.consent_dates(ids)
     weights = dict(
@@ -56,16 +58,17 @@ def readiness(appointments: list[Appointment]) -> dict[int, list[Check]]:
     for a in treatments:
         day = a.starts_at.astimezone(tz).date()
         checks = []
-        previous = last.get((a.patient_id, a.indication))
-        if previous is None:
+        indications = facts.visit_indications(a.indication, treated.get(a.patient_id, []))
+        pediatric = facts.is_pediatric_on(a.patient.date_of_birth, day)
+        earliest = [
+            facts.due_dates(previous, facts.interval_for(ind, pediatric=pediatric), tz)[0]
+            for ind in indications
+            if (previous := last.get((a.patient_id, ind))) is not None
+        ]
+        if not earliest:
             checks.append(Check("Interval met", True, "first session"))
         else:
-            interval = facts.interval_for(
-                a.indication,
-                pediatric=facts.is_pediatric_on(a.patient.date_of_birth, day),
-            )
-            earliest, _, _ = facts.due_dates(previous, interval, tz)
-            checks.append(Check("Interval met", day >= earliest, f"from {earliest}"))
+            checks.append(Check("Interval met", day >= max(earliest), f"from {max(earliest)}"))
         checks.append(Check("No open adverse effect", a.patient_id not in open_ae))
         given = consent.get(a.patient_id)
         checks.append(
@@ -76,7 +79,7 @@ def readiness(appointments: list[Appointment]) -> dict[int, list[Check]]:
                 "renew at the visit" if given is None else f"last {given.astimezone(tz).date()}",
             )
         )
-        if a.indication == "chronic_migraine":
+        if "chronic_migraine" in indications:
             checks.append(
                 Check(
                     "Diary up to date",
@@ -93,7 +96,10 @@ def readiness(appointments: list[Appointment]) -> dict[int, list[Check]]:
                     f"last {w}" if w else "none recorded",
                 )
             )
-        product = products.get((a.patient_id, a.indication)) or facts.default_product()
+        product = next(
+            (p for ind in indications if (p := products.get((a.patient_id, ind)))),
+            facts.default_product(),
+        )
         vials = sum(n for expiry, n in stock.get((a.clinic_id, product), ()) if expiry > day)
         checks.append(
             Check(

@@ -138,6 +138,9 @@ class AdverseEffectOut(Schema):
     reported_by: str
     resolved_at: datetime | None
     resolution: str
+    # A symptom of distant spread (BTX-SPREAD-URGENT-SYMPTOMS): same-day physician review.
+    urgent: bool
+    urgent_reviewed_at: datetime | None
 
 
 class ReviewOut(Schema):

@@ -8,6 +8,8 @@ class TreatmentsConfig(AppConfig):
 
     def ready(self) -> None:
         from bontrack.diaries import hooks
+        from bontrack.treatments.continuation import continuation_state
         from bontrack.treatments.diary_markers import signed_session_dates
 
         hooks.provide_session_dates(signed_session_dates)
+        hooks.provide_continuation(continuation_state)

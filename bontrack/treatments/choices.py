@@ -44,6 +44,11 @@ class AdverseEffectKind(models.TextChoices):
     NECK_PAIN = "neck_pain", "Neck pain"
     NECK_WEAKNESS = "neck_weakness", "Neck weakness"
     DYSPHAGIA = "dysphagia", "Trouble swallowing"
+    # The boxed warning's distant spread of toxin effect (with dysphagia): urgent when reported,
+    # as clinic_rules' BTX-SPREAD-URGENT-SYMPTOMS lists them.
+    SPEECH_DIFFICULTY = "speech_difficulty", "Trouble speaking or a changed voice"
+    BREATHING_DIFFICULTY = "breathing_difficulty", "Trouble breathing"
+    GENERALIZED_WEAKNESS = "generalized_weakness", "Weakness all over the body"
     OTHER = "other", "Something else"
 
 

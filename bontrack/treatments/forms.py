@@ -86,7 +86,12 @@ class AmendForm(StrictForm):
 
 
 class AdverseEffectForm(StrictForm):
-    kind = forms.ChoiceField(label="Effect", choices=AdverseEffectKind.choices)
+    # No effect is pre-selected: an empty submit is a form error, never a recorded ptosis.
+    kind = forms.ChoiceField(
+        label="Effect",
+        choices=[("", "Choose the effect…"), *AdverseEffectKind.choices],
+        error_messages={"required": "Choose the effect the patient reports."},
+    )
     detail = forms.CharField(label="Details", required=False, max_length=2000)
 
 
@@ -175,4 +180,33 @@ class CheckInForm(StrictForm):
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class SideEffectReportForm(StrictForm):
+    """A side effect the patient reports from the portal at any time."""
+
+    kinds = forms.MultipleChoiceField(
+        label="What have you noticed since your treatment?",
+        choices=AdverseEffectKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick what you have noticed."},
+    )
+    other_detail = forms.CharField(
+        label="Something else — tell us", required=False, max_length=2000
+    )
+    comment = forms.CharField(
+        label="When did it start, and anything else for your care team?",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class UrgentReviewForm(StrictForm):
+    note = forms.CharField(
+        label="What was done (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Called the patient; sent to the ED"}),
     )

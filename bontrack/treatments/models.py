@@ -305,6 +305,14 @@ class AdverseEffect(models.Model):
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolution = models.CharField(max_length=1000, blank=True)
+    # A symptom of the boxed warning's distant spread (clinic_rules BTX-SPREAD-URGENT-SYMPTOMS):
+    # a physician reviews it the same day (``urgent_reviewed_at``).
+    urgent = models.BooleanField(default=False)
+    urgent_reviewed_at = models.DateTimeField(null=True, blank=True)
+    urgent_reviewed_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    urgent_review_note = models.CharField(max_length=1000, blank=True)
 
     objects = PatientScopedQuerySet.as_manager()
 
@@ -320,7 +328,14 @@ class AdverseEffect(models.Model):
                 name="adverse_effect_resolution_consistent",
             ),
         ]
-        indexes = [models.Index(fields=["patient", "status"], name="adverse_effect_patient")]
+        indexes = [
+            models.Index(fields=["patient", "status"], name="adverse_effect_patient"),
+            models.Index(
+                fields=["reported_at"],
+                condition=Q(urgent=True, urgent_reviewed_at__isnull=True),
+                name="adverse_effect_urgent_open",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.status})"

@@ -94,6 +94,25 @@ def save_pre_visit(*, actor: User, patient: Patient, **fields: str) -> Consultat
     return note
 
 
+# What the eligibility decision reads from the note: it is signed only with each of them written.
+SIGN_REQUIRED_TEXTS = ["history", "symptoms", "previous_treatments", "examination", "plan"]
+
+
+def _check_signable(note: ConsultationNote) -> None:
+    """A note is signed with its visit date (not ahead of today) and every field the decision
+    needs; the refusal names each missing field (nothing is saved)."""
+    errors: dict[str, list[str]] = {}
+    if note.visit_date is None:
+        errors["visit_date"] = ["Give the visit date before signing."]
+    elif note.visit_date > actors.local_today():
+        errors["visit_date"] = ["A note is signed on or after its visit: the date is ahead."]
+    for field in SIGN_REQUIRED_TEXTS:
+        if not (getattr(note, field) or "").strip():
+            errors[field] = ["Write this before signing the note."]
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic(durable=True)
 def save_consultation(
     *, actor: User, patient: Patient, sign: bool = False, **fields: Any
@@ -121,8 +140,7 @@ def save_consultation(
         setattr(note, k, v)
     note.author = actor
     if sign:
-        if not (note.history or note.examination or note.plan):
-            raise ValidationError({"plan": ["Write the note before signing it."]})
+        _check_signable(note)
         note.signed_at = timezone.now()
     note.save()
     audit.record(

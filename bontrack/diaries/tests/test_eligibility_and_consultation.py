@@ -86,8 +86,13 @@ def test_the_patient_pre_visit_answers_show_in_the_staff_note(world, cm_patient)
 
 def test_a_signed_note_is_final_and_a_new_one_starts(world, cm_patient):
     physician = world.users["physician"]
+    from .test_consultation_signing import complete
+
     note = consultation.save_consultation(
-        actor=physician, patient=cm_patient, history="Daily headache.", plan="Diary.", sign=True
+        actor=physician,
+        patient=cm_patient,
+        sign=True,
+        **complete(history="Daily headache.", plan="Diary."),
     )
     assert note.signed_at is not None
     fresh = consultation.save_consultation(

@@ -15,7 +15,7 @@ from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
 from bontrack.core.htmx import render_page
 from bontrack.core.policy import facts as program_policy
-from bontrack.diaries import facts
+from bontrack.diaries import facts, hooks
 from bontrack.diaries.actions import (
     actors,
     questionnaires,
@@ -69,7 +69,12 @@ def panel_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[
         "can_decide": request.user.has_clinic_perm(Perm.ELIGIBILITY_DECIDE, patient.clinic_id),
         "decision_form": extra.get("decision_form") or DecisionForm(),
     }
-    if has_program:
+    # After the first signed chronic migraine session the panel shows where the patient is
+    # (continuation), not the initiation criteria a treated, improved patient no longer meets.
+    context["continuation"] = (
+        hooks.continuation(patient, "chronic_migraine", today) if has_program else None
+    )
+    if has_program and context["continuation"] is None:
         context["eligibility"] = _eligibility(patient, today)
         # The label's headache-day duration (BTX-ELIG-HEADACHE-4H), shown next to the policy flag.
         context["headache_day_min_hours"] = facts.headache_day_min_hours()
@@ -80,6 +85,7 @@ def panel_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[
 @require_POST
 def decide(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(scope, pk)
+    htmx = request.htmx
     form = DecisionForm(request.POST)
     if form.is_valid():
         try:
@@ -92,12 +98,13 @@ def decide(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         except (ValidationError, Conflict) as exc:
             apply_service_errors(form, exc)
         else:
-            if request.htmx:
+            if htmx:
                 return render_page(request, "diaries/panel.html", panel_context(request, patient))
             return redirect("patients:chart", pk=patient.pk)
+    # HTMX swaps the panel; a whole-page POST gets the panel inside the layout.
     return render_page(
         request,
-        "diaries/panel.html",
+        "diaries/panel.html" if htmx else "diaries/panel_page.html",
         panel_context(request, patient, decision_form=form),
         status=422,
     )

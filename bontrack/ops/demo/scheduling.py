@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bontrack.accounts.models import User
 from bontrack.core.models import Clinic, Practice
-from bontrack.patients.models import Patient
+from bontrack.patients.models import Condition, Patient
 from bontrack.scheduling import links
 from bontrack.scheduling.availability import find_slots
 from bontrack.scheduling.defaults import ensure_clinic_defaults
@@ -69,6 +69,14 @@ def seed_demo_scheduling(*, practice: Practice, rng: random.Random, today: date)
             t for t in types.values() if any(r in t.delivered_by for r in clinician.roles())
         ]
         patients = list(Patient.objects.filter(clinic=clinic, status="active").order_by("id")[:400])
+        # A treatment visit treats the patient's own condition (first on file), never a default.
+        conditions: dict[int, str] = {}
+        for pid, ind in (
+            Condition.objects.filter(patient__in=patients, active=True)
+            .order_by("-id")
+            .values_list("patient_id", "indication")
+        ):
+            conditions[pid] = ind
         if not patients or not deliverable:
             continue
         room_cycle = rooms[clinic.pk]
@@ -104,7 +112,9 @@ def seed_demo_scheduling(*, practice: Practice, rng: random.Random, today: date)
                         clinician=clinician,
                         room=room if username != "nurse.kim" else room_cycle[1],
                         appointment_type=atype,
-                        indication="chronic_migraine" if atype.kind == "treatment" else "",
+                        indication=conditions.get(patient.pk, "")
+                        if atype.kind == "treatment"
+                        else "",
                         starts_at=s,
                         ends_at=e,
                         block_start=s - timedelta(minutes=atype.buffer_before_minutes),

@@ -24,6 +24,7 @@ RULE_NAMES = {
     "questionnaire",
     "response",
     "billing-lines",
+    "adverse-effect-triage",
 }
 
 

@@ -69,3 +69,9 @@ def record_view(*, actor: User, patient: Patient, what: str) -> None:
 
 def scope_has(actor: User, perm: str, clinic_id: int) -> bool:
     return actor.has_clinic_perm(perm, clinic_id)
+
+
+def record_list_view(*, actor: User, what: str) -> None:
+    """Audit a read of a list of patients' rows (no one patient: the practice's chain)."""
+    with transaction.atomic():
+        audit.record(actor=actor, action="view", summary=f"Viewed {what}")

@@ -113,14 +113,21 @@ def record_adverse_effect(
         "create",
         row,
         locked.patient,
-        f"Adverse effect {kind} after session {locked.pk}",
-        {"kind": [None, kind], "detail": [None, detail]},
+        f"Adverse effect {kind} after session {locked.pk}"
+        + (" (urgent: same-day physician review)" if row.urgent else ""),
+        {"kind": [None, kind], "detail": [None, detail], "urgent": [None, row.urgent]},
     )
+    _notify_urgent([row], locked)
     return row
 
 
 def _new_effect(
-    session: TreatmentSession, kind: str, detail: str, reporter: str, actor: User
+    session: TreatmentSession,
+    kind: str,
+    detail: str,
+    reporter: str,
+    actor: User,
+    at: datetime | None = None,
 ) -> AdverseEffect:
     if kind not in AdverseEffectKind.values:
         raise ValidationError({"kind": ["Choose an effect from the list."]})
@@ -131,10 +138,128 @@ def _new_effect(
         session=session,
         kind=kind,
         detail=detail.strip()[:2000],
-        reported_at=timezone.now(),
+        reported_at=at or timezone.now(),
         reported_by=reporter,
         reporter=actor,
+        urgent=bool(facts.urgent_effect_kinds([kind])),
     )
+
+
+def _notify_urgent(effects: list[AdverseEffect], session: TreatmentSession) -> None:
+    """Queue one staff email per urgent report to the clinic's contact address (none without
+    one), in the caller's transaction. No patient detail leaves in the email: it links to the
+    urgent list, behind sign-in."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from bontrack.core.messaging.outbox import enqueue_message
+
+    clinic = session.clinic
+    if not clinic.contact_email:
+        return
+    url = settings.PUBLIC_BASE_URL + reverse("treatments:urgent_effects")
+    for effect in effects:
+        if not effect.urgent:
+            continue
+        enqueue_message(
+            channel="email",
+            to=clinic.contact_email,
+            subject="Urgent side-effect report: a physician review is needed today",
+            body=(
+                f"A {effect.get_reported_by_display().lower()} report of a symptom the botulinum "
+                "toxin label warns about (distant spread of toxin effect) was recorded at "
+                f"{clinic.name}. A physician should review it today:\n{url}\n"
+            ),
+            dedupe_key=f"urgent-effect:{effect.pk}",
+            send_after=timezone.now(),
+            topic=f"urgent-effect:{effect.pk}",
+        )
+
+
+def last_signed_session(patient: Patient) -> TreatmentSession | None:
+    """The patient's latest signed session (what a side effect reported now follows)."""
+    return (
+        TreatmentSession.objects.filter(patient=patient, status__in=GIVEN_STATUSES)
+        .select_related("clinic", "patient")
+        .order_by("-performed_at", "-id")
+        .first()
+    )
+
+
+@transaction.atomic(durable=True)
+def report_side_effect(
+    *,
+    actor: User,
+    patient: Patient,
+    kinds: Iterable[str],
+    other_detail: str = "",
+    comment: str = "",
+) -> list[AdverseEffect]:
+    """The patient reports side effects from the portal at any time (not only in the check-in
+    window): one row per effect, after their latest signed session. Urgent symptoms are flagged
+    for a same-day physician review and the clinic is notified."""
+    account = getattr(actor, "portal_account", None)
+    if account is None or account.patient_id != patient.pk:
+        raise PermissionDenied("Only the patient can report their side effects here.")
+    kinds = sorted(set(kinds))
+    if not kinds:
+        raise ValidationError({"kinds": ["Tick what you have noticed."]})
+    if any(k not in AdverseEffectKind.values for k in kinds):
+        raise ValidationError({"kinds": ["Choose from the list."]})
+    if AdverseEffectKind.OTHER in kinds and not other_detail.strip():
+        raise ValidationError({"other_detail": ["Tell us what you noticed."]})
+    session = last_signed_session(patient)
+    if session is None:
+        raise ValidationError(
+            {"kinds": ["We have no treatment on file for you yet: please call your clinic."]}
+        )
+    comment = comment.strip()[:2000]
+    now = timezone.now()  # one report: its rows share the time (the thanks page finds them)
+    rows = []
+    for kind in kinds:
+        detail = other_detail if kind == AdverseEffectKind.OTHER else ""
+        if comment:
+            detail = f"{detail}\n{comment}".strip() if detail else comment
+        rows.append(_new_effect(session, kind, detail, Reporter.PATIENT, actor, now))
+    urgent = [r.kind for r in rows if r.urgent]
+    audit_record(
+        actor,
+        "create",
+        rows[0],
+        patient,
+        f"Side effects reported in the portal: {', '.join(kinds)}"
+        + (" (urgent: same-day physician review)" if urgent else ""),
+        {"kinds": [None, kinds], "urgent": [None, urgent], "session": [None, session.pk]},
+    )
+    _notify_urgent(rows, session)
+    return rows
+
+
+@transaction.atomic(durable=True)
+def review_urgent_effect(*, actor: User, effect: AdverseEffect, note: str = "") -> AdverseEffect:
+    """A physician records the same-day review of an urgent report."""
+    locked = AdverseEffect.objects.select_for_update().select_related("patient").get(pk=effect.pk)
+    _require(actor, Perm.ADVERSE_EFFECT_REVIEW, locked.patient.clinic_id)
+    if not locked.urgent:
+        raise ValidationError({"effect": ["This report is not flagged urgent."]})
+    if locked.urgent_reviewed_at is not None:
+        raise Conflict("This urgent report has already been reviewed.")
+    note = note.strip()
+    if len(note) > 1000:
+        raise ValidationError({"note": ["At most 1000 characters."]})
+    locked.urgent_reviewed_at = timezone.now()
+    locked.urgent_reviewed_by = actor
+    locked.urgent_review_note = note
+    locked.save(update_fields=["urgent_reviewed_at", "urgent_reviewed_by", "urgent_review_note"])
+    audit_record(
+        actor,
+        "update",
+        locked,
+        locked.patient,
+        f"Urgent adverse effect {locked.kind} reviewed by a physician",
+        {"urgent_reviewed_at": [None, locked.urgent_reviewed_at.isoformat()], "note": [None, note]},
+    )
+    return locked
 
 
 def open_checkins(patient: Patient, today: date) -> list[TreatmentSession]:
@@ -193,7 +318,7 @@ def submit_checkin(
         none_reported=not kinds,
         comment=comment.strip()[:2000],
     )
-    for kind in kinds:
+    rows = [
         _new_effect(
             session,
             kind,
@@ -201,14 +326,19 @@ def submit_checkin(
             Reporter.PATIENT,
             actor,
         )
+        for kind in kinds
+    ]
+    urgent = [r.kind for r in rows if r.urgent]
     audit_record(
         actor,
         "create",
         checkin,
         patient,
-        f"Check-in after session {session.pk}: {', '.join(kinds) or 'no problems'}",
-        {"kinds": [None, kinds], "comment": [None, comment.strip()]},
+        f"Check-in after session {session.pk}: {', '.join(kinds) or 'no problems'}"
+        + (" (urgent: same-day physician review)" if urgent else ""),
+        {"kinds": [None, kinds], "comment": [None, comment.strip()], "urgent": [None, urgent]},
     )
+    _notify_urgent(rows, session)
     return checkin
 
 

@@ -453,3 +453,17 @@ def vial_concentration(vial: Any) -> dict[str, object] | None:
         )
     except contract.InputError:
         return None
+
+
+# ---- adverse effects ----------------------------------------------------------------------------
+
+
+def urgent_effect_kinds(kinds: Iterable[str]) -> list[str]:
+    """The reported kinds the label's distant-spread warning makes urgent (clinic_rules
+    ``adverse-effect-triage``, BTX-SPREAD-URGENT-SYMPTOMS)."""
+    result = contract.run("adverse-effect-triage", {"symptoms": sorted(set(kinds))})
+    return [str(k) for k in result["urgent_symptoms"]]  # type: ignore[attr-defined]
+
+
+def urgent_effect_rule_id() -> str:
+    return "BTX-SPREAD-URGENT-SYMPTOMS"

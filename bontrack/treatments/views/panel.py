@@ -75,6 +75,13 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         Perm.RESPONSE_REVIEW, patient.clinic_id
     )
     draft = next((s for s in sessions if s.status == "draft" and not s.amends_id), None)
+    # The cycle each treated indication is in: its number of signed sessions (one query).
+    per_indication: dict[str, int] = {}
+    for first, indications in TreatmentSession.objects.filter(
+        patient=patient, status__in=GIVEN_STATUSES
+    ).values_list("indication", "indications"):
+        for ind in indications or [first]:
+            per_indication[ind] = per_indication.get(ind, 0) + 1
     offers = charting_actions.start_offers(patient)
     treated = [o["code"] for o in offers]
     common.record_view(actor=request.user, patient=patient, what="treatment panel")
@@ -92,6 +99,10 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         "plan_sites": sum(ln.sites for ln in plan.lines.all()) if plan else None,
         "response": response,
         "cycles": cycles,
+        "indication_cycles": [
+            {"label": facts.indication_label(ind), "cycle": n}
+            for ind, n in sorted(per_indication.items())
+        ],
         "reviews": reviews,
         "can_review": can_review,
         "review_form": ReviewForm(muscles=muscle_choices()),
@@ -192,9 +203,10 @@ def review(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
             apply_service_errors(form, exc)
         else:
             return redirect("patients:chart", pk=patient.pk)
+    # A whole-page POST answers a whole page (the layout around the form and its errors).
     return render(
         request,
-        "treatments/review_form.html",
+        "treatments/review_page.html",
         {"patient": patient, "review_form": form},
         status=422,
     )

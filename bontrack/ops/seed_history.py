@@ -79,6 +79,7 @@ ACUTE = [
     ("Tramadol", "opioid"),
 ]
 SLOTS_PER_DAY = 18  # treatment appointments one physician takes per day in the seed
+PHYSICIANS_PER_CLINIC = 4
 
 
 @dataclass
@@ -364,24 +365,61 @@ def _plan(
 
 
 def _slot_allocator(
-    clinic_zones: dict[int, zoneinfo.ZoneInfo], minutes: int, today: date
-) -> Callable[[int, date], datetime]:
-    """Give each treatment a free slot of its clinic's physician on the nearest weekday before today."""
+    clinic_zones: dict[int, zoneinfo.ZoneInfo],
+    doctors: dict[int, list[int]],
+    minutes: int,
+    today: date,
+) -> Callable[[int, date, int], tuple[datetime, int]]:
+    """A free slot of one of the clinic's physicians (the patient's own first) on the nearest
+    weekday before today: (start, physician id)."""
     used: dict[tuple[int, date], int] = {}
 
-    def take(clinic_id: int, wanted: date) -> datetime:
-        for k in range(400):
+    def take(clinic_id: int, wanted: date, lane: int) -> tuple[datetime, int]:
+        team = doctors[clinic_id]
+        order = team[lane % len(team) :] + team[: lane % len(team)]
+        for k in range(800):
             day = wanted + timedelta(days=(k + 1) // 2 * (1 if k % 2 else -1))
             if day.weekday() >= 5 or day >= today:
                 continue
-            n = used.get((clinic_id, day), 0)
-            if n < SLOTS_PER_DAY:
-                used[(clinic_id, day)] = n + 1
-                start = datetime.combine(day, dtime(8, 0), tzinfo=clinic_zones[clinic_id])
-                return start + timedelta(minutes=minutes * n)
+            for doctor in order:
+                n = used.get((doctor, day), 0)
+                if n < SLOTS_PER_DAY:
+                    used[(doctor, day)] = n + 1
+                    start = datetime.combine(day, dtime(8, 0), tzinfo=clinic_zones[clinic_id])
+                    return start + timedelta(minutes=minutes * n), doctor
         raise RuntimeError("No free treatment slot: seed fewer patients per clinic.")
 
     return take
+
+
+def _physicians(practice: Practice, clinics: dict[int, Clinic], seed: int) -> dict[int, list[int]]:
+    """PHYSICIANS_PER_CLINIC physicians in each clinic (the seed made one; the others are added)."""
+    from bontrack.accounts.models import Membership
+
+    have: dict[int, list[int]] = {pk: [] for pk in clinics}
+    for uid, clinic_id in (
+        User.objects.filter(practice=practice, memberships__role=Role.PHYSICIAN)
+        .order_by("pk")
+        .values_list("pk", "memberships__clinic_id")
+    ):
+        if clinic_id in have:
+            have[clinic_id].append(uid)
+    template = User.objects.filter(pk__in=[v[0] for v in have.values() if v]).first()
+    for clinic_id, uids in have.items():
+        clinic = clinics[clinic_id]
+        for i in range(len(uids), PHYSICIANS_PER_CLINIC):
+            user = User.objects.create(
+                username=f"s{seed}.{clinic.slug}.physician-{i + 1}",
+                practice=practice,
+                password=template.password if template else "!",
+                first_name=f"Physician {i + 1}",
+                last_name=clinic.name,
+            )
+            Membership.objects.create(
+                user=user, practice=practice, clinic=clinic, role=Role.PHYSICIAN
+            )
+            uids.append(user.pk)
+    return have
 
 
 # ---- the seeding --------------------------------------------------------------------------------
@@ -407,12 +445,7 @@ def seed_history(
 
     clinics = {c.pk: c for c in Clinic.objects.filter(practice=practice)}
     zones = {pk: zoneinfo.ZoneInfo(c.time_zone) for pk, c in clinics.items()}
-    doctors: dict[int, int] = {}
-    for uid, clinic_id in User.objects.filter(
-        practice=practice, memberships__role=Role.PHYSICIAN
-    ).values_list("pk", "memberships__clinic_id"):
-        doctors.setdefault(clinic_id, uid)
-    fallback = next(iter(doctors.values()))
+    teams = _physicians(practice, clinics, seed)
     for clinic in clinics.values():
         ensure_clinic_defaults(clinic)
     treat_type = {
@@ -430,7 +463,7 @@ def seed_history(
     step = (
         any_type.duration_minutes + any_type.buffer_before_minutes + any_type.buffer_after_minutes
     )
-    take = _slot_allocator(zones, step, today)
+    take = _slot_allocator(zones, teams, step, today)
     n_sessions = sum(len(p.session_days) for p in plans)
     session_ids = iter(_reserve_ids(TreatmentSession, n_sessions))
     sessions: list[dict[str, Any]] = []
@@ -443,11 +476,10 @@ def seed_history(
         )
         if not options or not plan.session_days:
             continue
-        doctor = doctors.get(plan.clinic_id, fallback)
         t = treat_type[plan.clinic_id]
         for day in plan.session_days:
             template = rng.choice(options)
-            performed = take(plan.clinic_id, day)
+            performed, doctor = take(plan.clinic_id, day, plan.patient_id)
             sid = next(session_ids)
             stamp = performed + timedelta(minutes=40)
             sessions.append(
@@ -559,7 +591,8 @@ def seed_history(
     # Consultations, eligibility, reviews, questionnaires.
     consults, elig, reviews, questionnaires = [], [], [], []
     for plan in plans:
-        doctor = doctors.get(plan.clinic_id, fallback)
+        team = teams[plan.clinic_id]
+        doctor = team[plan.patient_id % len(team)]
         first = plan.session_days[0] if plan.session_days else today - timedelta(days=20)
         visit = first - timedelta(days=rng.randint(30, 60))
         signed = datetime.combine(visit, dtime(11), tzinfo=zones[plan.clinic_id])

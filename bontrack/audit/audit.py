@@ -75,7 +75,13 @@ def record(
         summary = f"{summary} [API token #{ctx.api_token_id}]".strip()
     user = actor if actor is not None and getattr(actor, "pk", None) else None
     role = user.role_in(clinic_id) if user is not None and hasattr(user, "role_in") else ""
-    if user is not None and not role and hasattr(user, "portal_account"):
+    # Only a user outside any practice can be a patient: staff skip the portal-account query.
+    if (
+        user is not None
+        and not role
+        and getattr(user, "practice_id", None) is None
+        and hasattr(user, "portal_account")
+    ):
         role = "patient"
     event = AuditEvent(
         actor=user,

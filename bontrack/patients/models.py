@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from bontrack.core.models import Clinic, Practice, TimeStamped
 from bontrack.core.querysets import ScopedQuerySet
@@ -74,6 +75,9 @@ class Patient(TimeStamped):
             models.Index(fields=["practice", "name_key", "id"], name="patient_practice_name"),
             models.Index(fields=["practice", "date_of_birth"], name="patient_practice_dob"),
             models.Index(fields=["clinic", "name_key", "id"], name="patient_clinic_name"),
+            # Search by MRN is case-insensitive (`mrn__iexact` is UPPER(mrn) = UPPER(text)).
+            # Search by name also has a trigram index on PostgreSQL (migration 0002).
+            models.Index(Upper("mrn"), "practice", name="patient_mrn_upper"),
         ]
 
     def __str__(self) -> str:

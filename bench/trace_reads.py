@@ -82,7 +82,7 @@ def main() -> None:
         .first()
     )
     ui_paths = {
-        "recall": "/scheduling/recall/",
+        "recall": "/schedule/recall/",
         "session-screen": f"/treatments/sessions/{session.pk}/" if session else "",
         "patient-list": "/patients/?q=smith",
     }

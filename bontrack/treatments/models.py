@@ -153,6 +153,14 @@ class TreatmentSession(TimeStamped):
                 fields=["patient", "status", "performed_at"], name="session_patient_status"
             ),
             models.Index(fields=["clinic", "performed_at"], name="session_clinic_date"),
+            # The recall list's "last signed session per (patient, indication)" for one clinic's
+            # patients: an index-only scan per patient, so its cost follows the clinic's own
+            # history, not the practice's (docs/performance.md).
+            models.Index(
+                fields=["patient", "indication", "performed_at"],
+                condition=Q(status="signed"),
+                name="session_signed_last",
+            ),
         ]
 
     def __str__(self) -> str:

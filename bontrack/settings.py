@@ -204,6 +204,11 @@ AUDIT_FAILED_SIGNIN_EVENTS_PER_MINUTE = int(
     os.environ.get("AUDIT_FAILED_SIGNIN_EVENTS_PER_MINUTE", "30")
 )
 
+# Audit rows of reads (views, searches, exports), each in its own transaction, commit on PostgreSQL
+# without waiting for the WAL flush unless this is set (docs/performance.md: a database crash may
+# lose the last fraction of a second of read rows; changes and their audit rows always wait).
+AUDIT_READS_SYNCHRONOUS_COMMIT = env_bool("AUDIT_READS_SYNCHRONOUS_COMMIT", default=False)
+
 STAFF_IDLE_TIMEOUT_SECONDS = 15 * 60
 PATIENT_IDLE_TIMEOUT_SECONDS = 30 * 60
 # A staff session ends this long after sign-in even when it stays active (patients: idle timeout only).

@@ -101,7 +101,9 @@ def record(
         changes={k: [_plain(v) for v in pair] for k, pair in changes.items()},
     )
     # Chained to its practice's previous row; a read outside a transaction gets its own.
-    chain.append([event])
+    # A read's row outside any transaction gets its own, committed without waiting for the
+    # WAL flush on PostgreSQL (chain.append); a change's row shares the change's transaction.
+    chain.append([event], reads_only=action in READ_ACTIONS)
     return event
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
 from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.audit import audit
@@ -63,8 +61,8 @@ def lock_draft(session: TreatmentSession, actor: User, perm: str) -> TreatmentSe
 
 
 def record_view(*, actor: User, patient: Patient, what: str) -> None:
-    with transaction.atomic():
-        audit.record(actor=actor, action="view", obj=patient, summary=f"Viewed {what}")
+    """A read's audit row, in its own small transaction (opened by audit.record)."""
+    audit.record(actor=actor, action="view", obj=patient, summary=f"Viewed {what}")
 
 
 def scope_has(actor: User, perm: str, clinic_id: int) -> bool:

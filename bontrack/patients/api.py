@@ -27,7 +27,7 @@ from bontrack.core.schemas import (
 )
 from bontrack.patients import services
 from bontrack.patients.choices import ContactChannel, Flag, Language, PatientStatus, Sex
-from bontrack.patients.models import Condition, Patient, PatientFlag
+from bontrack.patients.models import NAME_ORDER, SEARCH_ORDER, Condition, Patient, PatientFlag
 
 router = Router(tags=["patients"])
 
@@ -124,7 +124,10 @@ def list_patients(request: ApiRequest, filters: Query[ListQuery]) -> PatientPage
         qs = qs.search(filters.q)
     try:
         page = keyset_page(
-            qs, fields=("name_key", "id"), cursor=filters.cursor or None, size=filters.limit
+            qs,
+            fields=SEARCH_ORDER if filters.q else NAME_ORDER,
+            cursor=filters.cursor or None,
+            size=filters.limit,
         )
     except BadCursor as exc:
         raise ValidationError({"cursor": [str(exc)]}) from exc

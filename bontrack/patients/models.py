@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q
 from django.db.models.functions import Upper
 
 from bontrack.core.models import Clinic, Practice, TimeStamped
@@ -35,9 +35,25 @@ class PatientQuerySet(ScopedQuerySet):
         return self.in_scope(scope)
 
     def search(self, text: str) -> PatientQuerySet:
+        """Rows matching `text`, with `match_order` (= name_key) to page them by: see
+        SEARCH_ORDER."""
         from bontrack.patients.search import search_filter
 
-        return self.filter(search_filter(text))
+        return self.filter(search_filter(text)).annotate(match_order=_Unindexed(F("name_key")))
+
+
+class _Unindexed(Func):
+    """The same text, as an expression no index provides in order: a search's page is then
+    sorted from the rows its indexes find (PostgreSQL's trigram / MRN / date-of-birth indexes)
+    instead of walking the whole name index in order and filtering (docs/performance.md)."""
+
+    template = "(%(expressions)s || '')"
+    output_field = models.CharField()
+
+
+# Keyset order of a search's pages (a page cursor holds the same values as NAME_ORDER's).
+SEARCH_ORDER = ("match_order", "id")
+NAME_ORDER = ("name_key", "id")
 
 
 class Patient(TimeStamped):

@@ -144,7 +144,7 @@ def _copy(
             defaults[f.attname] = None
         elif isinstance(f, models.CharField | models.TextField):
             defaults[f.attname] = ""
-    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    cols = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     now = datetime.now(tz=zoneinfo.ZoneInfo("UTC"))
     n = 0
     from psycopg.types.json import Jsonb
@@ -189,7 +189,7 @@ def _templates(rng: random.Random, today: date) -> dict[tuple[str, bool], list[d
 
     vocab = contract.vocabulary()
     muscles_for = {
-        ind: [m["code"] for m in vocab["muscles"] if ind in m["indications"]]  # type: ignore[index]
+        ind: [m["code"] for m in vocab["muscles"] if ind in m["indications"]]  # type: ignore[index,attr-defined]
         for ind in INDICATIONS
     }
     out: dict[tuple[str, bool], list[dict[str, Any]]] = {}
@@ -207,7 +207,9 @@ def _templates(rng: random.Random, today: date) -> dict[tuple[str, bool], list[d
                 for _ in range(6):
                     total = sum(u * s for _, _, s, u in rows)
                     size = 100 if total <= 100 else 200
-                    n_vials = int((total / size).to_integral_value(rounding="ROUND_CEILING"))
+                    n_vials = int(
+                        (Decimal(total) / size).to_integral_value(rounding="ROUND_CEILING")
+                    )
                     doc = {
                         "as_of": today.isoformat(),
                         "patient": {
@@ -278,7 +280,8 @@ def _questionnaire_bank() -> dict[str, list[dict[str, Any]]]:
         hit6 = {
             k: HIT6_LEVELS[max(0, min(4, 4 - (step + i) // 3))] for i, k in enumerate(HIT6_ITEMS)
         }
-        for instrument, answers in (("midas", midas), ("hit6", hit6)):
+        pairs: list[tuple[str, dict[str, Any]]] = [("midas", midas), ("hit6", hit6)]
+        for instrument, answers in pairs:
             try:
                 result = contract.run(
                     "questionnaire", {"instrument": instrument, "answers": answers}

@@ -141,7 +141,12 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------
 DEFAULT_SQLITE = f"sqlite:///{DATA_DIR / 'bontrack.sqlite3'}"
 DATABASE_URL = os.environ.get("DATABASE_URL") or DEFAULT_SQLITE
-_db = dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")))
+# Connections are reused for DB_CONN_MAX_AGE seconds (default 600; 0 closes after each request): a
+# new PostgreSQL connection per request cost a factor of 2.7 on the read path (docs/performance.md).
+# CONN_HEALTH_CHECKS (below) replaces a connection the server closed before it is used.
+_db = dj_database_url.parse(
+    DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "600"))
+)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL for concurrent readers, a busy timeout instead of "database is locked",
     # and IMMEDIATE transactions so that a write transaction takes the write lock
@@ -199,6 +204,11 @@ AUDIT_FAILED_SIGNIN_EVENTS_PER_MINUTE = int(
     os.environ.get("AUDIT_FAILED_SIGNIN_EVENTS_PER_MINUTE", "30")
 )
 
+# Audit rows of reads (views, searches, exports), each in its own transaction, commit on PostgreSQL
+# without waiting for the WAL flush unless this is set (docs/performance.md: a database crash may
+# lose the last fraction of a second of read rows; changes and their audit rows always wait).
+AUDIT_READS_SYNCHRONOUS_COMMIT = env_bool("AUDIT_READS_SYNCHRONOUS_COMMIT", default=False)
+
 STAFF_IDLE_TIMEOUT_SECONDS = 15 * 60
 PATIENT_IDLE_TIMEOUT_SECONDS = 30 * 60
 # A staff session ends this long after sign-in even when it stays active (patients: idle timeout only).
@@ -212,6 +222,10 @@ API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "90"))
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))
 PASSWORD_RESET_PER_HOUR = int(os.environ.get("PASSWORD_RESET_PER_HOUR", "5"))
 PASSWORD_RESET_PER_IP_PER_HOUR = int(os.environ.get("PASSWORD_RESET_PER_IP_PER_HOUR", "20"))
+# The idle timeout slides with activity, but the session row is rewritten at most once per
+# SESSION_SLIDE_SECONDS (not on every page view): a session then ends between the idle timeout minus
+# this and the idle timeout after the last request, never later.
+SESSION_SLIDE_SECONDS = int(os.environ.get("SESSION_SLIDE_SECONDS", "60"))
 SESSION_COOKIE_AGE = PATIENT_IDLE_TIMEOUT_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -24,12 +24,37 @@ PASSWORD_CHANGE_EXEMPT_PATHS = MFA_EXEMPT_PATHS | {"/accounts/password/"}
 # Session keys: when the user signed in (max session age) and last passed TOTP (step-up).
 AUTH_AT = "bontrack_auth_at"
 OTP_AT = "bontrack_otp_at"
+# When the idle expiry was last slid forward (the session row rewritten).
+SLID_AT = "bontrack_slid_at"
+
+
+def slide_expiry(session: object, idle_seconds: int, *, force: bool = False) -> None:
+    """Push the session's expiry to `idle_seconds` from now, writing the session row at most once
+    per SESSION_SLIDE_SECONDS (not on every request). The stored expiry is never later than the
+    idle timeout after the last request; it may be up to SESSION_SLIDE_SECONDS earlier."""
+    now = int(time.time())
+    slid_at = session.get(SLID_AT)  # type: ignore[attr-defined]
+    if (
+        force
+        or slid_at is None
+        or session.get_expiry_age() != idle_seconds  # type: ignore[attr-defined]
+        or not 0 <= now - slid_at < settings.SESSION_SLIDE_SECONDS
+    ):
+        session[SLID_AT] = now  # type: ignore[index]
+        session.set_expiry(idle_seconds)  # type: ignore[attr-defined]
 
 
 def mark_signed_in(sender: object, request: HttpRequest, user: object, **kwargs: object) -> None:
     """user_logged_in receiver: the session records when it was authenticated."""
     if hasattr(request, "session"):
         request.session[AUTH_AT] = int(time.time())
+        # The idle timeout starts at sign-in (the sign-in writes the session row anyway).
+        idle = (
+            settings.STAFF_IDLE_TIMEOUT_SECONDS
+            if getattr(user, "is_staff_member", False)
+            else settings.PATIENT_IDLE_TIMEOUT_SECONDS
+        )
+        slide_expiry(request.session, idle, force=True)
 
 
 def _is_exempt(path: str, exempt: frozenset[str]) -> bool:
@@ -68,7 +93,7 @@ class SessionPolicyMiddleware:
                     )
                 query = urlencode({"next": request.path, "ended": "1"})
                 return redirect(f"{reverse(settings.LOGIN_URL)}?{query}")
-            request.session.set_expiry(settings.STAFF_IDLE_TIMEOUT_SECONDS)
+            slide_expiry(request.session, settings.STAFF_IDLE_TIMEOUT_SECONDS)
             zone = user.display_time_zone()
             if zone:
                 timezone.activate(zoneinfo.ZoneInfo(zone))
@@ -88,7 +113,7 @@ class SessionPolicyMiddleware:
                     )
                 return redirect(f"/accounts/2fa/?{urlencode({'next': request.get_full_path()})}")
         else:
-            request.session.set_expiry(settings.PATIENT_IDLE_TIMEOUT_SECONDS)
+            slide_expiry(request.session, settings.PATIENT_IDLE_TIMEOUT_SECONDS)
         if getattr(user, "must_change_password", False) and not _is_exempt(
             request.path, PASSWORD_CHANGE_EXEMPT_PATHS
         ):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from bontrack.accounts.models import ApiToken, Membership, Scope, User, hash_token_secret
@@ -145,14 +145,45 @@ def revoke_api_token(*, actor: User, token: ApiToken) -> None:
 def authenticate_token(raw: str) -> ApiToken | None:
     """The active (not revoked, not expired, active owner) token for `raw`, or None.
 
+    One query: the token, its user and the user's memberships (one row per membership, LEFT
+    JOIN), so the permission checks of the request need no further query. Nothing is cached
+    across requests: a revoked or expired token, or a removed role, counts at the next request.
     The last-used time is written at most once a minute per token (a conditional UPDATE), never
     on every request."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != "bt":
         return None
-    token = ApiToken.objects.active().select_related("user").filter(key_id=parts[1]).first()
-    if token is None or not token.matches(parts[2]):
+    rows = list(
+        ApiToken.objects.active()
+        .select_related("user")
+        .filter(key_id=parts[1])
+        .annotate(
+            m_id=F("user__memberships__id"),
+            m_practice_id=F("user__memberships__practice_id"),
+            m_clinic_id=F("user__memberships__clinic_id"),
+            m_role=F("user__memberships__role"),
+        )
+        .order_by("user__memberships__id")
+    )
+    if not rows or not rows[0].matches(parts[2]):
         return None
+    token = rows[0]
+    user = token.user
+    user._membership_cache = (  # type: ignore[attr-defined]
+        [
+            Membership(
+                id=r.m_id,  # type: ignore[attr-defined]
+                user_id=user.pk,
+                practice_id=r.m_practice_id,  # type: ignore[attr-defined]
+                clinic_id=r.m_clinic_id,  # type: ignore[attr-defined]
+                role=r.m_role,  # type: ignore[attr-defined]
+            )
+            for r in rows
+            if r.m_id is not None and r.m_practice_id == user.practice_id  # type: ignore[attr-defined]
+        ]
+        if user.practice_id
+        else []
+    )
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).filter(

@@ -75,7 +75,13 @@ def record(
         summary = f"{summary} [API token #{ctx.api_token_id}]".strip()
     user = actor if actor is not None and getattr(actor, "pk", None) else None
     role = user.role_in(clinic_id) if user is not None and hasattr(user, "role_in") else ""
-    if user is not None and not role and hasattr(user, "portal_account"):
+    # Only a user outside any practice can be a patient: staff skip the portal-account query.
+    if (
+        user is not None
+        and not role
+        and getattr(user, "practice_id", None) is None
+        and hasattr(user, "portal_account")
+    ):
         role = "patient"
     event = AuditEvent(
         actor=user,
@@ -95,7 +101,9 @@ def record(
         changes={k: [_plain(v) for v in pair] for k, pair in changes.items()},
     )
     # Chained to its practice's previous row; a read outside a transaction gets its own.
-    chain.append([event])
+    # A read's row outside any transaction gets its own, committed without waiting for the
+    # WAL flush on PostgreSQL (chain.append); a change's row shares the change's transaction.
+    chain.append([event], reads_only=action in READ_ACTIONS)
     return event
 
 

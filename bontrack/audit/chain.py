@@ -89,7 +89,7 @@ def event_values(event: AuditEvent) -> dict[str, Any]:
     return {f: getattr(event, f) for f in HASHED_FIELDS}
 
 
-def _lock_heads(keys: Iterable[int]) -> dict[int, AuditChainHead]:
+def _lock_heads(keys: Iterable[int], *, relaxed_commit: bool = False) -> dict[int, AuditChainHead]:
     """Create-or-lock the heads of these chains in ONE statement, in key order (two writers never
     wait on each other crosswise). The no-op DO UPDATE takes the row lock on PostgreSQL, like
     SELECT ... FOR UPDATE, and also works for a chain's first row; SQLite's write transaction is
@@ -100,9 +100,18 @@ def _lock_heads(keys: Iterable[int]) -> dict[int, AuditChainHead]:
     params: list[Any] = []
     for key in wanted:
         params += [key, GENESIS]
+    if relaxed_commit:
+        # This transaction (reads' audit rows only) commits without waiting for the WAL flush;
+        # set in the lock statement itself, so it costs no round trip.
+        source = " UNION ALL ".join(
+            ["SELECT %s, 0, %s FROM (SELECT set_config('synchronous_commit', 'off', true)) s"]
+            * len(wanted)
+        )
+    else:
+        source = f"VALUES {values}"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (chain, seq, hash) VALUES {values} "  # noqa: S608 - no user input
+            f"INSERT INTO {table} (chain, seq, hash) {source} "  # noqa: S608 - no user input
             "ON CONFLICT (chain) DO UPDATE SET chain = excluded.chain "
             "RETURNING id, chain, seq, hash, occurred_at",
             params,
@@ -120,19 +129,35 @@ def _lock_heads(keys: Iterable[int]) -> dict[int, AuditChainHead]:
     return heads
 
 
-def append(events: list[AuditEvent]) -> list[AuditEvent]:
+def append(events: list[AuditEvent], *, reads_only: bool = False) -> list[AuditEvent]:
     """Chain and insert unsaved events, in order. Queries: 1 lock (all chains at once), 1 insert
-    (per 2000 rows), 1 head update per chain. Runs in the caller's transaction or in its own."""
+    (per 2000 rows), 1 head update per chain; on PostgreSQL one event's insert and head update
+    are one statement. Runs in the caller's transaction or in its own.
+
+    `reads_only` (events of reads, in their own transaction): on PostgreSQL that transaction
+    commits without waiting for the WAL flush (``synchronous_commit`` off for it alone, unless
+    AUDIT_READS_SYNCHRONOUS_COMMIT): the chain head's lock is then held for less than a
+    millisecond instead of a disk flush, which bounded a practice's reads per second. A changed
+    row's audit event, written in the change's transaction, is never affected. See
+    docs/performance.md for what a database crash may lose."""
     if not events:
         return events
     if connection.in_atomic_block:
         return _append(events)
     with transaction.atomic():
-        return _append(events)
+        return _append(events, relaxed_commit=reads_only and _relax_read_commits())
 
 
-def _append(events: list[AuditEvent]) -> list[AuditEvent]:
-    heads = _lock_heads(chain_key(e.practice_id) for e in events)
+def _relax_read_commits() -> bool:
+    from django.conf import settings
+
+    return connection.vendor == "postgresql" and not getattr(
+        settings, "AUDIT_READS_SYNCHRONOUS_COMMIT", False
+    )
+
+
+def _append(events: list[AuditEvent], *, relaxed_commit: bool = False) -> list[AuditEvent]:
+    heads = _lock_heads((chain_key(e.practice_id) for e in events), relaxed_commit=relaxed_commit)
     now = timezone.now()
     touched: set[int] = set()
     for event in events:
@@ -145,6 +170,9 @@ def _append(events: list[AuditEvent]) -> list[AuditEvent]:
         event.hash = row_hash(event_values(event))
         head.seq, head.hash, head.occurred_at = event.seq, event.hash, event.occurred_at
         touched.add(head.chain)
+    if len(events) == 1 and connection.vendor == "postgresql":
+        _insert_and_move_head(events[0], heads[chain_key(events[0].practice_id)])
+        return events
     if len(events) == 1:
         events[0].save(force_insert=True)
     else:
@@ -155,3 +183,26 @@ def _append(events: list[AuditEvent]) -> list[AuditEvent]:
             seq=head.seq, hash=head.hash, occurred_at=head.occurred_at
         )
     return events
+
+
+def _insert_and_move_head(event: AuditEvent, head: AuditChainHead) -> None:
+    """PostgreSQL: the event's INSERT and its chain head's UPDATE in one statement (one round
+    trip instead of two; same rows, same transaction)."""
+    from django.db.models.sql import InsertQuery
+
+    fields = [f for f in AuditEvent._meta.local_concrete_fields if not f.primary_key]
+    query = InsertQuery(AuditEvent)
+    query.insert_values(fields, [event])
+    ((insert_sql, insert_params),) = query.get_compiler(connection=connection).as_sql()
+    table = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH ev AS ({insert_sql} RETURNING id) "  # noqa: S608 - no user input
+            f"UPDATE {table} SET seq = %s, hash = %s, occurred_at = %s WHERE id = %s "
+            "RETURNING (SELECT id FROM ev)",
+            [*insert_params, head.seq, head.hash, head.occurred_at, head.pk],
+        )
+        row = cursor.fetchone()
+    event.pk = row[0]
+    event._state.adding = False
+    event._state.db = connection.alias

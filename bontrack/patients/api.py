@@ -3,14 +3,17 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from ninja.responses import Status
 from pydantic import Field
 
+from bontrack.accounts.models import Scope
 from bontrack.accounts.requests import ApiRequest
 from bontrack.accounts.roles import Perm
 from bontrack.core.apitools import ERRORS, require_scope
+from bontrack.core.jsonagg import json_rows
 from bontrack.core.models import Clinic
 from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.core.schemas import (
@@ -24,7 +27,7 @@ from bontrack.core.schemas import (
 )
 from bontrack.patients import services
 from bontrack.patients.choices import ContactChannel, Flag, Language, PatientStatus, Sex
-from bontrack.patients.models import Patient
+from bontrack.patients.models import NAME_ORDER, SEARCH_ORDER, Condition, Patient, PatientFlag
 
 router = Router(tags=["patients"])
 
@@ -61,8 +64,8 @@ class PatientOut(Schema):
 
 
 class PatientDetailOut(PatientOut):
-    conditions: list[ConditionOut]
-    flags: list[FlagOut]
+    conditions: list[ConditionOut] = Field(validation_alias="conditions_out")
+    flags: list[FlagOut] = Field(validation_alias="flags_out")
 
 
 class PatientPage(Schema):
@@ -121,7 +124,10 @@ def list_patients(request: ApiRequest, filters: Query[ListQuery]) -> PatientPage
         qs = qs.search(filters.q)
     try:
         page = keyset_page(
-            qs, fields=("name_key", "id"), cursor=filters.cursor or None, size=filters.limit
+            qs,
+            fields=SEARCH_ORDER if filters.q else NAME_ORDER,
+            cursor=filters.cursor or None,
+            size=filters.limit,
         )
     except BadCursor as exc:
         raise ValidationError({"cursor": [str(exc)]}) from exc
@@ -131,10 +137,45 @@ def list_patients(request: ApiRequest, filters: Query[ListQuery]) -> PatientPage
     return PatientPage(items=page.items, next_cursor=page.next_cursor)
 
 
+_CONDITION_FIELDS = {
+    "id": "id",
+    "indication": "indication",
+    "icd10_code": "icd10_code",
+    "diagnosed_on": "diagnosed_on",
+    "active": "active",
+}
+_FLAG_FIELDS = {"id": "id", "flag": "flag", "noted_on": "noted_on", "active": "active"}
+
+
+def _patient_detail(scope: Scope, patient_id: int) -> Patient:
+    """The patient with its conditions and flags in ONE query (each as a JSON array column),
+    in the models' order (active first, then code, then id)."""
+    patient = get_object_or_404(
+        Patient.objects.in_scope(scope).annotate(
+            conditions_rows=json_rows(
+                Condition.objects.filter(patient=OuterRef("pk")), _CONDITION_FIELDS, "patient"
+            ),
+            flags_rows=json_rows(
+                PatientFlag.objects.filter(patient=OuterRef("pk")), _FLAG_FIELDS, "patient"
+            ),
+        ),
+        pk=patient_id,
+    )
+    rows = patient.conditions_rows or []  # type: ignore[attr-defined]
+    patient.conditions_out = sorted(  # type: ignore[attr-defined]
+        rows, key=lambda r: (not r["active"], r["indication"], r["id"])
+    )
+    rows = patient.flags_rows or []  # type: ignore[attr-defined]
+    patient.flags_out = sorted(  # type: ignore[attr-defined]
+        rows, key=lambda r: (not r["active"], r["flag"], r["id"])
+    )
+    return patient
+
+
 @router.get("/{patient_id}", response={200: PatientDetailOut, **ERRORS}, summary="Get one patient")
 def get_patient(request: ApiRequest, patient_id: int) -> Patient:
     scope = require_scope(request, Perm.PATIENT_VIEW)
-    patient = get_object_or_404(Patient.objects.in_scope(scope), pk=patient_id)
+    patient = _patient_detail(scope, patient_id)
     services.record_chart_view(actor=request.user, patient=patient, what="record via API")
     return patient
 

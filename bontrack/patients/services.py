@@ -139,23 +139,22 @@ def update_patient(*, actor: User, patient: Patient, **fields: Any) -> Patient:
 
 
 def record_chart_view(*, actor: User, patient: Patient, what: str = "chart") -> None:
-    """A read of a patient's record leaves an audit row (its own small transaction)."""
-    with transaction.atomic():
-        audit.record(actor=actor, action="view", obj=patient, summary=f"Viewed {what}")
+    """A read of a patient's record leaves an audit row (its own small transaction, opened by
+    audit.record: see chain.append's `reads_only`)."""
+    audit.record(actor=actor, action="view", obj=patient, summary=f"Viewed {what}")
 
 
 def record_search(*, actor: User, practice_id: int, rows: int, query: str = "") -> None:
     """A patient list or search shows names and dates of birth: one audit row per request."""
-    with transaction.atomic():
-        audit.record(
-            actor=actor,
-            action="search",
-            object_type="patients.patient",
-            practice_id=practice_id,
-            summary=f"Patient search {query[:100]!r} ({rows} rows)"
-            if query
-            else f"Patient list ({rows} rows)",
-        )
+    audit.record(
+        actor=actor,
+        action="search",
+        object_type="patients.patient",
+        practice_id=practice_id,
+        summary=f"Patient search {query[:100]!r} ({rows} rows)"
+        if query
+        else f"Patient list ({rows} rows)",
+    )
 
 
 @transaction.atomic(durable=True)

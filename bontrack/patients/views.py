@@ -29,7 +29,7 @@ from bontrack.patients.forms import (
     SearchForm,
     WeightForm,
 )
-from bontrack.patients.models import Patient, PatientFlag
+from bontrack.patients.models import NAME_ORDER, SEARCH_ORDER, Patient, PatientFlag
 
 PAGE_SIZE = 25
 
@@ -54,10 +54,11 @@ def patient_list(request: StaffRequest, scope: Scope) -> HttpResponse:
     qs = Patient.objects.in_scope(scope).select_related("clinic")
     if query:
         qs = qs.search(query)
+    order = SEARCH_ORDER if query else NAME_ORDER
     try:
-        page = keyset_page(qs, fields=("name_key", "id"), cursor=cursor, size=PAGE_SIZE)
+        page = keyset_page(qs, fields=order, cursor=cursor, size=PAGE_SIZE)
     except BadCursor:
-        page = keyset_page(qs, fields=("name_key", "id"), cursor=None, size=PAGE_SIZE)
+        page = keyset_page(qs, fields=order, cursor=None, size=PAGE_SIZE)
     context = {
         "form": form,
         "query": query,

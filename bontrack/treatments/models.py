@@ -194,6 +194,14 @@ class TreatmentSession(TimeStamped):
             ),
             models.Index(fields=["clinic", "performed_at"], name="session_clinic_date"),
             models.Index(fields=["status", "signed_at"], name="session_status_signed"),
+            # The recall list's "last given (signed or awaiting co-signature) session per (patient, indication)" for one clinic's
+            # patients: an index-only scan per patient, so its cost follows the clinic's own
+            # history, not the practice's (docs/performance.md).
+            models.Index(
+                fields=["patient", "indication", "performed_at"],
+                condition=Q(status__in=GIVEN_STATUSES),
+                name="session_signed_last",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -25,13 +25,17 @@ def _record_queries(world) -> list[str]:
     return [q["sql"].split()[0] for q in ctx.captured_queries]
 
 
-def test_record_costs_three_queries_for_the_first_and_the_hundredth_row(world):
+def test_record_costs_a_fixed_number_of_queries_for_the_first_and_the_hundredth_row(world):
     first = _record_queries(world)
     for _ in range(98):
         _record_queries(world)
     hundredth = _record_queries(world)
-    # lock (create) the chain head, insert the row, move the head
-    assert first == hundredth == ["INSERT", "INSERT", "UPDATE"]
+    # lock (create) the chain head, insert the row, move the head (on PostgreSQL the insert and
+    # the head's update are one statement: WITH ev AS (INSERT ...) UPDATE ...)
+    expected = (
+        ["INSERT", "WITH"] if connection.vendor == "postgresql" else ["INSERT", "INSERT", "UPDATE"]
+    )
+    assert first == hundredth == expected
     assert AuditChainHead.objects.get(chain=world.practice.pk).seq == 100
 
 

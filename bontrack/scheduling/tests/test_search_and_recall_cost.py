@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import Max
 from django.test.utils import CaptureQueriesContext
 
 from bontrack.accounts.roles import Perm
@@ -23,6 +24,7 @@ from bontrack.scheduling.availability import find_slots, find_slots_many
 from bontrack.scheduling.defaults import ensure_clinic_defaults
 from bontrack.scheduling.models import AppointmentType, Room, WorkingHours
 from bontrack.scheduling.tests.conftest import NOW
+from bontrack.treatments.models import TreatmentSession
 from conftest import permission_matrix
 
 pytestmark = pytest.mark.django_db
@@ -247,3 +249,26 @@ def test_jumping_past_busy_time_finds_exactly_the_slots_a_step_by_step_search_fi
             )
         # Then both give the same slots
         assert fast == slow and fast
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plan")
+def test_the_recall_query_reads_only_the_clinics_patients_through_the_signed_session_index(sched):
+    """Issue 13 item 4: the last signed session per (patient, indication) of ONE clinic's active
+    patients comes from the partial index `session_signed_last` (no scan of the practice's
+    sessions), so the list's cost follows the clinic's own history."""
+    qs = (
+        TreatmentSession.objects.filter(
+            status="signed", patient__clinic_id=sched.clinic.pk, patient__status="active"
+        )
+        .values_list("patient_id", "indication", "patient__date_of_birth")
+        .annotate(last=Max("performed_at"))
+        .order_by()
+    )
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+    assert "session_signed_last" in plan, plan
+    assert "Seq Scan on treatments_treatmentsession" not in plan, plan

@@ -16,6 +16,7 @@ from bontrack.accounts.roles import Role
 from bontrack.audit import audit
 from bontrack.core.models import Clinic, Practice
 from bontrack.ops.seed import DEMO_PASSWORD, build_patients
+from bontrack.treatments.models import TreatmentSession
 
 
 def _progress_bar(done: int, total: int, started: float) -> None:
@@ -38,6 +39,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as-of", default="2026-11-01", help="the 'today' the data is built around"
         )
+        parser.add_argument(
+            "--history",
+            action="store_true",
+            help="also seed sessions, appointments, questionnaires and the migraine patients' "
+            "diaries in bulk (PostgreSQL only; about 200 diary days per patient)",
+        )
+        parser.add_argument(
+            "--history-only",
+            action="store_true",
+            help="add the bulk history to the already seeded practice of --seed",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         n, seed, n_clinics = options["patients"], options["seed"], options["clinics"]
@@ -48,6 +60,12 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError("--as-of must be YYYY-MM-DD.") from exc
         slug = f"seed-{seed}"
+        if options["history_only"]:
+            practice = Practice.objects.filter(slug=slug).first()
+            if practice is None:
+                raise CommandError(f"Practice {slug} does not exist; seed it first.")
+            self._history(practice, seed, today)
+            return
         if Practice.objects.filter(slug=slug).exists():
             raise CommandError(
                 f"Practice {slug} already exists; use another --seed or a fresh database."
@@ -111,4 +129,29 @@ class Command(BaseCommand):
         sys.stderr.write("\n")
         self.stdout.write(
             f"Seeded {made} patients in {n_clinics} clinics in {elapsed:.1f} s (practice {slug})."
+        )
+        if options["history"]:
+            self._history(practice, seed, today)
+
+    def _history(self, practice: Practice, seed: int, today: date) -> None:
+        from django.db import connection
+
+        from bontrack.ops import seed_history
+
+        if connection.vendor != "postgresql":
+            raise CommandError("--history needs PostgreSQL (it writes with COPY).")
+        if TreatmentSession.objects.filter(clinic__practice=practice).exists():
+            raise CommandError(f"Practice {practice.slug} already has sessions.")
+        started = time.monotonic()
+        stats = seed_history.run(
+            practice=practice, seed=seed, today=today, log=lambda m: self.stderr.write(m)
+        )
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            f"History of {practice.slug} in {elapsed:.0f} s: {stats.diary_days:,} diary days, "
+            f"{stats.medications:,} diary medications, {stats.sessions:,} signed sessions, "
+            f"{stats.injections:,} injections, {stats.appointments:,} appointments "
+            f"({stats.no_shows:,} no-shows), {stats.questionnaires:,} questionnaires, "
+            f"{stats.adverse_effects:,} adverse effects, {stats.reviews:,} response reviews, "
+            f"{stats.consultations:,} consultations, {stats.eligibility:,} eligibility decisions."
         )

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
+from bontrack.outcomes.services import mark as mark_outcomes
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record, lock_draft
 from bontrack.treatments.actions.findings import decision_covers
@@ -101,6 +102,7 @@ def sign_session(*, actor: User, session: TreatmentSession) -> TreatmentSession:
         )
     else:
         queue_checkin_reminder(locked)
+    mark_outcomes(locked.patient_id)
     audit_record(
         actor,
         "update",

@@ -40,6 +40,7 @@ class Perm:
     SCHEDULE_CONFIGURE = "schedule.configure"
     RECALL_VIEW = "recall.view"
     INTERVAL_OVERRIDE = "schedule.interval_override"
+    DASHBOARD_VIEW = "dashboard.view"
 
 
 _ALL_STAFF = frozenset(Role.values)
@@ -96,6 +97,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Perm.RECALL_VIEW: frozenset({Role.PHYSICIAN, Role.NURSE, Role.FRONT_DESK, Role.CLINIC_ADMIN}),
     # Booking a treatment before the minimum re-treatment interval, with a reason: physicians.
     Perm.INTERVAL_OVERRIDE: frozenset({Role.PHYSICIAN}),
+    # The program dashboard (outcomes per clinic, physician, indication) and the patients behind
+    # its numbers: physicians and clinic administrators.
+    Perm.DASHBOARD_VIEW: frozenset({Role.PHYSICIAN, Role.CLINIC_ADMIN}),
 }
 
 # Roles whose accounts must use TOTP two-factor authentication.

@@ -1,0 +1,51 @@
+"""Fill the program dashboard's rollup (``bontrack.outcomes``) from raw rows, with a progress bar.
+
+    bontrack outcomes_backfill [--practice ID] [--batch 500]
+
+Run it once after migrating (the rollup starts empty) and whenever the rollup is in doubt; from
+then on the ``outcomes.refresh`` job of ``bontrack worker`` keeps it current.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from bontrack.ops.dashboard.refresh import backfill
+from bontrack.patients.models import Patient
+
+
+class Command(BaseCommand):
+    help = "Fill the program dashboard's rollup from diaries, sessions and appointments."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--practice", type=int, default=None)
+        parser.add_argument("--batch", type=int, default=500)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        qs = Patient.objects.order_by("pk")
+        if options["practice"]:
+            qs = qs.filter(practice_id=options["practice"])
+        ids = list(qs.values_list("pk", flat=True))
+        started = time.monotonic()
+        err = sys.stderr
+
+        def progress(done: int, total: int) -> None:
+            width = 40
+            filled = int(width * done / total) if total else width
+            rate = done / max(time.monotonic() - started, 1e-6)
+            left = (total - done) / rate if rate else 0
+            err.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} patients "
+                f"{rate:.0f}/s, about {left:.0f} s left"
+            )
+            err.flush()
+
+        done = backfill(ids, progress=progress, batch=max(1, options["batch"]))
+        err.write("\n")
+        self.stdout.write(
+            f"Rollup filled for {done} patients in {time.monotonic() - started:.1f} s."
+        )

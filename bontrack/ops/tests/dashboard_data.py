@@ -39,10 +39,8 @@ def _diary(nurse, patient) -> None:
     days = []
     d = S1 - timedelta(days=28)
     while d < S3:
-        if d < S1:
-            ache = (d - (S1 - timedelta(days=28))).days < 20
-        else:
-            ache = (d - S1).days % 7 < 2
+        # baseline: the first 20 of its 28 days; then 2 days of every 7
+        ache = (d - S1).days + 28 < 20 if d < S1 else (d - S1).days % 7 < 2
         days.append(
             DayInput(
                 date=d,

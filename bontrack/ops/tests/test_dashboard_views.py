@@ -57,7 +57,7 @@ def test_the_click_through_lists_the_patients_behind_the_number_and_audits_each(
     client = program.client("physician")
     page = client.get(f"/dashboard/?{PERIOD}").content.decode()
     assert (
-        f"/dashboard/patients/?from=2025-06&amp;to=2026-05&amp;metric=responder&amp;key=yes" in page
+        "/dashboard/patients/?from=2025-06&amp;to=2026-05&amp;metric=responder&amp;key=yes" in page
     )
     response = client.get(f"/dashboard/patients/?{PERIOD}&metric=responder&key=yes")
     assert response.status_code == 200

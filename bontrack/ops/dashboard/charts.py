@@ -35,12 +35,17 @@ def chart_for(fig: Figure) -> Chart:
         data = [{"label": str(row[i]), "value": row[j] or 0} for row in fig.rows]
         x_title, y_title = x, y
     order = [d["label"] for d in data]
+    counts = all(isinstance(d["value"], int) for d in data)
     spec = (
         alt.Chart(alt.NamedData(f"dash-{fig.slug}"))
         .mark_bar(color="#2f6f9f")
         .encode(
             x=alt.X("label:N", title=x_title, sort=order, axis=alt.Axis(labelAngle=-30)),
-            y=alt.Y("value:Q", title=y_title),
+            y=alt.Y(
+                "value:Q",
+                title=y_title,
+                axis=alt.Axis(tickMinStep=1, format="d") if counts else alt.Axis(),
+            ),
             tooltip=[alt.Tooltip("label:N", title=x_title), alt.Tooltip("value:Q", title=y_title)],
         )
         .properties(width="container", height=220)

@@ -121,13 +121,13 @@ def compute(patient: Patient, today: date) -> tuple[dict[str, Any], list[_Fact]]
     ):
         units[row["session_id"]].append((row["indication"], float(row["u"])))
     effects: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for row in (
+    for ae in (
         AdverseEffect.objects.filter(patient=patient, session__status=SessionStatus.SIGNED)
         .values("session_id", "kind")
         .annotate(c=Count("id"))
         .order_by()
     ):
-        effects[row["session_id"]].append((row["kind"], row["c"]))
+        effects[ae["session_id"]].append((ae["kind"], ae["c"]))
     prev: date | None = None
     for s in sessions:
         day = _local(s["performed_at"], s["clinic__time_zone"])
@@ -229,9 +229,7 @@ def compute(patient: Patient, today: date) -> tuple[dict[str, Any], list[_Fact]]
     return outcome, list(facts.values())
 
 
-def _assessment(
-    patient: Patient, sessions: Sequence[dict[str, Any]], today: date, add: Any
-) -> None:
+def _assessment(patient: Patient, sessions: Sequence[Any], today: date, add: Any) -> None:
     """The response after two cycles: the cycle-2 entry of the practice's response rules, as of
     the third session (or the day the third was due, once it has passed)."""
     cm = treatment_facts.response_indication()
@@ -359,7 +357,8 @@ def backfill(
     done = 0
     for start in range(0, len(patient_ids), batch):
         chunk = list(patient_ids[start : start + batch])
-        outcomes, facts = [], []
+        outcomes: list[PatientOutcome] = []
+        facts: list[OutcomeFact] = []
         now = timezone.now()
         for patient in Patient.objects.filter(pk__in=chunk).order_by("pk"):
             outcome, new = compute(patient, today)

@@ -55,12 +55,16 @@ class PatientOutcome(models.Model):
     last_session = models.DateField(null=True, blank=True)
     # The day the next session is due at the latest to stay on the 12-14 week rhythm.
     due_by = models.DateField(null=True, blank=True)
+    # The day a figure of this patient changes without a write (the assessment after two cycles
+    # falls due when the third session is late): the refresh job picks the patient up then.
+    recheck_on = models.DateField(null=True, blank=True)
     refreshed_at = models.DateTimeField()
 
     class Meta:
         indexes = [
             models.Index(fields=["practice", "stage"], name="outcome_practice_stage"),
             models.Index(fields=["practice", "due_by"], name="outcome_practice_due"),
+            models.Index(fields=["recheck_on"], name="outcome_recheck"),
         ]
 
     def __str__(self) -> str:

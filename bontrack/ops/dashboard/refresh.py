@@ -180,7 +180,7 @@ def compute(patient: Patient, today: date) -> tuple[dict[str, Any], list[_Fact]]
             key,
         )
 
-    _assessment(patient, sessions, today, add)
+    recheck_on = _assessment(patient, sessions, today, add)
 
     review = (
         ResponseReview.objects.filter(patient=patient)
@@ -225,13 +225,15 @@ def compute(patient: Patient, today: date) -> tuple[dict[str, Any], list[_Fact]]
         ),
         "last_session": last,
         "due_by": due_by,
+        "recheck_on": recheck_on,
     }
     return outcome, list(facts.values())
 
 
-def _assessment(patient: Patient, sessions: Sequence[Any], today: date, add: Any) -> None:
+def _assessment(patient: Patient, sessions: Sequence[Any], today: date, add: Any) -> date | None:
     """The response after two cycles: the cycle-2 entry of the practice's response rules, as of
-    the third session (or the day the third was due, once it has passed)."""
+    the third session (or the day the third was due, once it has passed). Returns the day to
+    look again when that day is still to come."""
     cm = treatment_facts.response_indication()
     cycles = treatment_facts.review_min_cycles()
     dates = sorted(
@@ -242,18 +244,18 @@ def _assessment(patient: Patient, sessions: Sequence[Any], today: date, add: Any
         }
     )
     if len(dates) < cycles:
-        return
+        return None
     as_of = (
         dates[cycles]
         if len(dates) > cycles
         else dates[cycles - 1] + timedelta(days=rhythm_bounds(cm)[0])
     )
     if as_of > today:
-        return
+        return as_of
     result = treatment_facts.run_response(patient, as_of)
     entries = (result or {}).get("cycles") or []
     if len(entries) < cycles or "responder" not in entries[cycles - 1]:
-        return
+        return None
     entry = entries[cycles - 1]
     second = [s for s in sessions if s["indication"] == cm][cycles - 1]
     dims = (patient.clinic_id, second["signed_by_id"] or 0, cm)
@@ -264,6 +266,7 @@ def _assessment(patient: Patient, sessions: Sequence[Any], today: date, add: Any
     for instrument, score in (entry.get("scores") or {}).items():
         if isinstance(score, dict) and score.get("change") is not None:
             add(*dims, as_of, "scale", instrument, float(score["change"]))
+    return None
 
 
 def refresh_patients(patient_ids: Iterable[int], today: date | None = None) -> int:
@@ -335,16 +338,24 @@ def _apply(practice_id: int, delta: dict[Key, list[float]]) -> None:
 
 
 def run_marked(limit: int = 200) -> int:
-    """The ``outcomes.refresh`` job: refresh up to ``limit`` marked patients."""
+    """The ``outcomes.refresh`` job: refresh up to ``limit`` marked patients, then patients whose
+    figures change today without a write (``recheck_on``)."""
+    today = timezone.localdate()
+    due = list(
+        PatientOutcome.objects.filter(recheck_on__lte=today)
+        .order_by("recheck_on")
+        .values_list("patient_id", flat=True)[:limit]
+    )
+    if due:
+        refresh_patients(due, today)
     marks = list(
         RefreshMark.objects.order_by("marked_at")[:limit].values_list("patient_id", "marked_at")
     )
-    if not marks:
-        return 0
-    refresh_patients([pid for pid, _ in marks])
+    if marks:
+        refresh_patients([pid for pid, _ in marks], today)
     for pid, at in marks:
         RefreshMark.objects.filter(patient_id=pid, marked_at=at).delete()
-    return len(marks)
+    return len(marks) + len(due)
 
 
 def backfill(

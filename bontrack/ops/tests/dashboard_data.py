@@ -35,10 +35,10 @@ def _at(d: date, hour: int = 15) -> datetime:
     return datetime(d.year, d.month, d.day, hour, 0, tzinfo=UTC)
 
 
-def _diary(nurse, patient) -> None:
+def diary(nurse, patient, until: date = S3) -> None:
     days = []
     d = S1 - timedelta(days=28)
-    while d < S3:
+    while d < until:
         # baseline: the first 20 of its 28 days; then 2 days of every 7
         ache = (d - S1).days + 28 < 20 if d < S1 else (d - S1).days % 7 < 2
         days.append(
@@ -83,7 +83,7 @@ def build(world, sched) -> None:
     with time_machine.travel(_at(S3 - timedelta(days=3)), tick=False):
         _midas(p, 12, S3)
     with time_machine.travel(_at(S3, 20), tick=False):
-        _diary(nurse, p)
+        diary(nurse, p)
     with time_machine.travel(_at(Q1), tick=False):
         session = signed_session(physician, q)
     with time_machine.travel(_at(Q1 + timedelta(days=3)), tick=False):

@@ -31,8 +31,8 @@ def test_the_dashboard_draws_its_charts_and_a_number_lists_its_patients(world, s
             violations: list[str] = []
             page.on(
                 "console",
-                lambda m: (
-                    violations.append(m.text) if "Content Security Policy" in m.text else None
+                lambda m, seen=violations: (
+                    seen.append(m.text) if "Content Security Policy" in m.text else None
                 ),
             )
             page.context.add_cookies(

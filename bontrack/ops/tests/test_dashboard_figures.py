@@ -118,3 +118,45 @@ def test_the_buckets_always_equal_the_facts_after_incremental_refreshes(program)
         refresh.backfill([program.patient.pk, program.other_patient.pk])
     assert sums(OutcomeBucket) == before
     assert PatientOutcome.objects.count() == 2
+
+
+def test_the_assessment_falls_due_without_a_write_and_the_job_picks_it_up(world):
+    from datetime import timedelta
+
+    from bontrack.factories import signed_session
+    from bontrack.patients.models import Condition
+
+    p = world.patient
+    Condition.objects.create(patient=p, indication="chronic_migraine", icd10_code="G43.709")
+    for day in (data.S1, data.S2):
+        with time_machine.travel(data._at(day), tick=False):
+            signed_session(world.users["physician"], p)
+    due = data.S2 + timedelta(days=84)  # no third session: assessed the day it was due
+    with time_machine.travel(data._at(due - timedelta(days=1)), tick=False):
+        data.diary(world.users["nurse"], p, until=due - timedelta(days=1))
+        assert refresh.run_marked(100) == 1
+    outcome = PatientOutcome.objects.get(patient=p)
+    assert outcome.recheck_on == due
+    assert not OutcomeFact.objects.filter(metric="responder").exists()
+    with time_machine.travel(data._at(due + timedelta(days=1)), tick=False):
+        assert refresh.run_marked(100) == 1  # no mark: the recheck date brought it back
+        assert refresh.run_marked(100) == 0
+    fact = OutcomeFact.objects.get(metric="responder")
+    assert (fact.key, fact.month) == ("yes", due.replace(day=1))
+    assert PatientOutcome.objects.get(patient=p).recheck_on is None
+
+
+def test_a_refused_write_marks_nobody(world):
+    from datetime import date as d
+
+    from django.core.exceptions import ValidationError
+
+    from bontrack.diaries.actions.diary_days import DayInput, upsert_diary_days
+
+    with pytest.raises(ValidationError):
+        upsert_diary_days(
+            actor=world.users["nurse"],
+            patient=world.patient,
+            days=[DayInput(date=d(2026, 1, 1), headache=True, severity=9)],
+        )
+    assert not RefreshMark.objects.exists()

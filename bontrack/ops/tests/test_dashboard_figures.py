@@ -160,3 +160,18 @@ def test_a_refused_write_marks_nobody(world):
             days=[DayInput(date=d(2026, 1, 1), headache=True, severity=9)],
         )
     assert not RefreshMark.objects.exists()
+
+
+def test_the_backfill_command_rebuilds_the_rollup_with_a_progress_bar(program, capsys):
+    from django.core.management import call_command
+
+    before = {fig.slug: fig.rows for fig in _figs(program).values()}
+    OutcomeBucket.objects.all().delete()
+    OutcomeFact.objects.all().delete()
+    PatientOutcome.objects.all().delete()
+    with time_machine.travel(data.NOW, tick=False):
+        call_command("outcomes_backfill", "--batch", "1")
+    out = capsys.readouterr()
+    assert "2/2 patients" in out.err and "[####" in out.err
+    assert "Rollup filled for 2 patients" in out.out
+    assert {fig.slug: fig.rows for fig in _figs(program).values()} == before

@@ -359,7 +359,11 @@ def run_marked(limit: int = 200) -> int:
 
 
 def backfill(
-    patient_ids: Sequence[int], today: date | None = None, progress: Any = None, batch: int = 500
+    patient_ids: Sequence[int],
+    today: date | None = None,
+    progress: Any = None,
+    batch: int = 500,
+    buckets: bool = True,
 ) -> int:
     """Rebuild the rollup of these patients from raw rows: their facts and outcome rows are
     replaced in batches (bulk inserts), then every bucket is recomputed from the facts in one
@@ -398,7 +402,8 @@ def backfill(
         done += len(chunk)
         if progress is not None:
             progress(done, len(patient_ids))
-    rebuild_buckets()
+    if buckets:
+        rebuild_buckets()
     return done
 
 

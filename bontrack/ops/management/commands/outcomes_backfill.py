@@ -1,6 +1,9 @@
 """Fill the program dashboard's rollup (``bontrack.outcomes``) from raw rows, with a progress bar.
 
-    bontrack outcomes_backfill [--practice ID] [--batch 500]
+    bontrack outcomes_backfill [--practice ID] [--batch 500] [--part I/N]
+
+``--part I/N`` (0 <= I < N) fills the patients whose id modulo N is I and leaves the buckets: run N
+such commands side by side on a large database, then ``--buckets-only`` sums the facts once.
 
 Run it once after migrating (the rollup starts empty) and whenever the rollup is in doubt; from
 then on the ``outcomes.refresh`` job of ``bontrack worker`` keeps it current.
@@ -12,9 +15,9 @@ import sys
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bontrack.ops.dashboard.refresh import backfill
+from bontrack.ops.dashboard.refresh import backfill, rebuild_buckets
 from bontrack.patients.models import Patient
 
 
@@ -24,12 +27,27 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--practice", type=int, default=None)
         parser.add_argument("--batch", type=int, default=500)
+        parser.add_argument("--part", default="", help="I/N: one of N parallel parts")
+        parser.add_argument("--buckets-only", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["buckets_only"]:
+            rebuild_buckets()
+            self.stdout.write("Buckets recomputed from the facts.")
+            return
         qs = Patient.objects.order_by("pk")
         if options["practice"]:
             qs = qs.filter(practice_id=options["practice"])
         ids = list(qs.values_list("pk", flat=True))
+        part, parts = 0, 1
+        if options["part"]:
+            try:
+                part, parts = (int(x) for x in options["part"].split("/"))
+            except ValueError:
+                raise CommandError("--part is I/N, e.g. 0/3") from None
+            if not 0 <= part < parts:
+                raise CommandError("--part is I/N with 0 <= I < N")
+            ids = [i for i in ids if i % parts == part]
         started = time.monotonic()
         err = sys.stderr
 
@@ -44,7 +62,7 @@ class Command(BaseCommand):
             )
             err.flush()
 
-        done = backfill(ids, progress=progress, batch=max(1, options["batch"]))
+        done = backfill(ids, progress=progress, batch=max(1, options["batch"]), buckets=parts == 1)
         err.write("\n")
         self.stdout.write(
             f"Rollup filled for {done} patients in {time.monotonic() - started:.1f} s."

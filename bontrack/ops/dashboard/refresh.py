@@ -75,7 +75,7 @@ class _Fact:
 def reduction_bin(reduction: float) -> str:
     if reduction < 0:
         return REDUCTION_BINS[0]
-    return REDUCTION_BINS[min(10, int(reduction // 10)) + 1]
+    return REDUCTION_BINS[min(9, int(reduction // 10)) + 1]  # 100% falls in 90-100%
 
 
 def rhythm_bounds(indication: str) -> tuple[int, int]:

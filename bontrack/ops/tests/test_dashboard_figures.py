@@ -175,3 +175,10 @@ def test_the_backfill_command_rebuilds_the_rollup_with_a_progress_bar(program, c
     assert "2/2 patients" in out.err and "[####" in out.err
     assert "Rollup filled for 2 patients" in out.out
     assert {fig.slug: fig.rows for fig in _figs(program).values()} == before
+
+
+def test_reduction_bins_cover_worse_through_a_full_reduction():
+    assert refresh.reduction_bin(-5) == "worse"
+    assert refresh.reduction_bin(0) == "0-9%"
+    assert refresh.reduction_bin(59.99) == "50-59%"
+    assert refresh.reduction_bin(90) == refresh.reduction_bin(100) == "90-100%"

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bontrack.ops.dashboard.refresh import backfill, rebuild_buckets
+from bontrack.outcomes.models import PatientOutcome
 from bontrack.patients.models import Patient
 
 
@@ -29,6 +30,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=500)
         parser.add_argument("--part", default="", help="I/N: one of N parallel parts")
         parser.add_argument("--buckets-only", action="store_true")
+        parser.add_argument(
+            "--resume", action="store_true", help="skip patients that already have an outcome row"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["buckets_only"]:
@@ -38,6 +42,8 @@ class Command(BaseCommand):
         qs = Patient.objects.order_by("pk")
         if options["practice"]:
             qs = qs.filter(practice_id=options["practice"])
+        if options["resume"]:
+            qs = qs.exclude(pk__in=PatientOutcome.objects.values("patient_id"))
         ids = list(qs.values_list("pk", flat=True))
         part, parts = 0, 1
         if options["part"]:

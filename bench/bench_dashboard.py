@@ -43,7 +43,7 @@ from django.db.models.functions import Lag  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bontrack.accounts.models import Scope, User  # noqa: E402
+from bontrack.accounts.models import Membership, Scope, User  # noqa: E402
 from bontrack.accounts.roles import Role  # noqa: E402
 from bontrack.core.models import Practice  # noqa: E402
 from bontrack.ops.dashboard import figures, views  # noqa: E402
@@ -159,11 +159,15 @@ def main() -> None:
         f"outcomes, {OutcomeFact.objects.count()} facts, {OutcomeBucket.objects.count()} buckets"
     )
     scope = Scope(practice_id=practice.pk, all_clinics=True, clinic_ids=frozenset())
+    # A practice-wide clinic administrator (added once to the benchmark copy if the seed has none).
     admin = User.objects.filter(
         memberships__practice=practice,
         memberships__role=Role.CLINIC_ADMIN,
         memberships__clinic__isnull=True,
     ).first()
+    if admin is None:
+        admin = User.objects.create(username="bench.dashboard.admin", practice=practice)
+        Membership.objects.create(user=admin, practice=practice, role=Role.CLINIC_ADMIN)
     this_month = today.replace(day=1)
     last12 = figures.default_period(today)
     periods = {

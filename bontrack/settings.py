@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "bontrack.accounts",
     "bontrack.audit",
     "bontrack.patients",
+    "bontrack.outcomes",
     "bontrack.portal",
     "bontrack.rules",
     "bontrack.scheduling",

@@ -30,4 +30,5 @@ urlpatterns = [
     path("", include("bontrack.diaries.urls")),
     path("", include("bontrack.treatments.urls")),
     path("inventory/", include("bontrack.inventory.urls")),
+    path("dashboard/", include("bontrack.ops.dashboard.urls")),
 ]

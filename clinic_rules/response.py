@@ -4,7 +4,9 @@ Baseline = the 28 days before the first session. Cycle N = the 28 days before se
 or the 28 days before ``as_of`` for the last session; a cycle whose window would start
 before its own session is ``too_early``. Rates use recorded days only (missing days are
 never headache-free): change % = (cycle rate - baseline rate) / baseline rate x 100, so a
-reduction is negative. Headache days here are any-headache days (ICHD counting).
+reduction is negative. Headache days here are any-headache days (ICHD counting). A cycle compared
+with its baseline says whether the patient responded under the rule set (``responder``; absent
+when the window is not complete or the diary data are insufficient).
 """
 
 from __future__ import annotations
@@ -179,7 +181,7 @@ def evaluate(inp: ResponseInput) -> dict[str, object]:
             inp, rules, diary, n, end, first, hd, ms, scores, streak
         )
         streak = 0 if responder else streak + 1
-        entry.update(recommendation=rec.value, reason=reason, rule_ids=ids)
+        entry.update(recommendation=rec.value, reason=reason, rule_ids=ids, responder=responder)
         cycles.append(entry)
     return {
         "rule_set": rule_set("response").label,

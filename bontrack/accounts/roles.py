@@ -42,6 +42,7 @@ class Perm:
     RECALL_VIEW = "recall.view"
     INTERVAL_OVERRIDE = "schedule.interval_override"
     ADVERSE_EFFECT_REVIEW = "adverse_effect.review"
+    DASHBOARD_VIEW = "dashboard.view"
 
 
 _ALL_STAFF = frozenset(Role.values)
@@ -103,6 +104,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Perm.INTERVAL_OVERRIDE: frozenset({Role.PHYSICIAN}),
     # The same-day review of an urgent adverse-effect report (distant spread): the physician.
     Perm.ADVERSE_EFFECT_REVIEW: frozenset({Role.PHYSICIAN}),
+    # The program dashboard (outcomes per clinic, physician, indication) and the patients behind
+    # its numbers: physicians and clinic administrators.
+    Perm.DASHBOARD_VIEW: frozenset({Role.PHYSICIAN, Role.CLINIC_ADMIN}),
 }
 
 # Roles whose accounts must use TOTP two-factor authentication.

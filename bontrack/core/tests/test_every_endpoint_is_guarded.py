@@ -115,6 +115,9 @@ def test_the_public_api_operations_are_the_booking_ones():
 STAFF_ONLY = {
     "schedule/matches/": "online bookings that match an existing chart (front desk)",
     "schedule/matches/<int:pk>/": "confirm or reject one match (front desk)",
+    "dashboard/": "program dashboard (physicians and clinic administrators)",
+    "dashboard/patients/": "the patients behind a dashboard number (names, dates of birth)",
+    "dashboard/export/<slug:slug>.csv": "a dashboard figure as CSV",
 }
 
 

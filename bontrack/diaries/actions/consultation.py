@@ -23,6 +23,7 @@ from bontrack.diaries.models import (
     ConsultationNote,
     EligibilityAssessment,
 )
+from bontrack.outcomes.services import mark as mark_outcomes
 from bontrack.patients.models import Patient
 
 # ---- consultation ---------------------------------------------------------------------------
@@ -178,6 +179,7 @@ def record_eligibility_decision(
         raise ValidationError(
             {"note": ["The rules do not find the patient eligible: write your reason."]}
         )
+    mark_outcomes(patient.pk)
     row = EligibilityAssessment.objects.create(
         patient=patient,
         as_of=as_of,

@@ -28,6 +28,7 @@ from bontrack.diaries.models import (
     DiaryDayRevision,
     DiaryMedication,
 )
+from bontrack.outcomes.services import mark as mark_outcomes
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
 
@@ -193,6 +194,7 @@ def _upsert_day(
 ) -> tuple[DiaryDay, str]:
     """Create or change one day inside the caller's transaction. Returns (day, created|updated|unchanged)."""
     values, meds = validate_day(data, today=actors.local_today(), earliest=earliest)
+    mark_outcomes(patient.pk)  # dashboard rollup (bontrack.outcomes): refreshed by the worker
     day = (
         DiaryDay.objects.select_for_update()
         .filter(patient=patient, date=data.date)

@@ -23,6 +23,7 @@ from bontrack.diaries.choices import (
 from bontrack.diaries.models import (
     QuestionnaireResponse,
 )
+from bontrack.outcomes.services import mark as mark_outcomes
 from bontrack.patients.models import Condition, Patient
 from bontrack.patients.services import Conflict
 
@@ -137,6 +138,7 @@ def submit_questionnaire(
     locked.completed_by = actor
     locked.entered_by_staff = not by_patient
     locked.save()
+    mark_outcomes(locked.patient_id)
     audit.record(
         actor=actor,
         action="update",

@@ -21,6 +21,7 @@ from bontrack.diaries.models import (
     DiaryImport,
     DiaryMedication,
 )
+from bontrack.outcomes.services import mark_many as mark_outcomes
 
 
 def _write(job: DiaryImport, parsed: Parsed, stage: _PgStage | None = None) -> int:
@@ -29,6 +30,7 @@ def _write(job: DiaryImport, parsed: Parsed, stage: _PgStage | None = None) -> i
             per_patient = _write_postgres(job, stage)
         else:
             per_patient = _write_generic(job, parsed)
+        mark_outcomes(per_patient)  # dashboard rollup: the worker refreshes these patients
         with _Timer("audit"):
             if stage is not None:
                 _audit_job(job, per_patient)

@@ -130,11 +130,14 @@ def seed_demo_scheduling(*, practice: Practice, rng: random.Random, today: date)
     # Rooms are shared by dr.lee and nurse.kim: keep dr.lee in room 1 and nurse.kim in room 2.
     # Visits that are over are completed (their day list offers "Book the next session").
     now_utc = datetime.now(UTC)
-    for a in made:
+    # One visit in nine that is over was missed (the dashboard's no-show figure has data).
+    for i, a in enumerate(made):
         if a.room is not None and a.clinician.username == "dr.lee":
             a.room = rooms[a.clinic_id][0]
         if a.ends_at < now_utc:
-            a.status = Status.COMPLETED
+            a.status = Status.NO_SHOW if i % 9 == 4 else Status.COMPLETED
+            if a.status == Status.NO_SHOW:
+                a.no_show_reason = "unknown"
     # Video consultation today with dr.lee, one hour from now (or late afternoon).
     north = clinics.get("northside")
     if north and "dr.lee" in users:

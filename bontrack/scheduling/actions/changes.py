@@ -13,6 +13,7 @@ from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
+from bontrack.outcomes.services import mark as mark_outcomes
 from bontrack.patients.services import Conflict
 from bontrack.scheduling import links, notify
 from bontrack.scheduling.actions.booking import (
@@ -221,6 +222,7 @@ def set_status(
     locked.status = status
     locked.status_note = note[:300]
     locked.save(update_fields=["status", "no_show_reason", "status_note", "updated_at"])
+    mark_outcomes(locked.patient_id)
     changes: dict[str, list[Any]] = {"status": [before, status]}
     if reason:
         changes["no_show_reason"] = [None, reason]

@@ -14,6 +14,7 @@ from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
+from bontrack.outcomes.services import mark as mark_outcomes
 from bontrack.patients.models import Patient
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record
@@ -133,6 +134,7 @@ def _new_effect(
         raise ValidationError({"kind": ["Choose an effect from the list."]})
     if kind == AdverseEffectKind.OTHER and not detail.strip():
         raise ValidationError({"detail": ["Describe the effect."]})
+    mark_outcomes(session.patient_id)
     return AdverseEffect.objects.create(
         patient=session.patient,
         session=session,

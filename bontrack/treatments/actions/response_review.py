@@ -14,6 +14,7 @@ from django.utils import timezone
 from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
+from bontrack.outcomes.services import mark as mark_outcomes
 from bontrack.patients.models import Patient
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record
@@ -94,6 +95,7 @@ def record_response_review(
         raise ValidationError({"as_of": ["No response can be computed for this date."]})
     cycles_out = result.get("cycles") or []
     recommendation = cycles_out[-1].get("recommendation", "") if cycles_out else ""
+    mark_outcomes(patient.pk)
     review = ResponseReview.objects.create(
         patient=patient,
         clinic_id=patient.clinic_id,

@@ -21,6 +21,7 @@ from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
+from bontrack.outcomes.services import mark as mark_outcomes
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record, lock_draft
 from bontrack.treatments.actions.findings import decision_covers, needs_physician
@@ -141,6 +142,7 @@ def sign_session(*, actor: User, session: TreatmentSession) -> TreatmentSession:
         )
     else:
         queue_checkin_reminder(locked)
+    mark_outcomes(locked.patient_id)
     audit_record(
         actor,
         "update",

@@ -1,10 +1,11 @@
 from django.urls import path
 
-from bontrack.scheduling import desk_views, match_views, setup_views, views
+from bontrack.scheduling import book_views, desk_views, match_views, setup_views, views
 
 app_name = "scheduling"
 urlpatterns = [
     path("", views.calendar, name="calendar"),
+    path("new/", book_views.new_appointment, name="new"),
     path("appointments/<int:pk>/check-in/", desk_views.check_in, name="check_in"),
     path("appointments/<int:pk>/next/", desk_views.next_session, name="next_session"),
     path("appointments/<int:pk>/<slug:action>/", views.appointment_action, name="action"),

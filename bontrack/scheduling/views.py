@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope, User
@@ -24,12 +25,13 @@ from bontrack.patients.services import Conflict
 from bontrack.scheduling import ics, recall
 from bontrack.scheduling.actions import changes, clinic_setup, reads
 from bontrack.scheduling.actions import feeds as feeds_actions
-from bontrack.scheduling.availability import local_midnight, zone
+from bontrack.scheduling.availability import distinct_times, find_slots, local_midnight, zone
 from bontrack.scheduling.models import (
     Appointment,
     AppointmentType,
     CalendarFeed,
     CancelReason,
+    Kind,
     NoShowReason,
     Room,
     Status,
@@ -107,9 +109,18 @@ def calendar(request: StaffRequest, scope: Scope) -> HttpResponse:
             if a.starts_at.astimezone(tz).date() == d
         ]
         columns.append({"date": d, "rows": rows})
+    can_book = request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, clinic.pk)
+    free_type, free_times = _free_times(
+        request, clinic=clinic, day=day, clinician_id=clinician_id, show=can_book and view == "day"
+    )
     context = {
         "clinic": clinic,
         "clinics": _clinics(scope),
+        "free_type": free_type,
+        "free_times": free_times,
+        "book_types": AppointmentType.objects.filter(clinic=clinic, active=True).order_by("name")
+        if can_book
+        else [],
         "clinicians": User.objects.filter(working_hours__clinic=clinic)
         .distinct()
         .order_by("last_name"),
@@ -121,7 +132,7 @@ def calendar(request: StaffRequest, scope: Scope) -> HttpResponse:
         "columns": columns,
         "clinician_id": clinician_id,
         "room_id": room_id,
-        "can_book": request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, clinic.pk),
+        "can_book": can_book,
         "can_configure": request.user.has_clinic_perm(Perm.SCHEDULE_CONFIGURE, clinic.pk),
         "cancel_reasons": CancelReason.choices,
         "no_show_reasons": NoShowReason.choices,
@@ -135,6 +146,54 @@ def calendar(request: StaffRequest, scope: Scope) -> HttpResponse:
             practice_id=clinic.practice_id,
         )
     return render_page(request, "scheduling/calendar.html", context, fragment="grid")
+
+
+def _free_times(
+    request: StaffRequest, *, clinic: Clinic, day: date, clinician_id: int | None, show: bool
+) -> tuple[AppointmentType | None, list[dict[str, object]]]:
+    """The day's free start times for one type (a consultation unless another is chosen), each
+    a link into the slot finder: "click a free slot" on the day view."""
+    if not show:
+        return None, []
+    types = list(
+        AppointmentType.objects.filter(clinic=clinic, active=True).order_by("kind", "name")
+    )
+    wanted = _filter_id(request, "book_type")
+    chosen = next((t for t in types if t.pk == wanted), None) or next(
+        (t for t in types if t.kind == Kind.CONSULTATION), types[0] if types else None
+    )
+    if chosen is None:
+        return None, []
+    tz = zone(clinic)
+    slots = distinct_times(
+        find_slots(
+            clinic=clinic,
+            appointment_type=chosen,
+            start=day,
+            end=day,
+            now=timezone.now(),
+            clinician_ids=[clinician_id] if clinician_id else None,
+            apply_notice=False,
+        )
+    )
+    now = timezone.now()
+    out = []
+    for s in slots:
+        if s.starts_at < now:
+            continue
+        local = s.starts_at.astimezone(tz)
+        query = urlencode(
+            {
+                "clinic": str(clinic.pk),
+                "type": str(chosen.pk),
+                "clinician": str(s.clinician_id),
+                "from": day.isoformat(),
+                "to": day.isoformat(),
+                "after": local.strftime("%H:%M"),
+            }
+        )
+        out.append({"local": local, "url": reverse("scheduling:new") + "?" + query})
+    return chosen, out
 
 
 class MoveForm(StrictForm):
@@ -367,4 +426,9 @@ def patient_panel(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
         .order_by("starts_at")[:10]
     )
     reads.record_read(actor=request.user, what="Appointments panel", obj=patient)
-    return render_page(request, "scheduling/panel.html", {"patient": patient, "upcoming": upcoming})
+    context = {
+        "patient": patient,
+        "upcoming": upcoming,
+        "can_book": request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, patient.clinic_id),
+    }
+    return render_page(request, "scheduling/panel.html", context)

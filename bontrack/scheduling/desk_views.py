@@ -65,9 +65,11 @@ def check_in(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     a = _appointment(scope, pk)
     checks = readiness([a]).get(a.pk, [])
     reads.record_read(actor=request.user, what="Check-in readiness", obj=a.patient)
+    tz = zone(a.clinic)
     context = {
         "a": a,
-        "local": a.starts_at.astimezone(zone(a.clinic)),
+        "local": a.starts_at.astimezone(tz),
+        "is_today": a.starts_at.astimezone(tz).date() == timezone.now().astimezone(tz).date(),
         "checks": checks,
         "is_treatment": a.appointment_type.kind == Kind.TREATMENT,
         "all_ok": all(c.ok is not False for c in checks),
@@ -260,6 +262,11 @@ def waitlist(request: StaffRequest, scope: Scope) -> HttpResponse:
                 except (ValidationError, Conflict) as exc:
                     form.add_error(None, str(exc) if isinstance(exc, Conflict) else exc.messages)
                 else:
+                    messages.success(
+                        request,
+                        f"Added {patient.first_name} {patient.last_name} to the waitlist for "
+                        f"{data['appointment_type'].name.lower()}.",
+                    )
                     return redirect(reverse("scheduling:waitlist") + f"?clinic={clinic.pk}")
         status = 422
     else:
@@ -309,4 +316,5 @@ def waitlist_remove(request: StaffRequest, pk: int, scope: Scope) -> HttpRespons
     if request.method == "POST":
         with contextlib.suppress(Conflict):  # already gone: the list shows the current state
             waitlist_actions.leave_waitlist(actor=request.user, entry=entry)
+            messages.success(request, "Removed from the waitlist.")
     return redirect(reverse("scheduling:waitlist") + f"?clinic={entry.clinic_id}")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -103,6 +105,8 @@ def calendar(request: StaffRequest, scope: Scope) -> HttpResponse:
             {
                 "a": a,
                 "local": a.starts_at.astimezone(tz),
+                "end": a.ends_at.astimezone(tz),
+                "started": a.starts_at <= timezone.now(),
                 "checks": ready.get(a.pk, []),
             }
             for a in appointments
@@ -133,6 +137,7 @@ def calendar(request: StaffRequest, scope: Scope) -> HttpResponse:
         "clinician_id": clinician_id,
         "room_id": room_id,
         "can_book": can_book,
+        "today": today,
         "can_configure": request.user.has_clinic_perm(Perm.SCHEDULE_CONFIGURE, clinic.pk),
         "cancel_reasons": CancelReason.choices,
         "no_show_reasons": NoShowReason.choices,
@@ -196,27 +201,53 @@ def _free_times(
     return chosen, out
 
 
+class ClinicianChoice(forms.ModelChoiceField):
+    """A clinician picker that shows clinicians' names, never user names."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.username)
+
+
 class MoveForm(StrictForm):
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
-    clinician = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    clinician = ClinicianChoice(queryset=User.objects.none(), required=False)
+
+
+# Actions on one appointment: the success message, and the page that confirms cancel / no-show.
+DONE = {
+    "cancel": "Cancelled",
+    "checked_in": "Checked in",
+    "completed": "Completed",
+    "no_show": "No-show recorded",
+    "move": "Moved",
+}
+CONFIRMED = {
+    "cancel": ("Cancel this appointment", CancelReason.choices, "Cancellation reason"),
+    "no_show": ("Record a no-show", NoShowReason.choices, "No-show reason"),
+}
+
+
+def _who(appointment: Appointment) -> str:
+    return f"{appointment.patient.first_name} {appointment.patient.last_name}"
 
 
 @staff_view(Perm.SCHEDULE_BOOK)
 def appointment_action(request: StaffRequest, pk: int, action: str, scope: Scope) -> HttpResponse:
     appointment = get_object_or_404(
-        Appointment.objects.in_scope(scope).select_related("clinic", "patient", "appointment_type"),
+        Appointment.objects.in_scope(scope).select_related(
+            "clinic", "patient", "appointment_type", "clinician", "room"
+        ),
         pk=pk,
     )
+    if action not in DONE:
+        raise Http404
     tz = zone(appointment.clinic)
-    back = (
-        reverse("scheduling:calendar")
-        + f"?clinic={appointment.clinic_id}&date={appointment.starts_at.astimezone(tz).date()}"
-    )
+    local = appointment.starts_at.astimezone(tz)
+    back = reverse("scheduling:calendar") + f"?clinic={appointment.clinic_id}&date={local.date()}"
+    clinicians = User.objects.filter(working_hours__clinic=appointment.clinic).distinct()
     form = MoveForm(request.POST or None)
-    form.fields["clinician"].queryset = User.objects.filter(
-        working_hours__clinic=appointment.clinic
-    ).distinct()
+    form.fields["clinician"].queryset = clinicians
     error = ""
     if request.method == "POST":
         try:
@@ -236,7 +267,7 @@ def appointment_action(request: StaffRequest, pk: int, action: str, scope: Scope
                     reason=request.POST.get("reason", ""),
                     note=request.POST.get("note", ""),
                 )
-            elif action == "move" and form.is_valid():
+            elif form.is_valid():
                 start = datetime.combine(
                     form.cleaned_data["date"], form.cleaned_data["time"], tzinfo=tz
                 )
@@ -247,16 +278,20 @@ def appointment_action(request: StaffRequest, pk: int, action: str, scope: Scope
                     clinician=form.cleaned_data["clinician"],
                     base_url=request.build_absolute_uri("/").rstrip("/"),
                 )
-            elif action != "move":
-                raise Http404
             if action != "move" or form.is_valid():
+                messages.success(
+                    request,
+                    f"{DONE[action]}: {appointment.appointment_type.name} for {_who(appointment)}, "
+                    f"{local:%a %d %b %Y %H:%M}.",
+                )
                 return redirect(back)
         except (ValidationError, Conflict) as exc:
             error = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    elif action in CONFIRMED:
+        pass  # the confirmation page below
     elif action != "move":
         raise Http404
     else:
-        local = appointment.starts_at.astimezone(tz)
         # Drag-to-reschedule on the week view opens this form with the day dropped on.
         wanted_day = _day(request.GET.get("date", ""), local.date())
         try:
@@ -270,18 +305,32 @@ def appointment_action(request: StaffRequest, pk: int, action: str, scope: Scope
                 "clinician": appointment.clinician_id,
             }
         )
-        form.fields["clinician"].queryset = User.objects.filter(
-            working_hours__clinic=appointment.clinic
-        ).distinct()
+        form.fields["clinician"].queryset = clinicians
     status = 422 if (error or form.errors) and request.method == "POST" else 200
-    if error and ("no longer available" in error or "already booked" in error):
+    if error and any(
+        text in error for text in ("no longer available", "already booked", "is taken")
+    ):
         status = 409
-    return render_page(
-        request,
-        "scheduling/move.html",
-        {"appointment": appointment, "form": form, "error": error, "back": back},
-        status=status,
+    context = {
+        "appointment": appointment,
+        "local": local,
+        "form": form,
+        "error": error,
+        "back": back,
+        "action": action,
+    }
+    if action == "move":
+        return render_page(request, "scheduling/move.html", context, status=status)
+    title, reasons, label = CONFIRMED.get(action, (DONE[action], [], ""))
+    context.update(
+        {
+            "title": title,
+            "reasons": reasons,
+            "reason_label": label,
+            "chosen_reason": request.POST.get("reason", ""),
+        }
     )
+    return render_page(request, "scheduling/confirm_action.html", context, status=status)
 
 
 @staff_view(Perm.RECALL_VIEW)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("waitlist/", desk_views.waitlist, name="waitlist"),
     path("waitlist/<int:pk>/remove/", desk_views.waitlist_remove, name="waitlist_remove"),
     path("recall/", views.recall_list, name="recall"),
+    path("recall/contact/", views.recall_contact, name="recall_contact"),
     path("matches/", match_views.matches, name="matches"),
     path("matches/<int:pk>/", match_views.match_decide, name="match"),
     path("feeds/", views.feeds, name="feeds"),

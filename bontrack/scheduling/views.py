@@ -21,20 +21,30 @@ from bontrack.accounts.roles import Perm
 from bontrack.core.forms import StrictForm, StrictModelForm
 from bontrack.core.htmx import render_page
 from bontrack.core.models import Clinic
-from bontrack.core.parsing import BadQuery, ParseError, parse_date, parse_time, query_int
+from bontrack.core.parsing import (
+    BadQuery,
+    ParseError,
+    parse_date,
+    parse_int,
+    parse_time,
+    query_int,
+)
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
-from bontrack.scheduling import ics, recall
+from bontrack.scheduling import facts, ics, recall
 from bontrack.scheduling.actions import changes, clinic_setup, reads
 from bontrack.scheduling.actions import feeds as feeds_actions
+from bontrack.scheduling.actions import recall_contact as recall_contact_actions
 from bontrack.scheduling.availability import distinct_times, find_slots, local_midnight, zone
 from bontrack.scheduling.models import (
     Appointment,
     AppointmentType,
     CalendarFeed,
     CancelReason,
+    ContactOutcome,
     Kind,
     NoShowReason,
+    RecallContact,
     Room,
     Status,
 )
@@ -333,6 +343,97 @@ def appointment_action(request: StaffRequest, pk: int, action: str, scope: Scope
     return render_page(request, "scheduling/confirm_action.html", context, status=status)
 
 
+RECALL_LABELS = {
+    "overdue": "Overdue",
+    "due": "Due",
+    "booked": "Booked",
+    "not_yet_due": "Not yet due",
+}
+RECENT_CONTACTS = timedelta(days=120)
+
+
+def _recall_rows(clinic: Clinic, items: list[recall.RecallRow]) -> list[dict[str, Any]]:
+    """The page's rows with labels, the patient's phone and preferred channel, the last contact
+    attempt, and a flag when the booked treatment falls before the earliest allowed date. Two
+    queries for the page, whatever its size."""
+    ids = {r.patient_id for r in items}
+    contact_of = {
+        pk: (phone, channel)
+        for pk, phone, channel in Patient.objects.filter(pk__in=ids).values_list(
+            "id", "phone", "preferred_contact"
+        )
+    }
+    channels = dict(Patient._meta.get_field("preferred_contact").choices or [])
+    last: dict[tuple[int, str], RecallContact] = {}
+    for c in RecallContact.objects.filter(
+        clinic=clinic, patient_id__in=ids, created_at__gte=timezone.now() - RECENT_CONTACTS
+    ).select_related("contacted_by"):
+        last.setdefault((c.patient_id, c.indication), c)
+    tz = zone(clinic)
+    rows = []
+    for r in items:
+        phone, channel = contact_of.get(r.patient_id, ("", ""))
+        booked_local = r.booked_at.astimezone(tz) if r.booked_at else None
+        contact = last.get((r.patient_id, r.indication))
+        rows.append(
+            {
+                "r": r,
+                "indication": facts.indication_label(r.indication),
+                "status": RECALL_LABELS.get(r.status, r.status),
+                "phone": phone,
+                "channel": channels.get(channel, ""),
+                "booked_local": booked_local,
+                "too_early": booked_local is not None and booked_local.date() < r.earliest,
+                "contact": contact,
+                "contacted_by": (
+                    contact.contacted_by.get_full_name() or contact.contacted_by.username
+                )
+                if contact and contact.contacted_by
+                else "",
+            }
+        )
+    return rows
+
+
+@staff_view(Perm.SCHEDULE_BOOK)
+def recall_contact(request: StaffRequest, scope: Scope) -> HttpResponse:
+    """Log a contact attempt from the recall list (called, left a message, declined)."""
+    if request.method != "POST":
+        raise Http404
+    try:
+        patient_id = parse_int(request.POST.get("patient", ""), min_value=1)
+        clinic_id = parse_int(request.POST.get("clinic", ""), min_value=1)
+    except ParseError:
+        raise Http404 from None
+    clinic = next((c for c in _clinics(scope) if c.pk == clinic_id), None)
+    patient = Patient.objects.in_scope(scope).filter(pk=patient_id).first()
+    if clinic is None or patient is None:
+        raise Http404
+    back = reverse("scheduling:recall") + f"?clinic={clinic.pk}"
+    try:
+        contact = recall_contact_actions.record_contact(
+            actor=request.user,
+            clinic=clinic,
+            patient=patient,
+            indication=request.POST.get("indication", ""),
+            outcome=request.POST.get("outcome", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as exc:
+        return render_page(
+            request,
+            "scheduling/recall_contact_error.html",
+            {"error": " ".join(exc.messages), "back": back},
+            status=422,
+        )
+    messages.success(
+        request,
+        f"Logged for {patient.first_name} {patient.last_name}: "
+        f"{contact.get_outcome_display().lower()}.",
+    )
+    return redirect(back)
+
+
 @staff_view(Perm.RECALL_VIEW)
 def recall_list(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinic = _pick_clinic(request, scope)
@@ -361,8 +462,16 @@ def recall_list(request: StaffRequest, scope: Scope) -> HttpResponse:
         "clinic": clinic,
         "clinics": _clinics(scope),
         "page": page,
+        "rows": _recall_rows(clinic, page.items),
         "status": status,
-        "statuses": recall.STATUSES,
+        "statuses": [(s, RECALL_LABELS[s]) for s in recall.STATUSES],
+        "can_book": request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, clinic.pk),
+        "outcomes": ContactOutcome.choices,
+        "treatment_type": AppointmentType.objects.filter(
+            clinic=clinic, kind=Kind.TREATMENT, active=True
+        )
+        .order_by("id")
+        .first(),
     }
     return render_page(request, "scheduling/recall.html", context, fragment="rows")
 

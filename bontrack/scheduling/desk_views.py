@@ -4,9 +4,11 @@ check-out, and the staff waitlist. Writes go through `services`."""
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -24,7 +26,7 @@ from bontrack.core.parsing import BadQuery, parse_datetime, parse_int, query_dat
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
 from bontrack.scheduling import facts
-from bontrack.scheduling.actions import booking, reads
+from bontrack.scheduling.actions import reads, staff_booking
 from bontrack.scheduling.actions import waitlist as waitlist_actions
 from bontrack.scheduling.availability import find_slots, zone
 from bontrack.scheduling.models import (
@@ -40,6 +42,7 @@ from bontrack.scheduling.readiness import readiness
 from bontrack.scheduling.views import _clinics, _pick_clinic
 
 NEXT_WINDOW_DAYS = 14  # how many days of proposals from the target date (a page of the UI)
+NEXT_PROPOSALS = 8  # a short list: the earliest times from the target, same clinician first
 
 
 def _appointment(scope: Scope, pk: int) -> Appointment:
@@ -62,9 +65,11 @@ def check_in(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     a = _appointment(scope, pk)
     checks = readiness([a]).get(a.pk, [])
     reads.record_read(actor=request.user, what="Check-in readiness", obj=a.patient)
+    tz = zone(a.clinic)
     context = {
         "a": a,
-        "local": a.starts_at.astimezone(zone(a.clinic)),
+        "local": a.starts_at.astimezone(tz),
+        "is_today": a.starts_at.astimezone(tz).date() == timezone.now().astimezone(tz).date(),
         "checks": checks,
         "is_treatment": a.appointment_type.kind == Kind.TREATMENT,
         "all_ok": all(c.ok is not False for c in checks),
@@ -119,23 +124,32 @@ def next_session(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
             error, status = "Choose one of the proposed times.", 422
         else:
             try:
-                booked = booking.book_appointment(
+                cycles = parse_int(request.POST.get("cycles", "1") or "1", min_value=1)
+                series = staff_booking.book_series(
                     actor=request.user,
                     clinic=a.clinic,
                     patient=a.patient,
                     appointment_type=a.appointment_type,
                     starts_at=starts_at,
+                    cycles=cycles,
                     clinician=clinician,
                     room=room,
                     indication=a.indication,
                     base_url=request.build_absolute_uri("/").rstrip("/"),
                 )
+                booked = series[0]
             except Conflict as exc:
                 error, status = str(exc), 409
             except ValidationError as exc:
                 error, status = "; ".join(exc.messages), 422
             else:
                 day = booked.starts_at.astimezone(tz).date()
+                when = ", ".join(f"{b.starts_at.astimezone(tz):%a %d %b %Y %H:%M}" for b in series)
+                messages.success(
+                    request,
+                    f"Booked the next {'session' if len(series) == 1 else f'{len(series)} sessions'}"
+                    f" for {a.patient.first_name} {a.patient.last_name}: {when}.",
+                )
                 return redirect(
                     reverse("scheduling:calendar") + f"?clinic={a.clinic_id}&date={day}"
                 )
@@ -155,6 +169,18 @@ def next_session(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
             s.starts_at,
         )
     )
+    # A short list: per day, the first morning and the first afternoon time (12:00 on).
+    short: list[Any] = []
+    taken: set[tuple[date, bool]] = set()
+    for s in slots:
+        local = s.starts_at.astimezone(tz)
+        half = (local.date(), local.hour >= 12)
+        if half not in taken:
+            taken.add(half)
+            short.append(s)
+        if len(short) == NEXT_PROPOSALS:
+            break
+    slots = short
     names = {
         u.pk: u.get_full_name() or u.username
         for u in User.objects.filter(pk__in={s.clinician_id for s in slots})
@@ -166,18 +192,9 @@ def next_session(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
             "clinician": names.get(s.clinician_id, ""),
             "same": s.clinician_id == a.clinician_id,
         }
-        for s in slots[:60]
+        for s in slots[:NEXT_PROPOSALS]
     ]
-    upcoming = (
-        Appointment.objects.filter(
-            patient=a.patient,
-            appointment_type__kind=Kind.TREATMENT,
-            status=Status.BOOKED,
-            starts_at__gt=a.starts_at,
-        )
-        .order_by("starts_at")
-        .first()
-    )
+    upcoming = staff_booking.future_treatment(a.patient, a.indication)
     reads.record_read(actor=request.user, what="Next session proposals", obj=a.patient)
     context = {
         "a": a,
@@ -187,6 +204,7 @@ def next_session(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
         "start": start,
         "later": start + timedelta(days=NEXT_WINDOW_DAYS),
         "sooner": max(earliest, start - timedelta(days=NEXT_WINDOW_DAYS)),
+        "cycles": staff_booking.SERIES_CYCLES,
         "proposals": proposals,
         "upcoming": upcoming,
         "upcoming_local": upcoming.starts_at.astimezone(tz) if upcoming else None,
@@ -244,6 +262,11 @@ def waitlist(request: StaffRequest, scope: Scope) -> HttpResponse:
                 except (ValidationError, Conflict) as exc:
                     form.add_error(None, str(exc) if isinstance(exc, Conflict) else exc.messages)
                 else:
+                    messages.success(
+                        request,
+                        f"Added {patient.first_name} {patient.last_name} to the waitlist for "
+                        f"{data['appointment_type'].name.lower()}.",
+                    )
                     return redirect(reverse("scheduling:waitlist") + f"?clinic={clinic.pk}")
         status = 422
     else:
@@ -293,4 +316,5 @@ def waitlist_remove(request: StaffRequest, pk: int, scope: Scope) -> HttpRespons
     if request.method == "POST":
         with contextlib.suppress(Conflict):  # already gone: the list shows the current state
             waitlist_actions.leave_waitlist(actor=request.user, entry=entry)
+            messages.success(request, "Removed from the waitlist.")
     return redirect(reverse("scheduling:waitlist") + f"?clinic={entry.clinic_id}")

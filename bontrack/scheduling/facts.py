@@ -240,3 +240,10 @@ def due_dates(last: datetime, interval: Interval, tz: object) -> tuple[date, dat
         day + timedelta(days=interval.target_days),
         day + timedelta(days=interval.payer_days),
     )
+
+
+def indication_label(code: str) -> str:
+    """The protocol's plain label of an indication code (the code itself when unknown)."""
+    from bontrack.treatments.facts.protocols import indication_label as label
+
+    return label(code)

@@ -451,3 +451,35 @@ class PendingMatch(models.Model):
 
     def __str__(self) -> str:
         return f"Match of booking {self.appointment_id} to patient {self.matched_patient_id}"
+
+
+class ContactOutcome(models.TextChoices):
+    CALLED = "called", "Called: spoke with the patient"
+    LEFT_MESSAGE = "left_message", "Left a message"
+    DECLINED = "declined", "Declined for now"
+
+
+class RecallContact(models.Model):
+    """One attempt to reach a patient on the recall list (so two people do not call the same
+    patient). Append-only: a later attempt adds a row."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.CASCADE, related_name="+")
+    indication = models.CharField(max_length=40)
+    outcome = models.CharField(max_length=12, choices=ContactOutcome.choices)
+    note = models.CharField(max_length=300, blank=True)
+    contacted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClinicScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["clinic", "patient", "-created_at"], name="recall_contact_patient")
+        ]
+
+    def __str__(self) -> str:
+        return f"Recall contact {self.patient_id} {self.outcome}"

@@ -1,16 +1,18 @@
 from django.urls import path
 
-from bontrack.scheduling import desk_views, match_views, setup_views, views
+from bontrack.scheduling import book_views, desk_views, match_views, setup_views, views
 
 app_name = "scheduling"
 urlpatterns = [
     path("", views.calendar, name="calendar"),
+    path("new/", book_views.new_appointment, name="new"),
     path("appointments/<int:pk>/check-in/", desk_views.check_in, name="check_in"),
     path("appointments/<int:pk>/next/", desk_views.next_session, name="next_session"),
     path("appointments/<int:pk>/<slug:action>/", views.appointment_action, name="action"),
     path("waitlist/", desk_views.waitlist, name="waitlist"),
     path("waitlist/<int:pk>/remove/", desk_views.waitlist_remove, name="waitlist_remove"),
     path("recall/", views.recall_list, name="recall"),
+    path("recall/contact/", views.recall_contact, name="recall_contact"),
     path("matches/", match_views.matches, name="matches"),
     path("matches/<int:pk>/", match_views.match_decide, name="match"),
     path("feeds/", views.feeds, name="feeds"),

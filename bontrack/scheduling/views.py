@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope, User
@@ -18,19 +21,30 @@ from bontrack.accounts.roles import Perm
 from bontrack.core.forms import StrictForm, StrictModelForm
 from bontrack.core.htmx import render_page
 from bontrack.core.models import Clinic
-from bontrack.core.parsing import BadQuery, ParseError, parse_date, parse_time, query_int
+from bontrack.core.parsing import (
+    BadQuery,
+    ParseError,
+    parse_date,
+    parse_int,
+    parse_time,
+    query_int,
+)
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
-from bontrack.scheduling import ics, recall
+from bontrack.scheduling import facts, ics, recall
 from bontrack.scheduling.actions import changes, clinic_setup, reads
 from bontrack.scheduling.actions import feeds as feeds_actions
-from bontrack.scheduling.availability import local_midnight, zone
+from bontrack.scheduling.actions import recall_contact as recall_contact_actions
+from bontrack.scheduling.availability import distinct_times, find_slots, local_midnight, zone
 from bontrack.scheduling.models import (
     Appointment,
     AppointmentType,
     CalendarFeed,
     CancelReason,
+    ContactOutcome,
+    Kind,
     NoShowReason,
+    RecallContact,
     Room,
     Status,
 )
@@ -101,15 +115,26 @@ def calendar(request: StaffRequest, scope: Scope) -> HttpResponse:
             {
                 "a": a,
                 "local": a.starts_at.astimezone(tz),
+                "end": a.ends_at.astimezone(tz),
+                "started": a.starts_at <= timezone.now(),
                 "checks": ready.get(a.pk, []),
             }
             for a in appointments
             if a.starts_at.astimezone(tz).date() == d
         ]
         columns.append({"date": d, "rows": rows})
+    can_book = request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, clinic.pk)
+    free_type, free_times = _free_times(
+        request, clinic=clinic, day=day, clinician_id=clinician_id, show=can_book and view == "day"
+    )
     context = {
         "clinic": clinic,
         "clinics": _clinics(scope),
+        "free_type": free_type,
+        "free_times": free_times,
+        "book_types": AppointmentType.objects.filter(clinic=clinic, active=True).order_by("name")
+        if can_book
+        else [],
         "clinicians": User.objects.filter(working_hours__clinic=clinic)
         .distinct()
         .order_by("last_name"),
@@ -121,7 +146,8 @@ def calendar(request: StaffRequest, scope: Scope) -> HttpResponse:
         "columns": columns,
         "clinician_id": clinician_id,
         "room_id": room_id,
-        "can_book": request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, clinic.pk),
+        "can_book": can_book,
+        "today": today,
         "can_configure": request.user.has_clinic_perm(Perm.SCHEDULE_CONFIGURE, clinic.pk),
         "cancel_reasons": CancelReason.choices,
         "no_show_reasons": NoShowReason.choices,
@@ -137,27 +163,101 @@ def calendar(request: StaffRequest, scope: Scope) -> HttpResponse:
     return render_page(request, "scheduling/calendar.html", context, fragment="grid")
 
 
+def _free_times(
+    request: StaffRequest, *, clinic: Clinic, day: date, clinician_id: int | None, show: bool
+) -> tuple[AppointmentType | None, list[dict[str, object]]]:
+    """The day's free start times for one type (a consultation unless another is chosen), each
+    a link into the slot finder: "click a free slot" on the day view."""
+    if not show:
+        return None, []
+    types = list(
+        AppointmentType.objects.filter(clinic=clinic, active=True).order_by("kind", "name")
+    )
+    wanted = _filter_id(request, "book_type")
+    chosen = next((t for t in types if t.pk == wanted), None) or next(
+        (t for t in types if t.kind == Kind.CONSULTATION), types[0] if types else None
+    )
+    if chosen is None:
+        return None, []
+    tz = zone(clinic)
+    slots = distinct_times(
+        find_slots(
+            clinic=clinic,
+            appointment_type=chosen,
+            start=day,
+            end=day,
+            now=timezone.now(),
+            clinician_ids=[clinician_id] if clinician_id else None,
+            apply_notice=False,
+        )
+    )
+    now = timezone.now()
+    out = []
+    for s in slots:
+        if s.starts_at < now:
+            continue
+        local = s.starts_at.astimezone(tz)
+        query = urlencode(
+            {
+                "clinic": str(clinic.pk),
+                "type": str(chosen.pk),
+                "clinician": str(s.clinician_id),
+                "from": day.isoformat(),
+                "to": day.isoformat(),
+                "after": local.strftime("%H:%M"),
+            }
+        )
+        out.append({"local": local, "url": reverse("scheduling:new") + "?" + query})
+    return chosen, out
+
+
+class ClinicianChoice(forms.ModelChoiceField):
+    """A clinician picker that shows clinicians' names, never user names."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.username)
+
+
 class MoveForm(StrictForm):
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time", "step": 900}))
-    clinician = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
+    clinician = ClinicianChoice(queryset=User.objects.none(), required=False)
+
+
+# Actions on one appointment: the success message, and the page that confirms cancel / no-show.
+DONE = {
+    "cancel": "Cancelled",
+    "checked_in": "Checked in",
+    "completed": "Completed",
+    "no_show": "No-show recorded",
+    "move": "Moved",
+}
+CONFIRMED = {
+    "cancel": ("Cancel this appointment", CancelReason.choices, "Cancellation reason"),
+    "no_show": ("Record a no-show", NoShowReason.choices, "No-show reason"),
+}
+
+
+def _who(appointment: Appointment) -> str:
+    return f"{appointment.patient.first_name} {appointment.patient.last_name}"
 
 
 @staff_view(Perm.SCHEDULE_BOOK)
 def appointment_action(request: StaffRequest, pk: int, action: str, scope: Scope) -> HttpResponse:
     appointment = get_object_or_404(
-        Appointment.objects.in_scope(scope).select_related("clinic", "patient", "appointment_type"),
+        Appointment.objects.in_scope(scope).select_related(
+            "clinic", "patient", "appointment_type", "clinician", "room"
+        ),
         pk=pk,
     )
+    if action not in DONE:
+        raise Http404
     tz = zone(appointment.clinic)
-    back = (
-        reverse("scheduling:calendar")
-        + f"?clinic={appointment.clinic_id}&date={appointment.starts_at.astimezone(tz).date()}"
-    )
+    local = appointment.starts_at.astimezone(tz)
+    back = reverse("scheduling:calendar") + f"?clinic={appointment.clinic_id}&date={local.date()}"
+    clinicians = User.objects.filter(working_hours__clinic=appointment.clinic).distinct()
     form = MoveForm(request.POST or None)
-    form.fields["clinician"].queryset = User.objects.filter(
-        working_hours__clinic=appointment.clinic
-    ).distinct()
+    form.fields["clinician"].queryset = clinicians
     error = ""
     if request.method == "POST":
         try:
@@ -177,7 +277,7 @@ def appointment_action(request: StaffRequest, pk: int, action: str, scope: Scope
                     reason=request.POST.get("reason", ""),
                     note=request.POST.get("note", ""),
                 )
-            elif action == "move" and form.is_valid():
+            elif form.is_valid():
                 start = datetime.combine(
                     form.cleaned_data["date"], form.cleaned_data["time"], tzinfo=tz
                 )
@@ -188,16 +288,20 @@ def appointment_action(request: StaffRequest, pk: int, action: str, scope: Scope
                     clinician=form.cleaned_data["clinician"],
                     base_url=request.build_absolute_uri("/").rstrip("/"),
                 )
-            elif action != "move":
-                raise Http404
             if action != "move" or form.is_valid():
+                messages.success(
+                    request,
+                    f"{DONE[action]}: {appointment.appointment_type.name} for {_who(appointment)}, "
+                    f"{local:%a %d %b %Y %H:%M}.",
+                )
                 return redirect(back)
         except (ValidationError, Conflict) as exc:
             error = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+    elif action in CONFIRMED:
+        pass  # the confirmation page below
     elif action != "move":
         raise Http404
     else:
-        local = appointment.starts_at.astimezone(tz)
         # Drag-to-reschedule on the week view opens this form with the day dropped on.
         wanted_day = _day(request.GET.get("date", ""), local.date())
         try:
@@ -211,18 +315,123 @@ def appointment_action(request: StaffRequest, pk: int, action: str, scope: Scope
                 "clinician": appointment.clinician_id,
             }
         )
-        form.fields["clinician"].queryset = User.objects.filter(
-            working_hours__clinic=appointment.clinic
-        ).distinct()
+        form.fields["clinician"].queryset = clinicians
     status = 422 if (error or form.errors) and request.method == "POST" else 200
-    if error and ("no longer available" in error or "already booked" in error):
+    if error and any(
+        text in error for text in ("no longer available", "already booked", "is taken")
+    ):
         status = 409
-    return render_page(
-        request,
-        "scheduling/move.html",
-        {"appointment": appointment, "form": form, "error": error, "back": back},
-        status=status,
+    context = {
+        "appointment": appointment,
+        "local": local,
+        "form": form,
+        "error": error,
+        "back": back,
+        "action": action,
+    }
+    if action == "move":
+        return render_page(request, "scheduling/move.html", context, status=status)
+    title, reasons, label = CONFIRMED.get(action, (DONE[action], [], ""))
+    context.update(
+        {
+            "title": title,
+            "reasons": reasons,
+            "reason_label": label,
+            "chosen_reason": request.POST.get("reason", ""),
+        }
     )
+    return render_page(request, "scheduling/confirm_action.html", context, status=status)
+
+
+RECALL_LABELS = {
+    "overdue": "Overdue",
+    "due": "Due",
+    "booked": "Booked",
+    "not_yet_due": "Not yet due",
+}
+RECENT_CONTACTS = timedelta(days=120)
+
+
+def _recall_rows(clinic: Clinic, items: list[recall.RecallRow]) -> list[dict[str, Any]]:
+    """The page's rows with labels, the patient's phone and preferred channel, the last contact
+    attempt, and a flag when the booked treatment falls before the earliest allowed date. Two
+    queries for the page, whatever its size."""
+    ids = {r.patient_id for r in items}
+    contact_of = {
+        pk: (phone, channel)
+        for pk, phone, channel in Patient.objects.filter(pk__in=ids).values_list(
+            "id", "phone", "preferred_contact"
+        )
+    }
+    channels = dict(Patient._meta.get_field("preferred_contact").choices or [])
+    last: dict[tuple[int, str], RecallContact] = {}
+    for c in RecallContact.objects.filter(
+        clinic=clinic, patient_id__in=ids, created_at__gte=timezone.now() - RECENT_CONTACTS
+    ).select_related("contacted_by"):
+        last.setdefault((c.patient_id, c.indication), c)
+    tz = zone(clinic)
+    rows = []
+    for r in items:
+        phone, channel = contact_of.get(r.patient_id, ("", ""))
+        booked_local = r.booked_at.astimezone(tz) if r.booked_at else None
+        contact = last.get((r.patient_id, r.indication))
+        rows.append(
+            {
+                "r": r,
+                "indication": facts.indication_label(r.indication),
+                "status": RECALL_LABELS.get(r.status, r.status),
+                "phone": phone,
+                "channel": channels.get(channel, ""),
+                "booked_local": booked_local,
+                "too_early": booked_local is not None and booked_local.date() < r.earliest,
+                "contact": contact,
+                "contacted_by": (
+                    contact.contacted_by.get_full_name() or contact.contacted_by.username
+                )
+                if contact and contact.contacted_by
+                else "",
+            }
+        )
+    return rows
+
+
+@staff_view(Perm.SCHEDULE_BOOK)
+def recall_contact(request: StaffRequest, scope: Scope) -> HttpResponse:
+    """Log a contact attempt from the recall list (called, left a message, declined)."""
+    if request.method != "POST":
+        raise Http404
+    try:
+        patient_id = parse_int(request.POST.get("patient", ""), min_value=1)
+        clinic_id = parse_int(request.POST.get("clinic", ""), min_value=1)
+    except ParseError:
+        raise Http404 from None
+    clinic = next((c for c in _clinics(scope) if c.pk == clinic_id), None)
+    patient = Patient.objects.in_scope(scope).filter(pk=patient_id).first()
+    if clinic is None or patient is None:
+        raise Http404
+    back = reverse("scheduling:recall") + f"?clinic={clinic.pk}"
+    try:
+        contact = recall_contact_actions.record_contact(
+            actor=request.user,
+            clinic=clinic,
+            patient=patient,
+            indication=request.POST.get("indication", ""),
+            outcome=request.POST.get("outcome", ""),
+            note=request.POST.get("note", ""),
+        )
+    except ValidationError as exc:
+        return render_page(
+            request,
+            "scheduling/recall_contact_error.html",
+            {"error": " ".join(exc.messages), "back": back},
+            status=422,
+        )
+    messages.success(
+        request,
+        f"Logged for {patient.first_name} {patient.last_name}: "
+        f"{contact.get_outcome_display().lower()}.",
+    )
+    return redirect(back)
 
 
 @staff_view(Perm.RECALL_VIEW)
@@ -253,8 +462,16 @@ def recall_list(request: StaffRequest, scope: Scope) -> HttpResponse:
         "clinic": clinic,
         "clinics": _clinics(scope),
         "page": page,
+        "rows": _recall_rows(clinic, page.items),
         "status": status,
-        "statuses": recall.STATUSES,
+        "statuses": [(s, RECALL_LABELS[s]) for s in recall.STATUSES],
+        "can_book": request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, clinic.pk),
+        "outcomes": ContactOutcome.choices,
+        "treatment_type": AppointmentType.objects.filter(
+            clinic=clinic, kind=Kind.TREATMENT, active=True
+        )
+        .order_by("id")
+        .first(),
     }
     return render_page(request, "scheduling/recall.html", context, fragment="rows")
 
@@ -367,4 +584,9 @@ def patient_panel(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
         .order_by("starts_at")[:10]
     )
     reads.record_read(actor=request.user, what="Appointments panel", obj=patient)
-    return render_page(request, "scheduling/panel.html", {"patient": patient, "upcoming": upcoming})
+    context = {
+        "patient": patient,
+        "upcoming": upcoming,
+        "can_book": request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, patient.clinic_id),
+    }
+    return render_page(request, "scheduling/panel.html", context)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bontrack.accounts.access import require_clinic_perm as _require
@@ -27,9 +28,12 @@ from bontrack.scheduling.models import (
     HOLDING,
     Appointment,
     AppointmentType,
+    AvailabilityException,
+    ExceptionKind,
     Kind,
     Room,
     Source,
+    WorkingHours,
 )
 
 APPOINTMENT_FIELDS = [
@@ -57,6 +61,46 @@ OVERLAP_MESSAGES = {
 # The one answer a public booker gets when a time cannot be booked, whatever the reason (taken,
 # outside working hours, another clinic's clinician): it reveals nobody's schedule.
 UNAVAILABLE = "That time is no longer available; please choose another."
+
+
+OUTSIDE_HOURS = (
+    "That time is outside the clinic's opening hours{who}: choose a time within them "
+    "(the slot finder lists only times that fit)."
+)
+TAKEN = "That time is taken{who}: choose another (the slot finder lists the free times)."
+
+
+def staff_unavailable(
+    *,
+    clinic: Clinic,
+    appointment_type: AppointmentType,
+    starts_at: datetime,
+    clinician_id: int | None,
+) -> Conflict:
+    """For staff, why a time cannot be booked: outside opening hours, or taken (booked or on
+    leave). The public booking pages keep the one answer `UNAVAILABLE` (no schedule revealed)."""
+    tz = zone(clinic)
+    local = starts_at.astimezone(tz)
+    end = (starts_at + timedelta(minutes=appointment_type.duration_minutes)).astimezone(tz)
+    who = ""
+    hours = WorkingHours.objects.filter(
+        clinic=clinic, weekday=local.weekday(), start__lte=local.time(), end__gte=end.time()
+    ).filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=local.date()),
+        Q(valid_until__isnull=True) | Q(valid_until__gte=local.date()),
+    )
+    extra = AvailabilityException.objects.filter(
+        clinic=clinic, kind=ExceptionKind.EXTRA, starts_at__lte=starts_at, ends_at__gte=end
+    )
+    if clinician_id:
+        hours = hours.filter(clinician_id=clinician_id)
+        extra = extra.filter(clinician_id=clinician_id)
+        found = User.objects.filter(pk=clinician_id).first()
+        if found is not None:
+            who = f" for {found.get_full_name() or found.username}"
+    if end.date() != local.date() or not (hours.exists() or extra.exists()):
+        return Conflict(OUTSIDE_HOURS.format(who=who), field="starts_at")
+    return Conflict(TAKEN.format(who=who), field="starts_at")
 
 
 def overlap_conflict(exc: IntegrityError) -> Conflict | None:
@@ -209,6 +253,13 @@ def _create(
             ).exists()
         ):
             raise Conflict("The clinician is already booked at that time.", field="starts_at")
+        if source == Source.STAFF:
+            raise staff_unavailable(
+                clinic=clinic,
+                appointment_type=appointment_type,
+                starts_at=starts_at,
+                clinician_id=clinician_id,
+            )
         raise Conflict(UNAVAILABLE, field="starts_at")
     override = None
     indication = indication or _default_indication(patient)

@@ -24,8 +24,10 @@ from bontrack.scheduling.actions.booking import (
     _minute,
     check_interval,
     overlap_conflict,
+    staff_unavailable,
 )
 from bontrack.scheduling.actions.waitlist import offer_freed_slot
+from bontrack.scheduling.availability import zone
 from bontrack.scheduling.models import (
     Appointment,
     CancelReason,
@@ -114,6 +116,13 @@ def _move(
         exclude_appointment_id=locked.pk,
     )
     if not candidates:
+        if not apply_notice:  # staff: tell "outside opening hours" from "taken"
+            raise staff_unavailable(
+                clinic=locked.clinic,
+                appointment_type=atype,
+                starts_at=starts_at,
+                clinician_id=clinician_id,
+            )
         raise Conflict(UNAVAILABLE, field="starts_at")
     if atype.kind == Kind.TREATMENT and locked.indication:
         check_interval(
@@ -212,6 +221,18 @@ def set_status(
         raise ValidationError({"status": ["Choose check-in, completed or no-show."]})
     if locked.status not in allowed[status]:
         raise Conflict(f"The appointment is {locked.get_status_display().lower()}.", field="status")
+    if status == Status.CHECKED_IN:
+        tz = zone(locked.clinic)
+        day = locked.starts_at.astimezone(tz).date()
+        if day != timezone.now().astimezone(tz).date():
+            raise ValidationError(
+                {
+                    "status": [
+                        f"Check-in is only possible on the day of the appointment "
+                        f"({day:%A %d %B %Y})."
+                    ]
+                }
+            )
     if status == Status.NO_SHOW:
         if reason not in NoShowReason.values:
             raise ValidationError({"reason": ["Choose a no-show reason."]})

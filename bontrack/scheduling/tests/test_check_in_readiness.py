@@ -69,7 +69,10 @@ def _diary(patient, days):
 @pytest.mark.parametrize("persona,expected", PAGE.items())
 def test_the_check_in_page_over_every_persona(sched, persona, expected):
     appointment = _treatment(sched)
-    response = sched.world.client(persona).get(f"/schedule/appointments/{appointment.pk}/check-in/")
+    with time_machine.travel(appointment.starts_at - timedelta(hours=1), tick=False):
+        response = sched.world.client(persona).get(
+            f"/schedule/appointments/{appointment.pk}/check-in/"
+        )
     assert response.status_code == expected
     if expected == 200:
         assert b"Pre-treatment readiness" in response.content
@@ -185,7 +188,16 @@ def test_the_check_in_page_shows_not_met_criteria_and_checks_in(sched):
     client = sched.world.client("front_desk")
     page = client.get(f"/schedule/appointments/{appointment.pk}/check-in/")
     assert b"Drug on hand" in page.content and b"not met" in page.content
-    assert client.post(f"/schedule/appointments/{appointment.pk}/checked_in/").status_code == 302
+    # The day before, check-in is refused in plain words and nothing changes
+    early = client.post(f"/schedule/appointments/{appointment.pk}/checked_in/", follow=True)
+    assert early.status_code == 422 and "only possible on the day" in early.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+    # On the day it works, with a success message
+    with time_machine.travel(appointment.starts_at - timedelta(hours=1), tick=False):
+        client = sched.world.client("front_desk")  # a fresh sign-in on the day
+        done = client.post(f"/schedule/appointments/{appointment.pk}/checked_in/", follow=True)
+    assert done.redirect_chain and "Checked in" in done.content.decode()
     appointment.refresh_from_db()
     assert appointment.status == "checked_in"
 

@@ -417,6 +417,7 @@ def seed_demo(*, today: date, patients: int = 200, seed: int = 2026) -> SeedResu
         slug="northside",
         address="120 Maple Ave, Springfield",
         phone="+1-555-201-1000",
+        contact_email="northside.clinical@lakeside-neuro.example",
     )
     river = Clinic.objects.create(
         practice=practice,
@@ -424,6 +425,7 @@ def seed_demo(*, today: date, patients: int = 200, seed: int = 2026) -> SeedResu
         slug="riverside",
         address="88 Riverside Dr, Springfield",
         phone="+1-555-201-2000",
+        contact_email="riverside.clinical@lakeside-neuro.example",
     )
     result = SeedResult(practice=practice, clinics=[north, river])
     staff = [

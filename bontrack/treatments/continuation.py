@@ -108,5 +108,6 @@ def _response_so_far(result: dict[str, Any] | None) -> tuple[str | None, bool | 
     if change is not None:
         parts.append(f"{float(change):+.0f}% headache days vs baseline")
     sentence = ": ".join([parts[0], ", ".join(parts[1:])]) if len(parts) > 1 else parts[0]
-    reason = f" ({c['reason']})" if c.get("reason") else ""
+    said = str(c.get("reason") or "").strip().rstrip(".")
+    reason = f" ({said[:1].lower()}{said[1:]})" if said else ""
     return f"{sentence}; the rules say {words}{reason}.", rec == "continue"

@@ -193,7 +193,13 @@ class TreatmentSession(TimeStamped):
                 fields=["patient", "status", "performed_at"], name="session_patient_status"
             ),
             models.Index(fields=["clinic", "performed_at"], name="session_clinic_date"),
-            models.Index(fields=["status", "signed_at"], name="session_status_signed"),
+            # The physician worklist: sessions awaiting co-signature, newest first (partial, so it
+            # never competes with the recall index below).
+            models.Index(
+                fields=["signed_at", "id"],
+                condition=Q(status=SessionStatus.AWAITING_COSIGN),
+                name="session_awaiting_cosign",
+            ),
             # The recall list's "last given (signed or awaiting co-signature) session per (patient, indication)" for one clinic's
             # patients: an index-only scan per patient, so its cost follows the clinic's own
             # history, not the practice's (docs/performance.md).

@@ -24,6 +24,7 @@ from bontrack.scheduling.availability import find_slots, find_slots_many
 from bontrack.scheduling.defaults import ensure_clinic_defaults
 from bontrack.scheduling.models import AppointmentType, Room, WorkingHours
 from bontrack.scheduling.tests.conftest import NOW
+from bontrack.treatments.choices import GIVEN_STATUSES
 from bontrack.treatments.models import TreatmentSession
 from conftest import permission_matrix
 
@@ -258,7 +259,7 @@ def test_the_recall_query_reads_only_the_clinics_patients_through_the_signed_ses
     sessions), so the list's cost follows the clinic's own history."""
     qs = (
         TreatmentSession.objects.filter(
-            status="signed", patient__clinic_id=sched.clinic.pk, patient__status="active"
+            status__in=GIVEN_STATUSES, patient__clinic_id=sched.clinic.pk, patient__status="active"
         )
         .values_list("patient_id", "indication", "patient__date_of_birth")
         .annotate(last=Max("performed_at"))

@@ -109,12 +109,26 @@ def fresh_databases(*suffixes: str) -> Iterator[list[str | None]]:
         dbname="postgres",
         autocommit=True,
     )
+
+    def drop(name: str) -> None:
+        # WITH (FORCE) ends our own role's connections; an autovacuum worker (a superuser process
+        # the bontrack role may not signal) can still hold a freshly written database for a
+        # moment: wait for it instead of failing the test.
+        for attempt in range(40):
+            try:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                return
+            except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+                if attempt == 39:
+                    raise
+                time.sleep(0.25)
+
     try:
         for name in names:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop(name)
             admin.execute(f'CREATE DATABASE "{name}"')
         yield [f"{base}/{name}" for name in names]
     finally:
         for name in names:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            drop(name)
         admin.close()

@@ -58,7 +58,7 @@ def _free_port() -> int:
 
 
 def start_server(
-    port: int, workers: int, conn_max_age: str, code_root: Path
+    port: int, workers: int, conn_max_age: str, code_root: Path, threads: int = 1
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -75,6 +75,8 @@ def start_server(
         "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
         "--log-level", "warning",
     ]  # fmt: skip
+    if threads > 1:
+        cmd += ["--worker-class", "gthread", "--threads", str(threads)]
     proc = subprocess.Popen(cmd, env=env, cwd=str(code_root))  # noqa: S603 - fixed command
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -186,6 +188,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="alternating bare/API rounds per level")
     ap.add_argument("--concurrency", default="8,32")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="gthread threads per worker (1: sync)")
     ap.add_argument("--conn-max-age", default=os.environ.get("DB_CONN_MAX_AGE", "600"))
     ap.add_argument(
         "--code-root",
@@ -208,7 +211,7 @@ def main() -> None:
         f"{len(ids)} patients of one clinic, read-only nurse token"
     )
     print(f"server code: {args.code_root}")
-    server = start_server(port, args.workers, args.conn_max_age, Path(args.code_root))
+    server = start_server(port, args.workers, args.conn_max_age, Path(args.code_root), args.threads)
     try:
         bare_paths = [f"/bench/bare/{i}" for i in ids]
         api_paths = [f"/api/v1/patients/{i}" for i in ids]

@@ -51,6 +51,8 @@ def main() -> None:
     ap.add_argument("--practice", default="seed-1")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--sort", default="cumulative", help="cProfile order: cumulative or tottime")
+    ap.add_argument("--callees", default="", help="print the callees of functions matching this")
+    ap.add_argument("--search", default="", help="profile /api/v1/patients/?q=THIS instead")
     ap.add_argument("--close-each", action="store_true", help="new DB connection per request")
     args = ap.parse_args()
     token = bench_token(args.practice)
@@ -59,6 +61,8 @@ def main() -> None:
     client = Client()
     bare = [f"/bench/bare/{i}" for i in ids]
     api = [f"/api/v1/patients/{i}" for i in ids]
+    if args.search:
+        api = [f"/api/v1/patients/?q={args.search}"] * len(ids)
     timed(client, bare[:20], {})
     timed(client, api[:20], auth)
     with CaptureQueriesContext(connection) as ctx:
@@ -72,7 +76,11 @@ def main() -> None:
         prof.enable()
         timed(client, api, auth)
         prof.disable()
-        pstats.Stats(prof).sort_stats(args.sort).print_stats(45)
+        stats = pstats.Stats(prof).sort_stats(args.sort)
+        if args.callees:
+            stats.print_callees(args.callees)
+        else:
+            stats.print_stats(45)
 
 
 if __name__ == "__main__":

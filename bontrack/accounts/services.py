@@ -15,6 +15,7 @@ from bontrack.audit import audit
 from bontrack.core.errors import Conflict
 from bontrack.core.messaging.outbox import enqueue_message
 from bontrack.core.models import Clinic
+from bontrack.core.sqlcache import Prepared
 
 
 class StepUpRequired(PermissionDenied):
@@ -142,6 +143,26 @@ def revoke_api_token(*, actor: User, token: ApiToken) -> None:
     )
 
 
+def _token_query(key_id: str, now: datetime) -> QuerySet[ApiToken]:
+    """The active token with this key id, its user and one row per membership of the user."""
+    return (
+        ApiToken.objects.filter(revoked_at__isnull=True, expires_at__gt=now, user__is_active=True)
+        .select_related("user")
+        .filter(key_id=key_id)
+        .annotate(
+            m_id=F("user__memberships__id"),
+            m_practice_id=F("user__memberships__practice_id"),
+            m_clinic_id=F("user__memberships__clinic_id"),
+            m_role=F("user__memberships__role"),
+        )
+        .order_by("user__memberships__id")
+    )
+
+
+# Compiled once per process (core/sqlcache.py): every API request runs it.
+_TOKEN_QUERY = Prepared(_token_query)
+
+
 def authenticate_token(raw: str) -> ApiToken | None:
     """The active (not revoked, not expired, active owner) token for `raw`, or None.
 
@@ -153,18 +174,7 @@ def authenticate_token(raw: str) -> ApiToken | None:
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != "bt":
         return None
-    rows = list(
-        ApiToken.objects.active()
-        .select_related("user")
-        .filter(key_id=parts[1])
-        .annotate(
-            m_id=F("user__memberships__id"),
-            m_practice_id=F("user__memberships__practice_id"),
-            m_clinic_id=F("user__memberships__clinic_id"),
-            m_role=F("user__memberships__role"),
-        )
-        .order_by("user__memberships__id")
-    )
+    rows: list[ApiToken] = _TOKEN_QUERY.fetch("token", parts[1], timezone.now())  # type: ignore[assignment]
     if not rows or not rows[0].matches(parts[2]):
         return None
     token = rows[0]

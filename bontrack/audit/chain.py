@@ -129,6 +129,13 @@ def _lock_heads(keys: Iterable[int], *, relaxed_commit: bool = False) -> dict[in
     return heads
 
 
+def ensure_head(key: int) -> None:
+    """Create a chain's head row if it has none (no lock taken on an existing head)."""
+    AuditChainHead.objects.bulk_create(
+        [AuditChainHead(chain=key, seq=0, hash=GENESIS)], ignore_conflicts=True
+    )
+
+
 def append(events: list[AuditEvent], *, reads_only: bool = False) -> list[AuditEvent]:
     """Chain and insert unsaved events, in order. Queries: 1 lock (all chains at once), 1 insert
     (per 2000 rows), 1 head update per chain; on PostgreSQL one event's insert and head update
@@ -142,6 +149,10 @@ def append(events: list[AuditEvent], *, reads_only: bool = False) -> list[AuditE
     docs/performance.md for what a database crash may lose."""
     if not events:
         return events
+    if len(events) == 1 and connection.vendor == "postgresql":
+        relaxed = reads_only and not connection.in_atomic_block and _relax_read_commits()
+        if _append_in_one_statement(events[0], relaxed_commit=relaxed):
+            return events
     if connection.in_atomic_block:
         return _append(events)
     with transaction.atomic():
@@ -206,3 +217,99 @@ def _insert_and_move_head(event: AuditEvent, head: AuditChainHead) -> None:
     event.pk = row[0]
     event._state.adding = False
     event._state.db = connection.alias
+
+
+# Placeholders of the three values only the locked chain head decides (a JSON string each, so
+# that json.dumps escapes their control character: user text cannot produce them unescaped
+# unless it is exactly the placeholder, which _split_canonical detects).
+_MARK_OCCURRED = "\x01occurred_at"
+_MARK_PREV = "\x01prev_hash"
+_MARK_SEQ = "\x01seq"
+
+
+def _split_canonical(event: AuditEvent) -> list[str] | None:
+    """The event's canonical JSON cut around its occurred_at, prev_hash and seq values (in the
+    canonical key order), or None when a placeholder is not found exactly once."""
+    values = event_values(event)
+    doc = {
+        **{f: values[f] for f in HASHED_FIELDS},
+        "occurred_at": _MARK_OCCURRED,
+        "prev_hash": _MARK_PREV,
+        "seq": _MARK_SEQ,
+        "source_ip": _ip(values["source_ip"]),
+        "changes": _plain_json(values["changes"] or {}),
+    }
+    text = json.dumps(
+        doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    )
+    marks = [json.dumps(m) for m in (_MARK_OCCURRED, _MARK_PREV, _MARK_SEQ)]
+    if any(text.count(m) != 1 for m in marks):
+        return None
+    # Keys sort as occurred_at < prev_hash < seq.
+    head, rest = text.split(marks[0])
+    middle, rest = rest.split(marks[1])
+    between, tail = rest.split(marks[2])
+    return [head, middle, between, tail]
+
+
+def _append_in_one_statement(event: AuditEvent, *, relaxed_commit: bool) -> bool:
+    """PostgreSQL, one event: lock the chain head, chain the event (its seq, prev_hash, time and
+    SHA-256 computed by the database over the same canonical JSON as row_hash), insert it and move
+    the head, in ONE statement (one round trip; in autocommit it is its own transaction, and the
+    head's lock is held only while the statement runs). False (nothing written) when the chain has
+    no head yet or the canonical text cannot be cut; append() then takes the general path."""
+    event.changes = json.loads(json.dumps(event.changes or {}, cls=DjangoJSONEncoder))
+    parts = _split_canonical(event)
+    if parts is None:
+        return False
+    from django.db.models.sql import InsertQuery
+
+    now = timezone.now()
+    fields = [
+        f
+        for f in AuditEvent._meta.local_concrete_fields
+        if not f.primary_key and f.name not in ("seq", "prev_hash", "hash", "occurred_at")
+    ]
+    query = InsertQuery(AuditEvent)
+    query.insert_values(fields, [event])
+    compiler = query.get_compiler(connection=connection)
+    ((insert_sql, insert_params),) = compiler.as_sql()
+    # "INSERT INTO t (cols) VALUES (...)" -> the same columns, the chained ones appended.
+    cols_sql, values_sql = insert_sql.split(" VALUES ", 1)
+    qn = connection.ops.quote_name
+    cols_sql = (
+        cols_sql[:-1]
+        + ", "
+        + ", ".join(qn(c) for c in ("seq", "prev_hash", "hash", "occurred_at"))
+        + ")"
+    )
+    head_table = qn(AuditChainHead._meta.db_table)
+    relax = ", (SELECT set_config('synchronous_commit', 'off', true)) s" if relaxed_commit else ""
+    sql = (
+        f"WITH h AS (SELECT id, seq, hash, occurred_at FROM {head_table} "  # noqa: S608 - no user input
+        "WHERE chain = %s FOR UPDATE), "
+        "v AS (SELECT h.id AS head_id, h.seq + 1 AS seq, h.hash AS prev_hash, "
+        "GREATEST(%s::timestamptz, COALESCE(h.occurred_at, %s::timestamptz)) AS occurred_at "
+        f"FROM h{relax}), "
+        "c AS (SELECT v.*, encode(sha256(convert_to(%s || '\"' || "
+        "to_char(v.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || "
+        "'+00:00\"' || %s || '\"' || v.prev_hash || '\"' || %s || v.seq::text || %s, "
+        "'UTF8')), 'hex') AS hash FROM v), "
+        f"ev AS ({cols_sql} SELECT {values_sql[1:-1]}, c.seq, c.prev_hash, c.hash, c.occurred_at "
+        "FROM c RETURNING id) "
+        f"UPDATE {head_table} SET seq = c.seq, hash = c.hash, occurred_at = c.occurred_at "
+        "FROM c WHERE {head_table}.id = c.head_id "
+        "RETURNING (SELECT id FROM ev), c.seq, c.prev_hash, c.hash, c.occurred_at"
+    ).replace("{head_table}", head_table)
+    params = [chain_key(event.practice_id), now, now, parts[0], parts[1], parts[2], parts[3]]
+    # The INSERT's own values come after the CTEs' parameters in the text.
+    params = params[:7] + list(insert_params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk, event.seq, event.prev_hash, event.hash, event.occurred_at = row
+    event._state.adding = False
+    event._state.db = connection.alias
+    return True

@@ -159,8 +159,22 @@ def _locked_out(sender: Any, request: Any = None, username: str = "", **kw: Any)
     )
 
 
+def _practice_created(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A new practice gets its chain's head at once, so that even its first audit row takes the
+    one-statement append (chain.py); a chain without a head still gets one on its first row."""
+    if created:
+        from bontrack.audit.chain import chain_key, ensure_head
+
+        ensure_head(chain_key(instance.pk))
+
+
 def connect() -> None:
     from axes.signals import user_locked_out
+    from django.db.models.signals import post_save
+
+    from bontrack.core.models import Practice
+
+    post_save.connect(_practice_created, sender=Practice, dispatch_uid="bontrack.audit.practice")
 
     user_login_failed.connect(_login_failed, dispatch_uid="bontrack.audit.login_failed")
     user_locked_out.connect(_locked_out, dispatch_uid="bontrack.audit.locked_out")

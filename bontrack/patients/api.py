@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef
+from django.db.models import OuterRef, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from ninja.responses import Status
@@ -25,6 +26,7 @@ from bontrack.core.schemas import (
     StrictSchema,
     Text,
 )
+from bontrack.core.sqlcache import Prepared
 from bontrack.patients import services
 from bontrack.patients.choices import ContactChannel, Flag, Language, PatientStatus, Sex
 from bontrack.patients.models import NAME_ORDER, SEARCH_ORDER, Condition, Patient, PatientFlag
@@ -147,20 +149,40 @@ _CONDITION_FIELDS = {
 _FLAG_FIELDS = {"id": "id", "flag": "flag", "noted_on": "noted_on", "active": "active"}
 
 
-def _patient_detail(scope: Scope, patient_id: int) -> Patient:
-    """The patient with its conditions and flags in ONE query (each as a JSON array column),
-    in the models' order (active first, then code, then id)."""
-    patient = get_object_or_404(
-        Patient.objects.in_scope(scope).annotate(
+def _detail_query(patient_id: int, practice_id: int, *clinic_ids: int) -> QuerySet[Patient]:
+    scope = Scope(
+        practice_id=practice_id, all_clinics=not clinic_ids, clinic_ids=frozenset(clinic_ids)
+    )
+    return (
+        Patient.objects.in_scope(scope)
+        .annotate(
             conditions_rows=json_rows(
                 Condition.objects.filter(patient=OuterRef("pk")), _CONDITION_FIELDS, "patient"
             ),
             flags_rows=json_rows(
                 PatientFlag.objects.filter(patient=OuterRef("pk")), _FLAG_FIELDS, "patient"
             ),
-        ),
-        pk=patient_id,
+        )
+        .filter(pk=patient_id)
     )
+
+
+# Compiled once per process and scope shape (core/sqlcache.py): every API patient read runs it.
+_DETAIL_QUERY = Prepared(_detail_query)
+
+
+def _patient_detail(scope: Scope, patient_id: int) -> Patient:
+    """The patient with its conditions and flags in ONE query (each as a JSON array column),
+    in the models' order (active first, then code, then id); 404 outside the scope."""
+    clinic_ids = () if scope.all_clinics else tuple(sorted(scope.clinic_ids))
+    if not scope.all_clinics and not clinic_ids:
+        raise Http404
+    found = _DETAIL_QUERY.fetch(
+        ("detail", len(clinic_ids)), patient_id, scope.practice_id, *clinic_ids
+    )
+    if not found:
+        raise Http404
+    patient: Patient = found[0]  # type: ignore[assignment]
     rows = patient.conditions_rows or []  # type: ignore[attr-defined]
     patient.conditions_out = sorted(  # type: ignore[attr-defined]
         rows, key=lambda r: (not r["active"], r["indication"], r["id"])

@@ -79,12 +79,11 @@ def start_offers(patient: Patient) -> list[dict[str, Any]]:
         clinic_templates.setdefault(t.indication, []).append(t)
     last_dates = template_actions.last_given_dates(patient)
     for ind in treated_indications(patient):
-        templates = facts.session_templates(
-            ind, pediatric=facts.is_pediatric(ind, patient.date_of_birth, today)
-        )
+        pediatric = facts.is_pediatric(ind, patient.date_of_birth, today)
+        templates = facts.session_templates(ind, pediatric=pediatric)
         mine = [
             {"code": f"{CLINIC_PREFIX}{t.pk}", "label": t.name, "kind": "clinic"}
-            for t in clinic_templates.get(ind, [])
+            for t in ([] if pediatric else clinic_templates.get(ind, []))
         ]
         last = last_dates.get(ind)
         if last is not None:
@@ -134,8 +133,8 @@ def _template_rows(
         )
         if start.kind == "protocol":
             template = start.protocol_code
-        else:
-            return _line_rows(start.lines, per_site=False)
+        else:  # a fixed protocol charts one row per site (the head map's sites)
+            return _line_rows(start.lines, per_site=fixed and start.kind == "clinic_template")
     if template == LAST_SESSION:
         last = template_actions.last_given_session(patient, indication)
         if last is not None:
@@ -148,7 +147,7 @@ def _template_rows(
             active=True,
         ).first()
         if mine is not None:
-            return _line_rows(template_actions.template_lines(mine), per_site=False)
+            return _line_rows(template_actions.template_lines(mine), per_site=fixed)
     offered = facts.session_templates(indication, pediatric=pediatric)
     codes = [t["code"] for t in offered]
     if template not in codes:

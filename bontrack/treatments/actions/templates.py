@@ -109,8 +109,8 @@ def active_clinic_template(clinic_id: int, indication: str) -> ClinicTemplate | 
 def starting_point(
     patient: Patient, indication: str, *, clinic_id: int | None = None, pediatric: bool = False
 ) -> Start:
-    """The last given session of the indication, else the clinic's template, else the
-    protocol's first labelled template for the patient's population."""
+    """The last given session of the indication, else the clinic's template (adults only), else
+    the protocol's first labelled template for the patient's population."""
     last = last_given_session(patient, indication)
     if last is not None:
         lines = session_lines(last, indication)
@@ -121,7 +121,11 @@ def starting_point(
                 lines,
                 session=last,
             )
-    template = active_clinic_template(clinic_id or patient.clinic_id, indication)
+    # Clinic templates hold units, not units per kg: a child starts from the labelled template
+    # (per-kg guidance) until their own last session.
+    template = (
+        None if pediatric else active_clinic_template(clinic_id or patient.clinic_id, indication)
+    )
     if template is not None:
         return Start(
             "clinic_template",

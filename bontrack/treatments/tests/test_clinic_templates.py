@@ -198,23 +198,34 @@ def test_the_plan_page_shows_units_per_kg_for_a_child(world):
     ClinicTemplate.objects.create(
         clinic=world.clinic,
         indication="lower_limb_spasticity",
-        name="Calf",
-        lines=[{"muscle": "soleus", "side": "left", "sites": 2, "units": "40"}],
+        name="Adult calf",
+        lines=[{"muscle": "soleus", "side": "left", "sites": 2, "units": "75"}],
     )
+    # Clinic templates are in units for adults: a child starts from the labelled template.
+    start = template_actions.starting_point(patient, "lower_limb_spasticity", pediatric=True)
+    assert start.kind == "protocol"
+    offers = charting.start_offers(patient)
+    assert all(t["kind"] != "clinic" for o in offers for t in o["templates"])
+    plan = TreatmentPlan.objects.create(
+        patient=patient, clinic=world.clinic, indication="lower_limb_spasticity"
+    )
+    plan.lines.create(muscle="soleus", side="left", sites=2, units=Decimal(40))
     client = world.client("nurse")
     page = client.get(
         f"/treatments/patients/{patient.pk}/plans/start/?indication=lower_limb_spasticity"
     )
     assert page.status_code == 200
     html = page.content.decode()
-    assert "clinic template “Calf”" in html and "2 U/kg" in html
+    assert "starts from the active plan" in html and "2 U/kg" in html
     response = client.post(
         f"/treatments/patients/{patient.pk}/plans/start/",
         {"indication": "lower_limb_spasticity", "note": ""},
     )
     assert response.status_code == 302
-    plan = TreatmentPlan.objects.get(patient=patient, indication="lower_limb_spasticity")
-    assert not plan.is_ordered  # a nurse's plan waits for a physician
+    new = TreatmentPlan.objects.get(
+        patient=patient, indication="lower_limb_spasticity", active=True
+    )
+    assert new.based_on == plan and not new.is_ordered  # a nurse's plan waits for a physician
 
 
 TEMPLATES = permission_matrix(

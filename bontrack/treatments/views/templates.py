@@ -243,7 +243,9 @@ def plan_page(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
         (ftp, facts.indication_label(ftp))
     ]
     codes = [c for c, _ in choices]
-    chosen = request.POST.get("indication") or request.GET.get("indication") or codes[0]
+    given = template_actions.last_given_dates(patient)
+    default = next((c for c in codes if c in given), codes[0])
+    chosen = request.POST.get("indication") or request.GET.get("indication") or default
     if chosen not in codes:
         chosen = codes[0]
     status = 200

@@ -195,8 +195,16 @@ PATIENT: Obj[Patient] = Obj(
         "birth_date": _req(Date()),
         "weight_kg": _opt(Num(exclusive_minimum=0, maximum=500)),
         "flags": _opt(FLAGS, default=()),
+        "weight_measured_on": _opt(
+            Date(),
+            doc="when weight_kg was measured; a child's weight more than "
+            f"{rule('POLICY-PEDS-WEIGHT-MAX-AGE').int_('default')} days before the session "
+            "does not count for the per-kg limits",
+        ),
     },
-    lambda v: Patient(v["birth_date"], v["weight_kg"], frozenset(v["flags"])),
+    lambda v: Patient(
+        v["birth_date"], v["weight_kg"], frozenset(v["flags"]), v["weight_measured_on"]
+    ),
 )
 PATIENT_NO_WEIGHT: Obj[Patient] = Obj(
     {"birth_date": _req(Date()), "flags": _opt(FLAGS, default=())},

@@ -493,7 +493,7 @@ def evaluate(inp: DoseCheckInput) -> dict[str, object]:
     findings: list[Finding] = flag_findings(inp.patient.flags)
     age = age_on(inp.patient.birth_date, s.date)
     pediatric = is_pediatric(age)
-    weight = inp.patient.weight_kg
+    weight, stale_since = current_weight(inp, pediatric)
     days = inp.policy.window_days
     reach = timedelta(days=days - 1)
     others: dict[Product, float] = defaultdict(float)
@@ -532,7 +532,7 @@ def evaluate(inp: DoseCheckInput) -> dict[str, object]:
             f"{units(window_units)} ({units(history_units)} already charted and "
             f"{units(session_units)} in this session)"
         )
-        cap = _cumulative(findings, pediatric, weight, window_units, detail)
+        cap = _cumulative(findings, pediatric, weight, window_units, detail, stale_since)
         findings += age_findings(indications, age, inp.policy.off_label_age)
         findings += _retreatment(inp, indications, pediatric)
         findings += _bleph_30(inp, by_ind)
@@ -572,12 +572,30 @@ def evaluate(inp: DoseCheckInput) -> dict[str, object]:
     }
 
 
+def weight_max_age_days() -> int:
+    """Program policy (issue 10): a child's weight counts for this many days."""
+    return rule_set("policy")["POLICY-PEDS-WEIGHT-MAX-AGE"].int_("default")
+
+
+def current_weight(inp: DoseCheckInput, pediatric: bool) -> tuple[float | None, date | None]:
+    """(the weight the per-kg limits use, the date of a weight too old to count). A child's
+    weight measured more than ``weight_max_age_days`` before the session does not count: the
+    per-kg limits are then unchecked and BTX-PEDS-WEIGHT-REQUIRED blocks, as with no weight."""
+    p = inp.patient
+    if not pediatric or p.weight_kg is None or p.weight_measured_on is None:
+        return p.weight_kg, None
+    if (inp.session.date - p.weight_measured_on).days > weight_max_age_days():
+        return None, p.weight_measured_on
+    return p.weight_kg, None
+
+
 def _cumulative(
     findings: list[Finding],
     pediatric: bool,
     weight: float | None,
     window_units: float,
     detail: str,
+    stale_since: date | None = None,
 ) -> float:
     if not pediatric:
         r = _r("BTX-CUM-ADULT-400")
@@ -589,12 +607,18 @@ def _cumulative(
         basis = units(cap)
         if weight is None:
             wr = _r("BTX-PEDS-WEIGHT-REQUIRED")
-            findings.append(
-                wr.finding(
+            if stale_since is not None:
+                message = (
+                    f"This child's last weight was measured on {day(stale_since)}, more than "
+                    f"{weight_max_age_days()} days before the session: the per-kg limits cannot "
+                    "be checked. Weigh the child and record it before treating."
+                )
+            else:
+                message = (
                     "This child's weight is not on file: the per-kg limits cannot be checked. "
                     "Record the weight before treating."
                 )
-            )
+            findings.append(wr.finding(message))
         else:
             cap = min(cap, r.num("units_per_kg") * weight)
             basis = _per_kg_basis(r, weight, cap)

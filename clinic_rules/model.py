@@ -220,6 +220,9 @@ class Patient:
     birth_date: date
     weight_kg: float | None = None
     flags: frozenset[Flag] = frozenset()
+    # When the weight was measured: a child's weight older than the program's limit
+    # (POLICY-PEDS-WEIGHT-MAX-AGE) before the session does not count for the per-kg limits.
+    weight_measured_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

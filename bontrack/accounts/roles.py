@@ -43,6 +43,7 @@ class Perm:
     INTERVAL_OVERRIDE = "schedule.interval_override"
     ADVERSE_EFFECT_REVIEW = "adverse_effect.review"
     DASHBOARD_VIEW = "dashboard.view"
+    TEMPLATE_MANAGE = "treatment_template.manage"
 
 
 _ALL_STAFF = frozenset(Role.values)
@@ -107,6 +108,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The program dashboard (outcomes per clinic, physician, indication) and the patients behind
     # its numbers: physicians and clinic administrators.
     Perm.DASHBOARD_VIEW: frozenset({Role.PHYSICIAN, Role.CLINIC_ADMIN}),
+    # The clinic's own treatment templates per indication (what a first plan or session starts
+    # from): the physician and the clinic administrator manage them.
+    Perm.TEMPLATE_MANAGE: frozenset({Role.PHYSICIAN, Role.CLINIC_ADMIN}),
 }
 
 # Roles whose accounts must use TOTP two-factor authentication.

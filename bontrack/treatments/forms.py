@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 
@@ -210,3 +211,101 @@ class UrgentReviewForm(StrictForm):
         max_length=1000,
         widget=forms.TextInput(attrs={"placeholder": "e.g. Called the patient; sent to the ED"}),
     )
+
+
+TEMPLATE_ROWS = 8  # blank rows a template form offers beyond its saved ones (not clinical)
+
+
+class ClinicTemplateForm(StrictForm):
+    """A clinic template: indication, name, note and up to N rows of muscle, side, sites, units.
+    The service checks the muscles against the indication's protocol."""
+
+    clinic = forms.TypedChoiceField(label="Clinic", coerce=int)
+    indication = forms.ChoiceField(label="Indication")
+    name = forms.CharField(label="Template name", max_length=120)
+    note = forms.CharField(label="Note for the team", required=False, max_length=1000)
+
+    def __init__(  # type: ignore[no-untyped-def]
+        self,
+        *args,
+        clinics: list[tuple[int, str]],
+        indications: list[tuple[str, str]],
+        muscles: list[tuple[str, object]],
+        rows: int,
+        editing: bool = False,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["clinic"]).choices = clinics
+        cast(forms.ChoiceField, self.fields["indication"]).choices = indications
+        if editing:
+            del self.fields["clinic"]
+            del self.fields["indication"]
+        self.rows = rows
+        for i in range(rows):
+            self.fields[f"muscle_{i}"] = forms.ChoiceField(
+                label=f"Row {i + 1}: muscle", required=False, choices=[("", "—"), *muscles]
+            )
+            self.fields[f"side_{i}"] = forms.ChoiceField(
+                label="Side", required=False, choices=[("", "—"), *Side.choices]
+            )
+            self.fields[f"sites_{i}"] = forms.IntegerField(
+                label="Sites", required=False, min_value=1, max_value=100
+            )
+            self.fields[f"units_{i}"] = forms.DecimalField(
+                label="Units",
+                required=False,
+                min_value=Decimal("0.01"),
+                max_value=1000,
+                decimal_places=2,
+            )
+
+    def row_fields(self) -> list[list[forms.BoundField]]:
+        return [
+            [self[f"{k}_{i}"] for k in ("muscle", "side", "sites", "units")]
+            for i in range(self.rows)
+        ]
+
+    def head_fields(self) -> list[forms.BoundField]:
+        return [self[k] for k in ("clinic", "indication", "name", "note") if k in self.fields]
+
+    def lines(self) -> list[dict[str, object]]:
+        """The filled rows (a row with a muscle); a muscle's side, sites and units are checked
+        by the service."""
+        d = self.cleaned_data
+        out: list[dict[str, object]] = []
+        for i in range(self.rows):
+            if not d.get(f"muscle_{i}"):
+                continue
+            out.append(
+                {
+                    "muscle": d[f"muscle_{i}"].split("|")[-1],
+                    "side": d.get(f"side_{i}") or "",
+                    "sites": d.get(f"sites_{i}") or 0,
+                    "units": d.get(f"units_{i}") if d.get(f"units_{i}") is not None else "",
+                }
+            )
+        return out
+
+    def row_index(self, service_key: str) -> str | None:
+        """``lines.2.units`` → ``units_<n>`` for the n-th filled row."""
+        parts = service_key.split(".")
+        if len(parts) != 3 or parts[0] != "lines" or not parts[1].isdigit():
+            return None
+        filled = [i for i in range(self.rows) if self.cleaned_data.get(f"muscle_{i}")]
+        n = int(parts[1])
+        if n >= len(filled):
+            return None
+        name = f"{parts[2]}_{filled[n]}"
+        return name if name in self.fields else None
+
+
+class PlanStartForm(StrictForm):
+    """A new plan of one indication from its start (last session, clinic or labelled template)."""
+
+    indication = forms.ChoiceField(label="Indication")
+    note = forms.CharField(label="Why", required=False, max_length=1000)
+
+    def __init__(self, *args, indications: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["indication"]).choices = indications

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 
 from bontrack.core.models import Clinic, TimeStamped
-from bontrack.core.querysets import PatientScopedQuerySet
+from bontrack.core.querysets import ClinicScopedQuerySet, PatientScopedQuerySet
 from bontrack.patients.models import Patient
 from bontrack.treatments.choices import (
     GIVEN_STATUSES,
@@ -101,6 +101,44 @@ class PlanLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.muscle} {self.side} {self.sites} sites {self.units} U"
+
+
+class ClinicTemplate(TimeStamped):
+    """A clinic's own starting pattern for one indication: units per muscle and side.
+
+    A new plan or session of that indication starts from the patient's last given session; a
+    patient without one starts from the clinic's template (then the protocol's labelled one).
+    ``lines`` is ``[{"muscle", "side", "sites", "units"}]`` (units as a decimal string), checked
+    against the protocol's muscles by ``actions/templates.py``. Retired templates stay (plans
+    and audit rows name them) with ``active`` False.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="treatment_templates")
+    indication = models.CharField(max_length=40)
+    name = models.CharField(max_length=120)
+    note = models.CharField(max_length=1000, blank=True)
+    lines = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = ClinicScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["indication", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "indication", "name"],
+                condition=Q(active=True),
+                name="clinic_template_unique_name",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["clinic", "indication", "active"], name="clinic_template_lookup")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.indication})"
 
 
 class TreatmentSessionQuerySet(PatientScopedQuerySet):

@@ -8,6 +8,7 @@ from bontrack.treatments.views import cosign as cosign_views
 from bontrack.treatments.views import note as note_views
 from bontrack.treatments.views import panel as panel_views
 from bontrack.treatments.views import session as session_views
+from bontrack.treatments.views import templates as template_views
 
 app_name = "treatments"
 urlpatterns = [
@@ -17,6 +18,15 @@ urlpatterns = [
     ),
     path("treatments/patients/<int:pk>/review/", panel_views.review, name="review"),
     path("treatments/patients/<int:pk>/plans/new/", panel_views.plan_new, name="plan_new"),
+    path("treatments/patients/<int:pk>/plans/start/", template_views.plan_page, name="plan_page"),
+    path("treatments/templates/", template_views.template_list, name="templates"),
+    path("treatments/templates/<int:tid>/", template_views.template_edit, name="template_edit"),
+    path(
+        "treatments/templates/<int:tid>/retire/",
+        template_views.template_retire,
+        name="template_retire",
+    ),
+    path("treatments/sessions/<int:sid>/weight/", session_views.weight_add, name="weight_add"),
     path("treatments/patients/<int:pk>/sessions/older/", panel_views.older_sessions, name="older"),
     path("treatments/sessions/<int:sid>/", session_views.session_detail, name="session"),
     path("treatments/sessions/<int:sid>/sites/<int:iid>/", session_views.site_editor, name="site"),

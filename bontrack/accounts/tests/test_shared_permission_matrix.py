@@ -50,3 +50,19 @@ def test_portal_pages_are_for_patients():
         "other_patient": 302,
         "anonymous": 302,
     }
+
+
+def test_managing_clinic_templates_spelled_out():
+    """Issue 10: the physician and the clinic administrator manage the clinic's templates."""
+    assert permission_matrix(Perm.TEMPLATE_MANAGE, ok=302) == {
+        "physician": 302,
+        "nurse": 403,
+        "front_desk": 403,
+        "billing": 403,
+        "clinic_admin": 302,
+        "patient": 403,
+        "other_patient": 403,
+        "other_clinic_staff": 404,
+        "other_practice_staff": 404,
+        "anonymous": 302,
+    }

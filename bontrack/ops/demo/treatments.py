@@ -202,6 +202,12 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
     counts["awaiting_cosign"] = seed_awaiting_cosign(
         practice=practice, today=today, exclude=set(DEMO_STAGES.values()), lot=big
     )
+    from bontrack.ops.demo.dosing import seed_demo_dosing  # issue 10 items 3-5
+
+    counts |= {
+        f"dosing_{k}": v
+        for k, v in seed_demo_dosing(practice=practice, today=today, lot=big).items()
+    }
     # An open adverse effect after cycle one, reported in the portal check-in.
     after_one = patients.get(DEMO_STAGES.get("after_cycle_1", ""))
     if after_one is not None:

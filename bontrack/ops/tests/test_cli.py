@@ -34,4 +34,5 @@ def test_the_demo_seeds_once_and_prints_the_logins(capsys):
     from bontrack.scheduling.models import PendingMatch
 
     assert PendingMatch.objects.filter(status="pending", clinic__slug="northside").count() == 1
-    assert Patient.objects.filter(practice__slug="demo").count() == 30 + 1
+    # ... and issue 10's three dosing patients (two children, a migraine + dystonia patient).
+    assert Patient.objects.filter(practice__slug="demo").count() == 30 + 1 + 3

@@ -22,6 +22,7 @@ from bontrack.core.errors import Conflict
 from bontrack.core.models import Clinic
 from bontrack.patients.models import Condition, Patient
 from bontrack.treatments import facts
+from bontrack.treatments.actions import templates as template_actions
 from bontrack.treatments.actions.common import audit_record, lock_draft, muscle_errors
 from bontrack.treatments.actions.dose_guard import guard_dose_check
 from bontrack.treatments.actions.plans import Line, active_plan, plan_lines
@@ -31,6 +32,7 @@ from bontrack.treatments.choices import (
     SessionStatus,
 )
 from bontrack.treatments.models import (
+    ClinicTemplate,
     Injection,
     TreatmentPlan,
     TreatmentSession,
@@ -67,35 +69,87 @@ def treated_indications(patient: Patient) -> list[str]:
 
 
 def start_offers(patient: Patient) -> list[dict[str, Any]]:
-    """What the chart offers: a session for each treated indication, with its templates (a fixed
-    protocol's active plan first when there is one)."""
+    """What the chart offers: a session for each treated indication, with what it may start from:
+    the active plan, the patient's last given session of the indication, the clinic's templates,
+    then the protocol's labelled templates."""
     today = timezone.localdate()
     offers = []
+    clinic_templates: dict[str, list[ClinicTemplate]] = {}
+    for t in ClinicTemplate.objects.filter(clinic_id=patient.clinic_id, active=True):
+        clinic_templates.setdefault(t.indication, []).append(t)
+    last_dates = template_actions.last_given_dates(patient)
     for ind in treated_indications(patient):
-        templates = facts.session_templates(
-            ind, pediatric=facts.is_pediatric(ind, patient.date_of_birth, today)
-        )
-        if facts.has_fixed_template(ind) and active_plan(patient, ind) is not None:
+        pediatric = facts.is_pediatric(ind, patient.date_of_birth, today)
+        templates = facts.session_templates(ind, pediatric=pediatric)
+        mine = [
+            {"code": f"{CLINIC_PREFIX}{t.pk}", "label": t.name, "kind": "clinic"}
+            for t in ([] if pediatric else clinic_templates.get(ind, []))
+        ]
+        last = last_dates.get(ind)
+        if last is not None:
+            mine.insert(
+                0,
+                {
+                    "code": LAST_SESSION,
+                    "label": f"as the last session ({timezone.localtime(last):%Y-%m-%d})",
+                    "kind": "last",
+                },
+            )
+        templates = [*mine, *templates]
+        if active_plan(patient, ind) is not None:
             templates = [{"code": "", "label": "The active plan", "kind": "plan"}, *templates]
         offers.append({"code": ind, "label": facts.indication_label(ind), "templates": templates})
     return offers
 
 
+LAST_SESSION = "last"
+CLINIC_PREFIX = "clinic-"
+Row = tuple[str, str, int, Decimal, bool]  # muscle, side, sites, units, follow_the_pain
+
+
+def _line_rows(lines: list[Line], *, per_site: bool) -> list[Row]:
+    if per_site:
+        return [(ln.muscle, ln.side, 1, per, ln.follow_the_pain) for ln, per in _expand(lines)]
+    return [(ln.muscle, ln.side, ln.sites, ln.units, ln.follow_the_pain) for ln in lines]
+
+
 def _template_rows(
-    patient: Patient, indication: str, template: str | None, plan: TreatmentPlan | None
-) -> list[tuple[str, str, Decimal, bool]]:
-    """(muscle, side, units, follow_the_pain) per site: the active plan of a fixed protocol when
-    no template is named, else the named (or first) template of the protocol."""
+    patient: Patient,
+    indication: str,
+    template: str | None,
+    plan: TreatmentPlan | None,
+    clinic_id: int,
+) -> list[Row]:
+    """The draft's rows of one indication: the active plan when no template is named, else the
+    start chain (last given session, clinic template, labelled template), or the named start:
+    ``last``, ``clinic-<id>`` or a protocol template code."""
     pediatric = facts.is_pediatric(indication, patient.date_of_birth, timezone.localdate())
-    offered = facts.session_templates(indication, pediatric=pediatric)
-    codes = [t["code"] for t in offered]
+    fixed = facts.has_fixed_template(indication)
     if template is None:
         if plan is not None:
-            return [
-                (ln.muscle, ln.side, per, ln.follow_the_pain)
-                for ln, per in _expand(plan_lines(plan))
-            ]
-        template = codes[0]
+            return _line_rows(plan_lines(plan), per_site=fixed)
+        start = template_actions.starting_point(
+            patient, indication, clinic_id=clinic_id, pediatric=pediatric
+        )
+        if start.kind == "protocol":
+            template = start.protocol_code
+        else:  # a fixed protocol charts one row per site (the head map's sites)
+            return _line_rows(start.lines, per_site=fixed and start.kind == "clinic_template")
+    if template == LAST_SESSION:
+        last = template_actions.last_given_session(patient, indication)
+        if last is not None:
+            return _line_rows(template_actions.session_lines(last, indication), per_site=False)
+    elif template.startswith(CLINIC_PREFIX) and template[len(CLINIC_PREFIX) :].isdigit():
+        mine = ClinicTemplate.objects.filter(
+            pk=int(template[len(CLINIC_PREFIX) :]),
+            clinic_id__in={clinic_id, patient.clinic_id},
+            indication=indication,
+            active=True,
+        ).first()
+        if mine is not None:
+            return _line_rows(template_actions.template_lines(mine), per_site=fixed)
+    offered = facts.session_templates(indication, pediatric=pediatric)
+    codes = [t["code"] for t in offered]
     if template not in codes:
         raise ValidationError(
             {
@@ -105,7 +159,7 @@ def _template_rows(
             }
         )
     return [
-        (r["muscle"], r["side"], r["units"], False)
+        (r["muscle"], r["side"], 1, r["units"], False)
         for r in facts.template_site_rows(indication, template)
     ]
 
@@ -167,13 +221,16 @@ def create_session(
         patient=patient, status=SessionStatus.DRAFT, amends__isnull=True
     ).exists():
         raise Conflict("This patient already has a draft session; finish it first.")
-    rows: list[tuple[str, tuple[str, str, Decimal, bool]]] = []
+    rows: list[tuple[str, Row]] = []
     plans: dict[str, TreatmentPlan] = {}
     for ind in indications:
-        plan = active_plan(patient, ind) if facts.has_fixed_template(ind) else None
+        plan = active_plan(patient, ind)
         if plan is not None and ind not in templates:
             plans[ind] = plan
-        rows += [(ind, r) for r in _template_rows(patient, ind, templates.get(ind), plans.get(ind))]
+        rows += [
+            (ind, r)
+            for r in _template_rows(patient, ind, templates.get(ind), plans.get(ind), clinic.pk)
+        ]
     first_plan = next(iter(plans.values()), None)
     session = TreatmentSession.objects.create(
         patient=patient,
@@ -191,12 +248,12 @@ def create_session(
                 indication=ind,
                 muscle=muscle,
                 side=side,
-                sites=1,
+                sites=sites,
                 units=units,
                 follow_the_pain=ftp,
                 position=i,
             )
-            for i, (ind, (muscle, side, units, ftp)) in enumerate(rows)
+            for i, (ind, (muscle, side, sites, units, ftp)) in enumerate(rows)
         ]
     )
     audit_record(

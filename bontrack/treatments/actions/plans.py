@@ -80,8 +80,10 @@ def new_plan(
     based_on: TreatmentPlan | None,
     review: ResponseReview | None,
     note: str,
+    indication: str | None = None,
+    source: str = "",
 ) -> TreatmentPlan:
-    indication = facts.follow_the_pain_indication()
+    indication = indication or facts.follow_the_pain_indication()
     TreatmentPlan.objects.filter(patient=patient, indication=indication, active=True).update(
         active=False
     )
@@ -118,8 +120,11 @@ def new_plan(
         plan,
         patient,
         ("Ordered treatment plan " if ordered else "Draft treatment plan (awaits a physician) ")
-        + f"{sum(ln.units for ln in lines)} U in {sum(ln.sites for ln in lines)} sites",
+        + f"for {facts.indication_label(indication)}: "
+        + f"{sum(ln.units for ln in lines)} U in {sum(ln.sites for ln in lines)} sites"
+        + (f", starting from {source}" if source else ""),
         {
+            "indication": [None, indication],
             "lines": [None, [[ln.muscle, ln.side, ln.sites, str(ln.units)] for ln in lines]],
             "based_on": [None, based_on.pk if based_on else None],
             "ordered_by": [None, actor.pk if ordered else None],
@@ -134,6 +139,24 @@ def plan_lines(plan: TreatmentPlan) -> list[Line]:
     ]
 
 
+def plan_start(patient: Patient, indication: str) -> tuple[str, list[Line], TreatmentPlan | None]:
+    """What a new plan of the indication starts from: the active plan (the order being
+    adjusted), else the last given session of the indication, else the clinic's template, else
+    the protocol's labelled template. (label, lines, the active plan or None)."""
+    from bontrack.treatments.actions.templates import starting_point
+
+    last = active_plan(patient, indication)
+    if last is not None:
+        return "the active plan", plan_lines(last), last
+    pediatric = facts.is_pediatric(indication, patient.date_of_birth, timezone.localdate())
+    start = starting_point(patient, indication, pediatric=pediatric)
+    return (
+        start.label,
+        [Line(ln.muscle, ln.side, ln.sites, ln.units, ln.follow_the_pain) for ln in start.lines],
+        None,
+    )
+
+
 @transaction.atomic(durable=True)
 def create_plan(
     *,
@@ -141,12 +164,26 @@ def create_plan(
     patient: Patient,
     additions: Iterable[dict[str, Any]] = (),
     note: str = "",
+    indication: str | None = None,
 ) -> TreatmentPlan:
-    """A new active plan: the last plan (or the PREEMPT template) plus follow-the-pain additions."""
+    """A new active plan of an indication (chronic migraine when none is named): it starts from
+    ``plan_start`` (the active plan, the last given session, the clinic template, the labelled
+    template); chronic migraine plans take follow-the-pain additions."""
     _require(actor, Perm.SESSION_CHART, patient.clinic_id)
+    ftp_indication = facts.follow_the_pain_indication()
+    indication = indication or ftp_indication
+    if indication not in facts.indication_codes():
+        raise ValidationError({"indication": ["Choose an indication from the list."]})
+    from bontrack.treatments.actions.charting import treated_indications
+
+    if indication != ftp_indication and indication not in treated_indications(patient):
+        raise ValidationError({"indication": ["Choose an indication the patient is treated for."]})
     additions = list(additions)
-    last = active_plan(patient)
-    lines = plan_lines(last) if last else template_lines()
+    if additions and indication != ftp_indication:
+        raise ValidationError(
+            {"additions": ["Follow-the-pain additions belong to chronic migraine plans only."]}
+        )
+    source, lines, last = plan_start(patient, indication)
     adjustments = []
     current = {(ln.muscle, ln.side): ln for ln in lines}
     ftp = set(facts.ftp_limits()["muscles"])
@@ -171,10 +208,18 @@ def create_plan(
         )
     if errors:
         raise ValidationError(errors)
-    lines = apply_adjustments(lines, adjustments)
+    if adjustments:
+        lines = apply_adjustments(lines, adjustments)
     validate_lines(lines, "additions")
     return new_plan(
-        actor=actor, patient=patient, lines=lines, based_on=last, review=None, note=note.strip()
+        actor=actor,
+        patient=patient,
+        lines=lines,
+        based_on=last,
+        review=None,
+        note=note.strip(),
+        indication=indication,
+        source=source,
     )
 
 

@@ -166,16 +166,84 @@ def patient_document(patient: Patient, on: date) -> dict[str, object]:
     flags = sorted(
         set(PatientFlag.objects.filter(patient=patient, active=True).values_list("flag", flat=True))
     )
-    weight = (
+    row = (
         WeightMeasurement.objects.filter(patient=patient, measured_on__lte=on)
         .order_by("-measured_on", "-id")
-        .values_list("weight_kg", flat=True)
+        .values_list("weight_kg", "measured_on")
         .first()
     )
     doc: dict[str, object] = {"birth_date": patient.date_of_birth.isoformat(), "flags": flags}
-    if weight is not None:
-        doc["weight_kg"] = _num(weight)
+    if row is not None:
+        doc["weight_kg"] = _num(row[0])
+        doc["weight_measured_on"] = row[1].isoformat()
     return doc
+
+
+def limb_names() -> dict[str, str]:
+    """{spasticity indication: the limb it treats} ("arm", "leg"), as the limb limits name them."""
+    from clinic_rules.dose import LIMB_NAMES
+
+    return {str(ind.value): name for ind, name in LIMB_NAMES.items()}
+
+
+def weight_max_age_days() -> int:
+    """Days a child's weight counts for the per-kg limits (program policy from issue 10,
+    POLICY-PEDS-WEIGHT-MAX-AGE in clinic_rules' policy data)."""
+    from clinic_rules.dose import weight_max_age_days as _days
+
+    return _days()
+
+
+@dataclass(frozen=True)
+class Weight:
+    """The weight that counts on a day: the last measured on or before it."""
+
+    kg: Decimal | None
+    measured_on: date | None
+    on: date
+    pediatric: bool
+    max_age_days: int
+
+    @property
+    def age_days(self) -> int | None:
+        return None if self.measured_on is None else (self.on - self.measured_on).days
+
+    @property
+    def current(self) -> bool:
+        """Measured, and no more than ``max_age_days`` before the day."""
+        return self.age_days is not None and self.age_days <= self.max_age_days
+
+    @property
+    def needs_measurement(self) -> bool:
+        """A child whose weight is missing or too old for the per-kg limits."""
+        return self.pediatric and not self.current
+
+    def per_kg(self, units: Decimal | int | float) -> Decimal | None:
+        """Units per kilogram (two decimals) when the weight counts, else None."""
+        if self.kg is None or not self.current or not self.kg:
+            return None
+        return (Decimal(str(units)) / self.kg).quantize(Decimal("0.01"))
+
+
+def weight_on(patient: Patient, on: date) -> Weight:
+    """The patient's weight for a session (or plan) on ``on`` (one query)."""
+    from clinic_rules.dose import is_pediatric as _is_pediatric
+    from clinic_rules.model import age_on
+
+    row = (
+        WeightMeasurement.objects.filter(patient=patient, measured_on__lte=on)
+        .order_by("-measured_on", "-id")
+        .values_list("weight_kg", "measured_on")
+        .first()
+    )
+    kg, measured = row if row else (None, None)
+    return Weight(
+        kg=kg,
+        measured_on=measured,
+        on=on,
+        pediatric=_is_pediatric(age_on(patient.date_of_birth, on)),
+        max_age_days=weight_max_age_days(),
+    )
 
 
 def history_documents(patient: Patient, *, exclude: Iterable[int]) -> list[dict]:

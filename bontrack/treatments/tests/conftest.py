@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from bontrack.inventory.models import Lot, Vial
-from bontrack.treatments.actions import charting, signing
+from bontrack.treatments.actions import charting, plans, signing
 from bontrack.treatments.actions import findings as findings_actions
 from bontrack.treatments.actions import vials as vials_actions
 from bontrack.treatments.models import TreatmentSession
@@ -54,7 +54,17 @@ def chart(user, patient, *, performed_at: datetime | None = None) -> TreatmentSe
             patient=patient, indication="chronic_migraine", icd10_code="G43.709"
         )
     performed_at = performed_at or timezone.now()
-    session = charting.create_session(actor=user, patient=patient, performed_at=performed_at)
+    # The fixed PREEMPT sites by name: a default start would copy the patient's last session.
+    # (An active plan still comes first: it is the physician's order.)
+    treated = charting.treated_indications(patient)
+    templates = (
+        {"chronic_migraine": "preempt"}
+        if "chronic_migraine" in treated and plans.active_plan(patient, "chronic_migraine") is None
+        else None
+    )
+    session = charting.create_session(
+        actor=user, patient=patient, performed_at=performed_at, templates=templates
+    )
     vial = stock(patient.clinic, vials=1, lot_number=f"L{session.pk:05d}")[0]
     vials_actions.open_vial(
         actor=user,

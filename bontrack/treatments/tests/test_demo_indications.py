@@ -21,12 +21,25 @@ def test_every_demo_session_names_its_own_indication(capsys):
     sessions = TreatmentSession.objects.filter(patient__practice__slug="demo")
     others = sessions.exclude(indication="chronic_migraine").filter(status="signed")
     assert others.exists() and sessions.filter(indication="chronic_migraine").exists()
-    assert all(s.indications == [s.indication] for s in sessions)
+    # One indication per session, but for the combined migraine + dystonia demo patient (issue 10).
+    combined = sessions.filter(patient__mrn="LN9100003")
+    assert combined.exists() and all(
+        s.indications == ["chronic_migraine", "cervical_dystonia"] for s in combined
+    )
+    assert all(s.indications[0] == s.indication for s in sessions)
+    several = sessions.filter(
+        patient__mrn__startswith="LN91"
+    )  # issue 10's patients (an arm + a leg)
+    assert all(s.indications == [s.indication] for s in sessions.exclude(pk__in=several))
     assert not (
-        Injection.objects.filter(session__in=sessions)
+        Injection.objects.filter(session__in=sessions.exclude(pk__in=several))
         .exclude(indication=F("session__indication"))
         .exists()
     )
+    assert {i.indication for i in Injection.objects.filter(session__in=combined)} == {
+        "chronic_migraine",
+        "cervical_dystonia",
+    }
     for session in others[:5]:
         html = render_to_string("treatments/note.html", note_context(session))
         assert "PREEMPT" not in html and "chronic migraine" not in html.lower(), session.indication

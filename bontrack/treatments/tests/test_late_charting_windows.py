@@ -102,7 +102,11 @@ def _patient(world, w: Window) -> Any:
     )
     if w.kg is not None:
         WeightMeasurement.objects.create(
-            patient=patient, measured_on=today - timedelta(days=365), weight_kg=Decimal(w.kg)
+            # Measured before the late session and within the 90 days a child's weight counts
+            # for (POLICY-PEDS-WEIGHT-MAX-AGE) before both sessions.
+            patient=patient,
+            measured_on=today - timedelta(days=w.days_apart + 1),
+            weight_kg=Decimal(w.kg),
         )
     return patient
 

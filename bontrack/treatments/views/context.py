@@ -20,6 +20,7 @@ from bontrack.accounts.roles import Perm
 from bontrack.core.htmx import render_page
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Vial
+from bontrack.patients.forms import WeightForm
 from bontrack.patients.models import Patient, PatientFlag
 from bontrack.treatments import facts, headmap, selectors
 from bontrack.treatments.actions import findings as findings_actions
@@ -108,6 +109,46 @@ def indication_totals(
             }
         )
     return out
+
+
+def limb_totals(injections: list[Injection]) -> list[dict[str, Any]]:
+    """Units done per limb (a spasticity indication and a side; a bilateral row counts half on
+    each side), the way the pediatric limb limits count them."""
+    names = facts.limb_names()
+    acc: OrderedDict[tuple[str, str], Decimal] = OrderedDict()
+    for inj in injections:
+        if inj.status != InjectionStatus.DONE or inj.indication not in names:
+            continue
+        sides = ["left", "right"] if inj.side in ("bilateral", "midline") else [inj.side]
+        share = inj.units / 2 if inj.side == "bilateral" else inj.units
+        for side in sides:
+            acc[(inj.indication, side)] = acc.get((inj.indication, side), Decimal(0)) + share
+    return [
+        {"label": f"{side.capitalize()} {names[ind]}", "units": units}
+        for (ind, side), units in sorted(acc.items())
+    ]
+
+
+def dose_panel(
+    session: TreatmentSession, injections: list[Injection], totals: dict[str, Any]
+) -> dict[str, Any]:
+    """What the totals partial shows: per indication, per limb and in all, with U/kg beside the
+    units for a child whose weight counts; the cumulative window and its limit."""
+    zone = session_zone(session)
+    weight = facts.weight_on(session.patient, timezone.localtime(session.performed_at, zone).date())
+    per_ind = indication_totals(session, injections)
+    limbs = limb_totals(injections)
+    total = sum((t["units"] for t in per_ind), Decimal(0))
+    for row in (*per_ind, *limbs):
+        row["per_kg"] = weight.per_kg(row["units"]) if weight.pediatric else None
+    return {
+        "weight": weight,
+        "dose_indications": per_ind,
+        "dose_limbs": limbs,
+        "dose_total": total,
+        "dose_total_per_kg": weight.per_kg(total) if weight.pediatric else None,
+        "window": totals if totals.get("window_days") else None,
+    }
 
 
 def muscle_choices() -> list[tuple[str, str]]:
@@ -257,7 +298,16 @@ def session_context(
         "can_cosign": session.status == SessionStatus.AWAITING_COSIGN
         and cast("User", user).has_clinic_perm(Perm.SESSION_COSIGN, clinic_id),
         "per_site": facts.units_per_site(),
+        "can_weigh": is_draft
+        and cast("User", user).has_clinic_perm(Perm.PATIENT_CLINICAL_EDIT, clinic_id),
     }
+    ctx.update(dose_panel(session, injections, result.get("totals", {})))
+    ctx["weight_form"] = extra.pop("weight_form", None) or WeightForm(
+        auto_id="weight-%s",
+        initial={
+            "measured_on": timezone.localtime(session.performed_at, session_zone(session)).date()
+        },
+    )
     ctx.update(extra)
     return ctx
 

@@ -36,9 +36,11 @@ from bontrack.treatments.forms import (
 from bontrack.treatments.models import (
     AdverseEffect,
     ResponseReview,
+    TreatmentPlan,
     TreatmentSession,
 )
 from bontrack.treatments.views.context import muscle_choices, patient_in_scope
+from bontrack.treatments.views.templates import line_rows
 
 PANEL_SESSIONS = 10
 # ---- chart panel ------------------------------------------------------------------------------
@@ -84,6 +86,23 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
             per_indication[ind] = per_indication.get(ind, 0) + 1
     offers = charting_actions.start_offers(patient)
     treated = [o["code"] for o in offers]
+    weight = facts.weight_on(patient, timezone.localdate())
+    active_plans = []
+    others = TreatmentPlan.objects.filter(patient=patient, active=True).prefetch_related("lines")
+    if plan is not None:
+        others = others.exclude(pk=plan.pk)
+    for p in others:
+        lines = plans_actions.plan_lines(p)
+        total = sum((ln.units for ln in lines), Decimal(0))
+        active_plans.append(
+            {
+                "plan": p,
+                "label": facts.indication_label(p.indication),
+                "lines": line_rows(lines, weight),
+                "total": total,
+                "total_per_kg": weight.per_kg(total) if weight.pediatric else None,
+            }
+        )
     common.record_view(actor=request.user, patient=patient, what="treatment panel")
     context = {
         "patient": patient,
@@ -95,6 +114,12 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         "effects": effects,
         "open_effects": [e for e in effects if e.status == AdverseEffectStatus.OPEN],
         "plan": plan,
+        "active_plans": active_plans,
+        "weight": weight,
+        "plan_rows": line_rows(plans_actions.plan_lines(plan), weight) if plan else [],
+        "plan_per_kg": weight.per_kg(sum((ln.units for ln in plan.lines.all()), Decimal(0)))
+        if plan and weight.pediatric
+        else None,
         "plan_units": sum((ln.units for ln in plan.lines.all()), Decimal(0)) if plan else None,
         "plan_sites": sum(ln.sites for ln in plan.lines.all()) if plan else None,
         "response": response,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
+from bontrack.accounts.requests import StaffRequest
 
 if TYPE_CHECKING:
     from bontrack.accounts.models import User
@@ -20,6 +21,8 @@ from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Vial
+from bontrack.patients import services as patient_services
+from bontrack.patients.forms import WeightForm
 from bontrack.patients.views import apply_service_errors
 from bontrack.treatments.actions import amendments as amendments_actions
 from bontrack.treatments.actions import charting as charting_actions
@@ -348,4 +351,34 @@ def amend(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
         else:
             return redirect("treatments:session", sid=amendment.pk)
     ctx = session_context(request, session, amend_form=form)
+    return render_session(request, session, ctx, status=422)
+
+
+@staff_view(Perm.PATIENT_CLINICAL_EDIT)
+@require_POST
+def weight_add(request: StaffRequest, sid: int, scope: Scope) -> HttpResponse:
+    """Record the child's weight right on the session screen (audited by the patients service);
+    the per-kg limits then count from it."""
+    session = session_in_scope(scope, sid)
+    with timezone.override(session_zone(session)):
+        form = WeightForm(request.POST, auto_id="weight-%s")
+        valid = form.is_valid()
+    if valid:
+        try:
+            patient_services.add_weight(
+                actor=request.user,
+                patient=session.patient,
+                measured_on=form.cleaned_data["measured_on"],
+                weight_kg=form.cleaned_data["weight_kg"],
+            )
+        except (ValidationError, Conflict) as exc:
+            apply_service_errors(form, exc)
+        else:
+            fresh = session_in_scope(scope, sid)
+            return render_session(
+                request,
+                fresh,
+                session_context(request, fresh, weight_saved=True),
+            )
+    ctx = session_context(request, session, weight_form=form)
     return render_session(request, session, ctx, status=422)

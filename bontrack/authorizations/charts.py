@@ -20,7 +20,7 @@ def _units_spec() -> str:
         alt.Chart(alt.NamedData("units"))
         .mark_bar()
         .encode(
-            y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=260)),
+            y=alt.Y("label:N", title=None, sort=None, axis=alt.Axis(labelLimit=170)),
             x=alt.X("units:Q", title="Units", stack="zero"),
             color=alt.Color(
                 "part:N",

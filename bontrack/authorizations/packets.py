@@ -48,6 +48,13 @@ class Section:
     lines: list[str] = field(default_factory=list)
     table: Table | None = None
 
+    @property
+    def labelled_rows(self) -> list[list[tuple[str, Any]]]:
+        """Each row's cells with their column header (the page's stacked layout on phones)."""
+        if self.table is None:
+            return []
+        return [list(zip(self.table.columns, row, strict=True)) for row in self.table.rows]
+
 
 @dataclass
 class Packet:
@@ -284,15 +291,19 @@ def _history(auth: Authorization) -> tuple[Section, list[dict[str, Any]], list[s
         rows.append(
             (
                 f"{day:%Y-%m-%d}",
-                "; ".join(f"{m}: {n} sites, {_u(u)} U" for m, (n, u) in muscles.items()),
+                "; ".join(
+                    f"{m}: {n} site{'s' if n != 1 else ''}, {_u(u)} U"
+                    for m, (n, u) in muscles.items()
+                ),
                 sites,
                 _u(units),
                 ", ".join(lots) or "-",
             )
         )
         per_session.append({"date": day.isoformat(), "units": float(units), "sites": sites})
-        if s.rule_set and s.rule_set not in rule_sets:
-            rule_sets.append(s.rule_set)
+        for name in filter(None, (r.strip() for r in s.rule_set.split(","))):
+            if name not in rule_sets:
+                rule_sets.append(name)
     lines = [
         f"{len(rows)} given session{'s' if len(rows) != 1 else ''} of this condition"
         + (f" (the last {HISTORY_SESSIONS})" if len(rows) == HISTORY_SESSIONS else "")
@@ -351,8 +362,15 @@ def _cm_response(auth: Authorization, as_of: date) -> tuple[Section, Chart | Non
         spec=alt.Chart(alt.NamedData("cycles"))
         .mark_bar(color="#1f5f8b")
         .encode(
-            x=alt.X("period:N", title=None, sort=alt.SortField("order")),
-            y=alt.Y("days:Q", title="Headache days"),
+            x=alt.X(
+                "period:N", title=None, sort=alt.SortField("order"), axis=alt.Axis(labelAngle=0)
+            ),
+            y=alt.Y(
+                "days:Q",
+                title="Headache days",
+                scale=alt.Scale(domainMin=0),
+                axis=alt.Axis(format="d", tickMinStep=1),
+            ),
         )
         .properties(width=480, height=220)
         .configure(**theme_config()),
@@ -374,7 +392,7 @@ def _reviews(auth: Authorization) -> Section:
         + (f" - {r.reason}" if r.reason else "")
         for r in reviews
     ] or ["No response review is recorded for this condition yet."]
-    return Section("Response after each cycle (physician reviews)", lines)
+    return Section("Physician response reviews", lines)
 
 
 def _units_chart(per_session: list[dict[str, Any]]) -> Chart:
@@ -385,8 +403,8 @@ def _units_chart(per_session: list[dict[str, Any]]) -> Chart:
         spec=alt.Chart(alt.NamedData("sessions"))
         .mark_bar(color="#0f766e")
         .encode(
-            x=alt.X("date:N", title="Session"),
-            y=alt.Y("units:Q", title="Units"),
+            x=alt.X("date:N", title="Session", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("units:Q", title="Units", axis=alt.Axis(format="d")),
         )
         .properties(width=480, height=200)
         .configure(**theme_config()),

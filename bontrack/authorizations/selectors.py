@@ -93,6 +93,7 @@ class AuthState:
     expiring: bool
     running_out: bool = False
     indication_label: str = ""
+    plan_units: Decimal | None = None
 
     @property
     def pct_used(self) -> int | None:
@@ -129,6 +130,7 @@ def state_of(auth: Authorization, today: date, plan_units: Decimal | None = None
         expiring=live and days_left is not None and days_left <= EXPIRY_WARNING_DAYS,
         running_out=bool(running_out),
         indication_label=indication_label(auth.indication),
+        plan_units=plan_units,
     )
 
 

@@ -126,10 +126,10 @@ def list_authorizations(
     scope = require_scope(request, Perm.AUTHORIZATION_VIEW)
     if filters.show not in ("all", "attention"):
         raise ValidationError({"show": ["Use all or attention."]})
-    qs = Authorization.objects.in_scope(scope)
+    rows = Authorization.objects.in_scope(scope)
     if filters.patient_id is not None:
-        qs = qs.filter(patient_id=filters.patient_id)
-    qs = selectors.listing(qs, show=filters.show, today=timezone.localdate())
+        rows = rows.filter(patient_id=filters.patient_id)
+    qs = selectors.listing(rows, show=filters.show, today=timezone.localdate())
     try:
         page = keyset_page(
             qs, fields=selectors.LIST_ORDER, cursor=filters.cursor or None, size=filters.limit

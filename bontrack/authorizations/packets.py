@@ -166,7 +166,8 @@ def _eligibility(auth: Authorization, as_of: date) -> tuple[Section, list[str]]:
         )
     else:
         result, _ = diary_facts.run_eligibility(auth.patient, as_of)
-        rule_sets = list(result.get("rule_sets") or [result.get("rule_set", "")])
+        found = result.get("rule_sets") or [result.get("rule_set", "")]
+        rule_sets = [str(r) for r in found] if isinstance(found, list) else []
         source = f"The diary as of {as_of:%Y-%m-%d} against the chronic migraine criteria."
     lines = [source]
     for c in result.get("criteria", []):

@@ -75,10 +75,10 @@ def seed_demo_authorizations(
             cases["running_out"] = pid
     if "running_out" not in cases:
         # No booked patient has a plan: the first treated patient with one.
-        pid, ind = next((k for k in sorted(plans) if k in treated), (None, ""))
-        if pid is not None:
-            cases["running_out"] = pid
-            planned.setdefault(pid, ind)
+        candidate = next((k for k in sorted(plans) if k in treated), None)
+        if candidate is not None:
+            cases["running_out"] = candidate[0]
+            planned.setdefault(candidate[0], candidate[1])
     for pid in planned:
         if pid in cases.values():
             continue
@@ -89,9 +89,10 @@ def seed_demo_authorizations(
     rows: list[Authorization] = []
     n = 0
     keys = set(treated) | set(planned.items())
-    for pid, ind in sorted(keys):
-        case = next((c for c, p in cases.items() if p == pid), None)
-        if case == "missing":
+    for pid, indication in sorted(keys):
+        ind = indication
+        special = next((c for c, p in cases.items() if p == pid), None)
+        if special == "missing":
             continue
         payer, payer_id = PAYERS[pid % len(PAYERS)]
         first = treated.get((pid, ind), today)
@@ -113,15 +114,15 @@ def seed_demo_authorizations(
         )
         if auth.valid_until is not None and auth.valid_until < today + timedelta(days=60):
             auth.valid_until = today + timedelta(days=180 + rng.randint(0, 60))
-        if case == "expiring":
+        if special == "expiring":
             auth.valid_until = today + timedelta(days=18)
-        elif case == "requested":
+        elif special == "requested":
             auth.status = AuthStatus.REQUESTED
             auth.number = ""
             auth.units_approved = auth.visits_approved = None
             auth.valid_from = auth.valid_until = None
             auth.note = "Faxed with the initial packet; the payer answers within 14 days."
-        elif case == "denied":
+        elif special == "denied":
             auth.status = AuthStatus.DENIED
             auth.note = "Denied: the payer asks for two preventive classes tried first."
         rows.append(auth)
@@ -129,13 +130,13 @@ def seed_demo_authorizations(
     running = cases.get("running_out")
     if running is not None:
         # Approve exactly what was used plus half of one plan: fewer units left than needed.
-        ind = planned[running]
-        auth = selectors.with_consumption(
-            Authorization.objects.filter(patient_id=running, indication=ind)
+        low = planned[running]
+        found = selectors.with_consumption(
+            Authorization.objects.filter(patient_id=running, indication=low)
         ).first()
-        need = selectors.plan_units([(running, ind)]).get((running, ind))
-        if auth is not None and need is not None:
-            Authorization.objects.filter(pk=auth.pk).update(
-                units_approved=int(auth.units_used + need / 2)  # type: ignore[attr-defined]
+        need = selectors.plan_units([(running, low)]).get((running, low))
+        if found is not None and need is not None:
+            Authorization.objects.filter(pk=found.pk).update(
+                units_approved=int(found.units_used + need / 2)  # type: ignore[attr-defined]
             )
     return cases

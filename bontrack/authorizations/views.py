@@ -247,7 +247,9 @@ def _row(a: Authorization, today: date) -> dict[str, Any]:
     if state.status == AuthStatus.APPROVED and state.units_left is not None:
         plan = getattr(a, "plan_units", None)
         if plan is not None and state.units_left < plan:
-            reasons.append(f"{state.units_left:g} units left, the plan needs {plan:g}")
+            reasons.append(
+                f"{float(state.units_left):g} units left, the plan needs {float(plan):g}"
+            )
         elif state.units_left <= 0:
             reasons.append("no units left")
     if (

@@ -128,3 +128,24 @@ def test_coverage_costs_two_queries_whatever_the_number_of_rows(world, django_as
         out = coverage(planned, DAY)
     assert len(out) == 30 and not any(c.ok for c in out.values())
     assert TEN
+
+
+@time_machine.travel(NOW, tick=False)
+def test_booking_the_next_session_at_check_out_warns_when_it_falls_after_the_end(sched):  # noqa: F811
+    from bontrack.scheduling.tests.test_next_session_and_waitlist import (
+        _completed_treatment,
+        _target,
+    )
+
+    appointment = _completed_treatment(sched)
+    _auth(sched.world, valid_until=date(2026, 7, 31))
+    page = (
+        sched.world.client("front_desk")
+        .get(f"/schedule/appointments/{appointment.pk}/next/")
+        .content.decode()
+    )
+    target = _target()
+    assert (
+        "The authorization for chronic migraine ends on Jul 31, 2026, before the planned "
+        f"session on {target:%b} {target.day}, {target.year}." in page
+    )

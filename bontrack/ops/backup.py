@@ -64,7 +64,7 @@ def _sha256(path: Path) -> str:
 
 
 def _pg_env() -> dict[str, str]:
-    db = settings.DATABASES["default"]
+    db: dict[str, Any] = dict(settings.DATABASES["default"])
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     for key, var in (
         ("HOST", "PGHOST"),

@@ -198,7 +198,7 @@ def next_session(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     upcoming = staff_booking.future_treatment(a.patient, a.indication)
     reads.record_read(actor=request.user, what="Next session proposals", obj=a.patient)
     # Prior authorization for the first proposed day (or the start of the search).
-    planned = proposals[0]["local"].date() if proposals else start
+    planned = slots[0].starts_at.astimezone(tz).date() if slots else start
     auth_warnings = (
         coverage({(a.patient_id, a.indication, planned)}, timezone.now().astimezone(tz).date())[
             (a.patient_id, a.indication, planned)

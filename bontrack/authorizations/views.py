@@ -31,7 +31,7 @@ from bontrack.core.errors import Conflict
 from bontrack.core.forms import apply_service_errors
 from bontrack.core.models import Clinic
 from bontrack.core.pagination import BadCursor, keyset_page
-from bontrack.patients.models import Patient
+from bontrack.patients.models import Condition, Patient
 from bontrack.treatments.facts import indication_codes, indication_label
 
 LIST_PAGE = 50
@@ -112,7 +112,17 @@ def _form_page(
 def new(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = _patient(scope, pk)
     if request.method == "GET":
-        return _form_page(request, patient, AuthorizationForm(indications=_indications()), None)
+        # The patient's own condition first (a request is usually for what is being treated).
+        treated = (
+            Condition.objects.filter(patient=patient, active=True)
+            .order_by("-id")
+            .values_list("indication", flat=True)
+            .first()
+        )
+        form = AuthorizationForm(
+            initial={"indication": treated} if treated else None, indications=_indications()
+        )
+        return _form_page(request, patient, form, None)
     form = AuthorizationForm(request.POST, indications=_indications())
     if form.is_valid():
         try:

@@ -206,3 +206,14 @@ def test_uploading_a_pdf_keeps_it_and_refuses_other_files(world, tmp_path):
         world.client("other_clinic_staff").get(f"/authorizations/documents/{doc.pk}/").status_code
         == 404
     )
+
+
+def test_the_form_starts_with_the_patients_own_condition(world):
+    from bontrack.patients.models import Condition
+
+    Condition.objects.create(
+        patient=world.patient, indication="cervical_dystonia", icd10_code="G24.3"
+    )
+    page = world.client("billing").get(f"/patients/{world.patient.pk}/authorizations/new/")
+    assert page.status_code == 200
+    assert '<option value="cervical_dystonia" selected>' in page.content.decode()

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "bontrack.rules",
     "bontrack.scheduling",
     "bontrack.treatments",
+    "bontrack.authorizations",
     "bontrack.inventory",
     "bontrack.diaries",
     "bontrack.ops",

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("bontrack.scheduling.routes")),
     path("", include("bontrack.diaries.urls")),
     path("", include("bontrack.treatments.urls")),
+    path("", include("bontrack.authorizations.urls")),
     path("inventory/", include("bontrack.inventory.urls")),
     path("dashboard/", include("bontrack.ops.dashboard.urls")),
 ]

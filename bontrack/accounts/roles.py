@@ -44,6 +44,9 @@ class Perm:
     ADVERSE_EFFECT_REVIEW = "adverse_effect.review"
     DASHBOARD_VIEW = "dashboard.view"
     TEMPLATE_MANAGE = "treatment_template.manage"
+    AUTHORIZATION_VIEW = "authorization.view"
+    AUTHORIZATION_EDIT = "authorization.edit"
+    AUTHORIZATION_PACKET = "authorization.packet"
 
 
 _ALL_STAFF = frozenset(Role.values)
@@ -111,6 +114,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The clinic's own treatment templates per indication (what a first plan or session starts
     # from): the physician and the clinic administrator manage them.
     Perm.TEMPLATE_MANAGE: frozenset({Role.PHYSICIAN, Role.CLINIC_ADMIN}),
+    # Prior authorizations (payer, number, units and visits approved, validity, documents): every
+    # staff role reads them (warnings at booking and check-in); billing and the clinic
+    # administrator record and change them.
+    Perm.AUTHORIZATION_VIEW: _ALL_STAFF,
+    Perm.AUTHORIZATION_EDIT: frozenset({Role.BILLING, Role.CLINIC_ADMIN}),
+    # Payer packets (diary summary, injection history, response): clinical data, so the roles that
+    # read sessions; not the front desk.
+    Perm.AUTHORIZATION_PACKET: frozenset(
+        {Role.PHYSICIAN, Role.NURSE, Role.BILLING, Role.CLINIC_ADMIN}
+    ),
 }
 
 # Roles whose accounts must use TOTP two-factor authentication.

@@ -1,4 +1,5 @@
-"""Backup and restore of the database and the data directory's `secret_key` file.
+"""Backup and restore of the database, the data directory's `secret_key` file and the stored
+authorization documents (`DATA_DIR/authorizations/`, as one inner `documents.tar`).
 
 A backup is one `.tar.gz` with `manifest.json` (engine, time, files and their SHA-256) and:
 - SQLite: `database.sqlite3`, copied with sqlite3's online backup API (consistent while the server
@@ -28,6 +29,10 @@ from django.conf import settings
 
 FORMAT = 1
 SECRET_KEY_FILE = "secret_key"
+# Uploaded payer letters and kept packets (bontrack.authorizations.storage): one inner tar, so
+# the outer archive keeps its flat list of files.
+DOCUMENTS_DIR = "authorizations"
+DOCUMENTS_FILE = "documents.tar"
 
 
 class BackupError(Exception):
@@ -59,7 +64,7 @@ def _sha256(path: Path) -> str:
 
 
 def _pg_env() -> dict[str, str]:
-    db = settings.DATABASES["default"]
+    db: dict[str, Any] = dict(settings.DATABASES["default"])
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     for key, var in (
         ("HOST", "PGHOST"),
@@ -125,6 +130,11 @@ def backup(output: Path) -> dict[str, Any]:
         if key_file.exists():
             shutil.copyfile(key_file, work / SECRET_KEY_FILE)
             files.append(SECRET_KEY_FILE)
+        docs = settings.DATA_DIR / DOCUMENTS_DIR
+        if docs.is_dir() and any(p.is_file() for p in docs.rglob("*")):
+            with tarfile.open(work / DOCUMENTS_FILE, mode="w") as inner:
+                inner.add(docs, arcname=DOCUMENTS_DIR)
+            files.append(DOCUMENTS_FILE)
         manifest = {
             "format": FORMAT,
             "application": "bontrack",
@@ -240,4 +250,19 @@ def restore(archive: Path, *, force: bool = False) -> Restored:
             with os.fdopen(fd, "wb") as f:
                 f.write((work / SECRET_KEY_FILE).read_bytes())
             os.replace(partial, key_file)
+        if DOCUMENTS_FILE in manifest["files"]:
+            _restore_documents(work / DOCUMENTS_FILE)
     return Restored(engine=engine, created_at=manifest["created_at"], secret_key=has_key)
+
+
+def _restore_documents(inner: Path) -> None:
+    """Put the authorization documents back under the data directory (only that folder; the
+    ``data`` filter refuses absolute paths, links out of it and special files)."""
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(inner, mode="r") as tar:
+        members = [
+            m
+            for m in tar.getmembers()
+            if m.name == DOCUMENTS_DIR or m.name.startswith(f"{DOCUMENTS_DIR}/")
+        ]
+        tar.extractall(settings.DATA_DIR, members=members, filter="data")

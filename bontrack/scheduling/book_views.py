@@ -16,12 +16,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope, User
 from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
+from bontrack.authorizations.selectors import coverage
 from bontrack.core.htmx import render_page
 from bontrack.core.parsing import (
     BadQuery,
@@ -183,7 +185,15 @@ def new_appointment(request: StaffRequest, scope: Scope) -> HttpResponse:
         if is_treatment and patient is not None and indication
         else None
     )
+    auth_warnings: list[str] = []
+    if is_treatment and patient is not None and indication and finding is not None:
+        # The first free slot's day, else the first day searched.
+        day = finding.slots[0].local.date() if finding.slots else finding.start
+        auth_warnings = coverage(
+            {(patient.pk, indication, day)}, timezone.now().astimezone(zone(clinic)).date()
+        )[(patient.pk, indication, day)].warnings
     context = {
+        "auth_warnings": auth_warnings,
         "clinic": clinic,
         "clinics": _clinics(scope),
         "types": types,

@@ -19,6 +19,7 @@ from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope, User
 from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
+from bontrack.authorizations.selectors import coverage
 from bontrack.core.forms import StrictForm
 from bontrack.core.htmx import render_page
 from bontrack.core.pagination import BadCursor, keyset_page
@@ -196,7 +197,17 @@ def next_session(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     ]
     upcoming = staff_booking.future_treatment(a.patient, a.indication)
     reads.record_read(actor=request.user, what="Next session proposals", obj=a.patient)
+    # Prior authorization for the first proposed day (or the start of the search).
+    planned = slots[0].starts_at.astimezone(tz).date() if slots else start
+    auth_warnings = (
+        coverage({(a.patient_id, a.indication, planned)}, timezone.now().astimezone(tz).date())[
+            (a.patient_id, a.indication, planned)
+        ].warnings
+        if a.indication
+        else []
+    )
     context = {
+        "auth_warnings": auth_warnings,
         "a": a,
         "interval": interval,
         "earliest": earliest,

@@ -7,7 +7,9 @@ within `consent_valid_days`, clinic policy), diary up to date (an entry for each
 `diary_days_required` days, clinic policy, chronic migraine visits only), weight recent for children (within `child_weight_max_age_days`),
 drug on hand (inventory: an in-stock vial of the product of the patient's last signed session —
 or the default product for a first session — at the appointment's clinic, from a lot expiring
-after the appointment date). Prior authorization is not checked yet (billing pending).
+after the appointment date), authorization valid (an approved prior authorization of the
+payer for each indication of the visit covering its day, not expiring within 30 days and with
+the units the active plan needs: ``authorizations.selectors.coverage``, two queries).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Max
+from django.utils import timezone
 
+from bontrack.authorizations.selectors import coverage
 from bontrack.patients.models import WeightMeasurement
 from bontrack.scheduling import facts
 from bontrack.scheduling.availability import settings_for, zone
@@ -54,6 +58,12 @@ def readiness(appointments: list[Appointment]) -> dict[int, list[Check]]:
     diary = facts.diary_days(
         ids, min(days) - timedelta(days=policy.diary_days_required), max(days) - timedelta(days=1)
     )
+    planned = {
+        (a.patient_id, ind, a.starts_at.astimezone(tz).date())
+        for a in treatments
+        for ind in facts.visit_indications(a.indication, treated.get(a.patient_id, []))
+    }
+    authorized = coverage(planned, timezone.now().astimezone(tz).date())
     out: dict[int, list[Check]] = {}
     for a in treatments:
         day = a.starts_at.astimezone(tz).date()
@@ -108,5 +118,15 @@ def readiness(appointments: list[Appointment]) -> dict[int, list[Check]]:
                 f"{vials} vial{'s' if vials != 1 else ''} of {product} in stock",
             )
         )
+        covers = [authorized[(a.patient_id, ind, day)] for ind in indications]
+        if covers:
+            warnings = [w for c in covers for w in c.warnings]
+            checks.append(
+                Check(
+                    "Authorization valid",
+                    not warnings,
+                    " ".join(warnings) or "; ".join(c.detail for c in covers if c.detail),
+                )
+            )
         out[a.pk] = checks
     return out

@@ -18,6 +18,7 @@ from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope, User
 from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
+from bontrack.authorizations.selectors import coverage
 from bontrack.core.forms import StrictForm, StrictModelForm
 from bontrack.core.htmx import render_page
 from bontrack.core.models import Clinic
@@ -354,8 +355,9 @@ RECENT_CONTACTS = timedelta(days=120)
 
 def _recall_rows(clinic: Clinic, items: list[recall.RecallRow]) -> list[dict[str, Any]]:
     """The page's rows with labels, the patient's phone and preferred channel, the last contact
-    attempt, and a flag when the booked treatment falls before the earliest allowed date. Two
-    queries for the page, whatever its size."""
+    attempt, a flag when the booked treatment falls before the earliest allowed date, and the
+    prior-authorization warnings for the booked (or 12-week) day. Four queries for the page,
+    whatever its size."""
     ids = {r.patient_id for r in items}
     contact_of = {
         pk: (phone, channel)
@@ -370,6 +372,13 @@ def _recall_rows(clinic: Clinic, items: list[recall.RecallRow]) -> list[dict[str
     ).select_related("contacted_by"):
         last.setdefault((c.patient_id, c.indication), c)
     tz = zone(clinic)
+    today = timezone.now().astimezone(tz).date()
+
+    def planned_day(r: recall.RecallRow) -> date:
+        # The booked day, else the 12-week date (today when that has passed).
+        return r.booked_at.astimezone(tz).date() if r.booked_at else max(r.target, today)
+
+    authorized = coverage({(r.patient_id, r.indication, planned_day(r)) for r in items}, today)
     rows = []
     for r in items:
         phone, channel = contact_of.get(r.patient_id, ("", ""))
@@ -384,6 +393,7 @@ def _recall_rows(clinic: Clinic, items: list[recall.RecallRow]) -> list[dict[str
                 "channel": channels.get(channel, ""),
                 "booked_local": booked_local,
                 "too_early": booked_local is not None and booked_local.date() < r.earliest,
+                "auth_warnings": authorized[(r.patient_id, r.indication, planned_day(r))].warnings,
                 "contact": contact,
                 "contacted_by": (
                     contact.contacted_by.get_full_name() or contact.contacted_by.username

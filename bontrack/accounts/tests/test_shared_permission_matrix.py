@@ -66,3 +66,23 @@ def test_managing_clinic_templates_spelled_out():
         "other_practice_staff": 404,
         "anonymous": 302,
     }
+
+
+def test_authorizations_spelled_out():
+    # Every staff role reads authorizations (warnings at booking and check-in); billing and the
+    # clinic administrator (both practice-wide here) record them; packets carry clinical data.
+    assert permission_matrix(Perm.AUTHORIZATION_EDIT, ok=302) == {
+        **dict.fromkeys(PERSONAS, 403),
+        "billing": 302,
+        "clinic_admin": 302,
+        "anonymous": 302,
+    }
+    view = permission_matrix(Perm.AUTHORIZATION_VIEW)
+    assert [p for p, s in view.items() if s == 200] == [
+        "physician",
+        "nurse",
+        "front_desk",
+        "billing",
+        "clinic_admin",
+    ]
+    assert permission_matrix(Perm.AUTHORIZATION_PACKET)["front_desk"] == 403

@@ -118,6 +118,11 @@ STAFF_ONLY = {
     "dashboard/": "program dashboard (physicians and clinic administrators)",
     "dashboard/patients/": "the patients behind a dashboard number (names, dates of birth)",
     "dashboard/export/<slug:slug>.csv": "a dashboard figure as CSV",
+    "authorizations/": "prior authorizations of the practice (patients, payers, numbers)",
+    "authorizations/export.csv": "the authorization list as CSV",
+    "authorizations/documents/<int:doc_id>/": "a payer letter or packet of a patient",
+    "authorizations/<int:auth_id>/packet/<slug:kind>.pdf": "a payer packet (clinical data)",
+    "patients/<int:pk>/authorizations/panel/": "the chart's authorization panel",
 }
 
 

@@ -20,6 +20,7 @@ from django.test import Client
 from django.utils import timezone
 
 from bontrack.accounts.models import User
+from bontrack.authorizations.models import Authorization
 from bontrack.factories import charted_session, login
 from bontrack.ops.seed import seed_demo
 from bontrack.patients.models import Patient
@@ -185,6 +186,8 @@ START = [
     "/schedule/setup/",
     "/inventory/",
     "/diaries/policy/",
+    "/authorizations/",
+    "/authorizations/?show=all",
 ]
 PER_PATIENT = [
     "/patients/{}/",
@@ -195,6 +198,8 @@ PER_PATIENT = [
     "/treatments/patients/{}/plans/new/",
     "/treatments/patients/{}/sessions/older/",
     "/schedule/patients/{}/panel/",
+    "/patients/{}/authorizations/panel/",
+    "/patients/{}/authorizations/new/",
 ]
 
 
@@ -222,6 +227,11 @@ def test_no_staff_page_shows_a_raw_code_to_a_physician_a_nurse_or_an_administrat
     sessions = [
         f"/treatments/sessions/{pk}/"
         for pk in TreatmentSession.objects.values_list("pk", flat=True)
+    ]
+    sessions += [
+        f"/authorizations/{pk}/{page}/"
+        for pk in Authorization.objects.values_list("pk", flat=True)[:12]
+        for page in ("edit", "packet/initial", "packet/renewal")
     ]
     for username in ("dr.lee", "nurse.kim", "admin.patel"):
         client = login(Client(), User.objects.get(username=username))

@@ -88,6 +88,7 @@ def test_the_diary_decision_endpoint_documents_its_own_body():
 
 DOWNLOADS = {
     ("get", "/api/v1/diaries/patients/{patient_id}/days.csv"): "text/csv",
+    ("get", "/api/v1/authorizations/{auth_id}/packets/{kind}.pdf"): "application/pdf",
 }
 
 

@@ -49,6 +49,7 @@ from bontrack.patients.models import Patient
 from bontrack.scheduling.models import Appointment, AppointmentType
 from bontrack.diaries.models import QuestionnaireResponse
 from bontrack.treatments.models import AdverseEffect, Injection, TreatmentSession
+from bontrack.authorizations.models import Authorization
 from clinic_rules import contract
 north = dict(clinic__slug="northside")
 sessions = TreatmentSession.objects.filter(patient__clinic__slug="northside").order_by("-id")
@@ -65,6 +66,8 @@ print("IDS", json.dumps({
     "appointment_id": ids(Appointment.objects.filter(**north)),
     "name": [r["name"] for r in contract.list_rules()],
     "code": sorted(set(AppointmentType.objects.values_list("code", flat=True))),
+    "auth_id": ids(Authorization.objects.filter(patient__clinic__slug="northside")),
+    "kind": ["initial", "renewal"],
 }))
 """
 

@@ -57,6 +57,10 @@ def test_backup_of_a_running_demo_restores_elsewhere_and_signs_in(tmp_path: Path
         source = demo_env(source_dir, source_url)
         bontrack(source, "demo", "--no-serve", "--patients", "20")
         archive = tmp_path / "backups" / "demo.tar.gz"
+        # A stored authorization document (a payer letter) travels with the backup.
+        letter = source_dir / "authorizations" / "1" / "letter.pdf"
+        letter.parent.mkdir(parents=True)
+        letter.write_bytes(b"%PDF-1.4 payer letter")
         with serving(source) as base:
             status, page = _sign_in(base, "nurse.kim", DEMO_PASSWORD)
             assert status == 200 and "Cohen" in page
@@ -64,7 +68,7 @@ def test_backup_of_a_running_demo_restores_elsewhere_and_signs_in(tmp_path: Path
         assert "Backed up" in out and archive.exists()
         assert archive.stat().st_mode & 0o077 == 0  # patient data: owner only
         with tarfile.open(archive) as tar:
-            assert {"manifest.json", "secret_key"} <= set(tar.getnames())
+            assert {"manifest.json", "secret_key", "documents.tar"} <= set(tar.getnames())
             manifest = json.load(tar.extractfile("manifest.json"))
         postgres = "postgresql" in settings.DATABASES["default"]["ENGINE"]
         assert manifest["engine"] == ("postgresql" if postgres else "sqlite")
@@ -74,6 +78,8 @@ def test_backup_of_a_running_demo_restores_elsewhere_and_signs_in(tmp_path: Path
         out = bontrack(target, "restore", str(archive))
         assert "Restored" in out
         assert (target_dir / "secret_key").read_text() == (source_dir / "secret_key").read_text()
+        restored = target_dir / "authorizations" / "1" / "letter.pdf"
+        assert restored.read_bytes() == b"%PDF-1.4 payer letter"
 
         refused = subprocess.run(
             [*BONTRACK, "restore", str(archive)], env=target, capture_output=True, text=True

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -185,13 +186,9 @@ def session_context(
     stock: list[Vial] = []
     if can_chart:
         stock = list(
-            Vial.objects.filter(
-                clinic_id=session.clinic_id,
-                status=VialStatus.IN_STOCK,
-                lot__expiry__gte=timezone.localdate(timezone.now(), session_zone(session)),
-            )
-            .select_related("lot")
-            .order_by("lot__expiry", "id")[:STOCK_CHOICES]
+            usable_stock(session)
+            .filter(lot__expiry__gte=timezone.localdate(timezone.now(), session_zone(session)))
+            .select_related("lot")[:STOCK_CHOICES]
         )
     effects = list(
         AdverseEffect.objects.filter(patient_id=session.patient_id, status=AdverseEffectStatus.OPEN)
@@ -262,9 +259,21 @@ def session_context(
     return ctx
 
 
-def vial_label(v: Vial) -> str:
+def usable_stock(session: TreatmentSession) -> QuerySet[Vial]:
+    """Vials this session may open: in stock at its clinic, clinic stock or dispensed for this
+    patient; the patient's own specialty-pharmacy vials first, then first-expiring-first."""
     return (
-        f"Lot {v.lot.lot_number} · exp {v.lot.expiry:%Y-%m-%d} · {v.lot.size_units} U (vial {v.pk})"
+        Vial.objects.filter(clinic_id=session.clinic_id, status=VialStatus.IN_STOCK)
+        .filter(Q(patient__isnull=True) | Q(patient_id=session.patient_id))
+        .order_by(F("patient_id").asc(nulls_last=True), "lot__expiry", "id")
+    )
+
+
+def vial_label(v: Vial) -> str:
+    own = " · dispensed for this patient" if v.patient_id else ""
+    return (
+        f"Lot {v.lot.lot_number} · exp {v.lot.expiry:%Y-%m-%d} · {v.lot.size_units} U"
+        f"{own} (vial {v.pk})"
     )
 
 

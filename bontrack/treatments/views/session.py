@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
-from bontrack.inventory.choices import VialStatus
-from bontrack.inventory.models import Vial
 from bontrack.patients.views import apply_service_errors
 from bontrack.treatments.actions import amendments as amendments_actions
 from bontrack.treatments.actions import charting as charting_actions
@@ -47,6 +45,7 @@ from bontrack.treatments.views.context import (
     session_zone,
     site_choices,
     split_site_choice,
+    usable_stock,
     vial_label,
 )
 
@@ -237,9 +236,7 @@ def details_update(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse
 @require_POST
 def vial_open(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
     session = session_in_scope(scope, sid)
-    stock = Vial.objects.filter(
-        clinic_id=session.clinic_id, status=VialStatus.IN_STOCK
-    ).select_related("lot")
+    stock = usable_stock(session).select_related("lot")
     with timezone.override(session_zone(session)):
         form = VialForm(request.POST, vials=[(v.pk, vial_label(v)) for v in stock[:STOCK_CHOICES]])
         valid = form.is_valid()

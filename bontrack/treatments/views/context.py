@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import OrderedDict
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.core.htmx import render_page
-from bontrack.inventory.choices import VialStatus
+from bontrack.inventory.choices import VialStatus, WasteReason
 from bontrack.inventory.models import Vial
 from bontrack.patients.models import Patient, PatientFlag
 from bontrack.treatments import facts, headmap, selectors
@@ -203,7 +204,18 @@ def session_context(
         "groups": site_groups(injections),
         "map": headmap.layout(injections),
         "views": headmap.VIEWS,
-        "vials": [{"vial": v, "conc": concentration(v)} for v in vials],
+        "vials": [
+            {
+                "vial": v,
+                "conc": concentration(v),
+                # BTX-RECON-24H (S25): usable for this long after reconstitution.
+                "usable_until": v.reconstituted_at + timedelta(hours=facts.recon_max_hours()),
+                "waste_reason": WasteReason(v.waste_reason).label
+                if v.waste_reason in WasteReason.values
+                else "",
+            }
+            for v in vials
+        ],
         "stock": stock,
         "findings": findings,
         "totals": result.get("totals", {}),

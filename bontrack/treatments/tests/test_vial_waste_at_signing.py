@@ -1,0 +1,32 @@
+"""At signing, the units given and wasted of each vial (clinic_rules' vial_use) are stored with a
+waste reason, and the vial leaves stock as used, in the signature's transaction."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bontrack.inventory.models import Vial
+from bontrack.treatments.models import VialUse
+
+from .conftest import signed
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signing_settles_the_vial_with_its_waste_and_reason(world, nurse):
+    session = signed(nurse, world.patient)
+    use = VialUse.objects.get(session=session)
+    given = sum(i.units for i in session.injections.filter(status="done"))
+    assert use.units_used == given
+    assert use.units_wasted == Decimal(200) - given > 0
+    assert use.waste_reason == "single_dose_remainder"
+    assert Vial.objects.get(pk=use.vial_id).status == "used"
+
+
+def test_the_session_screen_shows_the_use_window_and_the_waste(world, nurse):
+    session = signed(nurse, world.patient)
+    html = world.client("nurse").get(f"/treatments/sessions/{session.pk}/").content.decode()
+    assert "usable until" in html
+    assert "Rest of a single-dose vial after the dose" in html

@@ -23,7 +23,8 @@ def test_an_ndc_is_stored_in_its_11_digit_form(text, expected):
 
 
 @pytest.mark.parametrize(
-    "text", ["", "0023114501", "123-4567-89", "0023-1145", "00023-11450-1", "0023-1145-0a", "１２３"]
+    "text",
+    ["", "0023114501", "123-4567-89", "0023-1145", "00023-11450-1", "0023-1145-0a", "１２３"],
 )
 def test_a_malformed_ndc_is_refused_with_a_sentence(text):
     with pytest.raises(ValidationError) as exc:

@@ -21,7 +21,7 @@ from bontrack.treatments import lot_trace
 from bontrack.treatments.actions import follow_up, signing
 from bontrack.treatments.actions import vials as vials_actions
 
-from .conftest import acknowledge_all, chart, signed, stock
+from .conftest import acknowledge_all, chart, stock
 
 pytestmark = pytest.mark.django_db
 

@@ -21,6 +21,7 @@ from django.db.models import Model, Q, QuerySet
 
 from bontrack.accounts.models import Scope
 from bontrack.inventory.models import Lot, RecallContact
+from bontrack.patients.models import Patient
 from bontrack.treatments import facts
 from bontrack.treatments.choices import GIVEN_STATUSES, InjectionStatus, SessionStatus
 from bontrack.treatments.models import AdverseEffect, Injection, TreatmentSession, VialUse
@@ -208,3 +209,12 @@ def trace(lot: Lot, scope: Scope) -> LotTrace:
             if c.patient_id in patients:
                 patients[c.patient_id].contacts.append(c)
     return LotTrace(lot=lot, patients=list(patients.values()))
+
+
+def exposed_patients(lot: Lot, scope: Scope) -> QuerySet[Patient]:
+    """The patients in scope whose sessions drew a vial of ``lot`` (for the contact log)."""
+    return (
+        Patient.objects.in_scope(scope)
+        .filter(treatment_sessions__in=VialUse.objects.filter(vial__lot=lot).values("session_id"))
+        .distinct()
+    )

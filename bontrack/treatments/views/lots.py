@@ -25,7 +25,6 @@ from bontrack.inventory.forms import ContactForm, RecallForm
 from bontrack.inventory.models import Lot
 from bontrack.patients.models import Patient
 from bontrack.treatments import lot_trace
-from bontrack.treatments.models import VialUse
 
 
 def _lot(scope: Scope, lot_id: int) -> Lot:
@@ -110,10 +109,7 @@ def recall(request: StaffRequest, lot_id: int, scope: Scope) -> HttpResponse:
 def contact(request: StaffRequest, lot_id: int, scope: Scope) -> HttpResponse:
     lot = _lot(scope, lot_id)
     exposed = list(
-        Patient.objects.in_scope(scope)
-        .filter(treatment_sessions__in=VialUse.objects.filter(vial__lot=lot).values("session_id"))
-        .distinct()
-        .values_list("pk", "last_name", "first_name", "mrn")
+        lot_trace.exposed_patients(lot, scope).values_list("pk", "last_name", "first_name", "mrn")
     )
     form = ContactForm(request.POST, patients=[(p[0], f"{p[1]}, {p[2]} ({p[3]})") for p in exposed])
     if form.is_valid():

@@ -163,9 +163,22 @@ def trace(lot: Lot, scope: Scope) -> LotTrace:
         .values_list("session_id", "muscle", "side", "sites", "units")
         .order_by("session_id", "position", "id")
     ):
-        sessions[sid].sites.append(
-            {"muscle": labels.get(muscle, muscle), "side": side, "sites": sites, "units": units}
-        )
+        # One row per muscle and side (charting stores one row per injection site).
+        rows_of = sessions[sid].sites
+        last = rows_of[-1] if rows_of else None
+        if last is not None and last["code"] == muscle and last["side"] == side:
+            last["sites"] += sites
+            last["units"] += units
+        else:
+            rows_of.append(
+                {
+                    "code": muscle,
+                    "muscle": labels.get(muscle, muscle),
+                    "side": side,
+                    "sites": sites,
+                    "units": units,
+                }
+            )
     by_session: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for v in _any(
         VialUse.objects.all(), ("session_id",), list({x for ids in chain.values() for x in ids})

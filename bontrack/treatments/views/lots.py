@@ -27,6 +27,9 @@ from bontrack.patients.models import Patient
 from bontrack.treatments import lot_trace
 
 
+TRACE_PAGE = 200  # patients shown on the page; the CSV export lists every one
+
+
 def _lot(scope: Scope, lot_id: int) -> Lot:
     return get_object_or_404(Lot.objects.in_scope(scope).select_related("recalled_by"), pk=lot_id)
 
@@ -63,6 +66,8 @@ def _page(
         "can_recall": can_recall and lot.recalled_at is None,
         "recall_form": recall_form or RecallForm(),
         "contact_form": None,
+        "page_size": TRACE_PAGE,
+        "page_slice": f":{TRACE_PAGE}",
     }
     if lot.recalled_at is not None and recall_scope is not None and result.patients:
         ctx["contact_form"] = contact_form or ContactForm(

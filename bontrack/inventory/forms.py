@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from bontrack.core.forms import StrictForm
@@ -63,11 +65,11 @@ class CountForm(StrictForm):
 
     def __init__(self, *args, lots: list[tuple[str, str]] | None = None, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["lot_key"].choices = lots or []
+        cast(forms.ChoiceField, self.fields["lot_key"]).choices = lots or []
 
 
 class ThresholdForm(StrictForm):
-    clinic = forms.ModelChoiceField(queryset=None, label="Clinic")
+    clinic = forms.ModelChoiceField(queryset=None, label="Clinic")  # type: ignore[var-annotated]
     low_stock_vials = forms.IntegerField(
         label="Alert below (usable vials per product)", min_value=0, max_value=500
     )
@@ -93,4 +95,4 @@ class ContactForm(StrictForm):
 
     def __init__(self, *args, patients: list[tuple[int, str]] | None = None, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["patient_id"].choices = patients or []
+        cast(forms.ChoiceField, self.fields["patient_id"]).choices = patients or []

@@ -36,8 +36,9 @@ def clinics_in(scope: Scope):  # type: ignore[no-untyped-def]
 def on_hand(scope: Scope) -> list[dict[str, Any]]:
     """One row per clinic, product and lot: vials in stock (clinic stock and reserved for a
     patient), open, used, discarded and recalled (one query)."""
-    return list(
-        Vial.objects.in_scope(scope)
+    return [
+        dict(r)
+        for r in Vial.objects.in_scope(scope)
         .values(
             "clinic_id",
             "clinic__name",
@@ -62,7 +63,7 @@ def on_hand(scope: Scope) -> list[dict[str, Any]]:
             recalled=Count("id", filter=Q(status=VialStatus.RECALLED)),
         )
         .order_by("clinic__name", "lot__product", "lot__expiry", "lot__lot_number")
-    )
+    ]
 
 
 def thresholds(scope: Scope) -> dict[int, tuple[str, int]]:

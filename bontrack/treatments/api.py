@@ -588,7 +588,7 @@ def trace_lot(request: HttpRequest, lot_id: int) -> dict[str, Any]:
     response={200: RecallOut, **ERRORS},
     summary="Recall a lot: blocks its vials in stock in every clinic (confirm must be true)",
 )
-def recall_lot(request: HttpRequest, lot_id: int, payload: RecallIn) -> dict[str, Any]:
+def recall_lot(request: ApiRequest, lot_id: int, payload: RecallIn) -> dict[str, Any]:
     lot, _ = _lot(request, Perm.LOT_RECALL, lot_id)
     if not payload.confirm:
         raise ValidationError({"confirm": ["Confirm the recall: it cannot be undone."]})
@@ -603,7 +603,7 @@ def recall_lot(request: HttpRequest, lot_id: int, payload: RecallIn) -> dict[str
     summary="Log a contact with a patient exposed to a recalled lot",
 )
 def log_contact(
-    request: HttpRequest, lot_id: int, payload: RecallContactIn
+    request: ApiRequest, lot_id: int, payload: RecallContactIn
 ) -> Status[dict[str, Any]]:
     lot, scope = _lot(request, Perm.LOT_RECALL, lot_id)
     patient = get_object_or_404(lot_trace.exposed_patients(lot, scope), pk=payload.patient_id)

@@ -26,7 +26,6 @@ from bontrack.inventory.models import Lot
 from bontrack.patients.models import Patient
 from bontrack.treatments import lot_trace
 
-
 TRACE_PAGE = 200  # patients shown on the page; the CSV export lists every one
 
 

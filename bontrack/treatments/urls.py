@@ -34,6 +34,11 @@ urlpatterns = [
     ),
     path("treatments/sessions/<int:sid>/details/", session_views.details_update, name="details"),
     path("treatments/sessions/<int:sid>/vials/", session_views.vial_open, name="vial_open"),
+    path(
+        "treatments/sessions/<int:sid>/vials/<int:vial_id>/waste/",
+        session_views.vial_waste,
+        name="vial_waste",
+    ),
     path("treatments/sessions/<int:sid>/decisions/", session_views.decide, name="decide"),
     path("treatments/sessions/<int:sid>/sign/", session_views.sign, name="sign"),
     path("treatments/sessions/<int:sid>/amend/", session_views.amend, name="amend"),

@@ -30,3 +30,35 @@ def test_the_session_screen_shows_the_use_window_and_the_waste(world, nurse):
     html = world.client("nurse").get(f"/treatments/sessions/{session.pk}/").content.decode()
     assert "usable until" in html
     assert "Rest of a single-dose vial after the dose" in html
+
+
+def test_the_waste_reason_and_note_can_be_recorded_on_a_given_session(world, nurse):
+    from bontrack.audit.models import AuditEvent
+
+    session = signed(nurse, world.patient)
+    use = VialUse.objects.get(session=session)
+    url = f"/treatments/sessions/{session.pk}/vials/{use.vial_id}/waste/"
+    r = world.client("nurse").post(url, {"waste_reason": "other", "waste_note": ""})
+    assert r.status_code == 302
+    assert VialUse.objects.get(pk=use.pk).waste_reason == "single_dose_remainder"
+    r = world.client("nurse").post(
+        url, {"waste_reason": "contaminated", "waste_note": "Needle touched the tray"}
+    )
+    assert r.status_code == 302
+    use.refresh_from_db()
+    assert (use.waste_reason, use.waste_note) == ("contaminated", "Needle touched the tray")
+    assert AuditEvent.objects.filter(
+        object_type="treatments.vialuse", action="update", patient_id=world.patient.pk
+    ).exists()
+
+
+@pytest.mark.parametrize("persona,expected", [("billing", 403), ("other_clinic_staff", 404)])
+def test_only_clinicians_of_the_clinic_record_a_waste_reason(world, nurse, persona, expected):
+    session = signed(nurse, world.patient)
+    use = VialUse.objects.get(session=session)
+    r = world.client(persona).post(
+        f"/treatments/sessions/{session.pk}/vials/{use.vial_id}/waste/",
+        {"waste_reason": "contaminated", "waste_note": "x"},
+    )
+    assert r.status_code == expected
+    assert VialUse.objects.get(pk=use.pk).waste_reason == "single_dose_remainder"

@@ -16,6 +16,7 @@ from bontrack.accounts.models import Scope
 
 if TYPE_CHECKING:
     from bontrack.accounts.models import User
+from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
 from bontrack.patients.views import apply_service_errors
@@ -24,6 +25,8 @@ from bontrack.treatments.actions import charting as charting_actions
 from bontrack.treatments.actions import common, dose_guard, findings
 from bontrack.treatments.actions import signing as signing_actions
 from bontrack.treatments.actions import vials as vials_actions
+from bontrack.treatments.actions import waste as waste_actions
+from bontrack.treatments.actions.vials import chain_ids
 from bontrack.treatments.forms import (
     AddSiteForm,
     AmendForm,
@@ -31,10 +34,12 @@ from bontrack.treatments.forms import (
     DetailsForm,
     SiteForm,
     VialForm,
+    WasteForm,
 )
 from bontrack.treatments.models import (
     Injection,
     TreatmentSession,
+    VialUse,
 )
 from bontrack.treatments.views.context import (
     STOCK_CHOICES,
@@ -346,3 +351,29 @@ def amend(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
             return redirect("treatments:session", sid=amendment.pk)
     ctx = session_context(request, session, amend_form=form)
     return render_session(request, session, ctx, status=422)
+
+
+@staff_view(Perm.SESSION_CHART)
+@require_POST
+def vial_waste(request: StaffRequest, sid: int, vial_id: int, scope: Scope) -> HttpResponse:
+    """Why a vial's unused units were wasted (reason and note); back to the session."""
+    session = session_in_scope(scope, sid)
+    use = get_object_or_404(
+        VialUse.objects.filter(session_id__in=chain_ids([session])[session.pk]), pk=vial_id
+    )
+    form = WasteForm(request.POST)
+    if form.is_valid():
+        try:
+            waste_actions.set_waste_reason(
+                actor=request.user,
+                use=use,
+                reason=form.cleaned_data["waste_reason"],
+                note=form.cleaned_data["waste_note"],
+            )
+        except (ValidationError, Conflict) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, f"Waste reason of vial {use.vial_id} saved.")
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("treatments:session", sid=session.pk)

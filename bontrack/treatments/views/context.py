@@ -259,7 +259,7 @@ def session_context(
         "amend_form": extra.pop("amend_form", None) or AmendForm(),
         "effect_form": AdverseEffectForm(auto_id="ae-%s"),
         "can_record_waste": session.status in (SessionStatus.DRAFT, *GIVEN_STATUSES)
-        and user.has_clinic_perm(Perm.SESSION_CHART, clinic_id),
+        and cast("User", user).has_clinic_perm(Perm.SESSION_CHART, clinic_id),
         "waste_reasons": WasteReason.choices,
         "can_record_effect": session.status != "draft"
         and user.has_clinic_perm(Perm.SESSION_CHART, clinic_id),

@@ -375,5 +375,5 @@ def vial_waste(request: StaffRequest, sid: int, vial_id: int, scope: Scope) -> H
         else:
             messages.success(request, f"Waste reason of vial {use.vial_id} saved.")
     else:
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     return redirect("treatments:session", sid=session.pk)

@@ -192,6 +192,7 @@ def _register_routers() -> None:
     api.add_router("/diaries", "bontrack.diaries.api.router")
     api.add_router("/treatments", "bontrack.treatments.api.router")
     api.add_router("/authorizations", "bontrack.authorizations.api.router")
+    api.add_router("/inventory", "bontrack.inventory.api.router")
 
 
 _register_routers()

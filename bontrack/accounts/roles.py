@@ -36,6 +36,8 @@ class Perm:
     RESPONSE_REVIEW = "response.review"
     INVENTORY_VIEW = "inventory.view"
     INVENTORY_MANAGE = "inventory.manage"
+    INVENTORY_CONFIGURE = "inventory.configure"
+    LOT_RECALL = "inventory.lot_recall"
     SCHEDULE_VIEW = "schedule.view"
     SCHEDULE_BOOK = "schedule.book"
     SCHEDULE_CONFIGURE = "schedule.configure"
@@ -96,6 +98,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Lots and vials: clinicians and admins manage stock; billing reads it (waste, JW/JZ).
     Perm.INVENTORY_VIEW: frozenset({Role.PHYSICIAN, Role.NURSE, Role.BILLING, Role.CLINIC_ADMIN}),
     Perm.INVENTORY_MANAGE: frozenset({Role.PHYSICIAN, Role.NURSE, Role.CLINIC_ADMIN}),
+    # The clinic's low-stock threshold: its administrator.
+    Perm.INVENTORY_CONFIGURE: frozenset({Role.CLINIC_ADMIN}),
+    # Recalling a lot (blocks its vials) and logging the patient contacts: the clinic administrator.
+    Perm.LOT_RECALL: frozenset({Role.CLINIC_ADMIN}),
     # Calendars and the day list: every staff role (billing reconciles visits).
     Perm.SCHEDULE_VIEW: _ALL_STAFF,
     # Booking, moving, cancelling, check-in and no-show: everyone who meets patients, not billing.

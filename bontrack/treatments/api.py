@@ -14,14 +14,16 @@ from ninja import Router
 from ninja.errors import HttpError
 from ninja.responses import Status
 
+from bontrack.accounts.models import Scope
 from bontrack.accounts.requests import ApiRequest
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.apitools import ERRORS, require_scope
 from bontrack.core.pagination import BadCursor, keyset_page
-from bontrack.inventory.models import Vial
+from bontrack.inventory import services as inventory_services
+from bontrack.inventory.models import Lot, Vial
 from bontrack.patients.models import Patient
-from bontrack.treatments import selectors
+from bontrack.treatments import lot_trace, selectors
 from bontrack.treatments.actions import amendments as amendments_actions
 from bontrack.treatments.actions import charting, common, follow_up, response_review, signing
 from bontrack.treatments.actions import cosign as cosign_actions
@@ -36,8 +38,12 @@ from bontrack.treatments.api_schemas import (
     DecisionIn,
     InjectionIn,
     InjectionPatch,
+    LotTraceOut,
     PlanIn,
     PlanOut,
+    RecallContactIn,
+    RecallIn,
+    RecallOut,
     ResolveIn,
     ReviewIn,
     ReviewOut,
@@ -45,6 +51,7 @@ from bontrack.treatments.api_schemas import (
     SessionOut,
     SessionPage,
     SessionPatch,
+    TraceContactOut,
     VialIn,
 )
 from bontrack.treatments.choices import GIVEN_STATUSES
@@ -503,3 +510,112 @@ def create_review(
         as_of=payload.as_of,
     )
     return Status(201, review)
+
+
+# ---- lot trace and recall ------------------------------------------------------------------------
+
+
+def _lot(request: HttpRequest, perm: str, lot_id: int) -> tuple[Lot, Scope]:
+    scope = require_scope(request, perm)
+    return get_object_or_404(Lot.objects.in_scope(scope), pk=lot_id), scope
+
+
+def _trace_out(result: lot_trace.LotTrace) -> dict[str, Any]:
+    lot = result.lot
+    return {
+        "lot_id": lot.pk,
+        "lot_number": lot.lot_number,
+        "ndc": lot.ndc,
+        "expiry": lot.expiry,
+        "recalled_at": lot.recalled_at,
+        "patients": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "mrn": p.mrn,
+                "phone": p.phone,
+                "email": p.email,
+                "first_exposure": p.first_exposure,
+                "sessions": [
+                    {
+                        "id": s.id,
+                        "performed_at": s.performed_at,
+                        "status": s.status,
+                        "clinic": s.clinic,
+                        "units_from_lot": s.units_from_lot,
+                        "vials": s.vials,
+                        "sites": s.sites,
+                    }
+                    for s in p.sessions
+                ],
+                "adverse_effects": p.effects,
+                "contacts": [
+                    {
+                        "method": c.method,
+                        "note": c.note,
+                        "contacted_at": c.created_at,
+                        "contacted_by": c.contacted_by.username if c.contacted_by else "",
+                    }
+                    for c in p.contacts
+                ],
+            }
+            for p in result.patients
+        ],
+    }
+
+
+@router.get(
+    "/lots/{lot_id}/trace",
+    response={200: LotTraceOut, **ERRORS},
+    summary="Where a lot went: patients, sessions, muscles, doses and adverse effects since",
+)
+def trace_lot(request: HttpRequest, lot_id: int) -> dict[str, Any]:
+    lot, scope = _lot(request, Perm.INVENTORY_VIEW, lot_id)
+    result = lot_trace.trace(lot, scope)
+    audit.record(
+        actor=request.user,
+        action="view",
+        obj=lot,
+        practice_id=lot.practice_id,
+        summary=f"Viewed the trace of lot {lot.lot_number} via API ({len(result.patients)} "
+        "patients)",
+    )
+    return _trace_out(result)
+
+
+@router.post(
+    "/lots/{lot_id}/recall",
+    response={200: RecallOut, **ERRORS},
+    summary="Recall a lot: blocks its vials in stock in every clinic (confirm must be true)",
+)
+def recall_lot(request: ApiRequest, lot_id: int, payload: RecallIn) -> dict[str, Any]:
+    lot, _ = _lot(request, Perm.LOT_RECALL, lot_id)
+    if not payload.confirm:
+        raise ValidationError({"confirm": ["Confirm the recall: it cannot be undone."]})
+    blocked = inventory_services.recall_lot(actor=request.user, lot=lot, reason=payload.reason)
+    lot.refresh_from_db()
+    return {"lot_id": lot.pk, "recalled_at": lot.recalled_at, "vials_blocked": blocked}
+
+
+@router.post(
+    "/lots/{lot_id}/contacts",
+    response={201: TraceContactOut, **ERRORS},
+    summary="Log a contact with a patient exposed to a recalled lot",
+)
+def log_contact(
+    request: ApiRequest, lot_id: int, payload: RecallContactIn
+) -> Status[dict[str, Any]]:
+    lot, scope = _lot(request, Perm.LOT_RECALL, lot_id)
+    patient = get_object_or_404(lot_trace.exposed_patients(lot, scope), pk=payload.patient_id)
+    row = inventory_services.log_recall_contact(
+        actor=request.user, lot=lot, patient=patient, method=payload.method, note=payload.note
+    )
+    return Status(
+        201,
+        {
+            "method": row.method,
+            "note": row.note,
+            "contacted_at": row.created_at,
+            "contacted_by": request.user.username,
+        },
+    )

@@ -10,6 +10,7 @@ from ninja import Schema
 from pydantic import Field
 
 from bontrack.core.schemas import MAX_ID, Dec, IsoDate, IsoDateTime, StrictSchema, Text
+from bontrack.inventory.choices import ContactMethod
 from bontrack.treatments.choices import AdverseEffectKind, InjectionStatus, ReviewDecision, Side
 
 Units = Field(gt=0, le=1000, max_digits=7, decimal_places=2)
@@ -263,3 +264,81 @@ class CosignItemOut(Schema):
 class CosignPage(Schema):
     items: list[CosignItemOut]
     next_cursor: str | None = None
+
+
+class TraceSiteOut(Schema):
+    muscle: str
+    side: str
+    sites: int
+    units: Decimal
+
+
+class TraceVialOut(Schema):
+    vial_id: int
+    lot_number: str
+    size_units: int
+    units_used: Decimal
+    units_wasted: Decimal
+    this_lot: bool
+
+
+class TraceSessionOut(Schema):
+    id: int
+    performed_at: datetime
+    status: str
+    clinic: str
+    units_from_lot: Decimal
+    vials: list[TraceVialOut]
+    sites: list[TraceSiteOut]
+
+
+class TraceEffectOut(Schema):
+    kind: str
+    status: str
+    reported_at: datetime
+    urgent: bool
+
+
+class TraceContactOut(Schema):
+    method: str
+    note: str
+    contacted_at: datetime
+    contacted_by: str
+
+
+class TracePatientOut(Schema):
+    id: int
+    name: str
+    mrn: str
+    phone: str
+    email: str
+    first_exposure: datetime
+    sessions: list[TraceSessionOut]
+    adverse_effects: list[TraceEffectOut]
+    contacts: list[TraceContactOut]
+
+
+class LotTraceOut(Schema):
+    lot_id: int
+    lot_number: str
+    ndc: str
+    expiry: date
+    recalled_at: datetime | None
+    patients: list[TracePatientOut]
+
+
+class RecallIn(StrictSchema):
+    reason: Text(500, 1)  # type: ignore[valid-type]
+    confirm: bool = Field(strict=True)
+
+
+class RecallOut(Schema):
+    lot_id: int
+    recalled_at: datetime
+    vials_blocked: int
+
+
+class RecallContactIn(StrictSchema):
+    patient_id: int = Field(gt=0, le=MAX_ID, strict=True)
+    method: ContactMethod
+    note: Text(500) = ""  # type: ignore[valid-type]

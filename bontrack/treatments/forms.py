@@ -6,6 +6,7 @@ from typing import cast
 from django import forms
 
 from bontrack.core.forms import StrictForm
+from bontrack.inventory.choices import WasteReason
 from bontrack.treatments.choices import (
     AdverseEffectKind,
     Diluent,
@@ -70,6 +71,11 @@ class VialForm(StrictForm):
     def __init__(self, *args, vials: list[tuple[int, str]], **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["vial_id"].choices = vials
+
+
+class WasteForm(StrictForm):
+    waste_reason = forms.ChoiceField(label="Why wasted", choices=WasteReason.choices)
+    waste_note = forms.CharField(label="Note", max_length=300, required=False)
 
 
 class DecisionForm(StrictForm):

@@ -450,6 +450,10 @@ class VialUse(TimeStamped):
     opened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Why the wasted units were wasted (inventory.choices.WasteReason; set at signing when a vial
+    # wastes units: the rest of a single-dose vial unless the charting says otherwise).
+    waste_reason = models.CharField(max_length=24, blank=True)
+    waste_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["vial_id"]

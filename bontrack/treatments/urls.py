@@ -5,6 +5,7 @@ from django.urls import path
 from bontrack.treatments import portal_views
 from bontrack.treatments.views import adverse_effects
 from bontrack.treatments.views import cosign as cosign_views
+from bontrack.treatments.views import lots as lot_views
 from bontrack.treatments.views import note as note_views
 from bontrack.treatments.views import panel as panel_views
 from bontrack.treatments.views import session as session_views
@@ -43,11 +44,20 @@ urlpatterns = [
     ),
     path("treatments/sessions/<int:sid>/details/", session_views.details_update, name="details"),
     path("treatments/sessions/<int:sid>/vials/", session_views.vial_open, name="vial_open"),
+    path(
+        "treatments/sessions/<int:sid>/vials/<int:vial_id>/waste/",
+        session_views.vial_waste,
+        name="vial_waste",
+    ),
     path("treatments/sessions/<int:sid>/decisions/", session_views.decide, name="decide"),
     path("treatments/sessions/<int:sid>/sign/", session_views.sign, name="sign"),
     path("treatments/sessions/<int:sid>/amend/", session_views.amend, name="amend"),
     path("treatments/sessions/<int:sid>/cosign/", cosign_views.cosign, name="cosign"),
     path("treatments/cosign/", cosign_views.worklist, name="worklist"),
+    path("treatments/lots/<int:lot_id>/trace/", lot_views.trace, name="lot_trace"),
+    path("treatments/lots/<int:lot_id>/trace.csv", lot_views.export, name="lot_trace_csv"),
+    path("treatments/lots/<int:lot_id>/recall/", lot_views.recall, name="lot_recall"),
+    path("treatments/lots/<int:lot_id>/contacts/", lot_views.contact, name="lot_contact"),
     path("treatments/cosign/count/", cosign_views.worklist_count, name="worklist_count"),
     path("treatments/plans/<int:pid>/sign/", cosign_views.plan_sign, name="plan_sign"),
     path("treatments/sessions/<int:sid>/note/", note_views.note_html, name="note"),

@@ -86,3 +86,20 @@ def test_authorizations_spelled_out():
         "clinic_admin",
     ]
     assert permission_matrix(Perm.AUTHORIZATION_PACKET)["front_desk"] == 403
+
+
+def test_recalling_a_lot_spelled_out():
+    # The lot recall, its contact log and the clinic's low-stock level: the clinic administrator.
+    for perm in (Perm.LOT_RECALL, Perm.INVENTORY_CONFIGURE):
+        assert permission_matrix(perm, ok=302) == {
+            "physician": 403,
+            "nurse": 403,
+            "front_desk": 403,
+            "billing": 403,
+            "clinic_admin": 302,
+            "patient": 403,
+            "other_patient": 403,
+            "other_clinic_staff": 403,
+            "other_practice_staff": 403,
+            "anonymous": 302,
+        }

@@ -33,7 +33,10 @@ from bontrack.treatments.models import (
 )
 
 # Demo NDCs of BOTOX 100 U and 200 U vials (NDC 0023-1145-01 is cited in the fact sheet, S29e).
-DEMO_LOTS = [("0023-1145-01", 100), ("0023-3921-02", 200)]
+# Stored in the 11-digit 5-4-2 billing form (inventory.ndc).
+DEMO_LOTS = [("00023-1145-01", 100), ("00023-3921-02", 200)]
+# The earlier 200 U lot the treatment history drew from; the inventory demo recalls it.
+RECALLED_LOT_NUMBER = "C4471R"
 STOCK_PER_LOT = 12
 
 
@@ -65,6 +68,13 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
         [Vial(lot=lot, clinic=c) for c in clinics for lot in lots for _ in range(STOCK_PER_LOT)]
     )
     big = lots[-1]
+    older = Lot.objects.create(
+        practice=practice,
+        ndc=DEMO_LOTS[1][0],
+        lot_number=RECALLED_LOT_NUMBER,
+        expiry=today + timedelta(days=200),
+        size_units=200,
+    )
     per_site = facts.units_per_site()
     template = facts.preempt_site_rows()
     patients = {
@@ -195,7 +205,7 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
         rng=rng,
         today=today,
         exclude=set(DEMO_STAGES.values()),
-        lot_by_size={lot.size_units: lot for lot in lots},
+        lot_by_size={100: lots[0], 200: older},
     )
     from bontrack.ops.demo.treatment_history import seed_awaiting_cosign
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -16,7 +16,7 @@ from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.errors import Conflict
-from bontrack.inventory.choices import VialStatus
+from bontrack.inventory.choices import VialStatus, WasteReason
 from bontrack.inventory.models import Vial
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record, lock_draft
@@ -162,17 +162,37 @@ def reconstitute_for_session(
     local_day = timezone.localtime(
         session.performed_at, zoneinfo.ZoneInfo(session.clinic.time_zone)
     ).date()
-    if vial.lot.expiry < local_day:
+    if vial.lot.expiry < local_day or vial.lot.expiry < timezone.localdate():
         errors["vial_id"] = [f"Lot {vial.lot.lot_number} expired on {vial.lot.expiry:%Y-%m-%d}."]
+    if vial.lot.recalled_at is not None:
+        errors["vial_id"] = [f"Lot {vial.lot.lot_number} has been recalled; do not use it."]
+    if vial.patient_id is not None and vial.patient_id != session.patient_id:
+        errors["vial_id"] = ["This vial was dispensed for another patient; it cannot be used here."]
     if diluent_ml <= 0:
         errors["diluent_ml"] = ["Enter the diluent volume in mL."]
     if reconstituted_at > timezone.now():
         errors["reconstituted_at"] = ["Reconstitution cannot be in the future."]
+    elif session.performed_at - reconstituted_at > timedelta(hours=facts.recon_max_hours()):
+        # BTX-RECON-24H (S25): a reconstituted vial is usable for its use window only.
+        errors["reconstituted_at"] = [
+            f"A vial reconstituted more than {facts.recon_max_hours()} hours before the "
+            "injections cannot be used; discard it."
+        ]
     if errors:
         raise ValidationError(errors)
+    # Conditional update: of two sessions reaching for the last vial, one wins (the other gets
+    # 0 rows and a conflict), on PostgreSQL (with the row lock of open_vial) and on SQLite alike.
+    taken = Vial.objects.filter(
+        pk=vial.pk,
+        status=VialStatus.IN_STOCK,
+        lot__recalled_at__isnull=True,
+    ).update(
+        status=VialStatus.RECONSTITUTED, patient_id=session.patient_id, updated_at=timezone.now()
+    )
+    if taken != 1:
+        raise Conflict("This vial was just taken for another session.", field="vial_id")
     vial.status = VialStatus.RECONSTITUTED
     vial.patient_id = session.patient_id
-    vial.save(update_fields=["status", "patient", "updated_at"])
     return VialUse.objects.create(
         vial=vial,
         session=session,
@@ -192,7 +212,11 @@ def settle_vials(
     for use, (used, wasted) in zip(vials, facts.vial_use(vials, units_given), strict=True):
         use.units_used = used
         use.units_wasted = wasted
-        use.save(update_fields=["units_used", "units_wasted", "updated_at"])
+        if wasted > 0 and not use.waste_reason:
+            use.waste_reason = WasteReason.SINGLE_DOSE_REMAINDER
+        elif wasted == 0:
+            use.waste_reason = ""
+        use.save(update_fields=["units_used", "units_wasted", "waste_reason", "updated_at"])
         use.vial.status = VialStatus.USED
         out.append((use, used, wasted))
     Vial.objects.filter(pk__in=[u.vial_id for u in vials]).exclude(status=VialStatus.USED).update(

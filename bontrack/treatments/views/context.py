@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import zoneinfo
 from collections import OrderedDict
+from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.core.htmx import render_page
-from bontrack.inventory.choices import VialStatus
+from bontrack.inventory.choices import VialStatus, WasteReason
 from bontrack.inventory.models import Vial
 from bontrack.patients.forms import WeightForm
 from bontrack.patients.models import Patient, PatientFlag
@@ -226,13 +228,9 @@ def session_context(
     stock: list[Vial] = []
     if can_chart:
         stock = list(
-            Vial.objects.filter(
-                clinic_id=session.clinic_id,
-                status=VialStatus.IN_STOCK,
-                lot__expiry__gte=timezone.localdate(timezone.now(), session_zone(session)),
-            )
-            .select_related("lot")
-            .order_by("lot__expiry", "id")[:STOCK_CHOICES]
+            usable_stock(session)
+            .filter(lot__expiry__gte=timezone.localdate(timezone.now(), session_zone(session)))
+            .select_related("lot")[:STOCK_CHOICES]
         )
     effects = list(
         AdverseEffect.objects.filter(patient_id=session.patient_id, status=AdverseEffectStatus.OPEN)
@@ -247,7 +245,18 @@ def session_context(
         "groups": site_groups(injections),
         "map": headmap.layout(injections),
         "views": headmap.VIEWS,
-        "vials": [{"vial": v, "conc": concentration(v)} for v in vials],
+        "vials": [
+            {
+                "vial": v,
+                "conc": concentration(v),
+                # BTX-RECON-24H (S25): usable for this long after reconstitution.
+                "usable_until": v.reconstituted_at + timedelta(hours=facts.recon_max_hours()),
+                "waste_reason": WasteReason(v.waste_reason).label
+                if v.waste_reason in WasteReason.values
+                else "",
+            }
+            for v in vials
+        ],
         "stock": stock,
         "findings": findings,
         "totals": result.get("totals", {}),
@@ -290,6 +299,9 @@ def session_context(
         ),
         "amend_form": extra.pop("amend_form", None) or AmendForm(),
         "effect_form": AdverseEffectForm(auto_id="ae-%s"),
+        "can_record_waste": session.status in (SessionStatus.DRAFT, *GIVEN_STATUSES)
+        and cast("User", user).has_clinic_perm(Perm.SESSION_CHART, clinic_id),
+        "waste_reasons": WasteReason.choices,
         "can_record_effect": session.status != "draft"
         and user.has_clinic_perm(Perm.SESSION_CHART, clinic_id),
         "sign_errors": extra.pop("sign_errors", None),
@@ -312,9 +324,21 @@ def session_context(
     return ctx
 
 
-def vial_label(v: Vial) -> str:
+def usable_stock(session: TreatmentSession) -> QuerySet[Vial]:
+    """Vials this session may open: in stock at its clinic, clinic stock or dispensed for this
+    patient; the patient's own specialty-pharmacy vials first, then first-expiring-first."""
     return (
-        f"Lot {v.lot.lot_number} · exp {v.lot.expiry:%Y-%m-%d} · {v.lot.size_units} U (vial {v.pk})"
+        Vial.objects.filter(clinic_id=session.clinic_id, status=VialStatus.IN_STOCK)
+        .filter(Q(patient__isnull=True) | Q(patient_id=session.patient_id))
+        .order_by(F("patient_id").asc(nulls_last=True), "lot__expiry", "id")
+    )
+
+
+def vial_label(v: Vial) -> str:
+    own = " · dispensed for this patient" if v.patient_id else ""
+    return (
+        f"Lot {v.lot.lot_number} · exp {v.lot.expiry:%Y-%m-%d} · {v.lot.size_units} U"
+        f"{own} (vial {v.pk})"
     )
 
 

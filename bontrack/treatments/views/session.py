@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
-from bontrack.inventory.choices import VialStatus
-from bontrack.inventory.models import Vial
 from bontrack.patients import services as patient_services
 from bontrack.patients.forms import WeightForm
 from bontrack.patients.views import apply_service_errors
@@ -29,6 +27,8 @@ from bontrack.treatments.actions import charting as charting_actions
 from bontrack.treatments.actions import common, dose_guard, findings
 from bontrack.treatments.actions import signing as signing_actions
 from bontrack.treatments.actions import vials as vials_actions
+from bontrack.treatments.actions import waste as waste_actions
+from bontrack.treatments.actions.vials import chain_ids
 from bontrack.treatments.forms import (
     AddSiteForm,
     AmendForm,
@@ -36,10 +36,12 @@ from bontrack.treatments.forms import (
     DetailsForm,
     SiteForm,
     VialForm,
+    WasteForm,
 )
 from bontrack.treatments.models import (
     Injection,
     TreatmentSession,
+    VialUse,
 )
 from bontrack.treatments.views.context import (
     STOCK_CHOICES,
@@ -50,6 +52,7 @@ from bontrack.treatments.views.context import (
     session_zone,
     site_choices,
     split_site_choice,
+    usable_stock,
     vial_label,
 )
 
@@ -240,9 +243,7 @@ def details_update(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse
 @require_POST
 def vial_open(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
     session = session_in_scope(scope, sid)
-    stock = Vial.objects.filter(
-        clinic_id=session.clinic_id, status=VialStatus.IN_STOCK
-    ).select_related("lot")
+    stock = usable_stock(session).select_related("lot")
     with timezone.override(session_zone(session)):
         form = VialForm(request.POST, vials=[(v.pk, vial_label(v)) for v in stock[:STOCK_CHOICES]])
         valid = form.is_valid()
@@ -382,3 +383,29 @@ def weight_add(request: StaffRequest, sid: int, scope: Scope) -> HttpResponse:
             )
     ctx = session_context(request, session, weight_form=form)
     return render_session(request, session, ctx, status=422)
+
+
+@staff_view(Perm.SESSION_CHART)
+@require_POST
+def vial_waste(request: StaffRequest, sid: int, vial_id: int, scope: Scope) -> HttpResponse:
+    """Why a vial's unused units were wasted (reason and note); back to the session."""
+    session = session_in_scope(scope, sid)
+    use = get_object_or_404(
+        VialUse.objects.filter(session_id__in=chain_ids([session])[session.pk]), pk=vial_id
+    )
+    form = WasteForm(request.POST)
+    if form.is_valid():
+        try:
+            waste_actions.set_waste_reason(
+                actor=request.user,
+                use=use,
+                reason=form.cleaned_data["waste_reason"],
+                note=form.cleaned_data["waste_note"],
+            )
+        except (ValidationError, Conflict) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, f"Waste reason of vial {use.vial_id} saved.")
+    else:
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+    return redirect("treatments:session", sid=session.pk)

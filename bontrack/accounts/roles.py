@@ -43,6 +43,7 @@ class Perm:
     INTERVAL_OVERRIDE = "schedule.interval_override"
     ADVERSE_EFFECT_REVIEW = "adverse_effect.review"
     DASHBOARD_VIEW = "dashboard.view"
+    CLINIC_PROTOCOL_MANAGE = "clinic_protocol.manage"
 
 
 _ALL_STAFF = frozenset(Role.values)
@@ -107,6 +108,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The program dashboard (outcomes per clinic, physician, indication) and the patients behind
     # its numbers: physicians and clinic administrators.
     Perm.DASHBOARD_VIEW: frozenset({Role.PHYSICIAN, Role.CLINIC_ADMIN}),
+    # Clinic-defined, off-label protocols (facial pain and other conditions): built, changed and
+    # ordered for a patient by the physician only.
+    Perm.CLINIC_PROTOCOL_MANAGE: frozenset({Role.PHYSICIAN}),
 }
 
 # Roles whose accounts must use TOTP two-factor authentication.

@@ -118,6 +118,12 @@ STAFF_ONLY = {
     "dashboard/": "program dashboard (physicians and clinic administrators)",
     "dashboard/patients/": "the patients behind a dashboard number (names, dates of birth)",
     "dashboard/export/<slug:slug>.csv": "a dashboard figure as CSV",
+    "diaries/patients/<int:pk>/consultation/<str:indication>/": "consultation of one indication",
+    "treatments/clinic-protocols/": "clinic-defined off-label protocols (physicians)",
+    "treatments/clinic-protocols/new/": "protocol builder (physicians)",
+    "treatments/clinic-protocols/<int:cpid>/": "protocol builder (physicians)",
+    "treatments/clinic-protocols/<int:cpid>/retire/": "retire a protocol (physicians)",
+    "treatments/patients/<int:pk>/off-label-plan/": "a patient's off-label plan",
 }
 
 

@@ -66,6 +66,12 @@ def treated_indications(patient: Patient) -> list[str]:
     return [c for c in facts.indication_codes() if c in treated]
 
 
+def _starts_from_plan(indication: str) -> bool:
+    """A fixed protocol (PREEMPT) and a clinic-defined, off-label protocol start a session from
+    the patient's active plan (the physician's order)."""
+    return facts.has_fixed_template(indication) or facts.is_off_label(indication)
+
+
 def start_offers(patient: Patient) -> list[dict[str, Any]]:
     """What the chart offers: a session for each treated indication, with its templates (a fixed
     protocol's active plan first when there is one)."""
@@ -75,7 +81,7 @@ def start_offers(patient: Patient) -> list[dict[str, Any]]:
         templates = facts.session_templates(
             ind, pediatric=facts.is_pediatric(ind, patient.date_of_birth, today)
         )
-        if facts.has_fixed_template(ind) and active_plan(patient, ind) is not None:
+        if _starts_from_plan(ind) and active_plan(patient, ind) is not None:
             templates = [{"code": "", "label": "The active plan", "kind": "plan"}, *templates]
         offers.append({"code": ind, "label": facts.indication_label(ind), "templates": templates})
     return offers
@@ -170,7 +176,7 @@ def create_session(
     rows: list[tuple[str, tuple[str, str, Decimal, bool]]] = []
     plans: dict[str, TreatmentPlan] = {}
     for ind in indications:
-        plan = active_plan(patient, ind) if facts.has_fixed_template(ind) else None
+        plan = active_plan(patient, ind) if _starts_from_plan(ind) else None
         if plan is not None and ind not in templates:
             plans[ind] = plan
         rows += [(ind, r) for r in _template_rows(patient, ind, templates.get(ind), plans.get(ind))]

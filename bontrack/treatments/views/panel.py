@@ -36,6 +36,7 @@ from bontrack.treatments.forms import (
 from bontrack.treatments.models import (
     AdverseEffect,
     ResponseReview,
+    TreatmentPlan,
     TreatmentSession,
 )
 from bontrack.treatments.views.context import muscle_choices, patient_in_scope
@@ -95,6 +96,14 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         "effects": effects,
         "open_effects": [e for e in effects if e.status == AdverseEffectStatus.OPEN],
         "plan": plan,
+        "off_label_plan": TreatmentPlan.objects.filter(
+            patient=patient, active=True, clinic_protocol__isnull=False
+        )
+        .select_related("clinic_protocol")
+        .first(),
+        "can_order_off_label": request.user.has_clinic_perm(
+            Perm.CLINIC_PROTOCOL_MANAGE, patient.clinic_id
+        ),
         "plan_units": sum((ln.units for ln in plan.lines.all()), Decimal(0)) if plan else None,
         "plan_sites": sum(ln.sites for ln in plan.lines.all()) if plan else None,
         "response": response,

@@ -203,7 +203,7 @@ class PreVisitForm(StrictForm):
     patient_history = forms.CharField(
         required=False,
         max_length=5000,
-        label="Your headache history (when it started, how it changed)",
+        label="Your history (when it started, how it changed)",
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     patient_symptoms = forms.CharField(
@@ -221,7 +221,7 @@ class PreVisitForm(StrictForm):
     patient_goals = forms.CharField(
         required=False,
         max_length=5000,
-        label="What you hope to achieve",
+        label="What you hope to achieve, in your own words",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 

@@ -63,6 +63,17 @@ def _indication(indication: str) -> str:
     return indication
 
 
+def primary_indication(patient: Patient) -> str:
+    """The indication of the patient's first active condition in protocol order (chronic
+    migraine when none is on file): where the portal's pre-visit answers go."""
+    from bontrack.patients.models import Condition
+
+    active = set(
+        Condition.objects.filter(patient=patient, active=True).values_list("indication", flat=True)
+    )
+    return next((c for c in facts.consultation_indications() if c in active), DEFAULT_INDICATION)
+
+
 def open_consultation(
     patient: Patient, indication: str = DEFAULT_INDICATION
 ) -> ConsultationNote | None:

@@ -169,7 +169,10 @@ def consultation(
         .prefetch_related("prior_toxins")[:21]
     )
     signed = [n for n in notes if n.signed_at is not None][:20]
-    toxins = list(PriorToxinTreatment.objects.filter(consultation=note)) if note else []
+    latest = signed[0] if signed else None
+    # The draft's prior toxins, or the last signed note's when no draft is open (read-only).
+    shown = note or latest
+    toxins = list(PriorToxinTreatment.objects.filter(consultation=shown)) if shown else []
     cd = indication == "cervical_dystonia"
     postures = (
         list(
@@ -196,7 +199,9 @@ def consultation(
         "baseline": baseline_scores(patient, indication),
         "can_edit": can_edit,
         "can_posture": can_posture,
-        "signed": signed,
+        "signed": signed[1:] if note is None else signed,
+        "latest": latest if note is None else None,
+        "toxins_editable": note is not None,
         "saved": request.GET.get("saved", ""),
     }
     return render_page(request, "diaries/consultation.html", context, status=422 if errors else 200)

@@ -7,17 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
+from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.core.htmx import render_page
 from bontrack.core.parsing import ParseError, parse_int
 from bontrack.diaries import facts
+from bontrack.diaries.actions import actors
 from bontrack.diaries.actions import (
     consultation as consultation_actions,
 )
@@ -70,7 +72,7 @@ def baseline_scores(patient: Patient, indication: str) -> list[dict[str, Any]]:
 @staff_view(Perm.DIARY_VIEW)
 @require_http_methods(["GET", "POST"])
 def consultation(
-    request: HttpRequest, pk: int, scope: Scope, indication: str = "chronic_migraine"
+    request: StaffRequest, pk: int, scope: Scope, indication: str = "chronic_migraine"
 ) -> HttpResponse:
     patient = patient_for(scope, pk)
     if indication not in facts.consultation_indications():
@@ -80,7 +82,7 @@ def consultation(
     can_posture = request.user.has_clinic_perm(Perm.PATIENT_CLINICAL_EDIT, patient.clinic_id)
     form: Any = None
     toxin_form = PriorToxinForm()
-    posture_form = PostureForm(initial={"visit_date": consultation_actions.actors.local_today()})
+    posture_form = PostureForm(initial={"visit_date": actors.local_today()})
     errors = False
     here = reverse("diaries:consultation_for", args=[patient.pk, indication])
     if request.method == "POST":

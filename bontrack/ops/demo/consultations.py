@@ -158,7 +158,7 @@ POSTURES = [
         "Before the consultation, at the referral visit",
     ),
 ]
-PROTOCOLS = {
+PROTOCOLS: dict[str, tuple[str, str, list[tuple[str, int]]]] = {
     "northside": (
         "Facial pain, temple and brow",
         "Persistent facial pain over the temple and brow (one side)",
@@ -254,13 +254,12 @@ def seed_demo_consultations(
         for indication, child in NEEDED:
             if (clinic.pk, indication, child) in chosen:
                 continue
-            pool = (
+            pool = list(
                 Patient.objects.filter(clinic=clinic, status="active")
                 .exclude(pk__in=treated | taken)
                 .exclude(mrn__in=exclude)
                 .order_by("-mrn")
             )
-            pool = list(pool)
             patient = next((p for p in pool if (_age(p, today) < adult_age) == child), None)
             if patient is None and child:  # no untreated child at this clinic: an adult leg
                 patient = next((p for p in pool if _age(p, today) >= adult_age), None)
@@ -289,13 +288,13 @@ def seed_demo_consultations(
             note = _note(patient, indication, doctor, visit, signed)
             counts["consultations"] += 1
             if indication == "cervical_dystonia":
-                for product, units, days_ago, muscles, response in PRIOR_TOXINS:
+                for product, units, days_ago, injected, response in PRIOR_TOXINS:
                     PriorToxinTreatment.objects.create(
                         consultation=note,
                         product=product,
                         units=units,
                         last_given_on=today - timedelta(days=days_ago),
-                        muscles=muscles,
+                        muscles=injected,
                         response=response,
                         recorded_by=doctor,
                     )

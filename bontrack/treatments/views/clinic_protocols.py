@@ -8,13 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
+from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
 from bontrack.core.models import Clinic
@@ -56,7 +57,7 @@ def _protocols(scope: Scope) -> Any:
 
 @staff_view(Perm.CLINIC_PROTOCOL_MANAGE)
 @require_http_methods(["GET"])
-def protocol_list(request: HttpRequest, scope: Scope) -> HttpResponse:
+def protocol_list(request: StaffRequest, scope: Scope) -> HttpResponse:
     rows = list(_protocols(scope).prefetch_related("lines")[:PAGE_SIZE])
     labels = facts.muscle_labels()
     for p in rows:
@@ -79,7 +80,7 @@ def protocol_list(request: HttpRequest, scope: Scope) -> HttpResponse:
 
 @staff_view(Perm.CLINIC_PROTOCOL_MANAGE)
 @require_http_methods(["GET", "POST"])
-def protocol_edit(request: HttpRequest, scope: Scope, cpid: int | None = None) -> HttpResponse:
+def protocol_edit(request: StaffRequest, scope: Scope, cpid: int | None = None) -> HttpResponse:
     protocol = get_object_or_404(_protocols(scope), pk=cpid) if cpid is not None else None
     clinics = _clinics(scope)
     if request.method == "POST":
@@ -125,7 +126,7 @@ def protocol_edit(request: HttpRequest, scope: Scope, cpid: int | None = None) -
 
 @staff_view(Perm.CLINIC_PROTOCOL_MANAGE)
 @require_POST
-def protocol_retire(request: HttpRequest, scope: Scope, cpid: int) -> HttpResponse:
+def protocol_retire(request: StaffRequest, scope: Scope, cpid: int) -> HttpResponse:
     protocol = get_object_or_404(_protocols(scope), pk=cpid)
     with contextlib.suppress(Conflict):  # already retired: the list says so
         actions.retire_clinic_protocol(actor=request.user, protocol=protocol)
@@ -143,7 +144,7 @@ def _off_label_plan(patient: Any) -> TreatmentPlan | None:
 
 @staff_view(Perm.SESSION_VIEW)
 @require_http_methods(["GET", "POST"])
-def patient_plan(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
+def patient_plan(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     """The patient's off-label plan: its protocol, lines, outcome measure (pain score and the
     patient's goals) and, for a physician, ordering a plan from a clinic-defined protocol."""
     patient = patient_in_scope(scope, pk)

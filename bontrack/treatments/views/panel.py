@@ -101,7 +101,7 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         )
         .select_related("clinic_protocol")
         .first(),
-        "can_order_off_label": request.user.has_clinic_perm(
+        "can_order_off_label": cast("User", request.user).has_clinic_perm(
             Perm.CLINIC_PROTOCOL_MANAGE, patient.clinic_id
         ),
         "plan_units": sum((ln.units for ln in plan.lines.all()), Decimal(0)) if plan else None,

@@ -294,3 +294,27 @@ def test_the_off_label_note_pdf_text_says_off_label(world, tmp_path):
 
 
 assert PERSONAS
+
+
+def _count(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_protocol_list_query_count_does_not_grow_with_protocols(world):
+    client = world.client("physician")
+    _protocol(world)
+    small = _count(client, "/treatments/clinic-protocols/")
+    for n in range(5):
+        clinic_protocols.save_clinic_protocol(
+            actor=world.users["physician"],
+            clinic=world.clinic,
+            lines=LINES,
+            name=f"Protocol {n}",
+            condition="Facial pain",
+        )
+    assert _count(client, "/treatments/clinic-protocols/") == small

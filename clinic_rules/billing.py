@@ -56,6 +56,8 @@ def evaluate(inp: BillingInput) -> dict[str, object]:
         if isinstance(v, list)
     }
     indications = sorted({i.indication for i in inp.injections})
+    # A clinic-defined (off-label) protocol has no diagnosis codes on the fact sheet.
+    supported.update({ind: frozenset() for ind in indications if ind not in supported})
     dx_for = {ind: [d for d in inp.diagnoses if d in supported[ind]] for ind in indications}
     all_dx = sorted({d for ds in dx_for.values() for d in ds})
 

@@ -29,6 +29,7 @@ from .data import Rule, rule_set
 from .intervals import retreatment_rule
 from .model import (
     BOTOX,
+    OFF_LABEL,
     SPASTICITY,
     DoseCheckInput,
     Finding,
@@ -112,7 +113,7 @@ def age_findings(
     physician's call. The finding is a warning only a physician acknowledges, with a reason
     (the rule's ``ack_by``), unless the practice policy ``off_label_age`` makes it a block."""
     out = []
-    for ind in sorted(indications):
+    for ind in sorted(indications - OFF_LABEL):  # no labelled age for a clinic-defined protocol
         r = _r("BTX-SPAS-PEDS-AGE-2") if ind in SPASTICITY else _r(AGE_RULES[ind])
         if age < r.int_("min_age"):
             out.append(

@@ -55,7 +55,14 @@ class Indication(enum.StrEnum):
     BLEPHAROSPASM = "blepharospasm"
     UPPER_LIMB_SPASTICITY = "upper_limb_spasticity"
     LOWER_LIMB_SPASTICITY = "lower_limb_spasticity"
+    # Facial pain and other conditions the label does not cover: a clinic-defined protocol
+    # (issue 10 item 11) that only the product-wide (class-wide) limits check.
+    FACIAL_PAIN = "facial_pain"
 
+
+# Indications without a labelled BOTOX protocol: only the class-wide rules apply (cumulative
+# window, re-treatment interval, contraindications, product); no labelled age, dose or site rule.
+OFF_LABEL = frozenset({Indication.FACIAL_PAIN})
 
 SPASTICITY = frozenset({Indication.UPPER_LIMB_SPASTICITY, Indication.LOWER_LIMB_SPASTICITY})
 

@@ -25,7 +25,7 @@ from typing import cast
 
 from .data import SOURCE_TAGS, DataError, Rule, all_rule_sets, rule, rule_set
 from .intervals import retreatment_interval, retreatment_rule
-from .model import Indication, Limb, Side, num
+from .model import OFF_LABEL, Indication, Limb, Side, num
 from .vocabulary import (
     AGE_RULES,
     INDICATION_LABELS,
@@ -195,6 +195,9 @@ class Protocol:
     source: tuple[str, ...]
     confirmed: bool
     rule_set: str
+    # A clinic-defined protocol the label gives no indication for (facial pain): only the
+    # class-wide rules check it, and plans, notes and consents say "off-label".
+    off_label: bool = False
 
     @property
     def regions(self) -> tuple[Region, ...]:
@@ -404,6 +407,7 @@ _PROTOCOL_KEYS = {
     "views",
     "muscles",
     "templates",
+    "off_label",
 }
 _TEMPLATE_KEYS = {
     "code",
@@ -618,7 +622,7 @@ def _billing(raw: object, ind: Indication, where: str) -> BillingFacts:
         return tuple(dict.fromkeys(found))
 
     match, unconfirmed = rule("BILL-ICD10-MATCH"), rule("BILL-ICD10-UNCONFIRMED")
-    icd10 = tuple(cast(list[str], match.table("codes")[ind.value]))
+    icd10 = tuple(cast(list[str], match.table("codes").get(ind.value, [])))
     every = (*groups["procedure"], *groups["guidance"], *groups["drug"], match, unconfirmed)
     return BillingFacts(
         rule_ids=tuple(r.id for r in every),
@@ -633,7 +637,10 @@ def _billing(raw: object, ind: Indication, where: str) -> BillingFacts:
 
 
 def _ages(ind: Indication) -> AgeRange:
-    gate, adult = rule(AGE_RULES[ind][0]), rule("BTX-PEDIATRIC-AGE")
+    adult = rule("BTX-PEDIATRIC-AGE")
+    if ind in OFF_LABEL:  # no labelled age: a clinic-defined protocol for adults
+        return AgeRange(adult.int_("adult_age"), adult.int_("adult_age"), False, (adult.id,))
+    gate = rule(AGE_RULES[ind][0])
     min_age, adult_age = gate.int_("min_age"), adult.int_("adult_age")
     return AgeRange(min_age, adult_age, min_age < adult_age, (gate.id, adult.id))
 
@@ -669,6 +676,9 @@ def _protocol(
         named = r.params.get("indication")
         if named is not None and named != ind.value:
             raise DataError(f"{where}: dose rule {r.id} is for {named}")
+    off_label = t.get("off_label", False)
+    if not isinstance(off_label, bool) or off_label != (ind in OFF_LABEL):
+        raise DataError(f"{where}: off_label must be true exactly for {sorted(OFF_LABEL)}")
     codes = _strs(t, "instruments", where)
     unknown = [c for c in codes if c not in instruments]
     if unknown:
@@ -691,6 +701,7 @@ def _protocol(
         source=source,
         confirmed=confirmed,
         rule_set=set_label,
+        off_label=off_label,
     )
 
 

@@ -7,10 +7,11 @@ from types import MappingProxyType
 from typing import Final
 
 from .data import rule, rule_set
-from .model import FindingCode, Indication, Product, Severity
+from .model import OFF_LABEL, FindingCode, Indication, Product, Severity
 
 CM, CD, BLEPH = Indication.CHRONIC_MIGRAINE, Indication.CERVICAL_DYSTONIA, Indication.BLEPHAROSPASM
 ULS, LLS = Indication.UPPER_LIMB_SPASTICITY, Indication.LOWER_LIMB_SPASTICITY
+FP = Indication.FACIAL_PAIN
 
 INDICATION_LABELS: Final = MappingProxyType(
     {
@@ -19,6 +20,7 @@ INDICATION_LABELS: Final = MappingProxyType(
         BLEPH: "Blepharospasm",
         ULS: "Upper limb spasticity",
         LLS: "Lower limb spasticity",
+        FP: "Facial pain (off-label)",
     }
 )
 
@@ -34,19 +36,19 @@ PRODUCT_LABELS: Final = MappingProxyType(
 
 # muscle code -> (label, indications)
 _MUSCLES: Final[dict[str, tuple[str, tuple[Indication, ...]]]] = {
-    "corrugator": ("Corrugator", (CM,)),
-    "procerus": ("Procerus", (CM,)),
-    "frontalis": ("Frontalis", (CM,)),
-    "temporalis": ("Temporalis", (CM,)),
-    "occipitalis": ("Occipitalis", (CM,)),
-    "cervical_paraspinal": ("Cervical paraspinal group", (CM,)),
-    "trapezius": ("Trapezius", (CM, CD)),
-    "sternocleidomastoid": ("Sternocleidomastoid", (CD,)),
-    "splenius_capitis": ("Splenius capitis", (CD,)),
-    "levator_scapulae": ("Levator scapulae", (CD,)),
-    "scalenes": ("Scalenes", (CD,)),
-    "semispinalis_capitis": ("Semispinalis capitis", (CD,)),
-    "longissimus": ("Longissimus", (CD,)),
+    "corrugator": ("Corrugator", (CM, FP)),
+    "procerus": ("Procerus", (CM, FP)),
+    "frontalis": ("Frontalis", (CM, FP)),
+    "temporalis": ("Temporalis", (CM, FP)),
+    "occipitalis": ("Occipitalis", (CM, FP)),
+    "cervical_paraspinal": ("Cervical paraspinal group", (CM, FP)),
+    "trapezius": ("Trapezius", (CM, CD, FP)),
+    "sternocleidomastoid": ("Sternocleidomastoid", (CD, FP)),
+    "splenius_capitis": ("Splenius capitis", (CD, FP)),
+    "levator_scapulae": ("Levator scapulae", (CD, FP)),
+    "scalenes": ("Scalenes", (CD, FP)),
+    "semispinalis_capitis": ("Semispinalis capitis", (CD, FP)),
+    "longissimus": ("Longissimus", (CD, FP)),
     "biceps_brachii": ("Biceps brachii", (ULS,)),
     "brachialis": ("Brachialis", (ULS,)),
     "brachioradialis": ("Brachioradialis", (ULS,)),
@@ -70,15 +72,15 @@ _MUSCLES: Final[dict[str, tuple[str, tuple[Indication, ...]]]] = {
     "flexor_digitorum_longus": ("Flexor digitorum longus", (LLS,)),
     "orbicularis_oculi_pretarsal_upper_medial": (
         "Orbicularis oculi, pretarsal, upper lid medial",
-        (BLEPH,),
+        (BLEPH, FP),
     ),
     "orbicularis_oculi_pretarsal_upper_lateral": (
         "Orbicularis oculi, pretarsal, upper lid lateral",
-        (BLEPH,),
+        (BLEPH, FP),
     ),
     "orbicularis_oculi_pretarsal_lower_lateral": (
         "Orbicularis oculi, pretarsal, lower lid lateral",
-        (BLEPH,),
+        (BLEPH, FP),
     ),
 }
 
@@ -140,6 +142,18 @@ def follow_the_pain_limits() -> dict[str, object]:
 
 def _indication_entry(ind: Indication) -> dict[str, object]:
     adult_age = rule("BTX-PEDIATRIC-AGE").int_("adult_age")
+    if ind in OFF_LABEL:
+        # No labelled age: a clinic-defined protocol for adults; children follow the pediatric
+        # cumulative limit whatever the protocol.
+        return {
+            "code": ind.value,
+            "label": INDICATION_LABELS[ind],
+            "adult_age": adult_age,
+            "min_age": adult_age,
+            "pediatric": False,
+            "age_rule_id": "BTX-PEDIATRIC-AGE",
+            "off_label": True,
+        }
     gate = rule(_AGE_RULES[ind][0])
     min_age = gate.int_("min_age")
     entry: dict[str, object] = {
@@ -149,6 +163,7 @@ def _indication_entry(ind: Indication) -> dict[str, object]:
         "min_age": min_age,
         "pediatric": min_age < adult_age,
         "age_rule_id": gate.id,
+        "off_label": False,
     }
     if ind in (ULS, LLS):
         entry["pediatric_age_range"] = [min_age, adult_age - 1]

@@ -49,6 +49,7 @@ class Perm:
     AUTHORIZATION_VIEW = "authorization.view"
     AUTHORIZATION_EDIT = "authorization.edit"
     AUTHORIZATION_PACKET = "authorization.packet"
+    CLINIC_PROTOCOL_MANAGE = "clinic_protocol.manage"
 
 
 _ALL_STAFF = frozenset(Role.values)
@@ -130,6 +131,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Perm.AUTHORIZATION_PACKET: frozenset(
         {Role.PHYSICIAN, Role.NURSE, Role.BILLING, Role.CLINIC_ADMIN}
     ),
+    # Clinic-defined, off-label protocols (facial pain and other conditions): built, changed and
+    # ordered for a patient by the physician only.
+    Perm.CLINIC_PROTOCOL_MANAGE: frozenset({Role.PHYSICIAN}),
 }
 
 # Roles whose accounts must use TOTP two-factor authentication.

@@ -45,6 +45,56 @@ class Decision(models.TextChoices):
     DEFER = "defer", "Defer"
 
 
+class TreatDecision(models.TextChoices):
+    """The physician's decision at the end of a consultation for one indication."""
+
+    TREAT = "treat", "Treat with BOTOX"
+    DO_NOT_TREAT = "do_not_treat", "Do not treat"
+    DEFER = "defer", "Defer the decision"
+
+
+class ToxinProduct(models.TextChoices):
+    # clinic_rules Product codes. Units of different products are never converted (S26, S26b).
+    ONABOTULINUMTOXIN_A = "onabotulinumtoxinA", "onabotulinumtoxinA (BOTOX)"
+    ABOBOTULINUMTOXIN_A = "abobotulinumtoxinA", "abobotulinumtoxinA (Dysport)"
+    INCOBOTULINUMTOXIN_A = "incobotulinumtoxinA", "incobotulinumtoxinA (Xeomin)"
+    RIMABOTULINUMTOXIN_B = "rimabotulinumtoxinB", "rimabotulinumtoxinB (Myobloc)"
+    DAXIBOTULINUMTOXIN_A = "daxibotulinumtoxinA", "daxibotulinumtoxinA (Daxxify)"
+
+
+class PostureComponent(models.TextChoices):
+    """Cervical dystonia posture components recorded at each visit (the Tsui/TWSTRS items)."""
+
+    ROTATION = "rotation", "Rotation (torticollis)"
+    LATEROCOLLIS = "laterocollis", "Head tilt (laterocollis)"
+    ANTEROCOLLIS = "anterocollis", "Head forward (anterocollis)"
+    RETROCOLLIS = "retrocollis", "Head back (retrocollis)"
+    SHOULDER_ELEVATION = "shoulder_elevation", "Shoulder elevation"
+    LATERAL_SHIFT = "lateral_shift", "Lateral shift"
+    TREMOR = "tremor", "Head tremor"
+
+
+class PostureDirection(models.TextChoices):
+    LEFT = "left", "to the left"
+    RIGHT = "right", "to the right"
+    FORWARD = "forward", "forward"
+    BACK = "back", "back"
+
+
+# The directions each component can take (definitions, not clinical numbers): antero- and
+# retrocollis are named by their direction; the others go to the left or right; a tremor
+# is described by the direction of its movement.
+POSTURE_DIRECTIONS: dict[str, tuple[str, ...]] = {
+    PostureComponent.ROTATION: ("left", "right"),
+    PostureComponent.LATEROCOLLIS: ("left", "right"),
+    PostureComponent.ANTEROCOLLIS: ("forward",),
+    PostureComponent.RETROCOLLIS: ("back",),
+    PostureComponent.SHOULDER_ELEVATION: ("left", "right"),
+    PostureComponent.LATERAL_SHIFT: ("left", "right"),
+    PostureComponent.TREMOR: ("left", "right", "forward", "back"),
+}
+
+
 class ImportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     VALIDATING = "validating", "Validating"

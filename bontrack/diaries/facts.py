@@ -333,3 +333,47 @@ def outcome_charts(patient: Patient, today: date) -> dict[str, Any]:
         "score_chart": charts.score_chart(scores, score_scales(), sessions),
         "calendar": charts.heat_map_chart(classes, first, today),
     }
+
+
+# ---- consultation per indication (issue 10 item 2) -----------------------------------------
+
+
+def consultation_indications() -> tuple[str, ...]:
+    """The indications a consultation may be about: one per clinic_rules protocol."""
+    from clinic_rules import protocols
+
+    return tuple(str(p.indication) for p in protocols())
+
+
+def indication_label(code: str) -> str:
+    from clinic_rules import protocol
+
+    try:
+        return protocol(code).label
+    except KeyError:
+        return code
+
+
+def indication_choices() -> list[tuple[str, str]]:
+    return [(c, indication_label(c)) for c in consultation_indications()]
+
+
+def baseline_instruments(indication: str) -> list[dict[str, str]]:
+    """The outcome instruments of the indication's protocol (code and label): the baseline
+    scores a consultation summarises."""
+    from clinic_rules import protocol
+
+    try:
+        return [{"code": i.code, "label": i.label} for i in protocol(indication).instruments]
+    except KeyError:
+        return []
+
+
+def is_off_label_indication(indication: str) -> bool:
+    """A protocol the label gives no indication for (clinic-defined, e.g. facial pain)."""
+    from clinic_rules import protocol
+
+    try:
+        return bool(getattr(protocol(indication), "off_label", False))
+    except KeyError:
+        return False

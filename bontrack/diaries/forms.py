@@ -7,7 +7,14 @@ from django import forms
 from bontrack.core.forms import StrictForm
 from bontrack.core.parsing import ParseError, parse_int
 from bontrack.diaries.actions.diary_days import DayInput
-from bontrack.diaries.choices import MEDICINES, Decision
+from bontrack.diaries.choices import (
+    MEDICINES,
+    Decision,
+    PostureComponent,
+    PostureDirection,
+    ToxinProduct,
+    TreatDecision,
+)
 
 # The picklist shown first in the portal (the rest sit behind "More medicines").
 COMMON_MEDICINES = ["sumatriptan", "rizatriptan", "ibuprofen", "paracetamol", "naproxen"]
@@ -128,13 +135,75 @@ class ConsultationForm(StrictForm):
     goals = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
     examination = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
     plan = forms.CharField(required=False, max_length=5000, widget=forms.Textarea)
+    decision = forms.ChoiceField(
+        label="Decision to treat",
+        required=False,
+        choices=[("", "Not decided yet"), *TreatDecision.choices],
+    )
+    decision_reasons = forms.CharField(
+        label="Reasons for the decision",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class PriorToxinForm(StrictForm):
+    product = forms.ChoiceField(choices=ToxinProduct.choices)
+    units = forms.DecimalField(
+        label="Units given (in this product's own units)",
+        max_digits=7,
+        decimal_places=2,
+        min_value=0.01,
+    )
+    last_given_on = forms.DateField(
+        label="Last given on", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    muscles = forms.CharField(label="Muscles", required=False, max_length=300)
+    response = forms.CharField(label="Response and side effects", required=False, max_length=500)
+
+
+class PostureForm(StrictForm):
+    """One checkbox per component and direction the component can take."""
+
+    visit_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(required=False, max_length=500, label="Note (severity, sensory tricks)")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from bontrack.diaries.choices import POSTURE_DIRECTIONS
+
+        super().__init__(*args, **kwargs)
+        self.grid: list[tuple[str, list[tuple[str, Any]]]] = []
+        for component, directions in POSTURE_DIRECTIONS.items():
+            cells = []
+            for d in directions:
+                name = f"p_{component}_{d}"
+                self.fields[name] = forms.BooleanField(
+                    required=False,
+                    label=f"{PostureComponent(component).label} {PostureDirection(d).label}",
+                )
+                cells.append((PostureDirection(d).label, name))
+            self.grid.append((PostureComponent(component).label, cells))
+
+    def findings(self) -> list[tuple[str, str]]:
+        from bontrack.diaries.choices import POSTURE_DIRECTIONS
+
+        return [
+            (c, d)
+            for c, directions in POSTURE_DIRECTIONS.items()
+            for d in directions
+            if self.cleaned_data.get(f"p_{c}_{d}")
+        ]
+
+    def rows(self) -> list[tuple[str, list[tuple[str, Any]]]]:
+        return [(label, [(dl, self[name]) for dl, name in cells]) for label, cells in self.grid]
 
 
 class PreVisitForm(StrictForm):
     patient_history = forms.CharField(
         required=False,
         max_length=5000,
-        label="Your headache history (when it started, how it changed)",
+        label="Your history (when it started, how it changed)",
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     patient_symptoms = forms.CharField(
@@ -152,7 +221,7 @@ class PreVisitForm(StrictForm):
     patient_goals = forms.CharField(
         required=False,
         max_length=5000,
-        label="What you hope to achieve",
+        label="What you hope to achieve, in your own words",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 

@@ -15,7 +15,11 @@ from bontrack.diaries.choices import (
     DiarySource,
     ImportStatus,
     Instrument,
+    PostureComponent,
+    PostureDirection,
     Severity,
+    ToxinProduct,
+    TreatDecision,
 )
 from bontrack.patients.models import Patient
 
@@ -184,9 +188,13 @@ class QuestionnaireResponse(TimeStamped):
 
 
 class ConsultationNote(TimeStamped):
-    """The consultation: the patient's pre-visit answers and the physician's note."""
+    """The consultation for one indication: the patient's pre-visit answers and the physician's
+    note, prior toxin treatments (each in its own product's units), the posture (cervical
+    dystonia) and the decision to treat with its reasons."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consultations")
+    # A clinic_rules indication code (protocols-us); notes written before issue 10 were migraine.
+    indication = models.CharField(max_length=40, default="chronic_migraine")
     visit_date = models.DateField(null=True, blank=True)
     # Filled by the patient in the portal before the visit.
     patient_history = models.TextField(blank=True)
@@ -201,6 +209,9 @@ class ConsultationNote(TimeStamped):
     goals = models.TextField(blank=True)
     examination = models.TextField(blank=True)
     plan = models.TextField(blank=True)
+    # The decision to treat (physician), with its reasons.
+    decision = models.CharField(max_length=20, choices=TreatDecision.choices, blank=True)
+    decision_reasons = models.TextField(blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -210,9 +221,107 @@ class ConsultationNote(TimeStamped):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision="") | Q(decision__in=TreatDecision.values),
+                name="consultation_decision_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "indication"],
+                condition=Q(signed_at__isnull=True),
+                name="consultation_one_draft_per_indication",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "indication", "-created_at"], name="consult_ind")
+        ]
 
     def __str__(self) -> str:
         return f"Consultation {self.pk} of patient {self.patient_id}"
+
+
+class PriorToxinTreatment(models.Model):
+    """A botulinum toxin the patient had before, in that product's own units. Units of one
+    product never convert to another's (clinical facts §1.0, S26, S26b): nothing adds them up."""
+
+    consultation = models.ForeignKey(
+        ConsultationNote, on_delete=models.CASCADE, related_name="prior_toxins"
+    )
+    product = models.CharField(max_length=30, choices=ToxinProduct.choices)
+    units = models.DecimalField(max_digits=7, decimal_places=2)
+    last_given_on = models.DateField(null=True, blank=True)
+    muscles = models.CharField(max_length=300, blank=True)
+    response = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_given_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(product__in=ToxinProduct.values), name="prior_toxin_product_valid"
+            ),
+            models.CheckConstraint(condition=Q(units__gt=0), name="prior_toxin_units_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.units} U of {self.get_product_display()}"
+
+
+class PostureAssessment(models.Model):
+    """The cervical dystonia posture at one visit: one row per component seen, each with its
+    direction."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="postures")
+    consultation = models.ForeignKey(
+        ConsultationNote,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="postures",
+    )
+    visit_date = models.DateField()
+    note = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PatientScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-visit_date", "-id"]
+        indexes = [models.Index(fields=["patient", "-visit_date"], name="posture_patient_date")]
+
+    def __str__(self) -> str:
+        return f"Posture on {self.visit_date}"
+
+
+class PostureFinding(models.Model):
+    assessment = models.ForeignKey(
+        PostureAssessment, on_delete=models.CASCADE, related_name="findings"
+    )
+    component = models.CharField(max_length=20, choices=PostureComponent.choices)
+    direction = models.CharField(max_length=10, choices=PostureDirection.choices)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "component", "direction"], name="posture_finding_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(component__in=PostureComponent.values), name="posture_component_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=PostureDirection.values), name="posture_direction_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_component_display()} {self.get_direction_display()}"
 
 
 class EligibilityAssessment(models.Model):

@@ -146,14 +146,16 @@ def questionnaire(request: PortalRequest, qid: int, patient: Patient) -> HttpRes
 @patient_view
 @require_http_methods(["GET", "POST"])
 def pre_visit(request: PortalRequest, patient: Patient) -> HttpResponse:
-    note = consultation.open_consultation(patient)
+    # The pre-visit questions go to the consultation of the patient's (first) condition.
+    indication = consultation.primary_indication(patient)
+    note = consultation.open_consultation(patient, indication)
     saved = False
     if request.method == "POST":
         form = PreVisitForm(request.POST)
         if form.is_valid():
             try:
                 consultation.save_pre_visit(
-                    actor=request.user, patient=patient, **form.cleaned_data
+                    actor=request.user, patient=patient, indication=indication, **form.cleaned_data
                 )
             except (ValidationError, Conflict) as exc:
                 apply_service_errors(form, exc)

@@ -14,6 +14,11 @@ urlpatterns = [
     path("diaries/patients/<int:pk>/import/", imports.import_csv, name="import"),
     path("diaries/imports/<int:job_id>/", imports.import_status, name="import_status"),
     path("diaries/patients/<int:pk>/consultation/", consultation.consultation, name="consultation"),
+    path(
+        "diaries/patients/<int:pk>/consultation/<str:indication>/",
+        consultation.consultation,
+        name="consultation_for",
+    ),
     path("diaries/policy/", policy.program_policy, name="policy"),
     path(
         "diaries/patients/<int:pk>/questionnaires/<int:qid>/",

@@ -476,6 +476,16 @@ def seed_demo(*, today: date, patients: int = 200, seed: int = 2026) -> SeedResu
     from bontrack.ops.demo.inventory import seed_demo_inventory
 
     seed_demo_inventory(practice=practice, today=today)
+    from bontrack.ops.demo.consultations import seed_demo_consultations
+    from bontrack.ops.demo.diaries import DEMO_STAGES
+
+    consulted = seed_demo_consultations(
+        practice=practice,
+        rng=random.Random(seed + 7),
+        today=today,
+        exclude=set(DEMO_STAGES.values()),
+    )
+    result.logins.extend(consulted["logins"])
     from bontrack.ops.demo.scheduling import seed_demo_scheduling
 
     seed_demo_scheduling(practice=practice, rng=random.Random(seed + 6), today=today)

@@ -9,6 +9,8 @@ urlpatterns = [
     path("book/<slug:practice>/<slug:clinic>/", v.clinic_home, name="clinic"),
     path("book/<slug:practice>/<slug:clinic>/<slug:code>/", v.slots, name="slots"),
     path("book/<slug:practice>/<slug:clinic>/<slug:code>/<str:slot>/", v.book, name="book"),
+    path("programs/learn/", v.education_index, name="education_index"),
+    path("programs/learn/<slug:topic>/", v.education_page, name="education"),
     path(
         "programs/<slug:practice>/<slug:clinic>/<slug:indication>/", v.program_page, name="program"
     ),

@@ -19,7 +19,7 @@ from bontrack.core.models import Clinic
 from bontrack.core.parsing import ParseError, parse_datetime
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
-from bontrack.scheduling import links, notify
+from bontrack.scheduling import education, links, notify
 from bontrack.scheduling.actions import booking, changes, public_booking, reads
 from bontrack.scheduling.actions import waitlist_offer as waitlist_offer_actions
 from bontrack.scheduling.availability import distinct_times, find_slots, zone
@@ -53,6 +53,24 @@ def clinic_home(request: HttpRequest, practice: str, clinic: str) -> HttpRespons
     return render(request, "booking/clinic.html", context)
 
 
+def education_index(request: HttpRequest) -> HttpResponse:
+    """Public: the education pages, one per indication (no patient data)."""
+    return render(request, "booking/education_index.html", {"topics": education.all_topics()})
+
+
+def education_page(request: HttpRequest, topic: str) -> HttpResponse:
+    """Public: what BOTOX does for one condition, the session, results, repetition, side effects
+    and when to call."""
+    page = education.topic(topic)
+    if page is None:
+        raise Http404("No such page.")
+    return render(
+        request,
+        "booking/education.html",
+        {"page": page, "others": [t for t in education.all_topics() if t["slug"] != topic]},
+    )
+
+
 def program_page(request: HttpRequest, practice: str, clinic: str, indication: str) -> HttpResponse:
     c = _clinic(practice, clinic)
     page = get_object_or_404(ProgramPage, clinic=c, indication=indication, published=True)
@@ -73,7 +91,13 @@ def program_page(request: HttpRequest, practice: str, clinic: str, indication: s
     return render(
         request,
         "booking/program.html",
-        {"clinic": c, "page": page, "blocks": blocks, "video": video},
+        {
+            "clinic": c,
+            "page": page,
+            "blocks": blocks,
+            "video": video,
+            "learn": education.topics_for_indication(indication),
+        },
     )
 
 

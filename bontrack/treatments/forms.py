@@ -315,3 +315,74 @@ class PlanStartForm(StrictForm):
     def __init__(self, *args, indications: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["indication"]).choices = indications
+
+
+class ClinicProtocolForm(StrictForm):
+    """A clinic-defined, off-label protocol: the condition and, per head, face or neck muscle
+    and side, the sites and units the physician chooses (blank rows are left out)."""
+
+    name = forms.CharField(label="Protocol name", max_length=120)
+    condition = forms.CharField(label="Condition (off-label)", max_length=200)
+    clinic = forms.ChoiceField(label="Clinic")
+    rationale = forms.CharField(
+        label="Rationale and references",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        clinics: list[tuple[int, str]],
+        grid: list[tuple[str, str, list[str]]],
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["clinic"].choices = [(str(pk), name) for pk, name in clinics]  # type: ignore[attr-defined]
+        self.grid_rows: list[tuple[str, str, str, str, str]] = []
+        for muscle, label, sides in grid:
+            for side in sides:
+                key = f"{muscle}__{side}"
+                self.fields[f"s_{key}"] = forms.IntegerField(
+                    label=f"{label}, {side}: sites", required=False, min_value=1, max_value=100
+                )
+                self.fields[f"u_{key}"] = forms.DecimalField(
+                    label=f"{label}, {side}: units",
+                    required=False,
+                    min_value=Decimal("0.01"),
+                    max_value=1000,
+                    decimal_places=2,
+                )
+                self.grid_rows.append((muscle, label, side, f"s_{key}", f"u_{key}"))
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        for _m, _l, _s, sites, units in self.grid_rows:
+            if (data.get(sites) is None) != (data.get(units) is None):
+                self.add_error(units, "Give both the sites and the units, or neither.")
+        return data
+
+    def lines(self) -> list[dict[str, object]]:
+        return [
+            {
+                "muscle": muscle,
+                "side": side,
+                "sites": self.cleaned_data[sites],
+                "units": self.cleaned_data[units],
+            }
+            for muscle, _label, side, sites, units in self.grid_rows
+            if self.cleaned_data.get(sites) is not None
+        ]
+
+    def rows(self) -> list[tuple[str, str, object, object]]:
+        return [(label, side, self[s], self[u]) for _m, label, side, s, u in self.grid_rows]
+
+
+class OrderProtocolForm(StrictForm):
+    protocol = forms.ChoiceField(label="Clinic-defined protocol")
+    note = forms.CharField(label="Note on the order", required=False, max_length=1000)
+
+    def __init__(self, *args: object, protocols: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["protocol"].choices = [(str(pk), name) for pk, name in protocols]  # type: ignore[attr-defined]

@@ -35,6 +35,65 @@ DEFAULT_INDICATION = "chronic_migraine"  # clinic_rules Indication code
 USER = settings.AUTH_USER_MODEL
 
 
+# The clinic_rules protocol of clinic-defined, off-label treatment (facial pain and other
+# conditions the label does not cover; issue 10 item 11), and its outcome instrument.
+OFF_LABEL_INDICATION = "facial_pain"
+PAIN_INSTRUMENT = "pain_nrs"
+
+
+class ClinicProtocol(TimeStamped):
+    """A clinic-defined protocol for a condition the BOTOX label does not cover (off-label): a
+    physician names the condition and picks muscles, sides, sites and units from the
+    vocabulary's muscles of the head, face and neck. Only the class-wide limits check its
+    sessions; its outcome measure is a 0-10 pain rating and the patient's goals."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="clinic_protocols")
+    name = models.CharField(max_length=120)
+    condition = models.CharField(max_length=200)
+    rationale = models.TextField(blank=True, max_length=2000)
+    indication = models.CharField(max_length=40, default=OFF_LABEL_INDICATION)
+    outcome_instrument = models.CharField(max_length=20, default=PAIN_INSTRUMENT)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    updated_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = ClinicScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-active", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "name"],
+                condition=Q(active=True),
+                name="clinic_protocol_name_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (off-label)"
+
+
+class ClinicProtocolLine(models.Model):
+    protocol = models.ForeignKey(ClinicProtocol, on_delete=models.CASCADE, related_name="lines")
+    muscle = models.CharField(max_length=60)
+    side = models.CharField(max_length=10, choices=Side.choices)
+    sites = models.PositiveSmallIntegerField()
+    units = models.DecimalField(max_digits=7, decimal_places=2)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(sites__gte=1), name="cp_line_sites_positive"),
+            models.CheckConstraint(condition=Q(units__gt=0), name="cp_line_units_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.muscle} {self.side} {self.sites} sites {self.units} U"
+
+
 class TreatmentPlan(TimeStamped):
     """What to inject at the next session: PREEMPT lines plus follow-the-pain additions."""
 
@@ -49,6 +108,10 @@ class TreatmentPlan(TimeStamped):
         "ResponseReview", null=True, blank=True, on_delete=models.PROTECT, related_name="plans"
     )
     note = models.CharField(max_length=1000, blank=True)
+    # A plan of a clinic-defined, off-label protocol (facial pain and other conditions).
+    clinic_protocol = models.ForeignKey(
+        ClinicProtocol, null=True, blank=True, on_delete=models.PROTECT, related_name="plans"
+    )
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     # The order: a physician's signature on the plan. A plan saved by someone else is a draft

@@ -12,7 +12,7 @@ from PIL import Image
 
 from bontrack.core.charts import Chart, to_png
 from bontrack.core.templatetags.bontrack_tags import SEVERITY_LABELS
-from bontrack.treatments import headmap
+from bontrack.treatments import facts, headmap
 
 CHART_MAX_HEIGHT_MM = 105  # a chart and its title fit in half a Letter page
 
@@ -102,6 +102,7 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
             else ""
         ),
         f"Product: {session.product}",
+        *_off_label_lines(session),
         f"Consent {'obtained' if session.consent_obtained else 'not recorded'}; Medication Guide "
         f"{'offered' if session.medication_guide_offered else 'not offered'}",
         "Indications: " + ", ".join(ctx["indication_labels"]),
@@ -227,3 +228,16 @@ def outcome_pages(pdf: FPDF, charts: list[Chart], as_of: Any) -> None:
             for row in chart.table.rows:
                 table.row([_t("" if v is None else v) for v in row])
         pdf.ln(4)
+
+
+def _off_label_lines(session: Any) -> list[str]:
+    """The note of a clinic-defined, off-label protocol says so (and what consent covered)."""
+    codes = session.indications or [session.indication]
+    if not any(facts.is_off_label(c) for c in codes):
+        return []
+    cp = session.plan.clinic_protocol if session.plan_id else None
+    what = f": clinic-defined protocol {cp.name} for {cp.condition}" if cp else ""
+    return [
+        f"OFF-LABEL treatment{what}. Only the product-wide limits apply; consent was for "
+        "off-label treatment."
+    ]

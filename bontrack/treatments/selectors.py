@@ -24,7 +24,15 @@ from bontrack.treatments.actions.vials import chain_ids
 from bontrack.treatments.choices import InjectionStatus, SessionStatus
 from bontrack.treatments.models import FindingDecision, Injection, TreatmentSession, VialUse
 
-SESSION_RELATED = ("patient", "patient__clinic", "clinic", "signed_by", "amends", "plan")
+SESSION_RELATED = (
+    "patient",
+    "patient__clinic",
+    "clinic",
+    "signed_by",
+    "amends",
+    "plan",
+    "plan__clinic_protocol",
+)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from bontrack.treatments import portal_views
-from bontrack.treatments.views import adverse_effects
+from bontrack.treatments.views import adverse_effects, clinic_protocols
 from bontrack.treatments.views import cosign as cosign_views
 from bontrack.treatments.views import lots as lot_views
 from bontrack.treatments.views import note as note_views
@@ -82,6 +82,27 @@ urlpatterns = [
         "treatments/adverse-effects/<int:eid>/urgent-review/",
         adverse_effects.urgent_review,
         name="urgent_review",
+    ),
+    path("treatments/clinic-protocols/", clinic_protocols.protocol_list, name="clinic_protocols"),
+    path(
+        "treatments/clinic-protocols/new/",
+        clinic_protocols.protocol_edit,
+        name="clinic_protocol_new",
+    ),
+    path(
+        "treatments/clinic-protocols/<int:cpid>/",
+        clinic_protocols.protocol_edit,
+        name="clinic_protocol_edit",
+    ),
+    path(
+        "treatments/clinic-protocols/<int:cpid>/retire/",
+        clinic_protocols.protocol_retire,
+        name="clinic_protocol_retire",
+    ),
+    path(
+        "treatments/patients/<int:pk>/off-label-plan/",
+        clinic_protocols.patient_plan,
+        name="off_label_plan",
     ),
     path("portal/side-effects/", portal_views.report_form, name="report"),
     path("portal/side-effects/<int:eid>/reported/", portal_views.report_done, name="report_done"),

@@ -166,12 +166,20 @@ def test_vocabulary() -> None:
         "blepharospasm",
         "upper_limb_spasticity",
         "lower_limb_spasticity",
+        "facial_pain",
     }
+    assert codes["facial_pain"]["off_label"] is True
+    assert codes["facial_pain"]["pediatric"] is False
+    assert not any(c["off_label"] for k, c in codes.items() if k != "facial_pain")
     assert codes["chronic_migraine"]["min_age"] == 18
     assert codes["blepharospasm"]["min_age"] == 12
     assert codes["upper_limb_spasticity"]["pediatric_age_range"] == [2, 17]
     muscles = {m["code"]: m for m in vocab["muscles"]}
-    assert muscles["trapezius"]["indications"] == ["chronic_migraine", "cervical_dystonia"]
+    assert muscles["trapezius"]["indications"] == [
+        "chronic_migraine",
+        "cervical_dystonia",
+        "facial_pain",
+    ]
     assert len(muscles) == 37
     assert vocab["severities"] == ["block", "warn", "info"]
     assert "cumulative-dose" in vocab["finding_codes"]

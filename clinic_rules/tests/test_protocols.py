@@ -430,6 +430,16 @@ BREAKS = [
     (BLEPH_SITE, BLEPH_SITE.replace("[1.25, 2.5]", '["1.25", 2.5]'), "number of 0 or more"),
     (BLEPH_SITE, BLEPH_SITE.replace("[1.25, 2.5]", "[true, 2.5]"), "number of 0 or more"),
     (BLEPH_SITE, BLEPH_SITE.replace("[1.25, 2.5]", "[1.25, inf]"), "number of 0 or more"),
+    (
+        'indication = "facial_pain"\noff_label = true',
+        'indication = "facial_pain"\noff_label = false',
+        "off_label must be true exactly",
+    ),
+    (
+        'indication = "blepharospasm"',
+        'indication = "blepharospasm"\noff_label = true',
+        "off_label must be true exactly",
+    ),
 ]
 
 

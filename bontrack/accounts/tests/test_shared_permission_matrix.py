@@ -23,6 +23,21 @@ def test_charting_a_session_spelled_out():
     }
 
 
+def test_clinic_defined_protocols_are_the_physicians_spelled_out():
+    assert permission_matrix(Perm.CLINIC_PROTOCOL_MANAGE) == {
+        "physician": 200,
+        "nurse": 403,
+        "front_desk": 403,
+        "billing": 403,
+        "clinic_admin": 403,
+        "patient": 403,
+        "other_patient": 403,
+        "other_clinic_staff": 404,
+        "other_practice_staff": 404,
+        "anonymous": 302,
+    }
+
+
 def test_the_api_answers_401_to_patients_and_anonymous_visitors():
     matrix = permission_matrix(Perm.AUDIT_VIEW, api=True)
     assert matrix["patient"] == matrix["other_patient"] == matrix["anonymous"] == 401

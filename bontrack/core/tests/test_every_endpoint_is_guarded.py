@@ -123,6 +123,12 @@ STAFF_ONLY = {
     "authorizations/documents/<int:doc_id>/": "a payer letter or packet of a patient",
     "authorizations/<int:auth_id>/packet/<slug:kind>.pdf": "a payer packet (clinical data)",
     "patients/<int:pk>/authorizations/panel/": "the chart's authorization panel",
+    "diaries/patients/<int:pk>/consultation/<str:indication>/": "consultation of one indication",
+    "treatments/clinic-protocols/": "clinic-defined off-label protocols (physicians)",
+    "treatments/clinic-protocols/new/": "protocol builder (physicians)",
+    "treatments/clinic-protocols/<int:cpid>/": "protocol builder (physicians)",
+    "treatments/clinic-protocols/<int:cpid>/retire/": "retire a protocol (physicians)",
+    "treatments/patients/<int:pk>/off-label-plan/": "a patient's off-label plan",
 }
 
 

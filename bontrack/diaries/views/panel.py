@@ -66,6 +66,7 @@ def panel_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[
             QuestionnaireResponse.objects.filter(patient=patient, completed_at__isnull=True)
         ),
         "consultation": ConsultationNote.objects.filter(patient=patient).first(),
+        "consultations": consultation_summary(patient),
         "can_decide": request.user.has_clinic_perm(Perm.ELIGIBILITY_DECIDE, patient.clinic_id),
         "decision_form": extra.get("decision_form") or DecisionForm(),
     }
@@ -79,6 +80,31 @@ def panel_context(request: HttpRequest, patient: Patient, **extra: Any) -> dict[
         # The label's headache-day duration (BTX-ELIG-HEADACHE-4H), shown next to the policy flag.
         context["headache_day_min_hours"] = facts.headache_day_min_hours()
     return context
+
+
+def consultation_summary(patient: Patient) -> list[dict[str, Any]]:
+    """One row per indication the patient has a condition or a consultation for (two queries):
+    its label, whether a draft is open, the last signed visit and its decision."""
+    from bontrack.patients.models import Condition
+
+    wanted = set(
+        Condition.objects.filter(patient=patient, active=True).values_list("indication", flat=True)
+    )
+    latest: dict[str, dict[str, Any]] = {}
+    for row in ConsultationNote.objects.filter(patient=patient).values(
+        "indication", "signed_at", "visit_date", "decision"
+    ):
+        wanted.add(row["indication"])
+        entry = latest.setdefault(row["indication"], {"draft": False, "signed": None})
+        if row["signed_at"] is None:
+            entry["draft"] = True
+        elif entry["signed"] is None or row["signed_at"] > entry["signed"]["signed_at"]:
+            entry["signed"] = row
+    return [
+        {"code": code, "label": label, **latest.get(code, {"draft": False, "signed": None})}
+        for code, label in facts.indication_choices()
+        if code in wanted
+    ]
 
 
 @staff_view(Perm.ELIGIBILITY_DECIDE)

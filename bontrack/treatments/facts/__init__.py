@@ -39,10 +39,19 @@ from bontrack.treatments.facts.protocols import (
     is_fixed_template as is_fixed_template,
 )
 from bontrack.treatments.facts.protocols import (
+    is_off_label as is_off_label,
+)
+from bontrack.treatments.facts.protocols import (
     is_pediatric as is_pediatric,
 )
 from bontrack.treatments.facts.protocols import (  # the protocol half of this adapter
     muscle_labels as muscle_labels,
+)
+from bontrack.treatments.facts.protocols import (
+    off_label_retreatment_days as off_label_retreatment_days,
+)
+from bontrack.treatments.facts.protocols import (
+    protocol_instruments as protocol_instruments,
 )
 from bontrack.treatments.facts.protocols import (
     protocol_muscle_choices as protocol_muscle_choices,

@@ -134,3 +134,68 @@ def fixed_units_per_site(indication: str) -> Decimal | None:
 
 
 # ---- dose-check ----------------------------------------------------------------------------
+
+
+# ---- clinic-defined, off-label protocols (facial pain and other conditions) -----------------
+
+
+def is_off_label(indication: str) -> bool:
+    """A protocol the BOTOX label gives no indication for: only the class-wide rules check it
+    (cumulative window, re-treatment interval, contraindications, product)."""
+    try:
+        return protocol(indication).off_label
+    except KeyError:
+        return False
+
+
+def off_label_retreatment_days(indication: str) -> int:
+    """The class-wide re-treatment interval of an off-label protocol (BTX-CLASS-RETREAT-84)."""
+    return int(protocol(indication).retreatment()["min_days"])  # type: ignore[call-overload]
+
+
+# ---- figures the patient education pages quote (issue 10 item 10) ---------------------------
+
+
+def _weeks(days: int) -> int | None:
+    return days // 7 if days % 7 == 0 else None
+
+
+@functools.cache
+def education_figures() -> Mapping[str, Any]:
+    """The few numbers the patient pages quote, each from the rules (never typed in a template):
+    PREEMPT units and sites, the blepharospasm sites per eye of its labelled starting pattern, and
+    the re-treatment intervals of each protocol."""
+    from clinic_rules import preempt_template
+
+    rows = preempt_template()
+    bleph = next(
+        t for t in protocol("blepharospasm").templates if str(t.kind) == "starting_pattern"
+    )
+    per_eye = sum(s.sites for s in bleph.sites if s.side is not None and str(s.side) == "left")
+
+    def interval(code: str, *, pediatric: bool = False) -> dict[str, Any]:
+        days = int(protocol(code).retreatment(pediatric=pediatric)["min_days"])  # type: ignore[call-overload]
+        return {"days": days, "weeks": _weeks(days)}
+
+    return MappingProxyType(
+        {
+            "cm_units": sum(int(r["units"]) for r in rows),  # type: ignore[call-overload]
+            "cm_sites": sum(int(r["sites"]) for r in rows),  # type: ignore[call-overload]
+            "bleph_sites_per_eye": per_eye,
+            "interval": {
+                "chronic_migraine": interval("chronic_migraine"),
+                "blepharospasm": interval("blepharospasm"),
+                "spasticity_adult": interval("upper_limb_spasticity"),
+                "spasticity_child": interval("upper_limb_spasticity", pediatric=True),
+                "class_wide": interval("facial_pain"),
+            },
+        }
+    )
+
+
+def protocol_instruments(indication: str) -> list[dict[str, str]]:
+    """The outcome instruments of an indication's protocol: code and label."""
+    try:
+        return [{"code": i.code, "label": i.label} for i in protocol(indication).instruments]
+    except KeyError:
+        return []

@@ -24,3 +24,11 @@ def indication_label(code: str) -> str:
     """`chronic_migraine` -> `Chronic migraine`; an unknown code in words."""
     label = facts.indication_label(code)
     return label if label != code else str(code).replace("_", " ").capitalize()
+
+
+@register.filter
+def off_label(session: Any) -> bool:
+    """Whether a session (or plan) treats an indication the label does not cover (a
+    clinic-defined protocol: facial pain and other conditions)."""
+    codes = getattr(session, "indications", None) or [getattr(session, "indication", "")]
+    return any(facts.is_off_label(c) for c in codes)

@@ -120,6 +120,14 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         "plan_per_kg": weight.per_kg(sum((ln.units for ln in plan.lines.all()), Decimal(0)))
         if plan and weight.pediatric
         else None,
+        "off_label_plan": TreatmentPlan.objects.filter(
+            patient=patient, active=True, clinic_protocol__isnull=False
+        )
+        .select_related("clinic_protocol")
+        .first(),
+        "can_order_off_label": cast("User", request.user).has_clinic_perm(
+            Perm.CLINIC_PROTOCOL_MANAGE, patient.clinic_id
+        ),
         "plan_units": sum((ln.units for ln in plan.lines.all()), Decimal(0)) if plan else None,
         "plan_sites": sum(ln.sites for ln in plan.lines.all()) if plan else None,
         "response": response,

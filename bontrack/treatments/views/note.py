@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
-from bontrack.treatments import facts, headmap, selectors
+from bontrack.treatments import facts, selectors
 from bontrack.treatments.actions import common, follow_up
 from bontrack.treatments.models import (
     TreatmentSession,
@@ -23,6 +23,7 @@ from bontrack.treatments.views.context import (
     indication_totals,
     session_in_scope,
     session_indications,
+    session_maps,
     session_zone,
     site_groups,
 )
@@ -38,8 +39,7 @@ def note_context(session: TreatmentSession) -> dict[str, Any]:
         "patient": session.patient,
         "groups": site_groups(injections),
         "injections": injections,
-        "map": headmap.layout(injections),
-        "views": headmap.VIEWS,
+        "bodymap": session_maps(session, injections),
         "vials": [{"vial": v, "conc": concentration(v)} for v in view.vials],
         "findings": annotate(list(result.get("findings", [])), decisions),
         "decisions": decisions,

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from bontrack.treatments import facts
+from bontrack.treatments import facts, maps
 
 register = template.Library()
 
@@ -24,3 +24,9 @@ def indication_label(code: str) -> str:
     """`chronic_migraine` -> `Chronic migraine`; an unknown code in words."""
     label = facts.indication_label(code)
     return label if label != code else str(code).replace("_", " ").capitalize()
+
+
+@register.filter
+def site_side(injection: Any) -> str:
+    """A charted site's side in words: "Right arm" for an arm muscle, "Left" for a neck one."""
+    return maps.side_words(injection.indication, injection.side).capitalize()

@@ -113,6 +113,8 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
                 ]
             )
     pdf.ln(2)
+    billing_table(pdf, ctx["billing"])
+    pdf.ln(2)
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 6, "Vials and dilution", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
@@ -173,6 +175,36 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
     if outcome and outcome["charts"]:
         outcome_pages(pdf, outcome["charts"], outcome["as_of"])
     return bytes(pdf.output())
+
+
+def billing_table(pdf: FPDF, rows: list[dict[str, Any]]) -> None:
+    """What a claim needs: per indication and limb or side, the muscles, sites, units, guidance."""
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(0, 6, "For billing: limbs, sides, muscles and guidance", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    if not rows:
+        pdf.cell(0, 5, "No site was given.", new_x="LMARGIN", new_y="NEXT")
+        return
+    with pdf.table(col_widths=(28, 20, 64, 10, 14, 54)) as table:
+        table.row(["Indication", "Limb or side", "Muscles", "Sites", "Units", "Guidance"])
+        for b in rows:
+            count = b["muscle_count"]
+            muscles = f"{count} muscle{'s' if count != 1 else ''}" + (
+                " in this limb" if b["limb"] else ""
+            )
+            guidance = ", ".join(b["guidance"]) + (
+                " (not recorded at some sites)" if b["guidance_missing"] else ""
+            )
+            table.row(
+                [
+                    _t(b["indication"]),
+                    _t(b["where"]),
+                    _t(f"{muscles}: {', '.join(b['muscles'])}"),
+                    str(b["sites"]),
+                    f"{_u(b['units'])} U",
+                    _t(guidance),
+                ]
+            )
 
 
 def outcome_pages(pdf: FPDF, charts: list[Chart], as_of: Any) -> None:

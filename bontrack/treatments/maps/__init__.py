@@ -58,7 +58,11 @@ MAPS: dict[str, BodyMap] = {
 }
 
 EXTRA_OFFSETS = [(0, 14), (12, 8), (-12, 8), (0, -14), (14, -6), (-14, -6), (8, 18), (-8, 18)]
-HIT_RADIUS = 13  # user units: at least 44 CSS px on a tablet (820 px wide), see treatments.css
+# The transparent tap target around a site, in user units: at least 44 CSS px on a tablet (820 px
+# wide) at the sizes treatments.css gives the drawings there (200 units in about 370 px; a limb's
+# 300 units in 460 px).
+HIT_RADIUS = 13
+LIMB_HIT_RADIUS = 15
 DOT_RADIUS = 6
 LABEL_GAP = 15
 
@@ -89,15 +93,25 @@ def _shape_html(shape: Shape) -> str:
     return f'<{tag} class="{kind}"{parts}/>'
 
 
-def _label_point(drawing: Drawing, muscle: str, point: d.Point) -> dict[str, Any]:
-    anchor = drawing.label_anchor.get(muscle, "start")
-    x, y = point
-    return {
-        "x": x + LABEL_GAP if anchor == "start" else x - LABEL_GAP,
-        "y": y + 3,
-        "anchor": anchor,
-        "text": drawing.short_labels.get(muscle, muscle),
-    }
+def _label_point(drawing: Drawing, muscle: str, side: str, point: d.Point) -> dict[str, Any]:
+    """A muscle's label: where the drawing puts it, else beside its first spot, on the side the
+    drawing names for the muscle or away from the middle."""
+    lines = drawing.short_labels.get(muscle, muscle).split("\n")
+    if (muscle, side) in drawing.label_at:
+        x, y, anchor = drawing.label_at[(muscle, side)]
+    else:
+        px, py = point
+        anchor = drawing.label_anchor.get(muscle) or ("end" if px < drawing.width / 2 else "start")
+        x = px + LABEL_GAP if anchor == "start" else px - LABEL_GAP
+        y = py + 3
+    return {"x": x, "y": y, "anchor": anchor, "lines": lines, "text": " ".join(lines)}
+
+
+def _units_at(drawing: Drawing, x: float, y: float) -> dict[str, Any]:
+    """Where a site's units are written (``tx``, ``ty``, ``ta``: the text anchor)."""
+    if drawing.units_position == "above_below":
+        return {"tx": x, "ty": y - 9 if y < drawing.height / 2 else y + 15, "ta": "middle"}
+    return {"tx": x + 8, "ty": y - 7, "ta": "start"}
 
 
 def _fmt(units: Decimal) -> str:
@@ -110,18 +124,21 @@ def build(
     indications: Sequence[str],
     *,
     labels: Mapping[str, str],
+    muscles: Mapping[str, Iterable[str]] | None = None,
     targets: Mapping[str, tuple[str, Iterable[str]]] | None = None,
     per_site: Mapping[str, Decimal | None] | None = None,
 ) -> dict[str, Any]:
     """What to draw: ``{"maps": [one per indication with a map], "other": [rows with no spot]}``.
 
-    ``labels`` names muscles ({code: label}); ``per_site`` is a fixed protocol's dose per site
+    ``labels`` names muscles ({code: label}); ``muscles`` are each indication's protocol
+    muscles, whose spots the drawing labels (with any charted one); ``per_site`` is a fixed protocol's dose per site
     (a site charted with another dose is drawn as changed). ``targets`` maps an indication to ``(choice prefix,
     muscles)``: each of those muscles' spots with no charted site becomes an "add a site here"
     target (the charting screen of a clinician-built protocol).
     """
     targets = targets or {}
     per_site = per_site or {}
+    muscles = muscles or {}
     placed: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     other: list[dict[str, Any]] = []
     used: dict[tuple[str, str, str], int] = defaultdict(int)
@@ -158,8 +175,7 @@ def build(
                 "x": x,
                 "y": y,
                 "n": n,
-                "tx": x + 8,
-                "ty": y - 7,
+                **_units_at(drawing, x, y),
                 "units": _fmt(inj.units),
                 "aria": aria,
                 "changed": not inj.follow_the_pain
@@ -180,9 +196,10 @@ def build(
             charted = {(p["injection"].muscle, p["injection"].side) for p in points}
             view_labels = []
             view_targets = []
+            shown = set(muscles.get(ind, ()))
             for (muscle, side), spots in drawing.spots.items():
-                if drawing.short_labels:
-                    view_labels.append(_label_point(drawing, muscle, spots[0]))
+                if drawing.short_labels and (muscle in shown or (muscle, side) in charted):
+                    view_labels.append(_label_point(drawing, muscle, side, spots[0]))
                 if muscle in allowed and (muscle, side) not in charted:
                     x, y = spots[0]
                     view_targets.append(
@@ -206,10 +223,21 @@ def build(
                     "points": points,
                     "labels": view_labels,
                     "targets": view_targets,
-                    "hit": HIT_RADIUS,
+                    "texts": [
+                        {"x": x, "y": y, "anchor": a, "text": t} for x, y, a, t in drawing.texts
+                    ],
+                    "hit": LIMB_HIT_RADIUS if body.kind == "limb" else HIT_RADIUS,
                 }
             )
-        maps.append({"indication": ind, "label": body.label, "kind": body.kind, "views": views})
+        maps.append(
+            {
+                "indication": ind,
+                "label": body.label,
+                "kind": body.kind,
+                "labelled": any(dr.short_labels for dr in body.drawings),
+                "views": views,
+            }
+        )
     has_targets = any(v["targets"] for m in maps for v in m["views"])
     return {"maps": maps, "other": other, "has_targets": has_targets}
 
@@ -256,16 +284,22 @@ def svg(built: dict[str, Any]) -> list[tuple[str, SafeString, float]]:
             drawing = next(dr for dr in MAPS[body["indication"]].drawings if dr.code == v["code"])
             parts.append(f'<g transform="translate({x0},0)">')
             parts += [_inline_shape(s) for s in drawing.shapes]
-            for lab in v["labels"]:
-                parts.append(
-                    format_html(
-                        '<text x="{}" y="{}" font-size="9" text-anchor="{}" fill="#374151">{}</text>',
-                        lab["x"],
-                        lab["y"],
-                        lab["anchor"],
-                        lab["text"],
+            words = [
+                {"x": t["x"], "y": t["y"], "anchor": t["anchor"], "lines": [t["text"]]}
+                for t in v["texts"]
+            ]
+            for lab in [*v["labels"], *words]:
+                for n, line in enumerate(lab["lines"]):
+                    parts.append(
+                        format_html(
+                            '<text x="{}" y="{}" font-size="9" text-anchor="{}" '
+                            'fill="#374151">{}</text>',
+                            lab["x"],
+                            lab["y"] + 10 * n,
+                            lab["anchor"],
+                            line,
+                        )
                     )
-                )
             for p in v["points"]:
                 inj = p["injection"]
                 colour = (
@@ -279,9 +313,10 @@ def svg(built: dict[str, Any]) -> list[tuple[str, SafeString, float]]:
                 )
                 parts.append(
                     format_html(
-                        '<text x="{}" y="{}" font-size="8" fill="#111111">{}</text>',
+                        '<text x="{}" y="{}" font-size="8" text-anchor="{}" fill="#111111">{}</text>',
                         p["tx"],
                         p["ty"],
+                        p["ta"],
                         p["units"],
                     )
                 )

@@ -12,7 +12,7 @@ the PDF gets the same shapes with inline colours (``maps.svg``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 Point = tuple[float, float]
 Shape = tuple[str, dict[str, str], str]
@@ -31,6 +31,13 @@ class Drawing:
     # views without labels (the head) leave it empty.
     label_anchor: dict[str, str] = field(default_factory=dict)
     short_labels: dict[str, str] = field(default_factory=dict)
+    # Where a (muscle, side) label goes when not beside its first spot: (x, y, anchor).
+    label_at: dict[tuple[str, str], tuple[float, float, str]] = field(default_factory=dict)
+    # Fixed words on the drawing (which side is the patient's right): (x, y, anchor, text).
+    texts: tuple[tuple[float, float, str, str], ...] = ()
+    # Where a site's units are written: "right" of its dot, or "above_below" (above in the upper
+    # half of the drawing, below in the lower: close sites side by side, as on the eyelids).
+    units_position: str = "right"
 
 
 def mirror(d: Drawing, code: str, label: str, side: str) -> Drawing:
@@ -62,10 +69,25 @@ def mirror(d: Drawing, code: str, label: str, side: str) -> Drawing:
             a["d"] = flip_path(a["d"])
         return (tag, a, kind)
 
+    def swap(anchor: str) -> str:
+        return {"start": "end", "end": "start"}.get(anchor, anchor)
+
     spots = {(m, side): tuple((w - x, y) for x, y in pts) for (m, _s), pts in d.spots.items()}
-    anchors = {m: ("end" if a == "start" else "start") for m, a in d.label_anchor.items()}
+    anchors = {m: swap(a) for m, a in d.label_anchor.items()}
+    label_at = {(m, side): (w - x, y, swap(a)) for (m, _s), (x, y, a) in d.label_at.items()}
+    texts = tuple((w - x, y, swap(a), t) for x, y, a, t in d.texts)
     return Drawing(
-        code, label, w, d.height, tuple(flip(s) for s in d.shapes), spots, anchors, d.short_labels
+        code,
+        label,
+        w,
+        d.height,
+        tuple(flip(s) for s in d.shapes),
+        spots,
+        anchors,
+        d.short_labels,
+        label_at,
+        texts,
+        d.units_position,
     )
 
 
@@ -88,6 +110,7 @@ HEAD_FRONT = Drawing(
         ("frontalis", "right"): ((70, 64), (88, 54)),
         ("frontalis", "left"): ((112, 54), (130, 64)),
     },
+    texts=((4, 226, "start", "Patient's right"), (196, 226, "end", "Patient's left")),
 )
 HEAD_RIGHT = Drawing(
     "head_right",
@@ -123,14 +146,15 @@ HEAD_BACK = Drawing(
         ("trapezius", "left"): ((70, 196), (48, 204), (26, 212)),
         ("trapezius", "right"): ((130, 196), (152, 204), (174, 212)),
     },
+    texts=((4, 14, "start", "Patient's left"), (196, 14, "end", "Patient's right")),
 )
 
 # ---- neck (cervical dystonia) -----------------------------------------------------------------
 
 NECK_SHORT = {
-    "sternocleidomastoid": "SCM",
+    "sternocleidomastoid": "Sterno-\ncleidomastoid",
     "scalenes": "Scalenes",
-    "levator_scapulae": "Levator scapulae",
+    "levator_scapulae": "Levator\nscapulae",
     "splenius_capitis": "Splenius capitis",
     "semispinalis_capitis": "Semispinalis",
     "longissimus": "Longissimus",
@@ -162,8 +186,13 @@ NECK_FRONT = Drawing(
         ("scalenes", "right"): ((56, 160), (66, 140)),
         ("scalenes", "left"): ((144, 160), (134, 140)),
     },
-    {"sternocleidomastoid": "end", "scalenes": "end"},
+    {},
     NECK_SHORT,
+    {
+        ("sternocleidomastoid", "right"): (62, 98, "end"),
+        ("sternocleidomastoid", "left"): (138, 98, "start"),
+    },
+    texts=((4, 226, "start", "Patient's right"), (196, 226, "end", "Patient's left")),
 )
 NECK_RIGHT = Drawing(
     "neck_right",
@@ -190,10 +219,15 @@ NECK_RIGHT = Drawing(
         ("splenius_capitis", "right"): ((96, 122), (92, 146)),
         ("levator_scapulae", "right"): ((74, 150), (66, 174)),
     },
-    {"splenius_capitis": "start", "levator_scapulae": "end"},
+    {"splenius_capitis": "start"},
     NECK_SHORT,
+    {("levator_scapulae", "right"): (59, 140, "end")},
 )
-NECK_LEFT = mirror(NECK_RIGHT, "neck_left", "Neck, left side", "left")
+NECK_LEFT = replace(
+    mirror(NECK_RIGHT, "neck_left", "Neck, left side", "left"),
+    # Below the spot: the units are written to the right of it.
+    label_at={("levator_scapulae", "left"): (140, 166, "start")},
+)
 NECK_BACK = Drawing(
     "neck_back",
     "Neck, back",
@@ -217,20 +251,21 @@ NECK_BACK = Drawing(
         ("trapezius", "left"): ((48, 190), (24, 206)),
         ("trapezius", "right"): ((152, 190), (176, 206)),
     },
-    {
-        "semispinalis_capitis": "start",
-        "longissimus": "start",
-        "trapezius": "start",
-    },
+    {},
     NECK_SHORT,
+    {
+        ("trapezius", "left"): (44, 172, "middle"),
+        ("trapezius", "right"): (156, 172, "middle"),
+    },
+    texts=((4, 14, "start", "Patient's left"), (196, 14, "end", "Patient's right")),
 )
 
 # ---- face (blepharospasm) ---------------------------------------------------------------------
 
 FACE_SHORT = {
-    "orbicularis_oculi_pretarsal_upper_medial": "Upper lid, medial",
-    "orbicularis_oculi_pretarsal_upper_lateral": "Upper lid, lateral",
-    "orbicularis_oculi_pretarsal_lower_lateral": "Lower lid, lateral",
+    "orbicularis_oculi_pretarsal_upper_medial": "medial",
+    "orbicularis_oculi_pretarsal_upper_lateral": "lateral",
+    "orbicularis_oculi_pretarsal_lower_lateral": "lower lateral",
     "corrugator": "Corrugator",
     "procerus": "Procerus",
 }
@@ -262,6 +297,26 @@ FACE = Drawing(
         ("corrugator", "left"): ((122, 48),),
         ("procerus", "midline"): ((100, 64),),
     },
+    {},
+    FACE_SHORT,
+    {
+        ("orbicularis_oculi_pretarsal_upper_medial", "right"): (80, 52, "middle"),
+        ("orbicularis_oculi_pretarsal_upper_lateral", "right"): (40, 54, "middle"),
+        ("orbicularis_oculi_pretarsal_lower_lateral", "right"): (46, 126, "middle"),
+        ("orbicularis_oculi_pretarsal_upper_medial", "left"): (120, 52, "middle"),
+        ("orbicularis_oculi_pretarsal_upper_lateral", "left"): (160, 54, "middle"),
+        ("orbicularis_oculi_pretarsal_lower_lateral", "left"): (154, 126, "middle"),
+        ("corrugator", "right"): (78, 36, "middle"),
+        ("corrugator", "left"): (122, 36, "middle"),
+        ("procerus", "midline"): (100, 82, "middle"),
+    },
+    (
+        (62, 142, "middle", "Right eye"),
+        (138, 142, "middle", "Left eye"),
+        (4, 176, "start", "Patient's right"),
+        (196, 176, "end", "Patient's left"),
+    ),
+    "above_below",
 )
 
 # ---- upper limb (anterior view, palm forward; the right arm's thumb on the viewer's left) ------
@@ -280,7 +335,7 @@ ARM_SHORT = {
     "lumbricals": "Lumbricals",
     "interossei": "Interossei",
     "adductor_pollicis": "Adductor pollicis",
-    "flexor_pollicis_brevis": "Flexor pollicis brevis",
+    "flexor_pollicis_brevis": "Flexor pollicis\nbrevis",
     "opponens_pollicis": "Opponens pollicis",
 }
 ARM_RIGHT = Drawing(
@@ -312,11 +367,11 @@ ARM_RIGHT = Drawing(
         ("flexor_carpi_ulnaris", "right"): ((164, 228), (164, 242)),
         ("flexor_digitorum_profundus", "right"): ((164, 258), (164, 272)),
         ("pronator_quadratus", "right"): ((136, 280),),
-        ("flexor_pollicis_brevis", "right"): ((118, 326),),
-        ("opponens_pollicis", "right"): ((126, 352),),
-        ("adductor_pollicis", "right"): ((146, 334),),
-        ("lumbricals", "right"): ((166, 346),),
-        ("interossei", "right"): ((158, 372),),
+        ("flexor_pollicis_brevis", "right"): ((112, 322),),
+        ("opponens_pollicis", "right"): ((124, 348),),
+        ("adductor_pollicis", "right"): ((140, 372),),
+        ("lumbricals", "right"): ((166, 334),),
+        ("interossei", "right"): ((166, 362),),
     },
     {
         "biceps_brachii": "end",

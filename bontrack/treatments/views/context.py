@@ -176,6 +176,7 @@ def session_maps(
         injections,
         inds,
         labels=facts.muscle_labels(),
+        muscles={ind: facts.protocol_muscles(ind) for ind in inds},
         targets=targets,
         per_site={ind: facts.fixed_units_per_site(ind) for ind in inds},
     )

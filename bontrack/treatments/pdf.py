@@ -185,7 +185,7 @@ def billing_table(pdf: FPDF, rows: list[dict[str, Any]]) -> None:
     if not rows:
         pdf.cell(0, 5, "No site was given.", new_x="LMARGIN", new_y="NEXT")
         return
-    with pdf.table(col_widths=(28, 20, 64, 10, 14, 54)) as table:
+    with pdf.table(col_widths=(28, 22, 62, 10, 14, 54), text_align="LEFT") as table:
         table.row(["Indication", "Limb or side", "Muscles", "Sites", "Units", "Guidance"])
         for b in rows:
             count = b["muscle_count"]

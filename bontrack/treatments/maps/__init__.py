@@ -149,16 +149,16 @@ def build(
         if spot is None or inj.indication not in indications:
             other.append({"injection": inj, "side": side_words(inj.indication, inj.side)})
             continue
-        drawing, points = spot
+        drawing, spots = spot
         i = used[key]
         used[key] += 1
-        if i < len(points) and not inj.follow_the_pain:
-            x, y = points[i]
+        if i < len(spots) and not inj.follow_the_pain:
+            x, y = spots[i]
         else:
             j = extras[key]
             extras[key] += 1
-            bx, by = points[j % len(points)]
-            dx, dy = EXTRA_OFFSETS[(j // len(points)) % len(EXTRA_OFFSETS)]
+            bx, by = spots[j % len(spots)]
+            dx, dy = EXTRA_OFFSETS[(j // len(spots)) % len(EXTRA_OFFSETS)]
             x, y = bx + dx, by + dy
         n = used[key]
         status = inj.get_status_display().lower()
@@ -184,24 +184,25 @@ def build(
             }
         )
     maps = []
+    all_views: list[dict[str, Any]] = []
     for ind in indications:
         body = MAPS.get(ind)
         if body is None:
             continue
-        prefix, allowed = targets.get(ind, ("", ()))
-        allowed = set(allowed)
-        views = []
+        prefix, addable = targets.get(ind, ("", ()))
+        allowed = set(addable)
+        views: list[dict[str, Any]] = []
         for drawing in body.drawings:
             points = placed.get((ind, drawing.code), [])
             charted = {(p["injection"].muscle, p["injection"].side) for p in points}
             view_labels = []
             view_targets = []
             shown = set(muscles.get(ind, ()))
-            for (muscle, side), spots in drawing.spots.items():
+            for (muscle, side), where in drawing.spots.items():
                 if drawing.short_labels and (muscle in shown or (muscle, side) in charted):
-                    view_labels.append(_label_point(drawing, muscle, side, spots[0]))
+                    view_labels.append(_label_point(drawing, muscle, side, where[0]))
                 if muscle in allowed and (muscle, side) not in charted:
-                    x, y = spots[0]
+                    x, y = where[0]
                     view_targets.append(
                         {
                             "x": x,
@@ -238,7 +239,8 @@ def build(
                 "views": views,
             }
         )
-    has_targets = any(v["targets"] for m in maps for v in m["views"])
+        all_views += views
+    has_targets = any(v["targets"] for v in all_views)
     return {"maps": maps, "other": other, "has_targets": has_targets}
 
 
@@ -270,7 +272,7 @@ def svg(built: dict[str, Any]) -> list[tuple[str, SafeString, float]]:
         gap = 10
         width = sum(v["width"] for v in views) + gap * (len(views) - 1)
         height = max(v["height"] for v in views) + 18
-        parts = [
+        parts: list[str] = [
             format_html(
                 '<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" viewBox="0 0 {} {}">',
                 width,

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from bontrack.browser import chromium_page
 from bontrack.factories import PatientFactory
-from bontrack.patients.models import Condition
+from bontrack.patients.models import Condition, Patient
 from bontrack.treatments.actions import charting
 from bontrack.treatments.models import TreatmentSession
 
@@ -72,7 +72,7 @@ def _session(world, indication: str) -> TreatmentSession:
     code, rows = CASES[indication]
     nurse = world.users["nurse"]
     today = timezone.localdate()
-    patient = PatientFactory(
+    patient: Patient = PatientFactory(  # type: ignore[assignment]
         clinic=world.clinic, date_of_birth=today.replace(year=today.year - 58) - timedelta(days=9)
     )
     Condition.objects.create(patient=patient, indication=indication, icd10_code=code)

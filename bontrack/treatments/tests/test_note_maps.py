@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from bontrack.factories import PatientFactory
-from bontrack.patients.models import Condition
+from bontrack.patients.models import Condition, Patient
 from bontrack.treatments import facts, maps
 from bontrack.treatments.actions import charting
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def _patient(world, *conditions: tuple[str, str]):
     today = timezone.localdate()
-    patient = PatientFactory(
+    patient: Patient = PatientFactory(  # type: ignore[assignment]
         clinic=world.clinic, date_of_birth=today.replace(year=today.year - 50) - timedelta(days=9)
     )
     for indication, code in conditions:

@@ -82,7 +82,6 @@ class AddSiteForm(StrictForm):
     )
 
     def __init__(self, *args, muscles: list[tuple[str, str]], **kwargs):  # type: ignore[no-untyped-def]
-        kwargs.setdefault("auto_id", "add-%s")  # ids apart from the site editor's open beside it
         super().__init__(*args, **kwargs)
         self.fields["muscle"].choices = muscles
 

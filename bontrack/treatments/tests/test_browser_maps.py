@@ -146,7 +146,7 @@ def test_tab_to_a_site_and_enter_opens_its_editor_in_view(world, live_server):
         page.keyboard.press("Enter")
         editor = page.locator("#site-editor")
         editor.get_by_text("Biceps brachii").wait_for()
-        units = editor.locator("input[name=units]")
+        units = editor.get_by_label("Units", exact=True)
         assert units.input_value() == "50.00"
         # The editor's first field has the focus and is on screen (a tablet: below the map).
         assert page.evaluate("document.activeElement.name") == "units"
@@ -163,11 +163,14 @@ def test_a_tap_on_a_muscle_without_a_site_fills_the_add_form(world, live_server)
         _sign_in(page, live_server, cookie)
         page.goto(f"{live_server.url}/treatments/sessions/{session.pk}/")
         page.get_by_role("link", name="Add a site: Soleus, right leg").click()
-        assert page.locator("#add-muscle").input_value() == "soleus"
-        assert page.locator("#add-side").input_value() == "right"
-        assert page.evaluate("document.activeElement.id") == "add-units"
-        page.locator("#add-units").fill("40")
-        page.locator("#add-guidance").select_option("emg")
+        add = page.get_by_role("region", name="Add a site")
+        assert add.locator("[name=muscle]").input_value() == "soleus"
+        assert add.locator("[name=side]").input_value() == "right"
+        focused_in = "document.activeElement.closest('section').getAttribute('aria-labelledby')"
+        assert page.evaluate(focused_in) == "h-add"
+        assert page.evaluate("document.activeElement.name") == "units"
+        add.locator("[name=units]").fill("40")
+        add.locator("[name=guidance]").select_option("emg")
         page.get_by_role("button", name="Add site").click()
         page.get_by_role("link", name="Soleus, right leg, site 1: 40 units, done").wait_for()
         row = session.injections.get(muscle="soleus", side="right")

@@ -156,3 +156,19 @@ def test_the_api_edits_and_shows_the_site_fields(world, nurse):
         content_type="application/json",
     )
     assert r.status_code == 422
+
+
+def test_a_site_saved_without_units_is_a_form_error(world, nurse):
+    session = _arm_session(world, nurse)
+    site = charting.add_injection(
+        actor=nurse, session=session, muscle="brachialis", side="left", units=Decimal(30)
+    )
+    r = world.client("nurse").post(
+        f"/treatments/sessions/{session.pk}/sites/{site.pk}/save/",
+        {"units": "", "status": "done"},
+        **HX,
+    )
+    assert r.status_code == 422
+    assert "This field is required." in r.content.decode()
+    site.refresh_from_db()
+    assert site.units == Decimal(30)

@@ -25,17 +25,14 @@ document.addEventListener("click", function (e) {
   // A muscle without a site (clinician-built protocols): fill the "Add a site" form with it.
   var target = e.target && e.target.closest ? e.target.closest("a.muscle-target") : null;
   if (!target) return;
-  var muscle = document.getElementById("add-muscle");
-  var side = document.getElementById("add-side");
-  if (!muscle || !side) return;
+  var heading = document.getElementById("h-add");
+  var form = heading ? heading.closest("section").querySelector("form") : null;
+  if (!form || !form.elements.muscle || !form.elements.side) return;
   e.preventDefault();
-  muscle.value = target.getAttribute("data-choice");
-  side.value = target.getAttribute("data-side");
-  var form = muscle.closest("form");
-  var section = form ? form.closest("section") : null;
-  if (section) section.scrollIntoView({ block: "nearest" });
-  var units = document.getElementById("add-units");
-  (units || muscle).focus({ preventScroll: true });
+  form.elements.muscle.value = target.getAttribute("data-choice");
+  form.elements.side.value = target.getAttribute("data-side");
+  form.closest("section").scrollIntoView({ block: "nearest" });
+  (form.elements.units || form.elements.muscle).focus({ preventScroll: true });
 });
 document.addEventListener("htmx:afterSettle", function () {
   if (!mapSitePicked) return;

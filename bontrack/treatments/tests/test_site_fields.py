@@ -172,3 +172,40 @@ def test_a_site_saved_without_units_is_a_form_error(world, nurse):
     assert "This field is required." in r.content.decode()
     site.refresh_from_db()
     assert site.units == Decimal(30)
+
+
+def test_an_amendment_keeps_each_sites_dilution_and_guidance(world, nurse):
+    from bontrack.treatments.actions import amendments, signing
+    from bontrack.treatments.actions import findings as findings_actions
+
+    session = _arm_session(world, nurse)
+    charting.add_injection(
+        actor=nurse,
+        session=session,
+        muscle="biceps_brachii",
+        side="left",
+        units=Decimal(60),
+        dilution=Decimal(5),
+        guidance="ultrasound",
+    )
+    from bontrack.treatments.actions import vials as vials_actions
+
+    from .conftest import stock
+
+    vials_actions.open_vial(
+        actor=nurse,
+        session=session,
+        vial=stock(session.clinic, vials=1, lot_number="AM1")[0],
+        diluent_ml=Decimal("4"),
+        reconstituted_at=session.performed_at - timedelta(minutes=30),
+    )
+    charting.update_session(
+        actor=nurse, session=session, consent_obtained=True, medication_guide_offered=True
+    )
+    result = findings_actions.current_findings(session)
+    for rule_id in sorted({f["rule_id"] for f in result["findings"] if f["severity"] == "warn"}):
+        findings_actions.decide_finding(actor=nurse, session=session, rule_id=rule_id)
+    signing.sign_session(actor=nurse, session=session)
+    amendment = amendments.amend_session(actor=nurse, session=session, reason="Wrong arm")
+    copied = amendment.injections.get()
+    assert copied.dilution == Decimal(5) and copied.guidance == "ultrasound"

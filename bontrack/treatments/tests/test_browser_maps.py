@@ -128,6 +128,13 @@ def test_every_map_has_tablet_sized_targets_and_is_drawn_at_three_widths(world, 
                         path=str(SHOTS / f"{ind}-{width}.png")
                     )
                     page.screenshot(path=str(SHOTS / f"{ind}-page-{width}.png"))
+                    for figure in page.locator(f'.bodymap[data-map="{ind}"] figure').all():
+                        view = figure.get_attribute("data-view")
+                        figure.screenshot(path=str(SHOTS / f"view-{view}-{width}.png"))
+            page.set_viewport_size({"width": 1280, "height": 1100})
+            for ind, session in sessions.items():
+                page.goto(f"{live_server.url}/treatments/sessions/{session.pk}/note/")
+                page.screenshot(path=str(SHOTS / f"note-{ind}-1280.png"), full_page=True)
 
 
 def test_tab_to_a_site_and_enter_opens_its_editor_in_view(world, live_server):

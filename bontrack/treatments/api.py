@@ -266,7 +266,7 @@ def update_session(request: HttpRequest, session_id: int, payload: SessionPatch)
 @router.patch(
     "/sessions/{session_id}/injections/{injection_id}",
     response={200: SessionOut, **ERRORS},
-    summary="Edit one site (units, done or skipped); a block needs a physician override_reason",
+    summary="Edit one site (units, done or skipped, sites, dilution, guidance); a block needs a physician override_reason",
 )
 def update_injection(
     request: HttpRequest, session_id: int, injection_id: int, payload: InjectionPatch
@@ -279,6 +279,9 @@ def update_injection(
         units=payload.units,
         status=payload.status,
         override_reason=payload.override_reason,
+        sites=payload.sites,
+        dilution=payload.dilution if "dilution" in payload.model_fields_set else charting.UNSET,
+        guidance=payload.guidance,
     )
     return _session_out(session)
 
@@ -292,7 +295,9 @@ def add_injection(
     request: HttpRequest, session_id: int, payload: InjectionIn
 ) -> Status[dict[str, Any]]:
     session = _session(request, Perm.SESSION_CHART, session_id)
-    charting.add_injection(actor=request.user, session=session, **payload.model_dump())
+    fields = payload.model_dump()
+    fields["guidance"] = fields["guidance"] or ""
+    charting.add_injection(actor=request.user, session=session, **fields)
     return Status(201, _session_out(session))
 
 

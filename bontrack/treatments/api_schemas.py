@@ -11,9 +11,16 @@ from pydantic import Field
 
 from bontrack.core.schemas import MAX_ID, Dec, IsoDate, IsoDateTime, StrictSchema, Text
 from bontrack.inventory.choices import ContactMethod
-from bontrack.treatments.choices import AdverseEffectKind, InjectionStatus, ReviewDecision, Side
+from bontrack.treatments.choices import (
+    AdverseEffectKind,
+    Guidance,
+    InjectionStatus,
+    ReviewDecision,
+    Side,
+)
 
-Units = Field(gt=0, le=1000, max_digits=7, decimal_places=2)
+# A site's dilution in units per 0.1 mL (sanity bound, charting.MAX_DILUTION).
+Dilution = Field(default=None, gt=0, le=200, max_digits=6, decimal_places=2)
 
 
 # ---- schemas -------------------------------------------------------------------------------------
@@ -51,6 +58,8 @@ class InjectionOut(Schema):
     units: Decimal
     status: str
     follow_the_pain: bool
+    dilution: Decimal | None  # units per 0.1 mL; null: the session's vial as recorded
+    guidance: str  # emg | estim | ultrasound | landmarks; "" when not recorded
 
 
 class VialOut(Schema):
@@ -190,8 +199,12 @@ class SessionPatch(StrictSchema):
 
 
 class InjectionPatch(StrictSchema):
-    units: Dec | None = Units
+    units: Dec | None = Field(default=None, gt=0, le=1000, max_digits=7, decimal_places=2)
     status: InjectionStatus | None = None
+    sites: int | None = Field(default=None, ge=1, le=100, strict=True)
+    # null clears the dilution; left out keeps it.
+    dilution: Dec | None = Dilution
+    guidance: Guidance | None = None
     override_reason: Text(1000) = ""  # type: ignore[valid-type]
 
 
@@ -202,6 +215,8 @@ class InjectionIn(StrictSchema):
     side: Side
     sites: int = Field(default=1, ge=1, le=100, strict=True)
     units: Dec | None = Field(default=None, gt=0, le=1000, max_digits=7, decimal_places=2)
+    dilution: Dec | None = Dilution
+    guidance: Guidance | None = None
     override_reason: Text(1000) = ""  # type: ignore[valid-type]
 
 

@@ -25,6 +25,15 @@ class Side(models.TextChoices):
     BILATERAL = "bilateral", "Bilateral"
 
 
+class Guidance(models.TextChoices):
+    """How the needle was placed at a site (what billing's guidance add-on codes need)."""
+
+    EMG = "emg", "Needle EMG"
+    ESTIM = "estim", "Electrical stimulation"
+    ULTRASOUND = "ultrasound", "Ultrasound"
+    LANDMARKS = "landmarks", "Anatomical landmarks (no instrument)"
+
+
 class InjectionStatus(models.TextChoices):
     DONE = "done", "Done"
     SKIPPED = "skipped", "Skipped"

@@ -10,6 +10,7 @@ from bontrack.inventory.choices import WasteReason
 from bontrack.treatments.choices import (
     AdverseEffectKind,
     Diluent,
+    Guidance,
     InjectionStatus,
     ReviewDecision,
     Side,
@@ -18,13 +19,49 @@ from bontrack.treatments.choices import (
 DT_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
+GUIDANCE_CHOICES = [("", "Not recorded"), *Guidance.choices]
+
+
+def sites_field(label: str = "Number of sites") -> forms.IntegerField:
+    # Blank: one site for a new row, unchanged for an edited one.
+    return forms.IntegerField(label=label, min_value=1, max_value=100, initial=1, required=False)
+
+
+def dilution_field() -> forms.DecimalField:
+    return forms.DecimalField(
+        label="Dilution (units per 0.1 mL)",
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=200,
+        decimal_places=2,
+        help_text="Leave blank when the site was drawn from the session's vial as recorded.",
+    )
+
+
+def guidance_field() -> forms.ChoiceField:
+    return forms.ChoiceField(label="Guidance", choices=GUIDANCE_CHOICES, required=False)
+
+
 class SiteForm(StrictForm):
     units = forms.DecimalField(
         label="Units", min_value=Decimal("0.01"), max_value=1000, decimal_places=2
     )
+    sites = sites_field()
+    dilution = dilution_field()
+    guidance = guidance_field()
     status = forms.ChoiceField(
         label="Status", choices=InjectionStatus.choices, widget=forms.RadioSelect
     )
+
+    @classmethod
+    def for_site(cls, site: object) -> SiteForm:
+        """The editor of a charted site, filled with what it records."""
+        return cls(
+            initial={
+                f: getattr(site, f) for f in ("units", "status", "sites", "dilution", "guidance")
+            }
+        )
+
     override_reason = forms.CharField(
         label="Physician override reason",
         required=False,
@@ -39,6 +76,9 @@ class AddSiteForm(StrictForm):
     units = forms.DecimalField(
         label="Units", min_value=Decimal("0.01"), max_value=1000, decimal_places=2, required=False
     )
+    sites = sites_field()
+    dilution = dilution_field()
+    guidance = guidance_field()
     override_reason = forms.CharField(
         label="Physician override reason", required=False, max_length=1000
     )

@@ -23,6 +23,7 @@ from bontrack.treatments.choices import (
     AdverseEffectStatus,
     DecisionKind,
     Diluent,
+    Guidance,
     InjectionStatus,
     Reporter,
     ReviewDecision,
@@ -340,11 +341,23 @@ class Injection(models.Model):
     )
     follow_the_pain = models.BooleanField(default=False)
     position = models.PositiveSmallIntegerField(default=0)
+    # The dilution the site was drawn from, in units per 0.1 mL (blank: the session's vials').
+    dilution = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    # How the needle was placed (blank: not recorded).
+    guidance = models.CharField(max_length=12, choices=Guidance.choices, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(sites__gte=1), name="injection_sites_positive"),
+            models.CheckConstraint(
+                condition=Q(dilution__isnull=True) | Q(dilution__gt=0),
+                name="injection_dilution_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(guidance="") | Q(guidance__in=Guidance.values),
+                name="injection_guidance_valid",
+            ),
             models.CheckConstraint(condition=Q(units__gt=0), name="injection_units_positive"),
             models.CheckConstraint(
                 condition=Q(status__in=InjectionStatus.values), name="injection_status_valid"

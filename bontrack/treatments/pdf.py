@@ -12,44 +12,17 @@ from PIL import Image
 
 from bontrack.core.charts import Chart, to_png
 from bontrack.core.templatetags.bontrack_tags import SEVERITY_LABELS
-from bontrack.treatments import facts, headmap
+from bontrack.treatments import facts, maps
 
 CHART_MAX_HEIGHT_MM = 105  # a chart and its title fit in half a Letter page
 
-OUTLINES = {
-    "front": '<ellipse cx="100" cy="100" rx="62" ry="82" fill="#f6f3ee" stroke="#555"/>'
-    '<path d="M78 176 L78 215 L122 215 L122 176" fill="none" stroke="#555"/>',
-    "back": '<ellipse cx="100" cy="95" rx="58" ry="72" fill="#f6f3ee" stroke="#555"/>'
-    '<path d="M80 160 L80 185 Q40 190 10 220 L190 220 Q160 190 120 185 L120 160" fill="#f6f3ee" stroke="#555"/>',
-    "right": '<ellipse cx="105" cy="95" rx="62" ry="75" fill="#f6f3ee" stroke="#555"/>'
-    '<path d="M170 100 l12 18 l-12 4" fill="none" stroke="#555"/>',
-    "left": '<ellipse cx="95" cy="95" rx="62" ry="75" fill="#f6f3ee" stroke="#555"/>'
-    '<path d="M30 100 l-12 18 l12 4" fill="none" stroke="#555"/>',
-}
+MAP_MAX_HEIGHT_MM = 90
 
 
-def map_svg(injections: list[Any]) -> str:
-    """One SVG with the four views side by side, inline styles only (for PDF embedding)."""
-    points = headmap.layout(injections)
-    parts = [
-        '<svg xmlns="http://www.w3.org/2000/svg" width="800" height="250" viewBox="0 0 800 250">'
-    ]
-    for n, (code, label) in enumerate(headmap.VIEWS):
-        parts.append(f'<g transform="translate({n * 200},0)">{OUTLINES[code]}')
-        parts.append(f'<text x="100" y="245" font-size="12" text-anchor="middle">{label}</text>')
-        for p in points.get(code, []):
-            inj = p["injection"]
-            colour = (
-                "#ffffff"
-                if inj.status == "skipped"
-                else ("#c2410c" if inj.follow_the_pain else "#0f766e")
-            )
-            parts.append(
-                f'<circle cx="{p["x"]}" cy="{p["y"]}" r="5" fill="{colour}" stroke="#111" stroke-width="0.8"/>'
-            )
-        parts.append("</g>")
-    parts.append("</svg>")
-    return "".join(parts)
+def map_svgs(bodymap: dict[str, Any]) -> list[tuple[str, str, float]]:
+    """Each indication's map as one SVG (its views side by side, inline colours): the drawings
+    of the session screen (``treatments.maps``), without script; with its height / width."""
+    return [(label, str(text), ratio) for label, text, ratio in maps.svg(bodymap)]
 
 
 def _u(value: Any) -> str:
@@ -120,8 +93,12 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
     for line in lines:
         pdf.multi_cell(0, 5, _t(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    pdf.image(io.BytesIO(map_svg(ctx["injections"]).encode()), w=pdf.epw)
-    pdf.ln(2)
+    for label, text, ratio in map_svgs(ctx["bodymap"]):
+        pdf.set_font("Helvetica", "B", 11)
+        pdf.cell(0, 6, _t(f"Injection map: {label}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 10)
+        pdf.image(io.BytesIO(text.encode()), w=min(pdf.epw, MAP_MAX_HEIGHT_MM / ratio))
+        pdf.ln(2)
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 6, "Sites", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 9)
@@ -136,6 +113,8 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
                     f"{_u(g['units'])} U",
                 ]
             )
+    pdf.ln(2)
+    billing_table(pdf, ctx["billing"])
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 6, "Vials and dilution", new_x="LMARGIN", new_y="NEXT")
@@ -197,6 +176,36 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
     if outcome and outcome["charts"]:
         outcome_pages(pdf, outcome["charts"], outcome["as_of"])
     return bytes(pdf.output())
+
+
+def billing_table(pdf: FPDF, rows: list[dict[str, Any]]) -> None:
+    """What a claim needs: per indication and limb or side, the muscles, sites, units, guidance."""
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.cell(0, 6, "For billing: limbs, sides, muscles and guidance", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 9)
+    if not rows:
+        pdf.cell(0, 5, "No site was given.", new_x="LMARGIN", new_y="NEXT")
+        return
+    with pdf.table(col_widths=(28, 22, 62, 10, 14, 54), text_align="LEFT") as table:
+        table.row(["Indication", "Limb or side", "Muscles", "Sites", "Units", "Guidance"])
+        for b in rows:
+            count = b["muscle_count"]
+            muscles = f"{count} muscle{'s' if count != 1 else ''}" + (
+                " in this limb" if b["limb"] else ""
+            )
+            guidance = ", ".join(b["guidance"]) + (
+                " (not recorded at some sites)" if b["guidance_missing"] else ""
+            )
+            table.row(
+                [
+                    _t(b["indication"]),
+                    _t(b["where"]),
+                    _t(f"{muscles}: {', '.join(b['muscles'])}"),
+                    str(b["sites"]),
+                    f"{_u(b['units'])} U",
+                    _t(guidance),
+                ]
+            )
 
 
 def outcome_pages(pdf: FPDF, charts: list[Chart], as_of: Any) -> None:

@@ -63,12 +63,29 @@ _DILUTION = {
     "lower_limb_spasticity": "BTX-DIL-SPAS-ADULT",
 }
 _SCALE_STEPS = 6  # times a blocked session is scaled down before it is dropped
+# How the demo's injectors place the needle, per indication (one modality per session, taken in
+# turn): the localization the fact sheet names for each (EMG may help for cervical dystonia, S24;
+# EMG, nerve stimulation or ultrasound for spasticity, S21, S23d, S18; blepharospasm without EMG,
+# S20). Chronic migraine's fixed PREEMPT sites record none.
+_GUIDANCE = {
+    "cervical_dystonia": ("emg", "emg", "ultrasound"),
+    "blepharospasm": ("landmarks",),
+    "upper_limb_spasticity": ("ultrasound", "estim", "emg"),
+    "lower_limb_spasticity": ("ultrasound", "emg", "estim"),
+}
+
+
+def _per_tenth_ml(indication: str) -> Decimal:
+    """The indication's first labelled concentration, in units per 0.1 mL."""
+    from bontrack.ops.facts import rule
+
+    return Decimal(str(rule(_DILUTION[indication]).nums("units_per_tenth_ml")[0]))
 
 
 def _diluent_ml(indication: str, size: int) -> Decimal:
     from bontrack.ops.facts import rule
 
-    per_tenth = Decimal(str(rule(_DILUTION[indication]).nums("units_per_tenth_ml")[0]))
+    per_tenth = _per_tenth_ml(indication)
     tenths_per_ml = Decimal(str(rule("BTX-DILUTION-ARITH").num("tenths_per_ml")))
     return (Decimal(size) / (per_tenth * tenths_per_ml)).quantize(Decimal("0.01"))
 
@@ -290,14 +307,24 @@ def seed_history(
     injections: list[Injection] = []
     vials: list[Vial] = []
     uses: list[VialUse] = []
-    for s, rows, meta in planned:
+    for n, (s, rows, meta) in enumerate(planned):
         pos = 0
+        ways = _GUIDANCE.get(s.indication)
+        guidance = ways[n % len(ways)] if ways else ""
+        dilution = _per_tenth_ml(s.indication) if ways else None
         for m, sd, sites, u in rows:
             # One row per site (units per site), as charting does.
             for _ in range(sites):
                 injections.append(
                     Injection(
-                        session=s, indication=s.indication, muscle=m, side=sd, units=u, position=pos
+                        session=s,
+                        indication=s.indication,
+                        muscle=m,
+                        side=sd,
+                        units=u,
+                        position=pos,
+                        guidance=guidance,
+                        dilution=dilution,
                     )
                 )
                 pos += 1

@@ -63,6 +63,8 @@ def amend_session(*, actor: User, session: TreatmentSession, reason: str) -> Tre
                 status=i.status,
                 follow_the_pain=i.follow_the_pain,
                 position=i.position,
+                dilution=i.dilution,
+                guidance=i.guidance,
             )
             for i in original.injections.all()
         ]

@@ -28,6 +28,7 @@ from bontrack.treatments.actions.dose_guard import guard_dose_check
 from bontrack.treatments.actions.plans import Line, active_plan, plan_lines
 from bontrack.treatments.actions.vials import session_vials
 from bontrack.treatments.choices import (
+    Guidance,
     InjectionStatus,
     SessionStatus,
 )
@@ -40,6 +41,35 @@ from bontrack.treatments.models import (
 
 MAX_FTP_ADDITIONS = 20  # sanity bound on rows added to one session (not a clinical limit)
 MAX_SITES = 200  # the dose-check contract's bound on injections in one session
+# Sanity bound on a site's recorded dilution (units per 0.1 mL), not a clinical limit: a whole
+# 200 U vial in 0.1 mL is more than any reconstitution gives.
+MAX_DILUTION = Decimal(200)
+
+
+class _Unset:
+    """A site field the caller leaves as it is."""
+
+
+UNSET = _Unset()
+
+
+def site_field_errors(
+    *, sites: int | None, dilution: Decimal | None | _Unset, guidance: str | None
+) -> dict[str, list[str]]:
+    """The number of sites, the dilution and the guidance of a charted site, checked."""
+    errors: dict[str, list[str]] = {}
+    if sites is not None and not 1 <= sites <= 100:
+        errors["sites"] = ["Enter 1 to 100 sites."]
+    if isinstance(dilution, Decimal) and not Decimal(0) < dilution <= MAX_DILUTION:
+        errors["dilution"] = [
+            f"Enter the dilution in units per 0.1 mL (more than 0, at most {MAX_DILUTION})."
+        ]
+    if guidance is not None and guidance not in ("", *Guidance.values):
+        errors["guidance"] = [
+            "Choose the guidance: needle EMG, electrical stimulation, ultrasound or landmarks."
+        ]
+    return errors
+
 
 # ---- sessions ----------------------------------------------------------------------------------
 
@@ -325,25 +355,37 @@ def update_injection(
     units: Decimal | None = None,
     status: str | None = None,
     override_reason: str = "",
+    sites: int | None = None,
+    dilution: Decimal | None | _Unset = UNSET,
+    guidance: str | None = None,
 ) -> Injection:
+    """Edit a site of a draft: units, done or skipped, number of sites, dilution (``None``
+    clears it), guidance (``""`` clears it); a field left out stays as it is."""
     locked = lock_draft(injection.session, actor, Perm.SESSION_CHART)
     injections = list(locked.injections.all())
     target = next((i for i in injections if i.pk == injection.pk), None)
     if target is None:
         raise ValidationError({"injection": ["This site is not part of the session."]})
-    errors: dict[str, list[str]] = {}
+    errors = site_field_errors(sites=sites, dilution=dilution, guidance=guidance)
     if units is not None and not Decimal(0) < units <= Decimal(1000):
         errors["units"] = ["Enter the units given at this site (more than 0)."]
     if status is not None and status not in InjectionStatus.values:
         errors["status"] = ["Choose done or skipped."]
     if errors:
         raise ValidationError(errors)
-    before = {"units": target.units, "status": target.status}
+    fields = ["units", "status", "sites", "dilution", "guidance"]
+    before = audit.snapshot(target, fields)
     if units is not None:
         target.units = units
     if status is not None:
         target.status = status
-    changes = audit.diff(before, {"units": target.units, "status": target.status})
+    if sites is not None:
+        target.sites = sites
+    if not isinstance(dilution, _Unset):
+        target.dilution = dilution
+    if guidance is not None:
+        target.guidance = guidance
+    changes = audit.diff(before, audit.snapshot(target, fields))
     if not changes:
         return target
     guard_dose_check(
@@ -353,7 +395,7 @@ def update_injection(
         vials=session_vials(locked),
         override_reason=override_reason,
     )
-    target.save(update_fields=["units", "status"])
+    target.save(update_fields=fields)
     audit_record(
         actor,
         "update",
@@ -376,6 +418,8 @@ def add_injection(
     sites: int = 1,
     override_reason: str = "",
     indication: str | None = None,
+    dilution: Decimal | None = None,
+    guidance: str = "",
 ) -> Injection:
     """A site added to a draft session, in one of its indications' protocols: a follow-the-pain
     addition for a fixed (PREEMPT) protocol, a clinician-built site for the others."""
@@ -395,8 +439,7 @@ def add_injection(
         units = per_site * sites
     if units is None or not Decimal(0) < units <= Decimal(1000):
         errors["units"] = ["Enter the units (more than 0)."]
-    if not 1 <= sites <= 100:
-        errors["sites"] = ["Enter 1 to 100 sites."]
+    errors.update(site_field_errors(sites=sites, dilution=dilution, guidance=guidance))
     injections = list(locked.injections.all())
     if sum(1 for i in injections if i.follow_the_pain) >= MAX_FTP_ADDITIONS and fixed:
         errors["muscle"] = ["Too many additions on one session."]
@@ -414,6 +457,8 @@ def add_injection(
         units=units,
         follow_the_pain=fixed,
         position=max((i.position for i in injections), default=0) + 1,
+        dilution=dilution,
+        guidance=guidance,
     )
     guard_dose_check(
         actor=actor,
@@ -429,7 +474,14 @@ def add_injection(
         row,
         locked.patient,
         f"Added {units} U at {muscle} ({side}) on session {locked.pk}",
-        {"muscle": [None, muscle], "side": [None, side], "units": [None, units]},
+        {
+            "muscle": [None, muscle],
+            "side": [None, side],
+            "units": [None, units],
+            "sites": [None, sites],
+            "dilution": [None, dilution],
+            "guidance": [None, guidance or None],
+        },
     )
     return row
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from bontrack.treatments import facts
+from bontrack.treatments import facts, maps
 
 register = template.Library()
 
@@ -32,3 +32,9 @@ def off_label(session: Any) -> bool:
     clinic-defined protocol: facial pain and other conditions)."""
     codes = getattr(session, "indications", None) or [getattr(session, "indication", "")]
     return any(facts.is_off_label(c) for c in codes)
+
+
+@register.filter
+def site_side(injection: Any) -> str:
+    """A charted site's side in words: "Right arm" for an arm muscle, "Left" for a neck one."""
+    return maps.side_words(injection.indication, injection.side).capitalize()

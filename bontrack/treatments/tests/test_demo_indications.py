@@ -53,3 +53,26 @@ def test_every_signed_demo_session_has_its_vials_drawn_into_it(capsys):
     uses = VialUse.objects.filter(session__in=signed).select_related("vial")
     assert all(u.vial.status == "used" and u.vial.patient_id == u.session.patient_id for u in uses)
     assert not Vial.objects.filter(status="used", use__isnull=True).exists()
+
+
+def test_demo_sessions_of_every_indication_draw_their_sites_on_their_own_map(capsys):
+    from bontrack.treatments import maps
+
+    call_command("demo", no_serve=True, patients=30)
+    capsys.readouterr()
+    sessions = TreatmentSession.objects.filter(
+        patient__practice__slug="demo", status="signed"
+    ).exclude(indication="chronic_migraine")
+    shown = set()
+    for session in sessions:
+        for inj in session.injections.all():
+            assert maps.locate(inj.indication, inj.muscle, inj.side) is not None, inj
+            # The protocols that name a localization record it, with the site's dilution.
+            assert inj.guidance and inj.dilution, (inj.indication, inj.muscle)
+        shown.add(session.indication)
+    assert shown == set(maps.MAPS) - {"chronic_migraine"}
+    for indication in shown:
+        session = sessions.filter(indication=indication).first()
+        html = render_to_string("treatments/note.html", note_context(session))
+        assert f'data-map="{indication}"' in html and "Other sites" not in html
+        assert "For billing" in html and "Not recorded" not in html

@@ -24,7 +24,7 @@ from bontrack.inventory.choices import VialStatus, WasteReason
 from bontrack.inventory.models import Vial
 from bontrack.patients.forms import WeightForm
 from bontrack.patients.models import Patient, PatientFlag
-from bontrack.treatments import facts, headmap, selectors
+from bontrack.treatments import facts, maps, selectors
 from bontrack.treatments.actions import findings as findings_actions
 from bontrack.treatments.actions import follow_up
 from bontrack.treatments.choices import (
@@ -202,6 +202,29 @@ def site_groups(injections: list[Injection]) -> list[dict[str, Any]]:
     return list(groups.values())
 
 
+def session_maps(
+    session: TreatmentSession, injections: list[Injection], *, can_chart: bool = False
+) -> dict[str, Any]:
+    """The injection maps of the session's indications (``treatments.maps``); on a draft the
+    charting user may add a site by selecting a muscle of a clinician-built protocol."""
+    inds = session_indications(session)
+    targets = {}
+    if can_chart:
+        targets = {
+            ind: ("" if n == 0 else f"{ind}|", facts.protocol_muscles(ind))
+            for n, ind in enumerate(inds)
+            if not facts.has_fixed_template(ind)
+        }
+    return maps.build(
+        injections,
+        inds,
+        labels=facts.muscle_labels(),
+        muscles={ind: facts.protocol_muscles(ind) for ind in inds},
+        targets=targets,
+        per_site={ind: facts.fixed_units_per_site(ind) for ind in inds},
+    )
+
+
 def concentration(vial: VialUse) -> Any:
     return facts.vial_concentration(vial)
 
@@ -243,8 +266,7 @@ def session_context(
         "patient": session.patient,
         "injections": injections,
         "groups": site_groups(injections),
-        "map": headmap.layout(injections),
-        "views": headmap.VIEWS,
+        "bodymap": session_maps(session, injections, can_chart=can_chart),
         "vials": [
             {
                 "vial": v,

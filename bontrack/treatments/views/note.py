@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -12,9 +14,11 @@ from django.views.decorators.http import require_GET
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.roles import Perm
-from bontrack.treatments import facts, headmap, selectors
+from bontrack.treatments import facts, maps, selectors
 from bontrack.treatments.actions import common, follow_up
+from bontrack.treatments.choices import Guidance, InjectionStatus
 from bontrack.treatments.models import (
+    Injection,
     TreatmentSession,
 )
 from bontrack.treatments.views.context import (
@@ -23,11 +27,42 @@ from bontrack.treatments.views.context import (
     indication_totals,
     session_in_scope,
     session_indications,
+    session_maps,
     session_zone,
     site_groups,
 )
 
 # ---- procedure note ------------------------------------------------------------------------------
+
+
+def billing_summary(session: TreatmentSession, injections: list[Injection]) -> list[dict[str, Any]]:
+    """What a claim needs from the note, per indication and per limb or side of the sites given:
+    the muscles injected (how many, which), units and sites, and the guidance used."""
+    labels = facts.muscle_labels()
+    guidance_labels = dict(Guidance.choices)
+    out = []
+    for ind in session_indications(session):
+        done = [i for i in injections if i.indication == ind and i.status == InjectionStatus.DONE]
+        where: OrderedDict[str, list[Injection]] = OrderedDict()
+        for inj in sorted(done, key=lambda i: (i.side, i.position)):
+            where.setdefault(maps.side_words(ind, inj.side).capitalize(), []).append(inj)
+        for place, rows in where.items():
+            muscles = list(dict.fromkeys(labels.get(i.muscle, i.muscle) for i in rows))
+            used = list(dict.fromkeys(i.guidance for i in rows))
+            out.append(
+                {
+                    "indication": facts.indication_label(ind),
+                    "where": place,
+                    "limb": bool(maps.MAPS.get(ind) and maps.MAPS[ind].limb),
+                    "muscle_count": len(muscles),
+                    "muscles": muscles,
+                    "sites": sum(i.sites for i in rows),
+                    "units": sum((i.units for i in rows), Decimal(0)),
+                    "guidance": [guidance_labels[g] for g in used if g] or ["Not recorded"],
+                    "guidance_missing": any(not g for g in used) and any(used),
+                }
+            )
+    return out
 
 
 def note_context(session: TreatmentSession) -> dict[str, Any]:
@@ -38,8 +73,8 @@ def note_context(session: TreatmentSession) -> dict[str, Any]:
         "patient": session.patient,
         "groups": site_groups(injections),
         "injections": injections,
-        "map": headmap.layout(injections),
-        "views": headmap.VIEWS,
+        "bodymap": session_maps(session, injections),
+        "billing": billing_summary(session, injections),
         "vials": [{"vial": v, "conc": concentration(v)} for v in view.vials],
         "findings": annotate(list(result.get("findings", [])), decisions),
         "decisions": decisions,

@@ -109,7 +109,7 @@ def site_editor(request: HttpRequest, sid: int, iid: int, scope: Scope) -> HttpR
     common.record_view(
         actor=request.user, patient=session.patient, what=f"session {session.pk} site {site.pk}"
     )
-    form = SiteForm(initial={"units": site.units, "status": site.status})
+    form = SiteForm.for_site(site)
     ctx = session_context(request, session, site=site, site_form=form)
     with timezone.override(session_zone(session)):
         if request.htmx:
@@ -131,6 +131,9 @@ def site_update(request: HttpRequest, sid: int, iid: int, scope: Scope) -> HttpR
                 units=form.cleaned_data["units"],
                 status=form.cleaned_data["status"],
                 override_reason=form.cleaned_data["override_reason"],
+                sites=form.cleaned_data["sites"],
+                dilution=form.cleaned_data["dilution"],
+                guidance=form.cleaned_data["guidance"],
             )
         except dose_guard.Blocked as exc:
             form.add_error(None, "Not saved: a blocking finding needs a physician override.")
@@ -144,7 +147,7 @@ def site_update(request: HttpRequest, sid: int, iid: int, scope: Scope) -> HttpR
         else:
             session = session_in_scope(scope, sid)
             site = _site(session, iid)
-            fresh = SiteForm(initial={"units": site.units, "status": site.status})
+            fresh = SiteForm.for_site(site)
             return render_session(
                 request,
                 session,
@@ -172,6 +175,9 @@ def site_add(request: HttpRequest, sid: int, scope: Scope) -> HttpResponse:
                 side=form.cleaned_data["side"],
                 units=form.cleaned_data["units"],
                 override_reason=form.cleaned_data["override_reason"],
+                sites=form.cleaned_data["sites"] or 1,
+                dilution=form.cleaned_data["dilution"],
+                guidance=form.cleaned_data["guidance"],
             )
         except dose_guard.Blocked as exc:
             form.add_error(None, "Not saved: a blocking finding needs a physician override.")

@@ -227,6 +227,47 @@ def test_a_second_future_treatment_of_the_same_indication_is_refused(sched):
     assert b'name="slot"' not in page.content
 
 
+@time_machine.travel(NOW, tick=False)
+def test_book_appointment_refuses_a_second_future_treatment_of_the_same_indication(sched):
+    """The single-booking service (UI, API, factories) has the same guard as the series."""
+    from bontrack.scheduling.actions import booking
+
+    patient = sched.world.patient
+    Condition.objects.create(patient=patient, indication="chronic_migraine", icd10_code="G43.709")
+    first = booked_appointment(
+        sched.world.users["front_desk"],
+        patient,
+        sched.type("treatment"),
+        datetime(2026, 6, 10, 14, tzinfo=UTC),
+        indication="chronic_migraine",
+    )
+    before = _changes()
+    with pytest.raises(Conflict, match="already has a treatment booked for chronic migraine"):
+        booking.book_appointment(
+            actor=sched.world.users["front_desk"],
+            clinic=sched.clinic,
+            patient=patient,
+            appointment_type=sched.type("treatment"),
+            starts_at=datetime(2026, 9, 9, 14, tzinfo=UTC),
+        )
+    assert list(Appointment.objects.filter(patient=patient)) == [first]
+    assert _changes() == before
+    # Once the first is cancelled, the next one can be booked.
+    from bontrack.scheduling.actions import changes
+
+    changes.cancel_appointment(
+        actor=sched.world.users["front_desk"], appointment=first, reason="patient_request"
+    )
+    second = booking.book_appointment(
+        actor=sched.world.users["front_desk"],
+        clinic=sched.clinic,
+        patient=patient,
+        appointment_type=sched.type("treatment"),
+        starts_at=datetime(2026, 9, 9, 14, tzinfo=UTC),
+    )
+    assert second.indication == "chronic_migraine"
+
+
 def _finder_queries(sched, client, url):
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200

@@ -151,18 +151,40 @@ def booking_moved(appointment: Appointment, *, base_url: str) -> None:
     booking_confirmed(appointment, base_url=base_url, moved=True)
 
 
-def waitlist_offer(*, patient: object, clinic: object, when: str, url: str, key: str) -> None:
-    email = getattr(patient, "email", "")
-    enqueue_message(
-        channel="email",
-        to=email,
-        subject=f"An earlier appointment is free: {when}",
-        body=(
-            f"Hello {getattr(patient, 'first_name', '')},\n\nAn earlier appointment at "
-            f"{getattr(clinic, 'name', '')} became free: {when}.\n\nThe first person to confirm "
-            f"gets it. To take it, open:\n{url}\n"
-        ),
-        dedupe_key=key,
-        send_after=timezone.now(),
-        patient=patient,
-    )
+def patient_channels(patient: object) -> list[tuple[str, str]]:
+    """The patient's preferred channel first (SMS when preferred and a phone is on file), else
+    e-mail; the other channel when the preferred one has no address."""
+    email = getattr(patient, "email", "") or ""
+    phone = getattr(patient, "phone", "") or ""
+    if getattr(patient, "preferred_contact", "") == "sms" and phone:
+        return [("sms", phone)]
+    if email:
+        return [("email", email)]
+    return [("sms", phone)] if phone else []
+
+
+def offer_topic(offer_id: int) -> str:
+    return f"waitlist-offer:{offer_id}"
+
+
+def waitlist_offer(*, patient: object, clinic: object, when: str, url: str, offer_id: int) -> None:
+    """The offer of a freed slot, through the outbox on the patient's preferred channel (the
+    waitlist page shows each message's delivery state by its topic)."""
+    name = getattr(clinic, "name", "")
+    for channel, to in patient_channels(patient):
+        enqueue_message(
+            channel=channel,
+            to=to,
+            subject=f"An earlier appointment is free: {when}",
+            body=(
+                f"Hello {getattr(patient, 'first_name', '')},\n\nAn earlier appointment at "
+                f"{name} became free: {when}.\n\nThe first person to confirm "
+                f"gets it. To take it, open:\n{url}\n"
+            )
+            if channel == "email"
+            else f"{name}: an earlier appointment is free, {when}. First to confirm gets it: {url}",
+            dedupe_key=f"offer:{offer_id}:{channel}",
+            send_after=timezone.now(),
+            patient=patient,
+            topic=offer_topic(offer_id),
+        )

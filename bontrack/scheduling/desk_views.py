@@ -26,7 +26,7 @@ from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.core.parsing import BadQuery, parse_datetime, parse_int, query_date, query_int
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
-from bontrack.scheduling import facts, notify
+from bontrack.scheduling import facts, links, notify, video
 from bontrack.scheduling.actions import reads, staff_booking
 from bontrack.scheduling.actions import waitlist as waitlist_actions
 from bontrack.scheduling.availability import find_slots, zone
@@ -374,3 +374,29 @@ def waitlist_remove(request: StaffRequest, pk: int, scope: Scope) -> HttpRespons
             waitlist_actions.leave_waitlist(actor=request.user, entry=entry)
             messages.success(request, "Removed from the waitlist.")
     return redirect(reverse("scheduling:waitlist") + f"?clinic={entry.clinic_id}")
+
+
+@staff_view(Perm.SCHEDULE_VIEW)
+def join_video(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
+    """The clinician joins a video visit: from 10 minutes before the start to the end, audited,
+    then on to the room of the configured video service (never shown as a link before)."""
+    appointment = _appointment(scope, pk)
+    if not request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, appointment.clinic_id):
+        raise PermissionDenied("Your role does not allow this in that clinic.")
+    w = video.window(appointment)
+    if not w.is_video:
+        raise Http404
+    if not w.open:
+        message = (
+            "This video visit is over."
+            if w.ended
+            else f"{w.opens_text}, 10 minutes before the start. Come back then."
+        )
+        return render_page(
+            request,
+            "scheduling/join_closed.html",
+            {"appointment": appointment, "message": message},
+            status=409,
+        )
+    reads.record_read(actor=request.user, what="Joined the video visit", obj=appointment.patient)
+    return redirect(links.video_room_url(appointment.video_token or ""))

@@ -28,7 +28,8 @@ def local_time(appointment: Appointment) -> str:
 
 def where(appointment: Appointment) -> str:
     if appointment.video_token:
-        return f"Video call: {links.video_room_url(appointment.video_token)}"
+        # Never the room's raw address: the patient joins through the waiting room.
+        return "Video call: join from your waiting room (the link is in your confirmation)"
     clinic = appointment.clinic
     return f"{clinic.name}, {clinic.address}".strip(", ")
 
@@ -50,6 +51,9 @@ def _details(appointment: Appointment, base_url: str) -> str:
     if appointment.video_token:
         lines.append(
             f"Waiting room (opens 10 minutes before the start): {waiting_room_url(appointment, base_url)}"
+        )
+        lines.append(
+            f"Check your camera and microphone: {waiting_room_url(appointment, base_url)}check/"
         )
     return "\n".join(lines)
 

@@ -15,4 +15,5 @@ urlpatterns = [
     path("portal/appointments/", v.portal_appointments, name="portal_appointments"),
     path("book/offer/<str:token>/", v.waitlist_offer, name="offer"),
     path("visit/<str:video_token>/", v.waiting_room, name="waiting_room"),
+    path("visit/<str:video_token>/check/", v.device_check, name="device_check"),
 ]

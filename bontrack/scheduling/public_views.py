@@ -6,9 +6,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -295,6 +297,32 @@ def waiting_room(request: HttpRequest, video_token: str) -> HttpResponse:
         "room_url": links.video_room_url(appointment.video_token) if is_open else "",
     }
     return render(request, "booking/waiting_room.html", context)
+
+
+# The one page that may use the camera and microphone: the patient's device check. Every other
+# page keeps settings.PERMISSIONS_POLICY (camera=(), microphone=()).
+DEVICE_CHECK_POLICY = settings.PERMISSIONS_POLICY.replace("camera=()", "camera=(self)").replace(
+    "microphone=()", "microphone=(self)"
+)
+
+
+def device_check(request: HttpRequest, video_token: str) -> HttpResponse:
+    """Camera and microphone test before a video visit (static JS, getUserMedia, nothing sent)."""
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("clinic"),
+        video_token=video_token,
+        status__in=[Status.BOOKED, Status.CHECKED_IN],
+    )
+    response = render(
+        request,
+        "booking/device_check.html",
+        {
+            "clinic": appointment.clinic,
+            "waiting_room": reverse("booking:waiting_room", args=[video_token]),
+        },
+    )
+    response["Permissions-Policy"] = DEVICE_CHECK_POLICY
+    return response
 
 
 @patient_view

@@ -58,6 +58,23 @@ def _details(appointment: Appointment, base_url: str) -> str:
     return "\n".join(lines)
 
 
+def preparation(appointment: Appointment, base_url: str) -> list[str]:
+    """What to prepare before an online booking's visit (the confirmation page and e-mail)."""
+    if appointment.source != "online":
+        return []
+    steps = [
+        "Set a password for your patient portal with the invitation we e-mailed you.",
+        f"Fill in the questionnaire before your visit in the portal: {base_url}/portal/diary/before-your-visit/",
+    ]
+    if appointment.indication == "chronic_migraine":
+        steps.append(
+            f"Start your headache diary today, one entry a day, in the portal: {base_url}/portal/diary/"
+        )
+    if not appointment.video_token:
+        steps.append("Bring a photo ID, your insurance card and the list of your medicines.")
+    return steps
+
+
 def _ics(appointment: Appointment) -> tuple[str, bytes, str]:
     content = ics.appointment_ics(
         appointment,
@@ -81,9 +98,13 @@ def _channels(appointment: Appointment) -> list[tuple[str, str]]:
 def booking_confirmed(appointment: Appointment, *, base_url: str, moved: bool = False) -> None:
     now = timezone.now()
     verb = "moved" if moved else "booked"
+    steps = preparation(appointment, base_url)
+    prepare = (
+        "Before your visit:\n" + "\n".join(f"- {step}" for step in steps) + "\n\n" if steps else ""
+    )
     body = (
         f"Hello {appointment.patient.first_name},\n\n"
-        f"Your appointment is {verb}.\n\n{_details(appointment, base_url)}\n\n"
+        f"Your appointment is {verb}.\n\n{_details(appointment, base_url)}\n\n{prepare}"
         f"To reschedule or cancel, use this personal link (do not share it):\n"
         f"{manage_url(appointment, base_url)}\n\n{appointment.clinic.name}\n"
         f"{appointment.clinic.phone}\n"

@@ -26,6 +26,7 @@ PUBLIC = [
     r"^accounts/password-reset/sent/$",
     r"^accounts/reset/<uidb64>/<token>/$",
     r"^portal/login/$",
+    r"^portal/invite/<str:token>/$",  # the signed, expiring portal invitation (online booking)
     r"^book/",
     r"^programs/",
     r"^visit/",

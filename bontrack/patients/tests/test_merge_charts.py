@@ -18,7 +18,6 @@ from bontrack.patients import services
 from bontrack.patients.choices import MergeStatus, PatientStatus
 from bontrack.patients.duplicates import fold, likely_duplicates
 from bontrack.patients.models import Condition, MrnFormat, Patient, PatientMerge
-from bontrack.scheduling.models import Appointment
 from bontrack.scheduling.tests.conftest import NOW, sched  # noqa: F401 - fixture
 from conftest import permission_matrix
 

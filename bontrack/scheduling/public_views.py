@@ -305,11 +305,22 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             )
     proposed = None
     wanted = request.GET.get("slot", "")
-    if wanted and appointment.status == Status.BOOKED:
-        for times in days.values():
-            for value, _label in times:
-                if value == wanted:
-                    proposed = (value, _parse_slot(value).astimezone(zone(appointment.clinic)))
+    if wanted and _SLOT.match(wanted) and appointment.status == Status.BOOKED:
+        # The time asked for when trying to book again (the e-mailed move link): offered only if
+        # it is still free for this appointment.
+        at = _parse_slot(wanted)
+        tz = zone(appointment.clinic)
+        day = at.astimezone(tz).date()
+        free = find_slots(
+            clinic=appointment.clinic,
+            appointment_type=appointment.appointment_type,
+            start=day,
+            end=day,
+            now=timezone.now(),
+            exclude_appointment_id=appointment.pk,
+        )
+        if any(slot.starts_at == at for slot in free):
+            proposed = (wanted, at.astimezone(tz))
     context = {
         "proposed": proposed,
         "book_again": reverse(

@@ -299,3 +299,34 @@ def test_the_slot_finder_costs_the_same_number_of_queries_at_two_data_sizes(sche
     large = _finder_queries(sched, client, url)
     assert small == large
     assert large <= 30
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_finder_searches_the_first_week_then_the_rest_with_the_same_answer(sched, monkeypatch):
+    """Two searches (first week, then the rest) give what one search over the range gives."""
+    from bontrack.scheduling import slot_finder
+
+    for persona in ("physician", "nurse"):
+        AvailabilityException.objects.create(
+            clinic=sched.clinic,
+            clinician=sched.world.users[persona],
+            kind=ExceptionKind.LEAVE,
+            starts_at=datetime(2026, 6, 1, 4, tzinfo=UTC),
+            ends_at=datetime(2026, 6, 10, 4, tzinfo=UTC),
+        )
+
+    def run():
+        return slot_finder.find(
+            clinic=sched.clinic,
+            appointment_type=sched.type("consult"),
+            patient=None,
+            indication="",
+            start=None,
+            end=None,
+        ).slots
+
+    split = run()
+    monkeypatch.setattr(slot_finder, "FIRST_CHUNK_DAYS", slot_finder.MAX_RANGE_DAYS)
+    whole = run()
+    assert split and [s.key for s in split] == [s.key for s in whole]
+    assert split[0].local.date() == date(2026, 6, 10)

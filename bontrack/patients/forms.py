@@ -6,7 +6,13 @@ from django import forms
 
 from bontrack.core.forms import StrictForm, StrictModelForm
 from bontrack.core.models import Clinic
-from bontrack.patients.choices import Flag, Indication, PreventiveClass, PriorOutcome
+from bontrack.patients.choices import (
+    Flag,
+    Indication,
+    PatientStatus,
+    PreventiveClass,
+    PriorOutcome,
+)
 from bontrack.patients.facts import ICD10_BY_INDICATION, ICD10_LABELS
 from bontrack.patients.models import Patient
 
@@ -63,6 +69,9 @@ class PatientForm(StrictModelForm):
         self.fields["mrn"].required = False
         if mrn_example:
             self.fields["mrn"].help_text = f"Leave empty to assign the next number ({mrn_example})."
+        self.fields["status"].choices = [
+            c for c in self.fields["status"].choices if c[0] != PatientStatus.MERGED
+        ]
         if self.instance.pk:
             del self.fields["not_a_duplicate"]
         for name in ("first_name", "last_name"):

@@ -82,6 +82,10 @@ def validate_demographics(data: dict[str, Any], *, today: date) -> None:
             errors.setdefault("date_of_birth", []).append("Date of birth cannot be in the future.")
         elif dob.year < 1900:
             errors.setdefault("date_of_birth", []).append("Date of birth must be 1900 or later.")
+    if data.get("status") == PatientStatus.MERGED:
+        errors.setdefault("status", []).append(
+            "A chart is marked merged only by merging it into another chart."
+        )
     for field in ("first_name", "last_name"):
         if field in data and not str(data[field]).strip():
             errors.setdefault(field, []).append("This field is required.")

@@ -225,3 +225,32 @@ def test_the_practice_mrn_format_numbers_new_charts_and_checks_typed_ones(world)
         admin.post("/patients/record-numbers/", {"prefix": "N$", "digits": "3"}).status_code == 422
     )
     assert world.client("front_desk").get("/patients/record-numbers/").status_code == 403
+
+
+def test_the_merge_page_costs_the_same_queries_with_one_or_five_likely_duplicates(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = world.client("front_desk")
+    url = f"/patients/{world.patient.pk}/merge/?q=cohen"
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    def dupes(n, start):
+        for i in range(n):
+            PatientFactory(
+                clinic=world.clinic,
+                first_name="Rosa",
+                last_name="Cohen",
+                mrn=f"A1-8{start + i:03d}",
+                date_of_birth=world.patient.date_of_birth,
+            )
+
+    dupes(1, 0)
+    client.get(url)
+    small = count()
+    dupes(4, 10)
+    assert count() == small

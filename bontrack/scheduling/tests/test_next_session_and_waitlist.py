@@ -289,3 +289,52 @@ def test_a_freed_slot_is_offered_through_the_outbox_on_the_preferred_channel(sch
     page = sched.world.client("front_desk").get(f"/schedule/waitlist/?clinic={sched.clinic.pk}")
     html = page.content.decode()
     assert "Offers sent" in html and "Text message queued" in html and "E-mail queued" in html
+
+
+def _waitlist_queries(sched, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(f"/schedule/waitlist/?clinic={sched.clinic.pk}").status_code == 200
+    return len(ctx.captured_queries)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_waitlist_with_offers_costs_the_same_queries_at_two_sizes(sched):
+    from django.db import transaction
+
+    from bontrack.factories import PatientFactory
+    from bontrack.scheduling import notify
+    from bontrack.scheduling.models import WaitlistOffer
+
+    client = sched.world.client("front_desk")
+
+    def add(n, start):
+        for i in range(n):
+            p = PatientFactory(
+                clinic=sched.clinic, mrn=f"A1-9{start + i:03d}", email="x@example.org"
+            )
+            entry = waitlist.join_waitlist(
+                actor=sched.world.users["front_desk"],
+                patient=p,
+                appointment_type=sched.type("consult"),
+                earliest=date(2026, 6, 1),
+                latest=date(2026, 6, 30),
+            )
+            with transaction.atomic():
+                offer = WaitlistOffer.objects.create(
+                    entry=entry,
+                    clinician=sched.world.users["physician"],
+                    starts_at=datetime(2026, 6, 10, 14, tzinfo=UTC),
+                    expires_at=datetime(2026, 6, 9, 14, tzinfo=UTC),
+                )
+                notify.waitlist_offer(
+                    patient=p, clinic=sched.clinic, when="soon", url="http://x/", offer_id=offer.pk
+                )
+
+    add(1, 0)
+    client.get(f"/schedule/waitlist/?clinic={sched.clinic.pk}")  # warm the session
+    small = _waitlist_queries(sched, client)
+    add(5, 10)
+    assert _waitlist_queries(sched, client) == small

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -472,7 +473,7 @@ def _portal_username(email: str) -> str:
     return f"{base[:130]}-{secrets.token_hex(3)}"
 
 
-def invite_to_portal(*, patient: object, base_url: str) -> User | None:
+def invite_to_portal(*, patient: Any, base_url: str) -> User | None:
     """Create the patient's portal account (no password yet) and queue the invitation e-mail.
 
     Runs inside the caller's transaction (the booking's). Nothing when the patient has no e-mail
@@ -481,8 +482,8 @@ def invite_to_portal(*, patient: object, base_url: str) -> User | None:
 
     if not connection_in_atomic():
         raise RuntimeError("invite_to_portal runs inside the caller's transaction")
-    email = str(getattr(patient, "email", "") or "")
-    patient_id = getattr(patient, "pk", None)
+    email = str(patient.email or "")
+    patient_id: int = patient.pk
     if not email or PortalAccount.objects.filter(patient_id=patient_id).exists():
         return None
     user = User(

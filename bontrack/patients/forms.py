@@ -69,9 +69,9 @@ class PatientForm(StrictModelForm):
         self.fields["mrn"].required = False
         if mrn_example:
             self.fields["mrn"].help_text = f"Leave empty to assign the next number ({mrn_example})."
-        self.fields["status"].choices = [
-            c for c in self.fields["status"].choices if c[0] != PatientStatus.MERGED
-        ]
+        status = self.fields["status"]
+        if isinstance(status, forms.ChoiceField):
+            status.choices = [c for c in PatientStatus.choices if c[0] != PatientStatus.MERGED]
         if self.instance.pk:
             del self.fields["not_a_duplicate"]
         for name in ("first_name", "last_name"):
@@ -140,8 +140,12 @@ class MergeForm(StrictForm):
 
 
 class MrnFormatForm(StrictForm):
-    prefix = forms.CharField(
-        max_length=6, required=False, help_text="Up to six letters or digits, e.g. NS."
+    # Not "prefix": that name is the form's own attribute (field name prefixes).
+    mrn_prefix = forms.CharField(
+        label="Prefix",
+        max_length=6,
+        required=False,
+        help_text="Up to six letters or digits, e.g. NS.",
     )
     digits = forms.IntegerField(
         min_value=4, max_value=10, initial=6, help_text="The number is padded with zeros."

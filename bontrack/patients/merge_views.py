@@ -180,18 +180,21 @@ def merge_detail(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def mrn_format(request: StaffRequest, scope: Scope) -> HttpResponse:
     current = MrnFormat.objects.filter(practice_id=scope.practice_id).first()
-    initial = {"prefix": current.prefix, "digits": current.digits} if current else {}
+    initial = {"mrn_prefix": current.prefix, "digits": current.digits} if current else {}
     form = MrnFormatForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             fmt = services.set_mrn_format(
                 actor=request.user,
                 practice_id=scope.practice_id,
-                prefix=form.cleaned_data["prefix"] or "",
+                prefix=form.cleaned_data["mrn_prefix"] or "",
                 digits=form.cleaned_data["digits"],
             )
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            if "prefix" in exc.message_dict:
+                form.add_error("mrn_prefix", exc.message_dict["prefix"])
+            else:
+                apply_service_errors(form, exc)
         except PermissionDenied:
             form.add_error(None, "Only an administrator of the whole practice sets this format.")
         else:

@@ -394,7 +394,7 @@ def patient_relations() -> list[Any]:
     for rel in Patient._meta.get_fields(include_hidden=True):
         if not (rel.is_relation and rel.auto_created and not rel.concrete):
             continue
-        if rel.related_model._meta.label_lower in NEVER_MOVED:
+        if rel.related_model is None or rel.related_model._meta.label_lower in NEVER_MOVED:
             continue
         rels.append(rel)
     return sorted(rels, key=lambda r: (r.related_model._meta.label_lower, r.field.name))

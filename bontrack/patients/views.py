@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -33,6 +33,9 @@ from bontrack.patients.forms import (
     WeightForm,
 )
 from bontrack.patients.models import NAME_ORDER, SEARCH_ORDER, Patient, PatientFlag, PatientMerge
+
+if TYPE_CHECKING:
+    from bontrack.accounts.models import User
 
 PAGE_SIZE = 25
 
@@ -180,7 +183,9 @@ def chart_context(request: HttpRequest, patient: Patient, **forms_: Any) -> dict
             Perm.PATIENT_CLINICAL_EDIT, patient.clinic_id
         ),
         "can_view_audit": request.user.has_clinic_perm(Perm.AUDIT_VIEW, patient.clinic_id),
-        "can_merge": request.user.has_clinic_perm(Perm.PATIENT_MERGE, patient.clinic_id),
+        "can_merge": cast("User", request.user).has_clinic_perm(
+            Perm.PATIENT_MERGE, patient.clinic_id
+        ),
         "merges": list(
             PatientMerge.objects.filter(
                 Q(survivor=patient, status=MergeStatus.PENDING)

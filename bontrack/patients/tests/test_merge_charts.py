@@ -193,7 +193,8 @@ def test_merge_over_every_persona(world, persona, expected):
 def test_the_practice_mrn_format_numbers_new_charts_and_checks_typed_ones(world):
     admin = world.client("clinic_admin")
     assert (
-        admin.post("/patients/record-numbers/", {"prefix": "ns", "digits": "6"}).status_code == 302
+        admin.post("/patients/record-numbers/", {"mrn_prefix": "ns", "digits": "6"}).status_code
+        == 302
     )
     fmt = MrnFormat.objects.get(practice=world.practice)
     assert fmt.prefix == "NS" and fmt.example == "NS000001"
@@ -222,7 +223,8 @@ def test_the_practice_mrn_format_numbers_new_charts_and_checks_typed_ones(world)
             mrn="X-1",
         )
     assert (
-        admin.post("/patients/record-numbers/", {"prefix": "N$", "digits": "3"}).status_code == 422
+        admin.post("/patients/record-numbers/", {"mrn_prefix": "N$", "digits": "3"}).status_code
+        == 422
     )
     assert world.client("front_desk").get("/patients/record-numbers/").status_code == 403
 

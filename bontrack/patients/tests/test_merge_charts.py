@@ -256,3 +256,24 @@ def test_the_merge_page_costs_the_same_queries_with_one_or_five_likely_duplicate
     small = count()
     dupes(4, 10)
     assert count() == small
+
+
+def test_a_signed_session_of_the_merged_chart_stays_and_blocks_the_confirmation(world):
+    """Signed sessions are immutable (database triggers): the merge leaves them on the merged
+    chart, names them, and cannot be confirmed until undone (keep the other chart instead)."""
+    from bontrack.factories import signed_session
+    from bontrack.treatments.models import TreatmentSession
+
+    Condition.objects.create(
+        patient=world.other_patient, indication="chronic_migraine", icd10_code="G43.709"
+    )
+    session = signed_session(world.users["physician"], world.other_patient)
+    merge = services.start_merge(
+        actor=world.users["front_desk"], survivor=world.patient, duplicate=world.other_patient
+    )
+    assert TreatmentSession.objects.get(pk=session.pk).patient_id == world.other_patient.pk
+    assert merge.stayed["treatments.treatmentsession.patient"] == [session.pk]
+    with pytest.raises(services.Conflict, match="could not move"):
+        services.confirm_merge(actor=world.users["front_desk"], merge=merge)
+    services.undo_merge(actor=world.users["front_desk"], merge=merge)
+    assert Patient.objects.get(pk=world.other_patient.pk).status == PatientStatus.ACTIVE

@@ -146,28 +146,36 @@ def find_match(
     """
     from django.db.models import Q
 
-    key = name_key(last_name, first_name)
-    query = Q(name_key=key, date_of_birth=date_of_birth)
+    from bontrack.patients.duplicates import digits, fold
+
+    # Names compare with accents and case folded ("José MÜLLER" = "Jose Muller"), phones by digits.
+    key = (fold(first_name), fold(last_name))
+    number = digits(phone)
+    query = Q(date_of_birth=date_of_birth)
     if email:
         query |= Q(email__iexact=email)
-    if phone:
-        query |= Q(phone=phone)
+    if len(number) >= 7:
+        query |= Q(phone__endswith=number[-4:])
     awaiting = PendingMatch.objects.filter(
         status=MatchStatus.PENDING, booked_patient__isnull=False
     ).values("booked_patient_id")
     candidates = list(
         Patient.objects.filter(query, practice_id=practice_id)
         .exclude(pk__in=awaiting)
-        .order_by("id")[:20]
+        .exclude(status=PatientStatus.MERGED)
+        .order_by("id")[:50]
     )
     best: tuple[Patient, list[str]] | None = None
     for candidate in candidates:
         matched = []
-        if candidate.name_key == key and candidate.date_of_birth == date_of_birth:
+        if (
+            fold(candidate.first_name),
+            fold(candidate.last_name),
+        ) == key and candidate.date_of_birth == date_of_birth:
             matched.append("name_and_birth_date")
         if email and candidate.email.lower() == email.lower():
             matched.append("email")
-        if phone and candidate.phone == phone:
+        if len(number) >= 7 and digits(candidate.phone) == number:
             matched.append("phone")
         if matched and (best is None or len(matched) > len(best[1])):
             best = (candidate, matched)

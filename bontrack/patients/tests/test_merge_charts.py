@@ -277,3 +277,35 @@ def test_a_signed_session_of_the_merged_chart_stays_and_blocks_the_confirmation(
         services.confirm_merge(actor=world.users["front_desk"], merge=merge)
     services.undo_merge(actor=world.users["front_desk"], merge=merge)
     assert Patient.objects.get(pk=world.other_patient.pk).status == PatientStatus.ACTIVE
+
+
+def test_the_api_takes_and_returns_address_and_insurance(world):
+    import json
+
+    client = world.client("front_desk")
+    body = {
+        "clinic_id": world.clinic.pk,
+        "first_name": "Nora",
+        "last_name": "Baker",
+        "date_of_birth": "1975-02-03",
+        "insurance_payer": "Cigna",
+        "insurance_member_id": "CIG123",
+        "subscriber_relationship": "self",
+        "city": "Springfield",
+    }
+    created = client.post("/api/v1/patients/", json.dumps(body), content_type="application/json")
+    assert created.status_code == 201, created.content
+    data = created.json()
+    assert data["insurance_member_id"] == "CIG123" and data["subscriber_relationship"] == "self"
+    bad = client.post(
+        "/api/v1/patients/",
+        json.dumps({**body, "first_name": "Other", "subscriber_relationship": "cousin"}),
+        content_type="application/json",
+    )
+    assert bad.status_code == 422
+    merged = client.patch(
+        f"/api/v1/patients/{data['id']}",
+        json.dumps({"status": "merged"}),
+        content_type="application/json",
+    )
+    assert merged.status_code == 422 and "merging it into another chart" in merged.content.decode()

@@ -344,6 +344,12 @@ VIDEO_ROOM_URL_TEMPLATE = os.environ.get(
 BOOKING_LINK_MAX_AGE_SECONDS = int(
     os.environ.get("BOOKING_LINK_MAX_AGE_SECONDS", str(60 * 24 * 3600))
 )
+# The portal invitation e-mailed after an online booking (signed, single use), in seconds.
+PORTAL_INVITE_MAX_AGE_SECONDS = int(
+    os.environ.get("PORTAL_INVITE_MAX_AGE_SECONDS", str(7 * 24 * 3600))
+)
+# A second free consultation by the same person within this many days is offered as a move.
+FREE_CONSULT_REPEAT_DAYS = int(os.environ.get("FREE_CONSULT_REPEAT_DAYS", "30"))
 # SMS delivery: a dotted path to a backend class (console by default).
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "bontrack.core.messaging.sms.ConsoleSmsBackend")
 # Domain part of the Message-ID the outbox gives each email (so a retried send keeps its identity).

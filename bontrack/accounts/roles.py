@@ -18,6 +18,7 @@ class Perm:
     PATIENT_CREATE = "patient.create"
     PATIENT_EDIT = "patient.edit"
     PATIENT_CLINICAL_EDIT = "patient.clinical_edit"
+    PATIENT_MERGE = "patient.merge"
     AUDIT_VIEW = "audit.view"
     RULES_RUN = "rules.run"
     API_DOCS = "api.docs"
@@ -62,6 +63,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {Role.PHYSICIAN, Role.NURSE, Role.FRONT_DESK, Role.CLINIC_ADMIN}
     ),
     Perm.PATIENT_EDIT: frozenset({Role.PHYSICIAN, Role.NURSE, Role.FRONT_DESK, Role.CLINIC_ADMIN}),
+    # Merging two charts of the same person (pending, undoable, then confirmed): the front desk
+    # and the clinic administrator, who register and correct charts.
+    Perm.PATIENT_MERGE: frozenset({Role.FRONT_DESK, Role.CLINIC_ADMIN}),
     # Weights, conditions, contraindication flags, prior treatments: clinicians only.
     Perm.PATIENT_CLINICAL_EDIT: frozenset({Role.PHYSICIAN, Role.NURSE}),
     # A patient's access log: the clinic administrator (privacy officer role).

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -427,3 +428,135 @@ def request_password_reset(*, email: str, base_url: str) -> int:
             )
             queued += message is not None
     return queued
+
+
+# --- Portal invitations ----------------------------------------------------------------------
+# A patient who booked online gets a portal account without a password and an e-mailed, signed,
+# expiring link to set one (`/portal/invite/<token>/`), so that the diary and the questionnaires
+# can start before the first visit. The token carries the user id and a fingerprint of the
+# (unusable) password: once a password is set, the link dies; it expires after
+# PORTAL_INVITE_MAX_AGE_SECONDS (default 7 days).
+
+PORTAL_INVITE_SALT = "bontrack.portal.invite"
+
+
+def portal_invite_max_age() -> int:
+    return int(getattr(settings, "PORTAL_INVITE_MAX_AGE_SECONDS", 0) or 7 * 24 * 3600)
+
+
+def _fingerprint(user: User) -> str:
+    import hashlib
+
+    return hashlib.sha256(user.password.encode()).hexdigest()[:16]
+
+
+def portal_invite_token(user: User) -> str:
+    from django.core import signing
+
+    return signing.dumps(
+        {"u": user.pk, "p": _fingerprint(user)}, salt=PORTAL_INVITE_SALT, compress=True
+    )
+
+
+def read_portal_invite(token: str) -> User | None:
+    """The invited user, or None when the link is forged, expired or already used."""
+    from django.core import signing
+
+    try:
+        data = signing.loads(token, salt=PORTAL_INVITE_SALT, max_age=portal_invite_max_age())
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    user = User.objects.filter(pk=data["u"], is_active=True).first()
+    if user is None or user.has_usable_password() or _fingerprint(user) != data.get("p"):
+        return None
+    if not hasattr(user, "portal_account"):
+        return None
+    return user
+
+
+def _portal_username(email: str) -> str:
+    base = email.strip().lower()[:140] or "patient"
+    if not User.objects.filter(username__iexact=base).exists():
+        return base
+    return f"{base[:130]}-{secrets.token_hex(3)}"
+
+
+def invite_to_portal(*, patient: Any, base_url: str) -> User | None:
+    """Create the patient's portal account (no password yet) and queue the invitation e-mail.
+
+    Runs inside the caller's transaction (the booking's). Nothing when the patient has no e-mail
+    or already has an account."""
+    from bontrack.accounts.models import PortalAccount
+
+    if not connection_in_atomic():
+        raise RuntimeError("invite_to_portal runs inside the caller's transaction")
+    email = str(patient.email or "")
+    patient_id: int = patient.pk
+    if not email or PortalAccount.objects.filter(patient_id=patient_id).exists():
+        return None
+    user = User(
+        username=_portal_username(email),
+        email=email,
+        first_name=str(getattr(patient, "first_name", "")),
+        last_name=str(getattr(patient, "last_name", "")),
+    )
+    user.set_unusable_password()
+    user.save()
+    PortalAccount.objects.create(user=user, patient_id=patient_id)
+    link = f"{base_url}/portal/invite/{portal_invite_token(user)}/"
+    days = portal_invite_max_age() // 86400
+    enqueue_message(
+        channel="email",
+        to=email,
+        subject="Set up your patient portal",
+        body=(
+            f"Hello {user.first_name},\n\n"
+            "Thank you for booking with us. Your patient portal is ready: set a password with "
+            f"this personal link (valid for {days} days, once):\n{link}\n\n"
+            f"Your username is: {user.username}\n\n"
+            "In the portal you can fill in the questionnaire before your visit and, if you have "
+            "migraine, start your headache diary now: a few days of diary make the first visit "
+            "more useful.\n"
+        ),
+        dedupe_key=f"portal-invite:{user.pk}",
+        send_after=timezone.now(),
+        patient=patient,
+    )
+    audit.record(
+        actor=None,
+        action="create",
+        obj=user,
+        patient_id=patient_id,
+        clinic_id=getattr(patient, "clinic_id", None),
+        practice_id=getattr(patient, "practice_id", None),
+        summary="Portal account created; invitation to set a password sent",
+    )
+    return user
+
+
+def connection_in_atomic() -> bool:
+    from django.db import connection
+
+    return connection.in_atomic_block
+
+
+@transaction.atomic(durable=True)
+def accept_portal_invite(*, user: User, password: str) -> User:
+    """The invited patient sets their password (validated by the caller's SetPasswordForm)."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    account = locked.portal_account
+    if locked.has_usable_password():
+        raise Conflict("This invitation was already used: sign in with your password.")
+    locked.set_password(password)
+    locked.save(update_fields=["password"])
+    audit.record(
+        actor=locked,
+        action="password_changed",
+        obj=locked,
+        patient_id=account.patient_id,
+        practice_id=account.patient.practice_id,
+        summary=f"Portal password set from the invitation by {locked.username}",
+    )
+    return locked

@@ -6,3 +6,12 @@ class OutcomesConfig(AppConfig):
     name = "bontrack.outcomes"
     label = "outcomes"
     verbose_name = "Program outcome rollup"
+
+    def ready(self) -> None:
+        from bontrack.outcomes import services
+        from bontrack.patients.services import charts_merged
+
+        def _mark(sender: object, survivor_id: int, duplicate_id: int, **kwargs: object) -> None:
+            services.mark_many([survivor_id, duplicate_id])
+
+        charts_merged.connect(_mark, dispatch_uid="outcomes.charts_merged", weak=False)

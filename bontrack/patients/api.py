@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, QuerySet
@@ -28,7 +29,14 @@ from bontrack.core.schemas import (
 )
 from bontrack.core.sqlcache import Prepared
 from bontrack.patients import services
-from bontrack.patients.choices import ContactChannel, Flag, Language, PatientStatus, Sex
+from bontrack.patients.choices import (
+    ContactChannel,
+    Flag,
+    Language,
+    PatientStatus,
+    Sex,
+    SubscriberRelationship,
+)
 from bontrack.patients.models import NAME_ORDER, SEARCH_ORDER, Condition, Patient, PatientFlag
 
 router = Router(tags=["patients"])
@@ -61,6 +69,16 @@ class PatientOut(Schema):
     preferred_contact: ContactChannel
     preferred_language: Language
     status: PatientStatus
+    address_line1: str
+    address_line2: str
+    city: str
+    state: str
+    postal_code: str
+    insurance_payer: str
+    insurance_member_id: str
+    insurance_group: str
+    subscriber_name: str
+    subscriber_relationship: SubscriberRelationship | Literal[""]
     created_at: datetime
     updated_at: datetime
 
@@ -88,6 +106,16 @@ class PatientIn(StrictSchema):
     preferred_contact: ContactChannel = ContactChannel.EMAIL
     preferred_language: Language = Language.EN
     status: PatientStatus = PatientStatus.ACTIVE
+    address_line1: Text(200) = ""  # type: ignore[valid-type]
+    address_line2: Text(200) = ""  # type: ignore[valid-type]
+    city: Text(100) = ""  # type: ignore[valid-type]
+    state: Text(40) = ""  # type: ignore[valid-type]
+    postal_code: Text(12) = ""  # type: ignore[valid-type]
+    insurance_payer: Text(120) = ""  # type: ignore[valid-type]
+    insurance_member_id: Text(40) = ""  # type: ignore[valid-type]
+    insurance_group: Text(40) = ""  # type: ignore[valid-type]
+    subscriber_name: Text(200) = ""  # type: ignore[valid-type]
+    subscriber_relationship: SubscriberRelationship | Literal[""] = ""
 
 
 class PatientPatch(StrictSchema):
@@ -103,6 +131,16 @@ class PatientPatch(StrictSchema):
     preferred_contact: ContactChannel | None = None
     preferred_language: Language | None = None
     status: PatientStatus | None = None
+    address_line1: Text(200) | None = None  # type: ignore[valid-type]
+    address_line2: Text(200) | None = None  # type: ignore[valid-type]
+    city: Text(100) | None = None  # type: ignore[valid-type]
+    state: Text(40) | None = None  # type: ignore[valid-type]
+    postal_code: Text(12) | None = None  # type: ignore[valid-type]
+    insurance_payer: Text(120) | None = None  # type: ignore[valid-type]
+    insurance_member_id: Text(40) | None = None  # type: ignore[valid-type]
+    insurance_group: Text(40) | None = None  # type: ignore[valid-type]
+    subscriber_name: Text(200) | None = None  # type: ignore[valid-type]
+    subscriber_relationship: SubscriberRelationship | Literal[""] | None = None
 
 
 class ListQuery(StrictSchema):

@@ -31,6 +31,20 @@ class PatientStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     PROSPECTIVE = "prospective", "Prospective (to verify)"
     INACTIVE = "inactive", "Inactive"
+    MERGED = "merged", "Merged into another chart"
+
+
+class SubscriberRelationship(models.TextChoices):
+    SELF = "self", "Self"
+    SPOUSE = "spouse", "Spouse or partner"
+    PARENT = "parent", "Parent or guardian"
+    OTHER = "other", "Other"
+
+
+class MergeStatus(models.TextChoices):
+    PENDING = "pending", "Pending (can be undone)"
+    CONFIRMED = "confirmed", "Confirmed"
+    UNDONE = "undone", "Undone"
 
 
 class Indication(models.TextChoices):

@@ -6,7 +6,13 @@ from django import forms
 
 from bontrack.core.forms import StrictForm, StrictModelForm
 from bontrack.core.models import Clinic
-from bontrack.patients.choices import Flag, Indication, PreventiveClass, PriorOutcome
+from bontrack.patients.choices import (
+    Flag,
+    Indication,
+    PatientStatus,
+    PreventiveClass,
+    PriorOutcome,
+)
 from bontrack.patients.facts import ICD10_BY_INDICATION, ICD10_LABELS
 from bontrack.patients.models import Patient
 
@@ -36,14 +42,38 @@ class PatientForm(StrictModelForm):
             "preferred_contact",
             "preferred_language",
             "status",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "insurance_payer",
+            "insurance_member_id",
+            "insurance_group",
+            "subscriber_name",
+            "subscriber_relationship",
         ]
         widgets = {"date_of_birth": DateInput()}
         help_texts = {"mrn": "Leave empty to assign a new MRN."}
 
-    def __init__(self, *args: object, clinics: list[Clinic], **kwargs: object) -> None:
+    # Registration only: the registrar has seen the likely duplicates and creates a new chart.
+    not_a_duplicate = forms.BooleanField(
+        required=False, label="None of these is the same person: create a new chart"
+    )
+
+    def __init__(
+        self, *args: object, clinics: list[Clinic], mrn_example: str = "", **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["clinic"].queryset = Clinic.objects.filter(pk__in=[c.pk for c in clinics])
         self.fields["mrn"].required = False
+        if mrn_example:
+            self.fields["mrn"].help_text = f"Leave empty to assign the next number ({mrn_example})."
+        status = self.fields["status"]
+        if isinstance(status, forms.ChoiceField):
+            status.choices = [c for c in PatientStatus.choices if c[0] != PatientStatus.MERGED]
+        if self.instance.pk:
+            del self.fields["not_a_duplicate"]
         for name in ("first_name", "last_name"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
 
@@ -101,3 +131,22 @@ class PriorTreatmentForm(StrictForm):
 class SearchForm(StrictForm):
     q = forms.CharField(required=False, max_length=100, label="Search")
     cursor = forms.CharField(required=False, max_length=400)
+
+
+class MergeForm(StrictForm):
+    """Merge another chart (found by name, MRN or date of birth) into this one."""
+
+    duplicate = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class MrnFormatForm(StrictForm):
+    # Not "prefix": that name is the form's own attribute (field name prefixes).
+    mrn_prefix = forms.CharField(
+        label="Prefix",
+        max_length=6,
+        required=False,
+        help_text="Up to six letters or digits, e.g. NS.",
+    )
+    digits = forms.IntegerField(
+        min_value=4, max_value=10, initial=6, help_text="The number is padded with zeros."
+    )

@@ -13,10 +13,12 @@ from bontrack.patients.choices import (
     Flag,
     Indication,
     Language,
+    MergeStatus,
     PatientStatus,
     PreventiveClass,
     PriorOutcome,
     Sex,
+    SubscriberRelationship,
 )
 
 
@@ -77,6 +79,22 @@ class Patient(TimeStamped):
         max_length=12, choices=PatientStatus.choices, default=PatientStatus.ACTIVE
     )
     name_key = models.CharField(max_length=210, editable=False, db_index=False)
+    # Address and insurance (registration; issue 11 item 2).
+    address_line1 = models.CharField("Address", max_length=200, blank=True)
+    address_line2 = models.CharField("Address (line 2)", max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField("State", max_length=40, blank=True)
+    postal_code = models.CharField("ZIP code", max_length=12, blank=True)
+    insurance_payer = models.CharField("Insurance payer", max_length=120, blank=True)
+    insurance_member_id = models.CharField("Member ID", max_length=40, blank=True)
+    insurance_group = models.CharField("Group number", max_length=40, blank=True)
+    subscriber_name = models.CharField("Subscriber name", max_length=200, blank=True)
+    subscriber_relationship = models.CharField(
+        "Subscriber's relationship to the patient",
+        max_length=10,
+        choices=SubscriberRelationship.choices,
+        blank=True,
+    )
 
     objects = PatientQuerySet.as_manager()
 
@@ -208,3 +226,81 @@ class PriorTreatment(PatientChild):
 
     def __str__(self) -> str:
         return f"{self.drug} ({self.get_outcome_display()})"
+
+
+class MrnFormat(models.Model):
+    """The practice's medical record number format: a prefix and a zero-padded sequence
+    (e.g. ``NS`` + 6 digits = ``NS000042``). A typed MRN must follow it; a blank one is the next
+    number of the sequence. Without a row the practice keeps free-form MRNs."""
+
+    practice = models.OneToOneField(Practice, on_delete=models.CASCADE, related_name="mrn_format")
+    prefix = models.CharField(max_length=6, blank=True)
+    digits = models.PositiveSmallIntegerField(default=6)
+    next_number = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(digits__gte=4) & Q(digits__lte=10), name="mrn_format_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.example
+
+    @property
+    def example(self) -> str:
+        return self.format(self.next_number)
+
+    def format(self, number: int) -> str:
+        return f"{self.prefix}{number:0{self.digits}d}"
+
+    def matches(self, mrn: str) -> bool:
+        import re
+
+        return (
+            re.fullmatch(re.escape(self.prefix) + "[0-9]{" + str(self.digits) + "}", mrn)
+            is not None
+        )
+
+
+class PatientMerge(models.Model):
+    """Two charts of the same person: the duplicate's rows moved to the surviving chart.
+
+    ``moved`` names each moved row (``{"app.model.field": [ids]}``) so that a pending merge can be
+    undone exactly; ``stayed`` names rows that could not move (the surviving chart already has the
+    same active condition, or a signed record that cannot change)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
+    survivor = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    duplicate = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=MergeStatus.choices, default=MergeStatus.PENDING
+    )
+    moved = models.JSONField(default=dict)
+    stayed = models.JSONField(default=dict)
+    duplicate_status = models.CharField(max_length=12, choices=PatientStatus.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["duplicate"],
+                condition=Q(status__in=["pending", "confirmed"]),
+                name="patient_merge_once",
+            ),
+            models.CheckConstraint(
+                condition=~Q(survivor=F("duplicate")), name="patient_merge_two_charts"
+            ),
+        ]
+        indexes = [models.Index(fields=["survivor", "status"], name="patient_merge_survivor")]
+
+    def __str__(self) -> str:
+        return f"Merge of chart {self.duplicate_id} into {self.survivor_id} ({self.status})"

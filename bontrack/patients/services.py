@@ -7,8 +7,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from bontrack.accounts.access import require_clinic_perm as _require
@@ -17,11 +18,14 @@ from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.errors import Conflict
 from bontrack.core.models import Clinic
+from bontrack.patients.choices import MergeStatus, PatientStatus
 from bontrack.patients.facts import codes_for
 from bontrack.patients.models import (
     Condition,
+    MrnFormat,
     Patient,
     PatientFlag,
+    PatientMerge,
     PriorTreatment,
     WeightMeasurement,
 )
@@ -39,6 +43,16 @@ DEMOGRAPHIC_FIELDS = [
     "preferred_contact",
     "preferred_language",
     "status",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "insurance_payer",
+    "insurance_member_id",
+    "insurance_group",
+    "subscriber_name",
+    "subscriber_relationship",
 ]
 
 
@@ -68,6 +82,10 @@ def validate_demographics(data: dict[str, Any], *, today: date) -> None:
             errors.setdefault("date_of_birth", []).append("Date of birth cannot be in the future.")
         elif dob.year < 1900:
             errors.setdefault("date_of_birth", []).append("Date of birth must be 1900 or later.")
+    if data.get("status") == PatientStatus.MERGED:
+        errors.setdefault("status", []).append(
+            "A chart is marked merged only by merging it into another chart."
+        )
     for field in ("first_name", "last_name"):
         if field in data and not str(data[field]).strip():
             errors.setdefault(field, []).append("This field is required.")
@@ -79,11 +97,73 @@ def _new_mrn() -> str:
     return f"M{secrets.randbelow(10**8):08d}"
 
 
+def _practice_mrn(practice_id: int, typed: str) -> str:
+    """The MRN for a new chart: the typed one (checked against the practice's format) or, when
+    blank, the next number of the practice's sequence (the format row is locked meanwhile)."""
+    fmt = MrnFormat.objects.select_for_update().filter(practice_id=practice_id).first()
+    if fmt is None:
+        return typed or _new_mrn()
+    if typed:
+        if not fmt.matches(typed):
+            raise ValidationError(
+                {
+                    "mrn": [
+                        f"This practice's record numbers look like {fmt.example} "
+                        f"({fmt.prefix or 'no prefix'} and {fmt.digits} digits); "
+                        "leave it empty to assign the next one."
+                    ]
+                }
+            )
+        return typed
+    number = fmt.next_number
+    while Patient.objects.filter(practice_id=practice_id, mrn=fmt.format(number)).exists():
+        number += 1  # a number typed by hand earlier: skip it (rare)
+    fmt.next_number = number + 1
+    fmt.save(update_fields=["next_number"])
+    return fmt.format(number)
+
+
+def next_mrn_example(practice_id: int) -> str:
+    fmt = MrnFormat.objects.filter(practice_id=practice_id).first()
+    return fmt.example if fmt else ""
+
+
+@transaction.atomic(durable=True)
+def set_mrn_format(*, actor: User, practice_id: int, prefix: str, digits: int) -> MrnFormat:
+    """The practice's MRN format (clinic administrators of the whole practice)."""
+    scope = actor.scope(Perm.PROGRAM_POLICY_EDIT)
+    if scope is None or not scope.all_clinics or scope.practice_id != practice_id:
+        raise PermissionDenied("Only a practice administrator sets the record number format.")
+    prefix = prefix.strip().upper()
+    errors: dict[str, list[str]] = {}
+    if len(prefix) > 6 or not all(c.isascii() and c.isalnum() for c in prefix):
+        errors["prefix"] = ["Use up to six letters or digits (A-Z, 0-9)."]
+    if not 4 <= digits <= 10:
+        errors["digits"] = ["Use between 4 and 10 digits."]
+    if errors:
+        raise ValidationError(errors)
+    fmt, created = MrnFormat.objects.select_for_update().get_or_create(
+        practice_id=practice_id, defaults={"prefix": prefix, "digits": digits}
+    )
+    before = {"prefix": "" if created else fmt.prefix, "digits": None if created else fmt.digits}
+    fmt.prefix, fmt.digits = prefix, digits
+    fmt.save()
+    audit.record(
+        actor=actor,
+        action="create" if created else "update",
+        obj=fmt,
+        practice_id=practice_id,
+        changes={"prefix": [before["prefix"], prefix], "digits": [before["digits"], digits]},
+        summary=f"Record number format {fmt.example}",
+    )
+    return fmt
+
+
 @transaction.atomic(durable=True)
 def register_patient(*, actor: User, clinic: Clinic, **fields: Any) -> Patient:
     _require(actor, Perm.PATIENT_CREATE, clinic.pk)
     validate_demographics(fields, today=timezone.localdate())
-    mrn = (fields.pop("mrn", "") or "").strip() or _new_mrn()
+    mrn = _practice_mrn(clinic.practice_id, (fields.pop("mrn", "") or "").strip())
     if Patient.objects.filter(practice_id=clinic.practice_id, mrn__iexact=mrn).exists():
         raise Conflict(f"MRN {mrn} is already used in this practice.", field="mrn")
     patient = Patient(practice_id=clinic.practice_id, clinic=clinic, mrn=mrn, **fields)
@@ -292,4 +372,209 @@ def add_prior_treatment(
             "outcome": [None, outcome],
         },
         summary=f"Prior treatment {row.drug}",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# One patient, one chart: merging a duplicate chart (pending, undoable, then confirmed).
+
+# Fired after a merge is started or undone (survivor, duplicate): apps above patients keep their
+# derived data in step (the outcomes rollup marks both charts for a refresh).
+charts_merged = Signal()
+
+# Relations that never move: the audit trail is append-only (the surviving chart's access log
+# reads the merged chart's rows through the merge), and the merge rows themselves.
+NEVER_MOVED = {"audit.auditevent", "patients.patientmerge"}
+
+
+def patient_relations() -> list[Any]:
+    """Every foreign key and one-to-one field that points at Patient, found through Django's meta
+    API (hidden reverse relations included), so a new model is merged without a code change."""
+    rels = []
+    for rel in Patient._meta.get_fields(include_hidden=True):
+        if not (rel.is_relation and rel.auto_created and not rel.concrete):
+            continue
+        if rel.related_model is None or rel.related_model._meta.label_lower in NEVER_MOVED:
+            continue
+        rels.append(rel)
+    return sorted(rels, key=lambda r: (r.related_model._meta.label_lower, r.field.name))
+
+
+def _key(rel: Any) -> str:
+    return f"{rel.related_model._meta.label_lower}.{rel.field.name}"
+
+
+def _move(model: Any, field: str, ids: list[Any], target_id: int) -> tuple[list[Any], list[Any]]:
+    """Point rows at `target_id`: all at once, else row by row (a row that would break a rule,
+    e.g. the same active condition twice or a signed record, stays)."""
+    if not ids:
+        return [], []
+    try:
+        with transaction.atomic():
+            model._base_manager.filter(pk__in=ids).update(**{field: target_id})
+        return ids, []
+    except DatabaseError:
+        pass
+    moved, stayed = [], []
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                model._base_manager.filter(pk=pk).update(**{field: target_id})
+            moved.append(pk)
+        except DatabaseError:
+            stayed.append(pk)
+    return moved, stayed
+
+
+def _require_merge(actor: User, *charts: Patient) -> None:
+    for chart in charts:
+        _require(actor, Perm.PATIENT_MERGE, chart.clinic_id)
+
+
+@transaction.atomic(durable=True)
+def start_merge(*, actor: User, survivor: Patient, duplicate: Patient) -> PatientMerge:
+    """Move everything of `duplicate` to `survivor`; the duplicate chart is marked merged. The
+    merge stays pending (undo puts every moved row back) until someone confirms it."""
+    pair = {
+        p.pk: p
+        for p in Patient.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk])
+    }
+    if survivor.pk == duplicate.pk or len(pair) != 2:
+        raise ValidationError({"duplicate": ["Choose two different charts."]})
+    keep, dup = pair[survivor.pk], pair[duplicate.pk]
+    _require_merge(actor, keep, dup)
+    if keep.practice_id != dup.practice_id:
+        raise ValidationError({"duplicate": ["Choose a chart of the same practice."]})
+    if dup.status == PatientStatus.MERGED or keep.status == PatientStatus.MERGED:
+        raise Conflict("One of these charts is already merged into another.", field="duplicate")
+    if PatientMerge.objects.filter(status=MergeStatus.PENDING, survivor_id__in=[dup.pk]).exists():
+        raise Conflict(
+            "Another chart is being merged into this one: confirm or undo that merge first.",
+            field="duplicate",
+        )
+    moved: dict[str, list[Any]] = {}
+    stayed: dict[str, list[Any]] = {}
+    for rel in patient_relations():
+        model, field = rel.related_model, rel.field.name
+        ids = list(model._base_manager.filter(**{field: dup.pk}).values_list("pk", flat=True))
+        if not ids:
+            continue
+        if rel.one_to_one and model._base_manager.filter(**{field: keep.pk}).exists():
+            stayed[_key(rel)] = ids  # e.g. both charts have a portal account: keep the survivor's
+            continue
+        done, kept = _move(model, field + "_id", ids, keep.pk)
+        if done:
+            moved[_key(rel)] = done
+        if kept:
+            stayed[_key(rel)] = kept
+    merge = PatientMerge.objects.create(
+        practice_id=keep.practice_id,
+        survivor=keep,
+        duplicate=dup,
+        moved=moved,
+        stayed=stayed,
+        duplicate_status=dup.status,
+        requested_by=actor,
+        requested_at=timezone.now(),
+    )
+    dup.status = PatientStatus.MERGED
+    dup.save(update_fields=["status", "updated_at"])
+    counts = {k: len(v) for k, v in moved.items()}
+    for chart, text in (
+        (keep, f"Merge started: chart {dup.mrn} moved into this chart"),
+        (dup, f"Merge started: this chart moved into chart {keep.mrn}"),
+    ):
+        audit.record(
+            actor=actor,
+            action="update",
+            obj=chart,
+            changes={"merge": [None, merge.pk], "moved": [None, counts], "stayed": [None, stayed]},
+            summary=text,
+        )
+    charts_merged.send(sender=PatientMerge, survivor_id=keep.pk, duplicate_id=dup.pk)
+    return merge
+
+
+def _locked_merge(merge: PatientMerge) -> PatientMerge:
+    locked = (
+        PatientMerge.objects.select_for_update()
+        .select_related("survivor", "duplicate")
+        .get(pk=merge.pk)
+    )
+    if locked.status != MergeStatus.PENDING:
+        raise Conflict(f"This merge is already {locked.get_status_display().lower()}.")
+    return locked
+
+
+@transaction.atomic(durable=True)
+def undo_merge(*, actor: User, merge: PatientMerge) -> PatientMerge:
+    """Put every moved row back on the duplicate chart and restore its status."""
+    locked = _locked_merge(merge)
+    _require_merge(actor, locked.survivor, locked.duplicate)
+    rels = {_key(rel): rel for rel in patient_relations()}
+    failed: list[str] = []
+    for key, ids in locked.moved.items():
+        rel = rels.get(key)
+        if rel is None:
+            continue
+        done, kept = _move(rel.related_model, rel.field.name + "_id", ids, locked.duplicate_id)
+        if kept:
+            failed.append(f"{len(kept)} {rel.related_model._meta.verbose_name_plural}")
+    if failed:
+        raise Conflict(
+            "This merge cannot be undone any more: "
+            + ", ".join(failed)
+            + " changed since. Nothing was changed.",
+        )
+    dup = locked.duplicate
+    dup.status = locked.duplicate_status
+    dup.save(update_fields=["status", "updated_at"])
+    locked.status = MergeStatus.UNDONE
+    locked.decided_by, locked.decided_at = actor, timezone.now()
+    locked.save(update_fields=["status", "decided_by", "decided_at"])
+    for chart in (locked.survivor, dup):
+        audit.record(
+            actor=actor,
+            action="update",
+            obj=chart,
+            changes={"merge": [locked.pk, None]},
+            summary=f"Merge undone: charts {locked.survivor.mrn} and {dup.mrn} are separate again",
+        )
+    charts_merged.send(sender=PatientMerge, survivor_id=locked.survivor_id, duplicate_id=dup.pk)
+    return locked
+
+
+@transaction.atomic(durable=True)
+def confirm_merge(*, actor: User, merge: PatientMerge) -> PatientMerge:
+    """The merge is final: the duplicate chart stays as a pointer (status merged, no rows)."""
+    locked = _locked_merge(merge)
+    _require_merge(actor, locked.survivor, locked.duplicate)
+    if locked.stayed:
+        kinds = ", ".join(sorted(k.split(".")[1] for k in locked.stayed))
+        raise Conflict(
+            f"Some records could not move ({kinds}): check them on the other chart, or undo the "
+            "merge and keep the other chart instead.",
+        )
+    locked.status = MergeStatus.CONFIRMED
+    locked.decided_by, locked.decided_at = actor, timezone.now()
+    locked.save(update_fields=["status", "decided_by", "decided_at"])
+    for chart in (locked.survivor, locked.duplicate):
+        audit.record(
+            actor=actor,
+            action="update",
+            obj=chart,
+            changes={"merge_confirmed": [None, locked.pk]},
+            summary=f"Merge confirmed: chart {locked.duplicate.mrn} is now part of "
+            f"chart {locked.survivor.mrn}",
+        )
+    return locked
+
+
+def merged_chart_ids(patient_id: int) -> list[int]:
+    """The chart and the charts merged into it (pending or confirmed): its access log reads
+    their audit rows too, since the audit trail is append-only and never moves."""
+    return [patient_id] + list(
+        PatientMerge.objects.filter(
+            survivor_id=patient_id, status__in=[MergeStatus.PENDING, MergeStatus.CONFIRMED]
+        ).values_list("duplicate_id", flat=True)
     )

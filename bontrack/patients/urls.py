@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bontrack.patients import views
+from bontrack.patients import merge_views, views
 
 app_name = "patients"
 urlpatterns = [
@@ -11,4 +11,7 @@ urlpatterns = [
     path("<int:pk>/add/<slug:kind>/", views.clinical_add, name="clinical_add"),
     path("<int:pk>/flags/<int:flag_id>/resolve/", views.flag_resolve, name="flag_resolve"),
     path("<int:pk>/access-log/", views.access_log, name="access_log"),
+    path("<int:pk>/merge/", merge_views.merge_start, name="merge_start"),
+    path("merges/<int:pk>/", merge_views.merge_detail, name="merge_detail"),
+    path("record-numbers/", merge_views.mrn_format, name="mrn_format"),
 ]

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -21,6 +22,8 @@ from bontrack.core.models import Clinic
 from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.patients import facts as patient_facts
 from bontrack.patients import services
+from bontrack.patients.choices import MergeStatus
+from bontrack.patients.duplicates import Candidate, likely_duplicates
 from bontrack.patients.forms import (
     ConditionForm,
     FlagForm,
@@ -29,7 +32,10 @@ from bontrack.patients.forms import (
     SearchForm,
     WeightForm,
 )
-from bontrack.patients.models import NAME_ORDER, SEARCH_ORDER, Patient, PatientFlag
+from bontrack.patients.models import NAME_ORDER, SEARCH_ORDER, Patient, PatientFlag, PatientMerge
+
+if TYPE_CHECKING:
+    from bontrack.accounts.models import User
 
 PAGE_SIZE = 25
 
@@ -81,9 +87,37 @@ def patient_create(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinics = [
         c for c in clinics_in(scope) if request.user.has_clinic_perm(Perm.PATIENT_CREATE, c.pk)
     ]
-    form = PatientForm(request.POST or None, clinics=clinics)
+    form = PatientForm(
+        request.POST or None,
+        clinics=clinics,
+        mrn_example=services.next_mrn_example(scope.practice_id),
+    )
+    candidates: list[Candidate] = []
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "clinic"}
+        data = {
+            k: v for k, v in form.cleaned_data.items() if k not in ("clinic", "not_a_duplicate")
+        }
+        if not form.cleaned_data.get("not_a_duplicate"):
+            candidates = likely_duplicates(
+                practice_id=scope.practice_id,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                date_of_birth=data["date_of_birth"],
+                phone=data.get("phone", ""),
+                email=data.get("email", ""),
+            )
+        if candidates:
+            services.record_search(
+                actor=request.user,
+                practice_id=scope.practice_id,
+                rows=len(candidates),
+                query="likely duplicates at registration",
+            )
+            return render_page(
+                request,
+                "patients/form.html",
+                {"form": form, "patient": None, "candidates": candidates},
+            )
         try:
             patient = services.register_patient(
                 actor=request.user, clinic=form.cleaned_data["clinic"], **data
@@ -94,7 +128,10 @@ def patient_create(request: StaffRequest, scope: Scope) -> HttpResponse:
             return redirect("patients:chart", pk=patient.pk)
     status = 422 if form.errors else 200
     return render_page(
-        request, "patients/form.html", {"form": form, "patient": None}, status=status
+        request,
+        "patients/form.html",
+        {"form": form, "patient": None, "candidates": candidates},
+        status=status,
     )
 
 
@@ -146,6 +183,15 @@ def chart_context(request: HttpRequest, patient: Patient, **forms_: Any) -> dict
             Perm.PATIENT_CLINICAL_EDIT, patient.clinic_id
         ),
         "can_view_audit": request.user.has_clinic_perm(Perm.AUDIT_VIEW, patient.clinic_id),
+        "can_merge": cast("User", request.user).has_clinic_perm(
+            Perm.PATIENT_MERGE, patient.clinic_id
+        ),
+        "merges": list(
+            PatientMerge.objects.filter(
+                Q(survivor=patient, status=MergeStatus.PENDING)
+                | Q(duplicate=patient, status__in=[MergeStatus.PENDING, MergeStatus.CONFIRMED])
+            ).select_related("survivor", "duplicate")
+        ),
         "weight_form": forms_.get("weight_form") or WeightForm(initial={"measured_on": today}),
         "condition_form": forms_.get("condition_form") or ConditionForm(),
         "flag_form": forms_.get("flag_form") or FlagForm(initial={"noted_on": today}),
@@ -215,7 +261,10 @@ def flag_resolve(request: StaffRequest, pk: int, flag_id: int, scope: Scope) -> 
 @staff_view(Perm.AUDIT_VIEW)
 def access_log(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     patient = patient_for(request, scope, pk)
-    events = AuditEvent.objects.filter(patient_id=patient.pk).select_related("clinic")
+    # The audit trail never moves: a chart's log includes the rows of charts merged into it.
+    events = AuditEvent.objects.filter(
+        patient_id__in=services.merged_chart_ids(patient.pk)
+    ).select_related("clinic")
     try:
         page = keyset_page(
             events,

@@ -22,11 +22,12 @@ from bontrack.accounts.roles import Perm
 from bontrack.authorizations.selectors import coverage
 from bontrack.core.forms import StrictForm
 from bontrack.core.htmx import render_page
+from bontrack.core.models import OutboxMessage
 from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.core.parsing import BadQuery, parse_datetime, parse_int, query_date, query_int
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
-from bontrack.scheduling import facts
+from bontrack.scheduling import facts, links, notify, video
 from bontrack.scheduling.actions import reads, staff_booking
 from bontrack.scheduling.actions import waitlist as waitlist_actions
 from bontrack.scheduling.availability import find_slots, zone
@@ -37,6 +38,7 @@ from bontrack.scheduling.models import (
     Room,
     Status,
     WaitlistEntry,
+    WaitlistOffer,
     WaitlistStatus,
 )
 from bontrack.scheduling.readiness import readiness
@@ -225,8 +227,12 @@ def next_session(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     return render_page(request, "scheduling/next_session.html", context, status=status)
 
 
+OFFERS_SHOWN = 20
+
+
 class WaitlistForm(StrictForm):
-    mrn = forms.CharField(label="Patient MRN", max_length=40)
+    # The patient is chosen from a search (name, MRN or date of birth), never typed as an MRN.
+    patient = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     appointment_type = forms.ModelChoiceField(
         queryset=AppointmentType.objects.none(), label="Appointment type"
     )
@@ -249,6 +255,9 @@ def waitlist(request: StaffRequest, scope: Scope) -> HttpResponse:
         clinic=clinic, active=True
     )
     status = 200
+    chosen: Patient | None = None
+    found: list[Patient] = []
+    query = ""
     if request.method == "POST":
         if not can_book:
             raise PermissionDenied("Your role does not allow this in that clinic.")
@@ -256,12 +265,13 @@ def waitlist(request: StaffRequest, scope: Scope) -> HttpResponse:
             data = form.cleaned_data
             patient = (
                 Patient.objects.in_scope(scope)
-                .filter(practice_id=clinic.practice_id, mrn__iexact=data["mrn"].strip())
+                .filter(practice_id=clinic.practice_id, pk=data["patient"])
                 .first()
             )
             if patient is None:
-                form.add_error("mrn", "No patient with this MRN in your clinics.")
+                form.add_error(None, "Choose the patient again: that chart is not in your clinics.")
             else:
+                chosen = patient
                 try:
                     waitlist_actions.join_waitlist(
                         actor=request.user,
@@ -279,19 +289,41 @@ def waitlist(request: StaffRequest, scope: Scope) -> HttpResponse:
                         f"{data['appointment_type'].name.lower()}.",
                     )
                     return redirect(reverse("scheduling:waitlist") + f"?clinic={clinic.pk}")
+        elif "patient" in form.errors:
+            form.errors.pop("patient")
+            form.add_error(None, "Find and choose the patient first.")
+        picked = getattr(form, "cleaned_data", {}).get("patient")
+        if picked and chosen is None:
+            chosen = Patient.objects.in_scope(scope).filter(pk=picked).first()
         status = 422
     else:
         try:
             wanted_patient = query_int(request, "patient")
         except BadQuery:
             wanted_patient = None  # not an id: the form starts empty
-        found = (
+        chosen = (
             Patient.objects.in_scope(scope).filter(pk=wanted_patient).first()
             if wanted_patient is not None
             else None
         )
-        if found is not None:
-            form.initial["mrn"] = found.mrn
+        if chosen is not None:
+            form.initial["patient"] = chosen.pk
+        query = (request.GET.get("q") or "").strip()[:100]
+        if query and can_book:
+            found = list(
+                Patient.objects.in_scope(scope)
+                .search(query)
+                .exclude(status="merged")
+                .select_related("clinic")
+                .order_by("name_key", "id")[:10]
+            )
+            reads.record_read(
+                actor=request.user,
+                what=f"Patient search for the waitlist ({len(found)} found)",
+                object_type="patients.search",
+                clinic_id=clinic.pk,
+                practice_id=clinic.practice_id,
+            )
     qs = (
         WaitlistEntry.objects.in_scope(scope)
         .filter(clinic=clinic, status=WaitlistStatus.WAITING)
@@ -311,12 +343,36 @@ def waitlist(request: StaffRequest, scope: Scope) -> HttpResponse:
             clinic_id=clinic.pk,
             practice_id=clinic.practice_id,
         )
+    offers = list(
+        WaitlistOffer.objects.filter(entry__clinic=clinic)
+        .select_related("entry__patient", "entry__appointment_type")
+        .order_by("-created_at", "-id")[:OFFERS_SHOWN]
+    )
+    sent = {
+        m.topic: m
+        for m in OutboxMessage.objects.filter(
+            topic__in=[notify.offer_topic(o.pk) for o in offers]
+        ).only("topic", "channel", "status", "sent_at", "created_at")
+    }
+    tz = zone(clinic)
+    offer_rows = [
+        {
+            "offer": o,
+            "when": o.starts_at.astimezone(tz),
+            "message": sent.get(notify.offer_topic(o.pk)),
+        }
+        for o in offers
+    ]
     context = {
         "clinic": clinic,
         "clinics": _clinics(scope),
         "page": page,
         "form": form,
         "can_book": can_book,
+        "chosen": chosen,
+        "found": found,
+        "query": query,
+        "offer_rows": offer_rows,
     }
     return render_page(request, "scheduling/waitlist.html", context, status=status)
 
@@ -329,3 +385,29 @@ def waitlist_remove(request: StaffRequest, pk: int, scope: Scope) -> HttpRespons
             waitlist_actions.leave_waitlist(actor=request.user, entry=entry)
             messages.success(request, "Removed from the waitlist.")
     return redirect(reverse("scheduling:waitlist") + f"?clinic={entry.clinic_id}")
+
+
+@staff_view(Perm.SCHEDULE_VIEW)
+def join_video(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
+    """The clinician joins a video visit: from 10 minutes before the start to the end, audited,
+    then on to the room of the configured video service (never shown as a link before)."""
+    appointment = _appointment(scope, pk)
+    if not request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, appointment.clinic_id):
+        raise PermissionDenied("Your role does not allow this in that clinic.")
+    w = video.window(appointment)
+    if not w.is_video:
+        raise Http404
+    if not w.open:
+        message = (
+            "This video visit is over."
+            if w.ended
+            else f"{w.opens_text}, 10 minutes before the start. Come back then."
+        )
+        return render_page(
+            request,
+            "scheduling/join_closed.html",
+            {"appointment": appointment, "message": message},
+            status=409,
+        )
+    reads.record_read(actor=request.user, what="Joined the video visit", obj=appointment.patient)
+    return redirect(links.video_room_url(appointment.video_token or ""))

@@ -28,7 +28,8 @@ def local_time(appointment: Appointment) -> str:
 
 def where(appointment: Appointment) -> str:
     if appointment.video_token:
-        return f"Video call: {links.video_room_url(appointment.video_token)}"
+        # Never the room's raw address: the patient joins through the waiting room.
+        return "Video call: join from your waiting room (the link is in your confirmation)"
     clinic = appointment.clinic
     return f"{clinic.name}, {clinic.address}".strip(", ")
 
@@ -51,7 +52,27 @@ def _details(appointment: Appointment, base_url: str) -> str:
         lines.append(
             f"Waiting room (opens 10 minutes before the start): {waiting_room_url(appointment, base_url)}"
         )
+        lines.append(
+            f"Check your camera and microphone: {waiting_room_url(appointment, base_url)}check/"
+        )
     return "\n".join(lines)
+
+
+def preparation(appointment: Appointment, base_url: str) -> list[str]:
+    """What to prepare before an online booking's visit (the confirmation page and e-mail)."""
+    if appointment.source != "online":
+        return []
+    steps = [
+        "Set a password for your patient portal with the invitation we e-mailed you.",
+        f"Fill in the questionnaire before your visit in the portal: {base_url}/portal/diary/before-your-visit/",
+    ]
+    if appointment.indication == "chronic_migraine":
+        steps.append(
+            f"Start your headache diary today, one entry a day, in the portal: {base_url}/portal/diary/"
+        )
+    if not appointment.video_token:
+        steps.append("Bring a photo ID, your insurance card and the list of your medicines.")
+    return steps
 
 
 def _ics(appointment: Appointment) -> tuple[str, bytes, str]:
@@ -77,9 +98,13 @@ def _channels(appointment: Appointment) -> list[tuple[str, str]]:
 def booking_confirmed(appointment: Appointment, *, base_url: str, moved: bool = False) -> None:
     now = timezone.now()
     verb = "moved" if moved else "booked"
+    steps = preparation(appointment, base_url)
+    prepare = (
+        "Before your visit:\n" + "\n".join(f"- {step}" for step in steps) + "\n\n" if steps else ""
+    )
     body = (
         f"Hello {appointment.patient.first_name},\n\n"
-        f"Your appointment is {verb}.\n\n{_details(appointment, base_url)}\n\n"
+        f"Your appointment is {verb}.\n\n{_details(appointment, base_url)}\n\n{prepare}"
         f"To reschedule or cancel, use this personal link (do not share it):\n"
         f"{manage_url(appointment, base_url)}\n\n{appointment.clinic.name}\n"
         f"{appointment.clinic.phone}\n"
@@ -151,18 +176,40 @@ def booking_moved(appointment: Appointment, *, base_url: str) -> None:
     booking_confirmed(appointment, base_url=base_url, moved=True)
 
 
-def waitlist_offer(*, patient: object, clinic: object, when: str, url: str, key: str) -> None:
-    email = getattr(patient, "email", "")
-    enqueue_message(
-        channel="email",
-        to=email,
-        subject=f"An earlier appointment is free: {when}",
-        body=(
-            f"Hello {getattr(patient, 'first_name', '')},\n\nAn earlier appointment at "
-            f"{getattr(clinic, 'name', '')} became free: {when}.\n\nThe first person to confirm "
-            f"gets it. To take it, open:\n{url}\n"
-        ),
-        dedupe_key=key,
-        send_after=timezone.now(),
-        patient=patient,
-    )
+def patient_channels(patient: object) -> list[tuple[str, str]]:
+    """The patient's preferred channel first (SMS when preferred and a phone is on file), else
+    e-mail; the other channel when the preferred one has no address."""
+    email = getattr(patient, "email", "") or ""
+    phone = getattr(patient, "phone", "") or ""
+    if getattr(patient, "preferred_contact", "") == "sms" and phone:
+        return [("sms", phone)]
+    if email:
+        return [("email", email)]
+    return [("sms", phone)] if phone else []
+
+
+def offer_topic(offer_id: int) -> str:
+    return f"waitlist-offer:{offer_id}"
+
+
+def waitlist_offer(*, patient: object, clinic: object, when: str, url: str, offer_id: int) -> None:
+    """The offer of a freed slot, through the outbox on the patient's preferred channel (the
+    waitlist page shows each message's delivery state by its topic)."""
+    name = getattr(clinic, "name", "")
+    for channel, to in patient_channels(patient):
+        enqueue_message(
+            channel=channel,
+            to=to,
+            subject=f"An earlier appointment is free: {when}",
+            body=(
+                f"Hello {getattr(patient, 'first_name', '')},\n\nAn earlier appointment at "
+                f"{name} became free: {when}.\n\nThe first person to confirm "
+                f"gets it. To take it, open:\n{url}\n"
+            )
+            if channel == "email"
+            else f"{name}: an earlier appointment is free, {when}. First to confirm gets it: {url}",
+            dedupe_key=f"offer:{offer_id}:{channel}",
+            send_after=timezone.now(),
+            patient=patient,
+            topic=offer_topic(offer_id),
+        )

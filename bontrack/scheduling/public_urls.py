@@ -5,6 +5,7 @@ from bontrack.scheduling import public_views as v
 app_name = "booking"
 urlpatterns = [
     path("book/manage/<str:token>/", v.manage, name="manage"),
+    path("book/manage/<str:token>/confirmed/", v.confirmed, name="confirmed"),
     path("book/manage/<str:token>/appointment.ics", v.ics_download, name="ics"),
     path("book/<slug:practice>/<slug:clinic>/", v.clinic_home, name="clinic"),
     path("book/<slug:practice>/<slug:clinic>/<slug:code>/", v.slots, name="slots"),
@@ -17,4 +18,5 @@ urlpatterns = [
     path("portal/appointments/", v.portal_appointments, name="portal_appointments"),
     path("book/offer/<str:token>/", v.waitlist_offer, name="offer"),
     path("visit/<str:video_token>/", v.waiting_room, name="waiting_room"),
+    path("visit/<str:video_token>/check/", v.device_check, name="device_check"),
 ]

@@ -6,9 +6,11 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -122,15 +124,35 @@ def slots(request: HttpRequest, practice: str, clinic: str, code: str) -> HttpRe
             (s.starts_at.strftime("%Y%m%dT%H%MZ"), local.strftime("%H:%M"))
         )
     return render(
-        request, "booking/slots.html", {"clinic": c, "type": atype, "days": days, "manage": None}
+        request,
+        "booking/slots.html",
+        {"clinic": c, "type": atype, "days": days, "manage": None, "program": _program(request)},
     )
+
+
+def _program(request: HttpRequest) -> str:
+    """The program page the booker came from (`?for=chronic_migraine`), if it names one."""
+    from bontrack.patients.choices import Indication
+
+    wanted = request.GET.get("for", "")
+    return wanted if wanted in Indication.values else ""
 
 
 class BookingForm(StrictForm):
     first_name = forms.CharField(max_length=100)
     last_name = forms.CharField(max_length=100)
+    # A date picker: type=date sends and shows ISO dates (YYYY-MM-DD) whatever the browser's
+    # language, so the widget renders its value in ISO too.
     date_of_birth = forms.DateField(
-        help_text="YYYY-MM-DD", widget=forms.DateInput(attrs={"type": "date"})
+        widget=forms.DateInput(
+            attrs={
+                "type": "date",
+                "autocomplete": "bday",
+                "max": "2100-12-31",
+                "min": "1900-01-01",
+            },
+            format="%Y-%m-%d",
+        )
     )
     email = forms.EmailField(max_length=254)
     phone = forms.CharField(max_length=32, required=False)
@@ -191,6 +213,17 @@ def book(request: HttpRequest, practice: str, clinic: str, code: str, slot: str)
                     reason=data["reason"],
                     consent=data["consent"],
                     base_url=_base(request),
+                    indication=_program(request),
+                )
+            except public_booking.RepeatFreeConsultation as exc:
+                public_booking.send_move_link(
+                    earlier=exc.earlier, wanted=starts_at, base_url=_base(request)
+                )
+                return render(
+                    request,
+                    "booking/repeat.html",
+                    {"clinic": c, "type": atype, "days": public_booking.free_consult_repeat_days()},
+                    status=409,
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
@@ -201,15 +234,33 @@ def book(request: HttpRequest, practice: str, clinic: str, code: str, slot: str)
                 status = 409
             else:
                 token = links.manage_token(appointment.pk, appointment.sequence)
-                return redirect("booking:manage", token=token)
+                return redirect("booking:confirmed", token=token)
         if status == 200:
             status = 422
     return render(
         request,
         "booking/form.html",
-        {"clinic": c, "type": atype, "local": local, "form": form},
+        {"clinic": c, "type": atype, "local": local, "form": form, "program": _program(request)},
         status=status,
     )
+
+
+def confirmed(request: HttpRequest, token: str) -> HttpResponse:
+    """After booking online: what, when, where or how to join, what to prepare, and what next."""
+    appointment = _from_token(token)
+    base = _base(request)
+    account = getattr(appointment.patient, "portal_account", None)
+    context = {
+        "appointment": appointment,
+        "clinic": appointment.clinic,
+        "when": notify.local_time(appointment),
+        "token": token,
+        "steps": notify.preparation(appointment, base),
+        "migraine": appointment.indication == "chronic_migraine",
+        "invited": account is not None and not account.user.has_usable_password(),
+        "email": appointment.patient.email,
+    }
+    return render(request, "booking/confirmed.html", context)
 
 
 def _from_token(token: str) -> Appointment:
@@ -217,7 +268,9 @@ def _from_token(token: str) -> Appointment:
     if parsed is None:
         raise Http404
     appointment = (
-        Appointment.objects.select_related("clinic", "appointment_type", "patient")
+        Appointment.objects.select_related(
+            "clinic__practice", "appointment_type", "patient__portal_account__user"
+        )
         .filter(pk=parsed[0], sequence=parsed[1])
         .first()
     )
@@ -274,7 +327,29 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             days.setdefault(local.date(), []).append(
                 (s.starts_at.strftime("%Y%m%dT%H%MZ"), local.strftime("%H:%M"))
             )
+    proposed = None
+    wanted = request.GET.get("slot", "")
+    if wanted and _SLOT.match(wanted) and appointment.status == Status.BOOKED:
+        # The time asked for when trying to book again (the e-mailed move link): offered only if
+        # it is still free for this appointment.
+        at = _parse_slot(wanted)
+        tz = zone(appointment.clinic)
+        day = at.astimezone(tz).date()
+        free = find_slots(
+            clinic=appointment.clinic,
+            appointment_type=appointment.appointment_type,
+            start=day,
+            end=day,
+            now=timezone.now(),
+            exclude_appointment_id=appointment.pk,
+        )
+        if any(slot.starts_at == at for slot in free):
+            proposed = (wanted, at.astimezone(tz))
     context = {
+        "proposed": proposed,
+        "book_again": reverse(
+            "booking:clinic", args=[appointment.clinic.practice.slug, appointment.clinic.slug]
+        ),
         "appointment": appointment,
         "when": notify.local_time(appointment),
         "where": notify.where(appointment),
@@ -319,6 +394,32 @@ def waiting_room(request: HttpRequest, video_token: str) -> HttpResponse:
         "room_url": links.video_room_url(appointment.video_token) if is_open else "",
     }
     return render(request, "booking/waiting_room.html", context)
+
+
+# The one page that may use the camera and microphone: the patient's device check. Every other
+# page keeps settings.PERMISSIONS_POLICY (camera=(), microphone=()).
+DEVICE_CHECK_POLICY = settings.PERMISSIONS_POLICY.replace("camera=()", "camera=(self)").replace(
+    "microphone=()", "microphone=(self)"
+)
+
+
+def device_check(request: HttpRequest, video_token: str) -> HttpResponse:
+    """Camera and microphone test before a video visit (static JS, getUserMedia, nothing sent)."""
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("clinic"),
+        video_token=video_token,
+        status__in=[Status.BOOKED, Status.CHECKED_IN],
+    )
+    response = render(
+        request,
+        "booking/device_check.html",
+        {
+            "clinic": appointment.clinic,
+            "waiting_room": reverse("booking:waiting_room", args=[video_token]),
+        },
+    )
+    response["Permissions-Policy"] = DEVICE_CHECK_POLICY
+    return response
 
 
 @patient_view

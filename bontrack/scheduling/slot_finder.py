@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -40,6 +41,7 @@ TIMES_OF_DAY = {
 MAX_RANGE_DAYS = 62
 DEFAULT_RANGE_DAYS = 28
 LIMIT = 12
+FIRST_CHUNK_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -128,15 +130,6 @@ def find(
     )
     last_day = min(last_day, first + timedelta(days=MAX_RANGE_DAYS - 1))
     finding.start, finding.end = first, last_day
-    slots = find_slots(
-        clinic=clinic,
-        appointment_type=appointment_type,
-        start=first,
-        end=last_day,
-        now=now,
-        clinician_ids=[clinician_id] if clinician_id else None,
-        apply_notice=False,
-    )
     _, from_hour, to_hour = TIMES_OF_DAY.get(time_of_day, TIMES_OF_DAY[""])
     room_busy: Busy | None = None
     if room_id is not None and appointment_type.needs_room:
@@ -151,23 +144,42 @@ def find(
         )
     before = timedelta(minutes=appointment_type.buffer_before_minutes)
     after_buffer = timedelta(minutes=appointment_type.buffer_after_minutes)
-    chosen = []
+    chosen: list[tuple[Any, datetime, int | None]] = []
     seen: set[tuple[datetime, int]] = set()
-    for s in slots:
-        local = s.starts_at.astimezone(tz)
-        if not from_hour <= local.hour < to_hour:
-            continue
-        if after is not None and local.date() == first and local.time() < after:
-            continue
-        if (s.starts_at, s.clinician_id) in seen:
-            continue
-        room = s.room_id
-        if room_busy is not None:
-            if not room_busy.free(s.starts_at - before, s.ends_at + after_buffer):
+    # The first week, then (only if it held fewer than `limit` fitting slots) the rest of the
+    # range: computing every free time of 28 empty days costs far more than the six queries of a
+    # second search, and a full calendar needs at most two (bench/bench_slot_finder.py). The two
+    # parts are chronological, so stopping after the first is exact.
+    chunk_start = first
+    chunk_days = FIRST_CHUNK_DAYS
+    while chunk_start <= last_day and len(chosen) < limit:
+        chunk_end = min(chunk_start + timedelta(days=chunk_days - 1), last_day)
+        chunk_days = MAX_RANGE_DAYS
+        slots = find_slots(
+            clinic=clinic,
+            appointment_type=appointment_type,
+            start=chunk_start,
+            end=chunk_end,
+            now=now,
+            clinician_ids=[clinician_id] if clinician_id else None,
+            apply_notice=False,
+        )
+        chunk_start = chunk_end + timedelta(days=1)
+        for s in slots:
+            local = s.starts_at.astimezone(tz)
+            if not from_hour <= local.hour < to_hour:
                 continue
-            room = room_id
-        seen.add((s.starts_at, s.clinician_id))
-        chosen.append((s, local, room))
+            if after is not None and local.date() == first and local.time() < after:
+                continue
+            if (s.starts_at, s.clinician_id) in seen:
+                continue
+            room = s.room_id
+            if room_busy is not None:
+                if not room_busy.free(s.starts_at - before, s.ends_at + after_buffer):
+                    continue
+                room = room_id
+            seen.add((s.starts_at, s.clinician_id))
+            chosen.append((s, local, room))
     chosen.sort(key=lambda c: (c[0].starts_at, c[0].clinician_id))
     chosen = chosen[:limit]
     names = {

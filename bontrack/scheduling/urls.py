@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", book_views.new_appointment, name="new"),
     path("appointments/<int:pk>/check-in/", desk_views.check_in, name="check_in"),
     path("appointments/<int:pk>/next/", desk_views.next_session, name="next_session"),
+    path("appointments/<int:pk>/join/", desk_views.join_video, name="join_video"),
     path("appointments/<int:pk>/<slug:action>/", views.appointment_action, name="action"),
     path("waitlist/", desk_views.waitlist, name="waitlist"),
     path("waitlist/<int:pk>/remove/", desk_views.waitlist_remove, name="waitlist_remove"),

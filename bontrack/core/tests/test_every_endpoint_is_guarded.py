@@ -26,6 +26,7 @@ PUBLIC = [
     r"^accounts/password-reset/sent/$",
     r"^accounts/reset/<uidb64>/<token>/$",
     r"^portal/login/$",
+    r"^portal/invite/<str:token>/$",  # the signed, expiring portal invitation (online booking)
     r"^book/",
     r"^programs/",
     r"^visit/",
@@ -115,6 +116,9 @@ def test_the_public_api_operations_are_the_booking_ones():
 STAFF_ONLY = {
     "schedule/matches/": "online bookings that match an existing chart (front desk)",
     "schedule/matches/<int:pk>/": "confirm or reject one match (front desk)",
+    "patients/<int:pk>/merge/": "merge a duplicate chart (front desk, clinic administrator)",
+    "patients/merges/<int:pk>/": "confirm or undo a chart merge (front desk, clinic administrator)",
+    "patients/record-numbers/": "the practice's MRN format (clinic administrator)",
     "dashboard/": "program dashboard (physicians and clinic administrators)",
     "dashboard/patients/": "the patients behind a dashboard number (names, dates of birth)",
     "dashboard/export/<slug:slug>.csv": "a dashboard figure as CSV",

@@ -33,6 +33,7 @@ from bontrack.scheduling.models import (
     Kind,
     Room,
     Source,
+    Status,
     WorkingHours,
 )
 
@@ -186,6 +187,39 @@ def check_interval(
         "earliest": earliest.isoformat(),
         "reason": override_reason.strip(),
     }
+
+
+def future_treatment(patient: Patient, indication: str) -> Appointment | None:
+    """The patient's first booked future treatment for the indication (None when there is none)."""
+    return (
+        Appointment.objects.filter(
+            patient=patient,
+            appointment_type__kind=Kind.TREATMENT,
+            status=Status.BOOKED,
+            indication=indication,
+            starts_at__gte=timezone.now(),
+        )
+        .select_related("clinic")
+        .order_by("starts_at")
+        .first()
+    )
+
+
+def refuse_second_treatment(patient: Patient, indication: str) -> None:
+    """A treatment is refused (409) while the patient has a future treatment booked for the same
+    indication: move that appointment instead of booking a second one."""
+    if not indication:
+        return
+    existing = future_treatment(patient, indication)
+    if existing is None:
+        return
+    day = existing.starts_at.astimezone(zone(existing.clinic))
+    raise Conflict(
+        f"{patient.first_name} {patient.last_name} already has a treatment booked for "
+        f"{facts.indication_label(indication).lower()} on {day:%A %d %B %Y at %H:%M}. "
+        "Move that appointment instead of booking a second one.",
+        field="starts_at",
+    )
 
 
 def _default_indication(patient: Patient) -> str:
@@ -344,6 +378,8 @@ def book_appointment(
     _require(actor, Perm.SCHEDULE_BOOK, clinic.pk)
     if patient.clinic.practice_id != clinic.practice_id:
         raise ValidationError({"patient_id": ["Choose a patient of this practice."]})
+    if appointment_type.kind == Kind.TREATMENT:
+        refuse_second_treatment(patient, indication or _default_indication(patient))
     return _create(
         actor=actor,
         clinic=clinic,

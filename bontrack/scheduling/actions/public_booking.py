@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from bontrack.accounts.services import invite_to_portal
 from bontrack.audit import audit
 from bontrack.core.models import Clinic
-from bontrack.patients.choices import PatientStatus
+from bontrack.patients.choices import Indication, PatientStatus
 from bontrack.patients.models import Patient, name_key
 from bontrack.patients.services import Conflict
 from bontrack.scheduling.actions.booking import UNAVAILABLE, _create
@@ -26,6 +27,90 @@ from bontrack.scheduling.models import (
 )
 
 # --- Public online booking ----------------------------------------------------------------
+
+# A second free consultation by the same person within this many days is offered as a move of
+# the first one instead (program policy, not a clinical number; setting FREE_CONSULT_REPEAT_DAYS).
+FREE_CONSULT_REPEAT_DAYS_DEFAULT = 30
+
+
+def free_consult_repeat_days() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "FREE_CONSULT_REPEAT_DAYS", 0) or FREE_CONSULT_REPEAT_DAYS_DEFAULT)
+
+
+class RepeatFreeConsultation(Conflict):
+    """The booker already has a free consultation (booked, or held within the period)."""
+
+    def __init__(self, earlier: Appointment) -> None:
+        super().__init__(
+            "You already have a free consultation with us. We have e-mailed you a link to move "
+            "it to the time you chose instead.",
+            field="starts_at",
+        )
+        self.earlier = earlier
+
+
+def earlier_free_consultation(
+    *,
+    clinic: Clinic,
+    first_name: str,
+    last_name: str,
+    date_of_birth: date,
+    email: str,
+) -> Appointment | None:
+    """The same person's free consultation of this practice that is booked, or took place within
+    the period: same e-mail, or same name and date of birth."""
+    from django.db.models import Q
+
+    from bontrack.scheduling.models import HOLDING
+
+    since = timezone.now() - timedelta(days=free_consult_repeat_days())
+    same = Q(
+        patient__name_key=name_key(last_name, first_name), patient__date_of_birth=date_of_birth
+    )
+    if email:
+        same |= Q(patient__email__iexact=email)
+    return (
+        Appointment.objects.filter(
+            same,
+            practice_id=clinic.practice_id,
+            appointment_type__free_of_charge=True,
+            status__in=HOLDING,
+            starts_at__gte=since,
+        )
+        .select_related("clinic", "appointment_type", "patient")
+        .order_by("-starts_at")
+        .first()
+    )
+
+
+@transaction.atomic(durable=True)
+def send_move_link(*, earlier: Appointment, wanted: datetime, base_url: str) -> None:
+    """E-mail the earlier booking's own address a link that proposes moving it to `wanted`
+    (the booker sees nothing of the earlier booking on the page)."""
+    from bontrack.core.messaging.outbox import enqueue_message
+    from bontrack.scheduling import links, notify
+
+    if not earlier.patient.email:
+        return
+    slot = wanted.strftime("%Y%m%dT%H%MZ")
+    url = f"{base_url}/book/manage/{links.manage_token(earlier.pk, earlier.sequence)}/?slot={slot}"
+    enqueue_message(
+        channel="email",
+        to=earlier.patient.email,
+        subject="Move your free consultation?",
+        body=(
+            f"Hello {earlier.patient.first_name},\n\nYou tried to book another free "
+            f"consultation. You already have one: {notify.local_time(earlier)}.\n\n"
+            f"To move it to the time you chose, open:\n{url}\n\nIf this was not you, "
+            "ignore this message; nothing was changed.\n"
+        ),
+        dedupe_key=f"repeat-consult:{earlier.pk}:{earlier.sequence}:{slot}",
+        send_after=timezone.now(),
+        patient=earlier.patient,
+    )
+
 
 RATE_LIMIT = {"book": (10, timedelta(hours=1)), "manage": (30, timedelta(hours=1))}
 
@@ -61,28 +146,36 @@ def find_match(
     """
     from django.db.models import Q
 
-    key = name_key(last_name, first_name)
-    query = Q(name_key=key, date_of_birth=date_of_birth)
+    from bontrack.patients.duplicates import digits, fold
+
+    # Names compare with accents and case folded ("José MÜLLER" = "Jose Muller"), phones by digits.
+    key = (fold(first_name), fold(last_name))
+    number = digits(phone)
+    query = Q(date_of_birth=date_of_birth)
     if email:
         query |= Q(email__iexact=email)
-    if phone:
-        query |= Q(phone=phone)
+    if len(number) >= 7:
+        query |= Q(phone__endswith=number[-4:])
     awaiting = PendingMatch.objects.filter(
         status=MatchStatus.PENDING, booked_patient__isnull=False
     ).values("booked_patient_id")
     candidates = list(
         Patient.objects.filter(query, practice_id=practice_id)
         .exclude(pk__in=awaiting)
-        .order_by("id")[:20]
+        .exclude(status=PatientStatus.MERGED)
+        .order_by("id")[:50]
     )
     best: tuple[Patient, list[str]] | None = None
     for candidate in candidates:
         matched = []
-        if candidate.name_key == key and candidate.date_of_birth == date_of_birth:
+        if (
+            fold(candidate.first_name),
+            fold(candidate.last_name),
+        ) == key and candidate.date_of_birth == date_of_birth:
             matched.append("name_and_birth_date")
         if email and candidate.email.lower() == email.lower():
             matched.append("email")
-        if phone and candidate.phone == phone:
+        if len(number) >= 7 and digits(candidate.phone) == number:
             matched.append("phone")
         if matched and (best is None or len(matched) > len(best[1])):
             best = (candidate, matched)
@@ -135,6 +228,7 @@ def book_online(
     reason: str = "",
     consent: bool,
     base_url: str,
+    indication: str = "",
 ) -> Appointment:
     """A member of the public books a self-bookable type (no account).
 
@@ -151,6 +245,18 @@ def book_online(
         raise ValidationError({"date_of_birth": ["Enter your real date of birth."]})
     first_name, last_name = first_name.strip(), last_name.strip()
     email, phone = email.strip(), phone.strip()
+    if appointment_type.free_of_charge:
+        earlier = earlier_free_consultation(
+            clinic=clinic,
+            first_name=first_name,
+            last_name=last_name,
+            date_of_birth=date_of_birth,
+            email=email,
+        )
+        if earlier is not None:
+            raise RepeatFreeConsultation(earlier)
+    if indication not in Indication.values:
+        indication = ""
     match = find_match(
         practice_id=clinic.practice_id,
         first_name=first_name,
@@ -179,13 +285,18 @@ def book_online(
             reason=reason,
             source=Source.ONLINE,
             override_reason="",
-            indication="",
+            indication=indication,
             contact_consent=True,
             apply_notice=True,
             base_url=base_url,
         )
     except Conflict as exc:
         raise Conflict(UNAVAILABLE, field="starts_at") from exc
+    if match is None:
+        # A new person: their portal, so that the diary and questionnaires start before the
+        # visit. (A booking that matches a chart waits for the front desk, who may move it to
+        # the existing chart; that patient is invited from there.)
+        invite_to_portal(patient=patient, base_url=base_url)
     if match is not None:
         pending = PendingMatch.objects.create(
             practice_id=clinic.practice_id,

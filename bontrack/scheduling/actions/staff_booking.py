@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
@@ -31,7 +30,6 @@ from bontrack.scheduling.models import (
     Kind,
     Room,
     Source,
-    Status,
 )
 
 SERIES_CYCLES = (1, 2, 4)
@@ -39,18 +37,7 @@ SERIES_CYCLES = (1, 2, 4)
 
 def future_treatment(patient: Patient, indication: str) -> Appointment | None:
     """The patient's first booked future treatment for the indication (None when there is none)."""
-    return (
-        Appointment.objects.filter(
-            patient=patient,
-            appointment_type__kind=Kind.TREATMENT,
-            status=Status.BOOKED,
-            indication=indication,
-            starts_at__gte=timezone.now(),
-        )
-        .select_related("clinic")
-        .order_by("starts_at")
-        .first()
-    )
+    return booking.future_treatment(patient, indication)
 
 
 def cycle_starts(*, clinic: Clinic, first: datetime, cycles: int, step_days: int) -> list[datetime]:
@@ -89,16 +76,8 @@ def book_series(
     if patient.practice_id != clinic.practice_id:
         raise ValidationError({"patient_id": ["Choose a patient of this practice."]})
     indication = indication or booking._default_indication(patient)
-    if is_treatment and indication:
-        existing = future_treatment(patient, indication)
-        if existing is not None:
-            day = existing.starts_at.astimezone(zone(existing.clinic))
-            raise Conflict(
-                f"{patient.first_name} {patient.last_name} already has a treatment booked for "
-                f"{facts.indication_label(indication).lower()} on {day:%A %d %B %Y at %H:%M}. "
-                "Move that appointment instead of booking a second one.",
-                field="starts_at",
-            )
+    if is_treatment:
+        booking.refuse_second_treatment(patient, indication)
     step = (
         facts.interval_for(
             indication,

@@ -125,6 +125,6 @@ def offer_freed_slot(appointment: Appointment, *, base_url: str) -> int:
             clinic=appointment.clinic,
             when=notify.local_time(appointment),
             url=f"{base_url}/book/offer/{links.offer_token(offer.pk)}/",
-            key=f"offer:{offer.pk}",
+            offer_id=offer.pk,
         )
     return len(offers)

@@ -137,7 +137,7 @@ def test_the_day_list_shows_the_button_for_a_completed_treatment(sched):
 
 def _add(sched, client, **over):
     data = {
-        "mrn": sched.world.patient.mrn,
+        "patient": sched.world.patient.pk,
         "appointment_type": sched.type("treatment").pk,
         "earliest": "2026-06-03",
         "latest": "2026-06-20",
@@ -205,7 +205,8 @@ def test_removing_from_the_waitlist_over_every_persona(sched, persona, expected)
 @pytest.mark.parametrize(
     "over,message",
     [
-        ({"mrn": "NOPE-1"}, b"No patient with this MRN"),
+        ({"patient": "999999"}, b"not in your clinics"),
+        ({"patient": ""}, b"Find and choose the patient first"),
         ({"latest": "2026-06-01"}, b"on or after the first"),
         ({"appointment_type": "999999"}, b"Select a valid choice"),
     ],
@@ -227,9 +228,113 @@ def test_the_same_patient_cannot_wait_twice_for_overlapping_dates(sched):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_a_patient_of_another_practice_cannot_be_added_by_mrn(sched):
+def test_a_patient_of_another_practice_cannot_be_added_by_id(sched):
     from bontrack.factories import PatientFactory
 
     foreign = PatientFactory(clinic=sched.world.other_practice_clinic, mrn="B1-0001")
-    response = _add(sched, sched.world.client("front_desk"), mrn=foreign.mrn)
+    response = _add(sched, sched.world.client("front_desk"), patient=foreign.pk)
     assert response.status_code == 422 and not WaitlistEntry.objects.exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_waitlist_finds_the_patient_by_name_mrn_or_date_of_birth(sched):
+    client = sched.world.client("front_desk")
+    base = f"/schedule/waitlist/?clinic={sched.clinic.pk}"
+    patient = sched.world.patient
+    for q in ("cohen ros", patient.mrn, patient.date_of_birth.isoformat()):
+        page = client.get(f"{base}&q={q}").content.decode()
+        assert f"patient={patient.pk}" in page, q
+    assert "No patient matches" in client.get(f"{base}&q=zzzz").content.decode()
+    chosen = client.get(f"{base}&patient={patient.pk}").content.decode()
+    assert f'value="{patient.pk}"' in chosen and "Add to the waitlist" in chosen
+    assert (
+        AuditEvent.objects.filter(summary__startswith="Patient search for the waitlist").count()
+        == 4
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_freed_slot_is_offered_through_the_outbox_on_the_preferred_channel(sched):
+    from bontrack.core.models import OutboxMessage
+    from bontrack.factories import PatientFactory, booked_appointment
+
+    by_sms = PatientFactory(
+        clinic=sched.clinic, mrn="A1-0300", phone="+15550100", preferred_contact="sms"
+    )
+    by_email = PatientFactory(
+        clinic=sched.clinic, mrn="A1-0301", email="w@example.org", preferred_contact="email"
+    )
+    for p in (by_sms, by_email):
+        waitlist.join_waitlist(
+            actor=sched.world.users["front_desk"],
+            patient=p,
+            appointment_type=sched.type("consult"),
+            earliest=date(2026, 6, 1),
+            latest=date(2026, 6, 30),
+        )
+    appt = booked_appointment(
+        sched.world.users["front_desk"],
+        sched.world.patient,
+        sched.type("consult"),
+        datetime(2026, 6, 10, 14, tzinfo=UTC),
+    )
+    changes.cancel_appointment(
+        actor=sched.world.users["front_desk"], appointment=appt, reason="patient_request"
+    )
+    offers = OutboxMessage.objects.filter(topic__startswith="waitlist-offer:")
+    assert {(m.patient_id, m.channel) for m in offers} == {
+        (by_sms.pk, "sms"),
+        (by_email.pk, "email"),
+    }
+    page = sched.world.client("front_desk").get(f"/schedule/waitlist/?clinic={sched.clinic.pk}")
+    html = page.content.decode()
+    assert "Offers sent" in html and "Text message queued" in html and "E-mail queued" in html
+
+
+def _waitlist_queries(sched, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(f"/schedule/waitlist/?clinic={sched.clinic.pk}").status_code == 200
+    return len(ctx.captured_queries)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_waitlist_with_offers_costs_the_same_queries_at_two_sizes(sched):
+    from django.db import transaction
+
+    from bontrack.factories import PatientFactory
+    from bontrack.scheduling import notify
+    from bontrack.scheduling.models import WaitlistOffer
+
+    client = sched.world.client("front_desk")
+
+    def add(n, start):
+        for i in range(n):
+            p = PatientFactory(
+                clinic=sched.clinic, mrn=f"A1-9{start + i:03d}", email="x@example.org"
+            )
+            entry = waitlist.join_waitlist(
+                actor=sched.world.users["front_desk"],
+                patient=p,
+                appointment_type=sched.type("consult"),
+                earliest=date(2026, 6, 1),
+                latest=date(2026, 6, 30),
+            )
+            with transaction.atomic():
+                offer = WaitlistOffer.objects.create(
+                    entry=entry,
+                    clinician=sched.world.users["physician"],
+                    starts_at=datetime(2026, 6, 10, 14, tzinfo=UTC),
+                    expires_at=datetime(2026, 6, 9, 14, tzinfo=UTC),
+                )
+                notify.waitlist_offer(
+                    patient=p, clinic=sched.clinic, when="soon", url="http://x/", offer_id=offer.pk
+                )
+
+    add(1, 0)
+    client.get(f"/schedule/waitlist/?clinic={sched.clinic.pk}")  # warm the session
+    small = _waitlist_queries(sched, client)
+    add(5, 10)
+    assert _waitlist_queries(sched, client) == small

@@ -340,3 +340,25 @@ def test_confirming_is_refused_when_the_existing_patient_is_already_booked_then(
         Patient.objects.count(),
         AuditEvent.objects.exclude(action="view").count(),
     ) == before
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_booking_matches_with_accents_case_and_phone_punctuation_folded(sched, client):
+    rosa = sched.world.patient
+    rosa.phone = "(555) 010-2030"
+    rosa.save()
+    _book(
+        sched,
+        client,
+        _as_rosa(sched, first_name="Rósa", last_name="CÓHEN", email="new@example.org"),
+    )
+    match = PendingMatch.objects.get()
+    assert match.matched_patient == rosa and match.matched_on == ["name_and_birth_date"]
+    PendingMatch.objects.all().delete()
+    _book(
+        sched,
+        client,
+        {**FORM, "email": "third@example.org", "phone": "+1 555 010 2030"},
+        slot="20260609T1500Z",
+    )
+    assert PendingMatch.objects.get().matched_on == ["phone"]

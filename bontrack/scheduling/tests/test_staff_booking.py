@@ -227,6 +227,47 @@ def test_a_second_future_treatment_of_the_same_indication_is_refused(sched):
     assert b'name="slot"' not in page.content
 
 
+@time_machine.travel(NOW, tick=False)
+def test_book_appointment_refuses_a_second_future_treatment_of_the_same_indication(sched):
+    """The single-booking service (UI, API, factories) has the same guard as the series."""
+    from bontrack.scheduling.actions import booking
+
+    patient = sched.world.patient
+    Condition.objects.create(patient=patient, indication="chronic_migraine", icd10_code="G43.709")
+    first = booked_appointment(
+        sched.world.users["front_desk"],
+        patient,
+        sched.type("treatment"),
+        datetime(2026, 6, 10, 14, tzinfo=UTC),
+        indication="chronic_migraine",
+    )
+    before = _changes()
+    with pytest.raises(Conflict, match="already has a treatment booked for chronic migraine"):
+        booking.book_appointment(
+            actor=sched.world.users["front_desk"],
+            clinic=sched.clinic,
+            patient=patient,
+            appointment_type=sched.type("treatment"),
+            starts_at=datetime(2026, 9, 9, 14, tzinfo=UTC),
+        )
+    assert list(Appointment.objects.filter(patient=patient)) == [first]
+    assert _changes() == before
+    # Once the first is cancelled, the next one can be booked.
+    from bontrack.scheduling.actions import changes
+
+    changes.cancel_appointment(
+        actor=sched.world.users["front_desk"], appointment=first, reason="patient_request"
+    )
+    second = booking.book_appointment(
+        actor=sched.world.users["front_desk"],
+        clinic=sched.clinic,
+        patient=patient,
+        appointment_type=sched.type("treatment"),
+        starts_at=datetime(2026, 9, 9, 14, tzinfo=UTC),
+    )
+    assert second.indication == "chronic_migraine"
+
+
 def _finder_queries(sched, client, url):
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
@@ -258,3 +299,34 @@ def test_the_slot_finder_costs_the_same_number_of_queries_at_two_data_sizes(sche
     large = _finder_queries(sched, client, url)
     assert small == large
     assert large <= 30
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_finder_searches_the_first_week_then_the_rest_with_the_same_answer(sched, monkeypatch):
+    """Two searches (first week, then the rest) give what one search over the range gives."""
+    from bontrack.scheduling import slot_finder
+
+    for persona in ("physician", "nurse"):
+        AvailabilityException.objects.create(
+            clinic=sched.clinic,
+            clinician=sched.world.users[persona],
+            kind=ExceptionKind.LEAVE,
+            starts_at=datetime(2026, 6, 1, 4, tzinfo=UTC),
+            ends_at=datetime(2026, 6, 10, 4, tzinfo=UTC),
+        )
+
+    def run():
+        return slot_finder.find(
+            clinic=sched.clinic,
+            appointment_type=sched.type("consult"),
+            patient=None,
+            indication="",
+            start=None,
+            end=None,
+        ).slots
+
+    split = run()
+    monkeypatch.setattr(slot_finder, "FIRST_CHUNK_DAYS", slot_finder.MAX_RANGE_DAYS)
+    whole = run()
+    assert split and [s.key for s in split] == [s.key for s in whole]
+    assert split[0].local.date() == date(2026, 6, 10)

@@ -120,8 +120,14 @@ def test_a_session_starts_from_the_ordered_off_label_plan(world):
     assert plan.indication == "facial_pain" and plan.is_ordered
     session = _session(world)
     assert session.plan_id == plan.pk
-    done = list(session.injections.values_list("muscle", flat=True))
-    assert done.count("temporalis") == 4 and done.count("corrugator") == 1
+    # One charted row per muscle and side, with the plan's sites and units.
+    done = {
+        (m, side): (sites, units)
+        for m, side, sites, units in session.injections.values_list(
+            "muscle", "side", "sites", "units"
+        )
+    }
+    assert done == {(ln["muscle"], ln["side"]): (ln["sites"], ln["units"]) for ln in LINES}
 
 
 def test_only_class_wide_rules_check_an_off_label_session(world):

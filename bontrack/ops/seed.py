@@ -473,6 +473,9 @@ def seed_demo(*, today: date, patients: int = 200, seed: int = 2026) -> SeedResu
     from bontrack.ops.demo.treatments import seed_demo_treatments
 
     seed_demo_treatments(practice=practice, rng=random.Random(seed + 5), today=today)
+    from bontrack.ops.demo.scales import seed_demo_scales
+
+    seed_demo_scales(practice=practice, today=today)
     from bontrack.ops.demo.scheduling import seed_demo_scheduling
 
     seed_demo_scheduling(practice=practice, rng=random.Random(seed + 6), today=today)

@@ -1,0 +1,138 @@
+"""Patient portal: the patient-reported scales (BDI, TWSTRS disability and pain, pain rating) and
+the date a treatment's effect wore off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from bontrack.accounts.access import patient_view
+from bontrack.core.forms import apply_service_errors
+from bontrack.patients.models import Patient
+from bontrack.treatments import facts as treatment_facts
+from bontrack.treatments import scale_selectors
+from bontrack.treatments.actions import common
+from bontrack.treatments.actions import scales as scale_actions
+from bontrack.treatments.facts import scales as facts
+from bontrack.treatments.models import TreatmentSession, WearingOff
+from bontrack.treatments.scale_forms import ScaleForm, WearingOffForm
+
+RECENT_SESSIONS = 3
+
+
+def _reported(indication: str) -> list[str]:
+    reported = facts.patient_reported()
+    return [i for i in facts.instruments_for(indication) if i in reported]
+
+
+@patient_view
+def scale_list(request: HttpRequest, patient: Patient) -> HttpResponse:
+    common.record_view(actor=request.user, patient=patient, what="own outcome scales")
+    today = timezone.localdate()
+    blocks: list[dict[str, Any]] = []
+    for indication in scale_selectors.scale_indications_of(patient):
+        instruments = _reported(indication)
+        sessions = scale_selectors.given_sessions(patient, indication)
+        plan = scale_selectors.schedule_result(patient, indication, today)
+        due = [i for i in instruments if i in plan["due"]]
+        recent = sessions[-RECENT_SESSIONS:]
+        wearing = {
+            w.session_id: w.worn_off_on
+            for w in WearingOff.objects.filter(session__in=[s.pk for s in recent])
+        }
+        blocks.append(
+            {
+                "indication": indication,
+                "label": treatment_facts.indication_label(indication),
+                "instruments": [
+                    {"code": i, "label": facts.LABELS[i], "due": i in due} for i in instruments
+                ],
+                "sessions": [
+                    {
+                        "session": s,
+                        "day": scale_selectors.session_day(s),
+                        "wearing_off": wearing.get(s.pk),
+                    }
+                    for s in reversed(recent)
+                ],
+            }
+        )
+    return render(
+        request,
+        "treatments/portal_scales.html",
+        {"patient": patient, "blocks": blocks, "form": WearingOffForm(auto_id="wo-%s")},
+    )
+
+
+@patient_view
+@require_http_methods(["GET", "POST"])
+def scale_form(
+    request: HttpRequest, indication: str, instrument: str, patient: Patient
+) -> HttpResponse:
+    if indication not in scale_selectors.scale_indications_of(patient):
+        raise Http404
+    if instrument not in _reported(indication):
+        raise Http404
+    form = ScaleForm(
+        request.POST if request.method == "POST" else None,
+        instrument=instrument,
+        indication=indication,
+        portal=True,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            scale_actions.record_scale_entry(
+                actor=request.user,  # type: ignore[arg-type]
+                patient=patient,
+                indication=indication,
+                instrument=instrument,
+                taken_on=form.cleaned_data["taken_on"],
+                answers=form.answers(),
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Thank you: your {facts.LABELS[instrument]} was sent.")
+            return redirect("treatments:portal_scales")
+    elif request.method == "GET":
+        common.record_view(actor=request.user, patient=patient, what=f"own {instrument}")
+    return render(
+        request,
+        "treatments/portal_scale_form.html",
+        {
+            "patient": patient,
+            "form": form,
+            "label": facts.LABELS[instrument],
+            "indication_label": treatment_facts.indication_label(indication),
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@patient_view
+@require_POST
+def wearing_off(request: HttpRequest, sid: int, patient: Patient) -> HttpResponse:
+    session = TreatmentSession.objects.current().filter(patient=patient, pk=sid).first()
+    if session is None:
+        raise Http404
+    form = WearingOffForm(request.POST)
+    if form.is_valid():
+        try:
+            scale_actions.record_wearing_off(
+                actor=request.user,  # type: ignore[arg-type]
+                session=session,
+                worn_off_on=form.cleaned_data["worn_off_on"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
+        else:
+            messages.success(request, "Thank you: we noted when the effect wore off.")
+    else:
+        messages.error(request, "Enter the date the effect wore off.")
+    return redirect("treatments:portal_scales")

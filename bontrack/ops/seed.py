@@ -475,7 +475,15 @@ def seed_demo(*, today: date, patients: int = 200, seed: int = 2026) -> SeedResu
     seed_demo_treatments(practice=practice, rng=random.Random(seed + 5), today=today)
     from bontrack.ops.demo.scales import seed_demo_scales
 
-    seed_demo_scales(practice=practice, today=today)
+    scale_demo = seed_demo_scales(practice=practice, today=today, password=DEMO_PASSWORD)
+    if scale_demo.get("portal") is not None:
+        result.logins.append(
+            (
+                "patient.three",
+                f"Patient portal — {scale_demo['portal'].full_name} (cervical dystonia)",
+                "/portal/scales/",
+            )
+        )
     from bontrack.ops.demo.scheduling import seed_demo_scheduling
 
     seed_demo_scheduling(practice=practice, rng=random.Random(seed + 6), today=today)

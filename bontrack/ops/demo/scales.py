@@ -208,18 +208,25 @@ def given_session(
             for i, (m, s, n, u) in enumerate(lines)
         ]
     )
+    from bontrack.ops.demo.treatment_history import _diluent_ml
+
     units = Injection.objects.filter(session=session).aggregate(u=Sum("units"))["u"]
-    VialUse.objects.create(
-        vial=Vial.objects.create(
-            lot=lot, clinic=patient.clinic, status=VialStatus.USED, patient=patient
-        ),
-        session=session,
-        reconstituted_at=performed_at - timedelta(minutes=40),
-        diluent_ml=Decimal("4"),
-        units_used=units,
-        units_wasted=max(Decimal(lot.size_units) - units, Decimal(0)),
-        opened_by=doctor,
-    )
+    size = Decimal(lot.size_units)
+    left = units
+    while left > 0:
+        used = min(left, size)
+        VialUse.objects.create(
+            vial=Vial.objects.create(
+                lot=lot, clinic=patient.clinic, status=VialStatus.USED, patient=patient
+            ),
+            session=session,
+            reconstituted_at=performed_at - timedelta(minutes=40),
+            diluent_ml=_diluent_ml(indication, lot.size_units),
+            units_used=used,
+            units_wasted=size - used,
+            opened_by=doctor,
+        )
+        left -= used
     result = facts.run_dose_check(
         session,
         list(session.injections.all()),
@@ -256,24 +263,52 @@ def plan_for(
     return plan
 
 
-# stage -> (MRN, indication, code, age in years, session offsets in days, lines)
-DEMO_SCALE_PATIENTS: dict[str, tuple[str, str, str, int, list[int], list[Line]]] = {
-    "cd_cycle_2": ("LN0000002", "cervical_dystonia", "G24.3", 52, [-176, -90], CD_LINES),
-    "cd_cycle_1": ("LN0000021", "cervical_dystonia", "G24.3", 47, [-45], CD_LINES[1:]),
-    "bleph_cycle_2": ("LN0000022", "blepharospasm", "G24.5", 66, [-160, -72], BLEPH_LINES),
-    "bleph_cycle_1": ("LN0000023", "blepharospasm", "G24.5", 58, [-40], BLEPH_LINES),
-    "uls_cycle_2": ("LN0000024", "upper_limb_spasticity", "I69.352", 63, [-180, -92], ULS_LINES),
-    "uls_cycle_1": ("LN0000027", "upper_limb_spasticity", "G81.14", 41, [-38], ULS_LINES),
-    "lls_child_cycle_2": (
-        "LN0000026",
-        "lower_limb_spasticity",
-        "G80.1",
-        9,
-        [-178, -91],
-        LLS_CHILD_LINES,
-    ),
-    "lls_child_cycle_1": ("LN0000025", "lower_limb_spasticity", "G80.1", 7, [-42], LLS_CHILD_LINES),
+# stage -> (indication, code, age in years, session offsets in days, lines). The patients are the
+# first demo patients without any session (the portal's second patient first: cervical dystonia).
+DEMO_SCALE_PATIENTS: dict[str, tuple[str, str, int, list[int], list[Line]]] = {
+    "cd_cycle_2": ("cervical_dystonia", "G24.3", 52, [-176, -90], CD_LINES),
+    "cd_cycle_1": ("cervical_dystonia", "G24.3", 47, [-45], CD_LINES[1:]),
+    "bleph_cycle_2": ("blepharospasm", "G24.5", 66, [-160, -72], BLEPH_LINES),
+    "bleph_cycle_1": ("blepharospasm", "G24.5", 58, [-40], BLEPH_LINES),
+    "uls_cycle_2": ("upper_limb_spasticity", "I69.352", 63, [-180, -92], ULS_LINES),
+    "uls_cycle_1": ("upper_limb_spasticity", "G81.14", 41, [-38], ULS_LINES),
+    "lls_child_cycle_2": ("lower_limb_spasticity", "G80.1", 9, [-178, -91], LLS_CHILD_LINES),
+    "lls_child_cycle_1": ("lower_limb_spasticity", "G80.1", 7, [-42], LLS_CHILD_LINES),
 }
+PORTAL_USERNAME = "patient.three"  # the cervical dystonia patient after cycle 2 (portal)
+
+
+def _free_patients(practice: Practice) -> list[Patient]:
+    from bontrack.ops.demo.diaries import DEMO_STAGES
+
+    taken = set(
+        TreatmentSession.objects.filter(patient__practice=practice).values_list(
+            "patient_id", flat=True
+        )
+    )
+    free = list(
+        Patient.objects.filter(practice=practice)
+        .exclude(pk__in=taken)
+        .exclude(mrn__in=DEMO_STAGES.values())
+        .exclude(portal_account__isnull=False)
+        .order_by("mrn")[: len(DEMO_SCALE_PATIENTS)]
+    )
+    return free
+
+
+def _portal_user(patient: Patient, password: str) -> User:
+    from bontrack.accounts.models import PortalAccount
+
+    user = User(
+        username=PORTAL_USERNAME,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        email=patient.email,
+    )
+    user.set_password(password)
+    user.save()
+    PortalAccount.objects.create(user=user, patient=patient)
+    return user
 
 
 def _answers(stage: str, indication: str, step: int) -> list[tuple[str, dict[str, Any]]]:
@@ -298,19 +333,18 @@ def _doctor(practice: Practice, clinic: Clinic) -> User | None:
     return qs.filter(memberships__clinic=clinic).first() or qs.first()
 
 
-def seed_demo_scales(*, practice: Practice, today: date) -> dict[str, int]:
+def seed_demo_scales(*, practice: Practice, today: date, password: str) -> dict[str, Any]:
     from bontrack.treatments.actions import cycle_review, scales
 
     north = Clinic.objects.filter(practice=practice).order_by("pk").first()
-    lot = Lot.objects.filter(practice=practice).order_by("-size_units", "pk").first()
-    if north is None or lot is None:
+    lots = {lot.size_units: lot for lot in Lot.objects.filter(practice=practice).order_by("pk")}
+    if north is None or not lots:
         return {}
-    counts = {"patients": 0, "sessions": 0, "entries": 0}
+    counts: dict[str, Any] = {"patients": 0, "sessions": 0, "entries": 0, "portal": None}
 
-    for stage, (mrn, indication, code, years, offsets, lines) in DEMO_SCALE_PATIENTS.items():
-        patient = Patient.objects.filter(practice=practice, mrn=mrn).first()
-        if patient is None:
-            continue
+    for patient, (stage, (indication, code, years, offsets, lines)) in zip(
+        _free_patients(practice), DEMO_SCALE_PATIENTS.items(), strict=False
+    ):
         birth = today.replace(year=today.year - years) - timedelta(days=100)
         Patient.objects.filter(pk=patient.pk).update(clinic=north, date_of_birth=birth)
         patient.refresh_from_db()
@@ -339,7 +373,9 @@ def seed_demo_scales(*, practice: Practice, today: date) -> dict[str, int]:
                     performed_at=datetime.combine(day, time(10, 0), tzinfo=zone),
                     lines=lines,
                     doctor=doctor,
-                    lot=lot,
+                    # 100 U vials for the eyelids (100 U in 4 mL: 2.5 U per 0.1 mL), else 200 U.
+                    lot=lots.get(100 if indication == "blepharospasm" else 200)
+                    or next(iter(lots.values())),
                     plan=plan,
                 )
             )
@@ -375,6 +411,8 @@ def seed_demo_scales(*, practice: Practice, today: date) -> dict[str, int]:
                     recorded_at=timezone.now(),
                 )
         if stage == "cd_cycle_2":
+            _portal_user(patient, password)
+            counts["portal"] = patient
             AdverseEffect.objects.create(
                 patient=patient,
                 session=sessions[-1],

@@ -7,12 +7,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from bontrack.accounts.access import patient_view
+from bontrack.accounts.requests import PortalRequest
 from bontrack.core.forms import apply_service_errors
 from bontrack.patients.models import Patient
 from bontrack.treatments import facts as treatment_facts
@@ -24,6 +25,12 @@ from bontrack.treatments.models import TreatmentSession, WearingOff
 from bontrack.treatments.scale_forms import ScaleForm, WearingOffForm
 
 RECENT_SESSIONS = 3
+# What the patient sees for each patient-reported scale.
+PORTAL_LABELS = {
+    "twstrs": "How your neck affects daily life, and your pain (TWSTRS)",
+    "bdi": "How your eyelids affect daily activities (Blepharospasm Disability Index)",
+    "pain_nrs": "Your pain today (0 to 10)",
+}
 
 
 def _reported(indication: str) -> list[str]:
@@ -32,7 +39,7 @@ def _reported(indication: str) -> list[str]:
 
 
 @patient_view
-def scale_list(request: HttpRequest, patient: Patient) -> HttpResponse:
+def scale_list(request: PortalRequest, patient: Patient) -> HttpResponse:
     common.record_view(actor=request.user, patient=patient, what="own outcome scales")
     today = timezone.localdate()
     blocks: list[dict[str, Any]] = []
@@ -51,7 +58,8 @@ def scale_list(request: HttpRequest, patient: Patient) -> HttpResponse:
                 "indication": indication,
                 "label": treatment_facts.indication_label(indication),
                 "instruments": [
-                    {"code": i, "label": facts.LABELS[i], "due": i in due} for i in instruments
+                    {"code": i, "label": PORTAL_LABELS.get(i, facts.LABELS[i]), "due": i in due}
+                    for i in instruments
                 ],
                 "sessions": [
                     {
@@ -73,7 +81,7 @@ def scale_list(request: HttpRequest, patient: Patient) -> HttpResponse:
 @patient_view
 @require_http_methods(["GET", "POST"])
 def scale_form(
-    request: HttpRequest, indication: str, instrument: str, patient: Patient
+    request: PortalRequest, indication: str, instrument: str, patient: Patient
 ) -> HttpResponse:
     if indication not in scale_selectors.scale_indications_of(patient):
         raise Http404
@@ -88,7 +96,7 @@ def scale_form(
     if request.method == "POST" and form.is_valid():
         try:
             scale_actions.record_scale_entry(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 patient=patient,
                 indication=indication,
                 instrument=instrument,
@@ -108,7 +116,7 @@ def scale_form(
         {
             "patient": patient,
             "form": form,
-            "label": facts.LABELS[instrument],
+            "label": PORTAL_LABELS.get(instrument, facts.LABELS[instrument]),
             "indication_label": treatment_facts.indication_label(indication),
         },
         status=422 if form.errors else 200,
@@ -117,7 +125,7 @@ def scale_form(
 
 @patient_view
 @require_POST
-def wearing_off(request: HttpRequest, sid: int, patient: Patient) -> HttpResponse:
+def wearing_off(request: PortalRequest, sid: int, patient: Patient) -> HttpResponse:
     session = TreatmentSession.objects.current().filter(patient=patient, pk=sid).first()
     if session is None:
         raise Http404
@@ -125,7 +133,7 @@ def wearing_off(request: HttpRequest, sid: int, patient: Patient) -> HttpRespons
     if form.is_valid():
         try:
             scale_actions.record_wearing_off(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request.user,
                 session=session,
                 worn_off_on=form.cleaned_data["worn_off_on"],
             )

@@ -436,10 +436,10 @@ def seed_demo_scales(*, practice: Practice, today: date, password: str) -> dict[
         if stage == "cd_cycle_2":
             from bontrack.treatments.models import AdjustmentSuggestion
 
-            for s in AdjustmentSuggestion.objects.filter(patient=patient, status="open"):
+            for sug in AdjustmentSuggestion.objects.filter(patient=patient, status="open"):
                 cycle_review.save_decide_suggestion(
                     actor=doctor,
-                    suggestion=s,
+                    suggestion=sug,
                     accept=True,
                     note="Keep the SCM at 100 U or less in total.",
                 )

@@ -227,24 +227,27 @@ def _review_context(request: StaffRequest, patient: Patient, indication: str) ->
     for s in suggestions:
         s.lines_text = [  # type: ignore[attr-defined]
             f"{labels.get(a['muscle'], a['muscle'])}, {a['side']}: "
-            + (f"{a['sites']} sites, {a['units']:g} U" if a["sites"] else "left out")
+            + (
+                f"{a['sites']} site{'s' if a['sites'] != 1 else ''}, {a['units']:g} U"
+                if a["sites"]
+                else "left out"
+            )
             for a in s.adjustments
         ]
     measures = []
     for row in result["measures"]:
         name = row["measure"]
-        if row["instrument"] == "mas":
+        grades = facts.mas_order() if row["instrument"] == "mas" else None
+        if grades is not None:
             muscle, side = name.split(":", 1)
             title = f"{labels.get(muscle, muscle)}, {side}"
-            grades = facts.mas_order()
-
-            def show(v: Any, grades: tuple[str, ...] = grades) -> str:
-                return "—" if v is None else f"grade {grades[int(v)]}"
         else:
             title = facts.MEASURE_LABELS.get(name, name)
 
-            def show(v: Any) -> str:
-                return "—" if v is None else f"{v:g}"
+        def show(v: Any, grades: tuple[str, ...] | None = grades) -> str:
+            if v is None:
+                return "—"
+            return f"grade {grades[int(v)]}" if grades is not None else f"{v:g}"
 
         measures.append(
             {
@@ -277,6 +280,7 @@ def _review_context(request: StaffRequest, patient: Patient, indication: str) ->
         "indication": indication,
         "indication_label": treatment_facts.indication_label(indication),
         "measures": measures,
+        "has_advisory_notes": any(r["instrument"] in ("gas", "mas") for r in result["measures"]),
         "cycle_numbers": [c["cycle"] for c in result["cycles"]],
         "cycles": cycles,
         "review_due": result["review_due"],
@@ -371,8 +375,8 @@ def entry_summary(entry: ScaleEntry) -> str:
     subs = result.get("subscales") or {}
     if entry.instrument == "twstrs":
         parts = [f"{k} {v}" for k, v in subs.items()]
-        total = f"total {entry.score:g}; " if entry.score is not None else ""
+        total = f"total {float(entry.score):g}; " if entry.score is not None else ""
         return total + ", ".join(parts)
     if entry.instrument == "gas":
-        return f"T-score {entry.score:g} (advisory)" if entry.score is not None else ""
-    return f"{entry.score:g}" if entry.score is not None else ""
+        return f"T-score {float(entry.score):g} (advisory)" if entry.score is not None else ""
+    return f"{float(entry.score):g}" if entry.score is not None else ""

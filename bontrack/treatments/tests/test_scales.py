@@ -433,3 +433,37 @@ def test_scales_page_query_count_does_not_grow_with_cycles(cd):
         )
         _entry(cd, "twstrs", {"severity": 10, "disability": 10, "pain": 5}, days - 30)
     assert _scales_queries(cd) == small
+
+
+def test_gas_goals_and_mas_muscles_carry_over_to_the_next_rating(cd):
+    Condition.objects.create(
+        patient=cd.patient, indication="upper_limb_spasticity", icd10_code="I69.351"
+    )
+    _entry(
+        cd,
+        "gas",
+        {"goals": [{"goal": "Button a shirt", "weight": 2, "level": -1}]},
+        40,
+        indication="upper_limb_spasticity",
+    )
+    base = f"/treatments/patients/{cd.patient.pk}/scales/upper_limb_spasticity/enter/"
+    page = cd.client("nurse").get(base + "gas/").content.decode()
+    assert 'value="Button a shirt"' in page
+
+
+def _review_queries(world) -> int:
+    client = world.client("physician")
+    url = f"/treatments/patients/{world.patient.pk}/scales/{CD}/review/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_review_page_query_count_does_not_grow_with_cycles(cd):
+    _two_cycles(cd)
+    small = _review_queries(cd)
+    for days in (40, 10):
+        _session(cd, days)
+        _entry(cd, "twstrs", {"severity": 10, "disability": 10, "pain": 5}, days - 5)
+    assert _review_queries(cd) == small

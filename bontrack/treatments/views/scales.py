@@ -127,6 +127,29 @@ def scales(request: StaffRequest, pk: int, indication: str, scope: Scope) -> Htt
         return render_page(request, "treatments/scales.html", context)
 
 
+def _carried_over(patient: Patient, indication: str, instrument: str) -> dict[str, Any]:
+    """The goals (GAS) and the muscles (MAS) of the last rating: re-rated each cycle."""
+    initial: dict[str, Any] = {"taken_on": timezone.localdate()}
+    if instrument not in ("gas", "mas"):
+        return initial
+    last = (
+        ScaleEntry.objects.filter(patient=patient, indication=indication, instrument=instrument)
+        .order_by("-taken_on", "-id")
+        .first()
+    )
+    if last is None:
+        return initial
+    if instrument == "gas":
+        for i, goal in enumerate(last.answers.get("goals", [])):
+            initial[f"gas_{i}_goal"] = goal.get("goal")
+            initial[f"gas_{i}_weight"] = goal.get("weight")
+    else:
+        for i, row in enumerate(last.answers.get("entries", [])):
+            initial[f"mas_{i}_muscle"] = row.get("muscle")
+            initial[f"mas_{i}_side"] = row.get("side")
+    return initial
+
+
 @staff_view(Perm.SESSION_CHART)
 @require_http_methods(["GET", "POST"])
 def scale_enter(
@@ -140,6 +163,7 @@ def scale_enter(
         request.POST if request.method == "POST" else None,
         instrument=instrument,
         indication=indication,
+        initial=_carried_over(patient, indication, instrument),
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -3,6 +3,7 @@ the date a treatment's effect wore off."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +22,7 @@ from bontrack.treatments import scale_selectors
 from bontrack.treatments.actions import common
 from bontrack.treatments.actions import scales as scale_actions
 from bontrack.treatments.facts import scales as facts
-from bontrack.treatments.models import TreatmentSession, WearingOff
+from bontrack.treatments.models import Injection, ScaleEntry, TreatmentSession, WearingOff
 from bontrack.treatments.scale_forms import ScaleForm, WearingOffForm
 
 RECENT_SESSIONS = 3
@@ -42,23 +43,48 @@ def _reported(indication: str) -> list[str]:
 def scale_list(request: PortalRequest, patient: Patient) -> HttpResponse:
     common.record_view(actor=request.user, patient=patient, what="own outcome scales")
     today = timezone.localdate()
+    # A fixed number of queries whatever the number of indications and sessions.
+    indications = scale_selectors.scale_indications_of(patient)
+    sessions = list(
+        TreatmentSession.objects.current().filter(patient=patient).order_by("performed_at", "id")
+    )
+    ids = [s.pk for s in sessions]
+    treated: dict[int, set[str]] = defaultdict(set)
+    for sid, ind in (
+        Injection.objects.filter(session_id__in=ids)
+        .values_list("session_id", "indication")
+        .distinct()
+    ):
+        treated[sid].add(ind)
+    entries = list(
+        ScaleEntry.objects.filter(patient=patient).values_list(
+            "indication", "instrument", "taken_on"
+        )
+    )
+    wearing = dict(
+        WearingOff.objects.filter(session_id__in=ids).values_list("session_id", "worn_off_on")
+    )
     blocks: list[dict[str, Any]] = []
-    for indication in scale_selectors.scale_indications_of(patient):
+    for indication in indications:
         instruments = _reported(indication)
-        sessions = scale_selectors.given_sessions(patient, indication)
-        plan = scale_selectors.schedule_result(patient, indication, today)
-        due = [i for i in instruments if i in plan["due"]]
-        recent = sessions[-RECENT_SESSIONS:]
-        wearing = {
-            w.session_id: w.worn_off_on
-            for w in WearingOff.objects.filter(session__in=[s.pk for s in recent])
-        }
+        mine = [s for s in sessions if s.indication == indication or indication in treated[s.pk]]
+        plan = facts.schedule(
+            indication,
+            today,
+            [scale_selectors.session_day(s) for s in mine],
+            [(i, d) for ind, i, d in entries if ind == indication],
+        )
+        recent = mine[-RECENT_SESSIONS:]
         blocks.append(
             {
                 "indication": indication,
                 "label": treatment_facts.indication_label(indication),
                 "instruments": [
-                    {"code": i, "label": PORTAL_LABELS.get(i, facts.LABELS[i]), "due": i in due}
+                    {
+                        "code": i,
+                        "label": PORTAL_LABELS.get(i, facts.LABELS[i]),
+                        "due": i in plan["due"],
+                    }
                     for i in instruments
                 ],
                 "sessions": [

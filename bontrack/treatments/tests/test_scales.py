@@ -467,3 +467,21 @@ def test_review_page_query_count_does_not_grow_with_cycles(cd):
         _session(cd, days)
         _entry(cd, "twstrs", {"severity": 10, "disability": 10, "pain": 5}, days - 5)
     assert _review_queries(cd) == small
+
+
+def _portal_queries(world) -> int:
+    client = world.client("patient")
+    client.get("/portal/scales/")
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/portal/scales/").status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_portal_scales_query_count_does_not_grow(cd):
+    _session(cd, 100)
+    small = _portal_queries(cd)
+    Condition.objects.create(patient=cd.patient, indication="blepharospasm", icd10_code="G24.5")
+    _session(cd, 60, lines=BLEPH_LINES, indication="blepharospasm")
+    _session(cd, 10)
+    _entry(cd, "twstrs", {"disability": 10, "pain": 5}, 5)
+    assert _portal_queries(cd) == small

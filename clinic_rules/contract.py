@@ -23,6 +23,7 @@ from . import (
     reconstitution,
     response,
     safety,
+    scales,
 )
 from .data import Rule, default_policy, rule
 from .fields import (
@@ -455,6 +456,18 @@ _JANKOVIC = rule("SCORE-JANKOVIC")
 _TSUI = rule("SCORE-TSUI")
 _TWSTRS = rule("SCORE-TWSTRS")
 _MAS = rule("SCORE-MAS")
+_MAS_ORDER = rule("SCORE-MAS-ORDER")
+_BDI = rule("SCORE-BDI")
+_PAIN = rule("SCORE-PAIN-NRS")
+_GAS = rule("SCORE-GAS")
+
+
+def _at_least_one(message: str) -> Callable[[Mapping[str, object], str, Errors], None]:
+    def check(obj: Mapping[str, object], path: str, errors: Errors) -> None:
+        if not obj:
+            add_error(errors, path or "$", message)
+
+    return check
 
 
 def _upto(r: Rule, *keys: str) -> IntSpec:
@@ -508,13 +521,66 @@ _ANSWERS: dict[str, Obj[Any]] = {
     ),
     "twstrs": Obj(
         {
-            "severity": _req(_upto(_TWSTRS, "severity_max")),
-            "disability": _req(_upto(_TWSTRS, "disability_max", "disability_max_alternative")),
-            "pain": _req(_upto(_TWSTRS, "pain_max")),
+            "severity": _opt(_upto(_TWSTRS, "severity_max")),
+            "disability": _opt(_upto(_TWSTRS, "disability_max", "disability_max_alternative")),
+            "pain": _opt(_upto(_TWSTRS, "pain_max")),
         },
-        dict,
+        lambda v: {k: x for k, x in v.items() if x is not None},
+        check=_at_least_one("rate at least one TWSTRS subscale"),
     ),
-    "mas": Obj({"grade": _req(Word(tuple(_MAS.table("grades"))))}, dict),
+    "mas": Obj(
+        {
+            "entries": _req(
+                ListOf(
+                    Obj(
+                        {
+                            "muscle": _req(Str(max_length=60, pattern=r"^[a-z][a-z0-9_]*$")),
+                            "side": _req(Choice(Side, (Side.LEFT, Side.RIGHT, Side.MIDLINE))),
+                            "grade": _req(Word(tuple(_MAS.table("grades")))),
+                        },
+                        lambda v: {
+                            "muscle": v["muscle"],
+                            "side": str(v["side"]),
+                            "grade": v["grade"],
+                        },
+                    ),
+                    min_items=1,
+                    max_items=_MAS_ORDER.int_("max_entries"),
+                    unique_by=lambda e: (e["muscle"], e["side"]),
+                    unique_field="muscle",
+                )
+            )
+        },
+        lambda v: {"entries": [dict(e) for e in v["entries"]]},
+    ),
+    "bdi": Obj(
+        {item: _opt(_upto(_BDI, "item_max")) for item in _BDI.strs("items")},
+        lambda v: {k: x for k, x in v.items() if x is not None},
+    ),
+    "pain_nrs": Obj({"score": _req(_upto(_PAIN, "max"))}, dict),
+    "gas": Obj(
+        {
+            "goals": _req(
+                ListOf(
+                    Obj(
+                        {
+                            "goal": _req(Str(max_length=300)),
+                            "weight": _req(IntSpec(minimum=1, maximum=_GAS.int_("weight_max"))),
+                            "level": _req(
+                                IntSpec(
+                                    minimum=_GAS.int_("level_min"), maximum=_GAS.int_("level_max")
+                                )
+                            ),
+                        },
+                        dict,
+                    ),
+                    min_items=1,
+                    max_items=_GAS.int_("goals_max"),
+                )
+            )
+        },
+        lambda v: {"goals": [dict(g) for g in v["goals"]]},
+    ),
 }
 
 
@@ -688,6 +754,90 @@ TRIAGE: Obj[tuple[str, ...]] = Obj(
     lambda v: v["symptoms"],
 )
 
+# ---- scale-schedule and cycle-review ------------------------------------------------------------
+
+_SCALE_INDICATION = Word(scales.indications())
+_MAX_CYCLES = 100  # sessions in one document (input bound)
+_MAX_ENTRIES = 2000  # scale entries in one document (input bound)
+
+
+SCALE_SCHEDULE: Obj[scales.ScheduleInput] = Obj(
+    {
+        "indication": _req(_SCALE_INDICATION),
+        "as_of": _req(Date()),
+        "sessions": _req(ListOf(Date(), max_items=_MAX_CYCLES, unique_by=lambda d: d)),
+        "entries": _req(
+            ListOf(
+                Obj(
+                    {"instrument": _req(Word(tuple(_ANSWERS))), "date": _req(Date())},
+                    lambda v: (v["instrument"], v["date"]),
+                ),
+                max_items=_MAX_ENTRIES,
+            )
+        ),
+    },
+    lambda v: scales.ScheduleInput(v["indication"], v["as_of"], v["sessions"], v["entries"]),
+)
+
+_ENTRY = Obj(
+    {"date": _req(Date()), "questionnaire": _req(QUESTIONNAIRE)},
+    lambda v: scales.Entry(v["date"], v["questionnaire"][0], v["questionnaire"][1]),
+)
+
+
+def _check_review(obj: scales.ReviewInput, path: str, errors: Errors) -> None:
+    for i, c in enumerate(obj.sessions):
+        if c.wearing_off is not None and c.wearing_off < c.date:
+            add_error(errors, join(path, f"sessions.{i}.wearing_off"), "before the session")
+    _not_after("as_of", "entries")(obj, path, errors)
+
+
+CYCLE_REVIEW: Obj[scales.ReviewInput] = Obj(
+    {
+        "indication": _req(Word(tuple(dict.fromkeys((*scales.indications(), *Indication))))),
+        "as_of": _req(Date()),
+        "sessions": _req(
+            ListOf(
+                Obj(
+                    {
+                        "date": _req(Date()),
+                        "wearing_off": _opt(Date()),
+                        "adverse_effects": _opt(
+                            ListOf(Str(max_length=40, pattern=r"^[a-z_]+$"), max_items=20), ()
+                        ),
+                    },
+                    lambda v: scales.Cycle(
+                        v["date"], v["wearing_off"], tuple(v["adverse_effects"])
+                    ),
+                ),
+                max_items=_MAX_CYCLES,
+                unique_by=lambda c: c.date,
+                unique_field="date",
+            )
+        ),
+        "entries": _req(ListOf(_ENTRY, max_items=_MAX_ENTRIES)),
+        "injections": _opt(
+            ListOf(
+                Obj(
+                    {
+                        "muscle": _req(Word(tuple(MUSCLES))),
+                        "side": _req(Choice(Side)),
+                        "sites": _req(IntSpec(minimum=1, maximum=100)),
+                        "units": _req(UNITS),
+                    },
+                    lambda v: scales.Line(v["muscle"], str(v["side"]), v["sites"], v["units"]),
+                ),
+                max_items=200,
+            ),
+            (),
+        ),
+    },
+    lambda v: scales.ReviewInput(
+        v["indication"], v["as_of"], v["sessions"], v["entries"], v["injections"]
+    ),
+    check=_check_review,
+)
+
 # ---- registry ----------------------------------------------------------------------------------
 
 
@@ -728,7 +878,7 @@ RULES: Mapping[str, _RuleDef] = {
         eligibility.evaluate,
     ),
     "questionnaire": _RuleDef(
-        "MIDAS, HIT-6, Jankovic, Tsui, TWSTRS and Modified Ashworth scoring",
+        "MIDAS, HIT-6, Jankovic, Tsui, TWSTRS, BDI, Modified Ashworth, pain NRS and GAS scoring",
         QUESTIONNAIRE,
         _questionnaire,
     ),
@@ -741,6 +891,16 @@ RULES: Mapping[str, _RuleDef] = {
         "Reported symptoms the label's distant-spread warning makes urgent (same-day review)",
         TRIAGE,
         safety.triage,
+    ),
+    "scale-schedule": _RuleDef(
+        "Which outcome scales of an indication are due: before each session and at its review",
+        SCALE_SCHEDULE,
+        scales.schedule,
+    ),
+    "cycle-review": _RuleDef(
+        "Scale changes from baseline per cycle, effect duration, adverse effects and suggestions",
+        CYCLE_REVIEW,
+        scales.review,
     ),
     "billing-lines": _RuleDef(
         "CPT, guidance, J0585 with JW/JZ and ICD-10-CM lines for a session",

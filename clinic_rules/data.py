@@ -127,6 +127,7 @@ RULE_SET_FILES: tuple[str, ...] = (
     "response.v1.toml",
     "billing-us.v1.toml",
     "policy.v1.toml",
+    "followup.v1.toml",
 )
 
 _RULE_ID = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)+$")

@@ -12,12 +12,20 @@ Answer schemas (validated in ``contract``, which reads every range below from th
   (non-negative integers; score = (rotation + tilt + antero_retrocollis) x duration +
   shoulder_elevation + tremor; only the 0-25 total range is sourced, so a total above 25 is
   invalid)
-* twstrs: ``{severity: 0-35, disability: 0-32, pain: 0-20}`` subscales kept separately
-* mas: ``{grade: "0"|"1"|"1+"|"2"|"3"|"4"}``
+* twstrs: ``{severity?: 0-35, disability?: 0-32, pain?: 0-20}`` (at least one) subscales kept
+  separately; a total only when all three are rated (the patient reports disability and pain)
+* mas: ``{entries: [{muscle, side, grade: "0"|"1"|"1+"|"2"|"3"|"4"}]}`` per muscle or joint,
+  ``1+`` its own grade; ``position`` is the 0-5 numeric mapping used by charts
+* bdi: ``{driving?, reading?, watching_tv?, shopping?, walking?, everyday_activities?}`` each 0-4,
+  a missing item is "not applicable"; the total is the sum of the answered items
+* pain_nrs: ``{score: 0-10}``
+* gas: ``{goals: [{goal, weight: 1-10, level: -2..2}]}`` up to 5 goals; the T-score formula is
+  NOT from the fact sheet (rule data ``confirmed = false``): advisory only
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from .data import rule_set
@@ -109,14 +117,82 @@ def score(instrument: str, answers: Mapping[str, object]) -> dict[str, object]:
         )
     if instrument == "twstrs":
         r = sc["SCORE-TWSTRS"]
-        subs = {k: int(answers[k]) for k in ("severity", "disability", "pain")}  # type: ignore[call-overload]
+        subs = {
+            k: int(answers[k])  # type: ignore[call-overload]
+            for k in ("severity", "disability", "pain")
+            if answers.get(k) is not None
+        }
         note = None
-        if subs["disability"] > r.int_("disability_max"):
+        if subs.get("disability", 0) > r.int_("disability_max"):
             note = (
                 f"disability above {r.int_('disability_max')} exists only on the "
                 f"0-{r.int_('disability_max_alternative')} version of TWSTRS (sources disagree)"
             )
-        return _result(instrument, [r.id], score=sum(subs.values()), subscales=subs, note=note)
+        # A total only when all three subscales were rated (the patient reports two of them).
+        tw_total = sum(subs.values()) if len(subs) == 3 else None
+        return _result(instrument, [r.id], score=tw_total, subscales=subs, note=note)
+    if instrument == "bdi":
+        r = sc["SCORE-BDI"]
+        items = {k: int(answers[k]) for k in r.strs("items") if answers.get(k) is not None}  # type: ignore[call-overload]
+        if not items:
+            return _result(
+                instrument,
+                [r.id],
+                valid=False,
+                message="every item was not applicable: no Blepharospasm Disability Index total",
+            )
+        return _result(
+            instrument,
+            [r.id],
+            score=sum(items.values()),
+            subscales=items,
+            not_applicable=[k for k in r.strs("items") if k not in items],
+        )
+    if instrument == "pain_nrs":
+        r = sc["SCORE-PAIN-NRS"]
+        return _result(instrument, [r.id], score=int(answers["score"]))  # type: ignore[call-overload]
+    if instrument == "gas":
+        return _gas(answers)
     r = sc["SCORE-MAS"]
-    grade = str(answers["grade"])
-    return _result(instrument, [r.id], score=grade, band=str(r.table("grades")[grade]), grade=grade)
+    order = sc["SCORE-MAS-ORDER"].strs("order")
+    entries = [dict(e) for e in answers["entries"]]  # type: ignore[attr-defined]
+    worst = max((str(e["grade"]) for e in entries), key=order.index)
+    return _result(
+        instrument,
+        [r.id, "SCORE-MAS-ORDER"],
+        subscales={
+            f"{e['muscle']}:{e['side']}": {
+                "grade": str(e["grade"]),
+                "position": order.index(str(e["grade"])),
+                "label": str(r.table("grades")[str(e["grade"])]),
+            }
+            for e in entries
+        },
+        band=f"highest grade {worst}",
+        grade=worst,
+    )
+
+
+def gas_t_score(goals: list[tuple[int, int]]) -> float:
+    """Kiresuk-Sherman T-score of ``[(weight, level)]`` (constants from rule data, unconfirmed)."""
+    r = rule_set("scores")["SCORE-GAS"]
+    rho = r.num("rho")
+    weighted = sum(w * x for w, x in goals)
+    squares = sum(w * w for w, _ in goals)
+    total = sum(w for w, _ in goals)
+    spread = math.sqrt((1 - rho) * squares + rho * total * total)
+    return round(r.num("mean") + r.num("spread") * weighted / spread, 1)
+
+
+def _gas(answers: Mapping[str, object]) -> dict[str, object]:
+    r = rule_set("scores")["SCORE-GAS"]
+    goals = [dict(g) for g in answers["goals"]]  # type: ignore[attr-defined]
+    t = gas_t_score([(int(g["weight"]), int(g["level"])) for g in goals])
+    return _result(
+        "gas",
+        [r.id],
+        score=t,
+        subscales={str(g["goal"]): int(g["level"]) for g in goals},
+        confirmed=False,
+        advisory="formula not from the fact sheet",
+    )

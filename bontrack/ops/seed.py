@@ -486,6 +486,17 @@ def seed_demo(*, today: date, patients: int = 200, seed: int = 2026) -> SeedResu
         exclude=set(DEMO_STAGES.values()),
     )
     result.logins.extend(consulted["logins"])
+    from bontrack.ops.demo.scales import seed_demo_scales
+
+    scale_demo = seed_demo_scales(practice=practice, today=today, password=DEMO_PASSWORD)
+    if scale_demo.get("portal") is not None:
+        result.logins.append(
+            (
+                "patient.three",
+                f"Patient portal — {scale_demo['portal'].full_name} (cervical dystonia)",
+                "/portal/scales/",
+            )
+        )
     from bontrack.ops.demo.scheduling import seed_demo_scheduling
 
     seed_demo_scheduling(practice=practice, rng=random.Random(seed + 6), today=today)

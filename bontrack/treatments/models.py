@@ -551,3 +551,9 @@ class VialUse(TimeStamped):
     @property
     def status(self) -> str:
         return str(self.vial.status)
+
+
+# Outcome scales, wearing-off dates and adjustment suggestions (issue 10 items 6-8).
+from bontrack.treatments.scale_models import AdjustmentSuggestion as AdjustmentSuggestion  # noqa: E402
+from bontrack.treatments.scale_models import ScaleEntry as ScaleEntry  # noqa: E402
+from bontrack.treatments.scale_models import WearingOff as WearingOff  # noqa: E402

@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from bontrack.treatments import portal_views
+from bontrack.treatments import portal_views, scale_portal
 from bontrack.treatments.views import adverse_effects, clinic_protocols
 from bontrack.treatments.views import cosign as cosign_views
 from bontrack.treatments.views import lots as lot_views
 from bontrack.treatments.views import note as note_views
 from bontrack.treatments.views import panel as panel_views
+from bontrack.treatments.views import scales as scale_views
 from bontrack.treatments.views import session as session_views
 from bontrack.treatments.views import templates as template_views
 
@@ -103,6 +104,38 @@ urlpatterns = [
         "treatments/patients/<int:pk>/off-label-plan/",
         clinic_protocols.patient_plan,
         name="off_label_plan",
+    ),
+    path(
+        "treatments/patients/<int:pk>/scales/<str:indication>/",
+        scale_views.scales,
+        name="scales",
+    ),
+    path(
+        "treatments/patients/<int:pk>/scales/<str:indication>/review/",
+        scale_views.cycle_review,
+        name="cycle_review",
+    ),
+    path(
+        "treatments/patients/<int:pk>/scales/<str:indication>/enter/<str:instrument>/",
+        scale_views.scale_enter,
+        name="scale_enter",
+    ),
+    path("treatments/sessions/<int:sid>/wearing-off/", scale_views.wearing_off, name="wearing_off"),
+    path(
+        "treatments/suggestions/<int:sug>/decide/",
+        scale_views.suggestion_decide,
+        name="suggestion_decide",
+    ),
+    path("portal/scales/", scale_portal.scale_list, name="portal_scales"),
+    path(
+        "portal/scales/<str:indication>/<str:instrument>/",
+        scale_portal.scale_form,
+        name="portal_scale",
+    ),
+    path(
+        "portal/scales/sessions/<int:sid>/wearing-off/",
+        scale_portal.wearing_off,
+        name="portal_wearing_off",
     ),
     path("portal/side-effects/", portal_views.report_form, name="report"),
     path("portal/side-effects/<int:eid>/reported/", portal_views.report_done, name="report_done"),

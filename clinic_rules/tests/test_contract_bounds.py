@@ -82,9 +82,11 @@ def test_questionnaire_ranges_are_the_score_rules_params() -> None:
     assert _max(answers["twstrs"], "severity") == twstrs.int_("severity_max") == 35
     assert _max(answers["twstrs"], "disability") == twstrs.int_("disability_max_alternative")
     assert _max(answers["twstrs"], "pain") == twstrs.int_("pain_max") == 20
-    mas = _field(answers["mas"], "grade").spec
+    mas = _field(_field(answers["mas"], "entries").spec.item, "grade").spec
     assert isinstance(mas, Word)
     assert mas.ordered == tuple(rule("SCORE-MAS").table("grades"))
+    assert _max(answers["pain_nrs"], "score") == rule("SCORE-PAIN-NRS").int_("max")
+    assert _max(answers["bdi"], "driving") == rule("SCORE-BDI").int_("item_max")
 
 
 def test_changing_the_data_changes_the_bound() -> None:

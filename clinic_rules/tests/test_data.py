@@ -40,7 +40,15 @@ def test_unconfirmed_and_policy_rules_never_block() -> None:
 
 def test_rule_sets_are_versioned_and_labelled() -> None:
     labels = [rs.label for rs in all_rule_sets()]
-    assert labels == ["botox-us@2", "ichd3@1", "scores@1", "response@1", "billing-us@1", "policy@1"]
+    assert labels == [
+        "botox-us@2",
+        "ichd3@1",
+        "scores@1",
+        "response@1",
+        "billing-us@1",
+        "policy@1",
+        "followup@1",
+    ]
     assert rule_set("botox-us")["BTX-CUM-ADULT-400"].num("max_units") == 400
     assert rule("BTX-CUM-ADULT-400").rule_set == "botox-us@2"
     with pytest.raises(KeyError):

@@ -28,6 +28,7 @@ from bontrack.treatments.actions import charting as charting_actions
 from bontrack.treatments.actions import common, follow_up, response_review
 from bontrack.treatments.actions import plans as plans_actions
 from bontrack.treatments.choices import GIVEN_STATUSES, AdverseEffectStatus
+from bontrack.treatments.facts import scales as scale_facts
 from bontrack.treatments.forms import (
     AdverseEffectForm,
     PlanForm,
@@ -135,6 +136,11 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         "indication_cycles": [
             {"label": facts.indication_label(ind), "cycle": n}
             for ind, n in sorted(per_indication.items())
+        ],
+        "scale_links": [
+            {"code": ind, "label": facts.indication_label(ind)}
+            for ind in scale_facts.scale_indications()
+            if ind in per_indication or ind in treated
         ],
         "reviews": reviews,
         "can_review": can_review,

@@ -1,0 +1,55 @@
+"""The demo shows outcome scales, a cycle review with an accepted adjustment and an open suggestion."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from bontrack.treatments.models import (
+    AdjustmentSuggestion,
+    ResponseReview,
+    ScaleEntry,
+    TreatmentPlan,
+    TreatmentSession,
+    WearingOff,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_has_scales_reviews_and_suggestions(capsys):
+    call_command("demo", no_serve=True, patients=90)
+    capsys.readouterr()
+    entries = ScaleEntry.objects.filter(patient__practice__slug="demo")
+    assert set(entries.values_list("indication", flat=True)) == {
+        "cervical_dystonia",
+        "blepharospasm",
+        "upper_limb_spasticity",
+        "lower_limb_spasticity",
+    }
+    assert set(entries.values_list("instrument", flat=True)) == {
+        "twstrs",
+        "tsui",
+        "jankovic",
+        "bdi",
+        "mas",
+        "gas",
+    }
+    accepted = AdjustmentSuggestion.objects.get(status="accepted")
+    # The review's "continue" wrote the next plan on top of the accepted suggestion's plan.
+    active = TreatmentPlan.objects.get(
+        patient=accepted.patient, indication=accepted.indication, active=True
+    )
+    assert active.based_on_id == accepted.plan_id and active.review_id is not None
+    scm = {ln.side: ln.units for ln in active.lines.all() if ln.muscle == "sternocleidomastoid"}
+    assert scm == {"left": 50, "right": 50}
+    assert AdjustmentSuggestion.objects.filter(
+        status="open", rule_id="SUGGEST-BLEPH-SHORT-EFFECT"
+    ).exists()
+    review = ResponseReview.objects.get(response_rule_set="scales")
+    assert review.decision == "continue" and review.indication == "cervical_dystonia"
+    assert review.patient.portal_account.user.username == "patient.three"
+    assert WearingOff.objects.exists()
+    # Every scale patient's sessions have their vials drawn into them.
+    sessions = TreatmentSession.objects.filter(patient__scale_entries__isnull=False).distinct()
+    assert sessions.count() == 12 and not sessions.filter(vial_uses__isnull=True).exists()

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "bontrack.treatments",
     "bontrack.inventory",
     "bontrack.diaries",
+    "bontrack.claims",
     "bontrack.ops",
 ]
 

@@ -43,6 +43,9 @@ class Perm:
     INTERVAL_OVERRIDE = "schedule.interval_override"
     ADVERSE_EFFECT_REVIEW = "adverse_effect.review"
     DASHBOARD_VIEW = "dashboard.view"
+    CLAIM_VIEW = "claim.view"
+    CLAIM_EDIT = "claim.edit"
+    CLAIM_EXPORT = "claim.export"
 
 
 _ALL_STAFF = frozenset(Role.values)
@@ -107,6 +110,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # The program dashboard (outcomes per clinic, physician, indication) and the patients behind
     # its numbers: physicians and clinic administrators.
     Perm.DASHBOARD_VIEW: frozenset({Role.PHYSICIAN, Role.CLINIC_ADMIN}),
+    # Claims: the billing work queue, a claim's lines and the billing reports: billing and the
+    # clinic administrator read them; billing staff edit lines (with a reason), export batches
+    # (CSV, 837P, superbill) and record the payer's answer (paid, denied).
+    Perm.CLAIM_VIEW: frozenset({Role.BILLING, Role.CLINIC_ADMIN}),
+    Perm.CLAIM_EDIT: frozenset({Role.BILLING}),
+    Perm.CLAIM_EXPORT: frozenset({Role.BILLING}),
 }
 
 # Roles whose accounts must use TOTP two-factor authentication.

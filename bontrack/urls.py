@@ -30,5 +30,6 @@ urlpatterns = [
     path("", include("bontrack.diaries.urls")),
     path("", include("bontrack.treatments.urls")),
     path("inventory/", include("bontrack.inventory.urls")),
+    path("claims/", include("bontrack.claims.urls")),
     path("dashboard/", include("bontrack.ops.dashboard.urls")),
 ]

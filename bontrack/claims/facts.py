@@ -118,3 +118,35 @@ def zone(name: str) -> Any:
     import zoneinfo
 
     return zoneinfo.ZoneInfo(name)
+
+
+_DESCRIPTIONS = {
+    "64612": "Chemodenervation, facial nerve muscles (one side)",
+    "64615": "Chemodenervation for chronic migraine (both sides)",
+    "64616": "Chemodenervation, neck muscles (one side)",
+    "64617": "Chemodenervation, larynx (one side)",
+    "64642": "Chemodenervation, one extremity, 1 to 4 muscles",
+    "64643": "Chemodenervation, each additional extremity, 1 to 4 muscles",
+    "64644": "Chemodenervation, one extremity, 5 or more muscles",
+    "64645": "Chemodenervation, each additional extremity, 5 or more muscles",
+    "64646": "Chemodenervation, trunk, 1 to 5 muscles",
+    "64647": "Chemodenervation, trunk, 6 or more muscles",
+    "95873": "Electrical stimulation guidance",
+    "95874": "Needle EMG guidance",
+    "76942": "Ultrasound guidance",
+    "J0585": "OnabotulinumtoxinA, per unit",
+}
+_MODIFIERS = {
+    "50": "both sides",
+    "RT": "right side",
+    "LT": "left side",
+    "JW": "amount discarded",
+    "JZ": "nothing discarded",
+}
+
+
+def line_description(code: str, modifiers: Sequence[str]) -> str:
+    """A plain description of a claim line (clinical-facts section 4, paraphrased)."""
+    text = _DESCRIPTIONS.get(code, "Procedure or supply")
+    extra = [_MODIFIERS[m] for m in modifiers if m in _MODIFIERS]
+    return text + (f" ({', '.join(extra)})" if extra else "")

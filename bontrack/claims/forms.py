@@ -1,0 +1,96 @@
+"""Forms of the billing screens (all on core.forms.StrictForm)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from bontrack.claims.choices import FilingIndicator, Guidance
+from bontrack.claims.codes import parse_modifiers
+from bontrack.core.forms import StrictForm
+
+REASON_HELP = "Kept with the old and new values in the claim's history and the audit trail."
+
+
+def _reason() -> forms.CharField:
+    return forms.CharField(
+        label="Reason for the change",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=REASON_HELP,
+    )
+
+
+class LineForm(StrictForm):
+    code = forms.CharField(label="CPT or HCPCS code", max_length=5, min_length=5)
+    modifiers = forms.CharField(
+        label="Modifiers", max_length=20, required=False, help_text="Separated by spaces, e.g. 50 or JW."
+    )
+    units = forms.DecimalField(label="Units", max_digits=8, decimal_places=2, min_value=0.01)
+    icd10 = forms.MultipleChoiceField(
+        label="Diagnoses for this line", widget=forms.CheckboxSelectMultiple
+    )
+    charge = forms.DecimalField(label="Charge ($)", max_digits=10, decimal_places=2, min_value=0)
+    reason = _reason()
+
+    def __init__(self, *args: Any, diagnoses: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["icd10"].choices = [(c, c) for c in diagnoses]
+
+    def clean_modifiers(self) -> list[str]:
+        try:
+            return parse_modifiers(self.cleaned_data.get("modifiers") or "")
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_code(self) -> str:
+        return str(self.cleaned_data["code"]).strip().upper()
+
+
+class RefreshForm(StrictForm):
+    guidance = forms.ChoiceField(
+        label="Guidance documented in the procedure note", choices=Guidance.choices
+    )
+    reason = _reason()
+
+
+class AcceptForm(StrictForm):
+    reason = forms.CharField(
+        label="Why the claim can go as it is",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class CoverageForm(StrictForm):
+    payer_name = forms.CharField(label="Payer", max_length=60)
+    payer_id = forms.CharField(label="Payer ID", max_length=20)
+    member_id = forms.CharField(label="Member ID", max_length=30)
+    filing_indicator = forms.ChoiceField(label="Kind of insurance", choices=FilingIndicator.choices)
+    address = forms.CharField(label="Patient's street address", max_length=55)
+    city = forms.CharField(max_length=30)
+    state = forms.CharField(max_length=2, min_length=2)
+    zip_code = forms.CharField(label="ZIP code", max_length=9, min_length=5)
+
+
+class ExportForm(StrictForm):
+    clinic = forms.TypedChoiceField(label="Clinic", coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args: Any, clinics: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["clinic"].choices = [("", "Every clinic"), *clinics]
+
+
+class PaidForm(StrictForm):
+    paid_amount = forms.DecimalField(
+        label="Amount paid ($)", max_digits=10, decimal_places=2, min_value=0, required=False
+    )
+
+
+class DeniedForm(StrictForm):
+    denial_reason = forms.CharField(
+        label="Denial reason (as the payer states it)",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -191,6 +191,7 @@ def _register_routers() -> None:
     api.add_router("/scheduling", "bontrack.scheduling.api.router")
     api.add_router("/diaries", "bontrack.diaries.api.router")
     api.add_router("/treatments", "bontrack.treatments.api.router")
+    api.add_router("/claims", "bontrack.claims.api.router")
 
 
 _register_routers()

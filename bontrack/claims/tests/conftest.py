@@ -92,6 +92,7 @@ def session(  # type: ignore[no-untyped-def]
     status: str = SessionStatus.SIGNED,
     performed_at: datetime | None = None,
     signer=None,
+    amends: TreatmentSession | None = None,
 ) -> TreatmentSession:
     """A session with sites (indication, muscle, side, units) drawn from vials of these sizes,
     settled as signing settles them (clinic_rules' vial use), stored as signed."""
@@ -109,6 +110,8 @@ def session(  # type: ignore[no-untyped-def]
         performed_at=performed_at,
         consent_obtained=True,
         medication_guide_offered=True,
+        amends=amends,
+        amendment_reason="Side corrected" if amends else "",
     )
     Injection.objects.bulk_create(
         [

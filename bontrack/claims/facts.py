@@ -21,6 +21,7 @@ RULE_NAME = "billing-lines"
 # The drug lines of billing-lines: the administered J0585 line (JZ when nothing is wasted) and
 # the JW line for the discarded units; the claims app attaches each vial's NDC to these.
 WASTE_RULE = "BILL-JW"
+ICD_MATCH_RULE = "BILL-ICD10-MATCH"
 DRUG_RULES = frozenset({"BILL-J0585", WASTE_RULE})
 _LIMB = {
     (Indication.UPPER_LIMB_SPASTICITY, "left"): ("left_arm",),

@@ -75,8 +75,10 @@ def batch_csv(claims: Sequence[Claim], coverage: dict[int, Coverage]) -> str:
     return out.getvalue()
 
 
-def _claims(scope: Scope, clinic_id: int | None) -> list[Claim]:
+def _claims(scope: Scope, clinic_id: int | None, only: Sequence[int] | None) -> list[Claim]:
     qs = Claim.objects.in_scope(scope).filter(status=ClaimStatus.READY)
+    if only is not None:
+        qs = qs.filter(pk__in=list(only))
     if clinic_id is not None:
         qs = qs.filter(clinic_id=clinic_id)
     return list(
@@ -90,6 +92,16 @@ def _claims(scope: Scope, clinic_id: int | None) -> list[Claim]:
 @transaction.atomic(durable=True)
 def export_batch(*, actor: User, clinic_id: int | None = None) -> ClaimBatch:
     """One batch of the ready claims the actor may export (up to ``MAX_BATCH``, oldest first)."""
+    return export_in_transaction(actor=actor, clinic_id=clinic_id)
+
+
+def export_in_transaction(
+    *, actor: User, clinic_id: int | None = None, only: Sequence[int] | None = None
+) -> ClaimBatch:
+    """``export_batch`` inside the caller's transaction (the demo seed); ``only`` limits the
+    batch to these claim ids."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("export_in_transaction() runs inside a transaction")
     scope = actor.scope(Perm.CLAIM_EXPORT)
     if scope is None:
         from django.core.exceptions import PermissionDenied
@@ -105,7 +117,7 @@ def export_batch(*, actor: User, clinic_id: int | None = None) -> ClaimBatch:
             "The practice has no billing profile (NPI, tax ID, address): an administrator sets "
             "it up before the first export."
         )
-    claims = _claims(scope, clinic_id)
+    claims = _claims(scope, clinic_id, only)
     if not claims:
         raise Conflict("No claim is ready to export.")
     coverage = {

@@ -47,7 +47,9 @@ def _dec(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(CENT)
 
 
-def _diagnoses(session: TreatmentSession, indications: list[str]) -> tuple[list[str], list[str]]:
+def _diagnoses(
+    session: TreatmentSession, indications: list[str]
+) -> tuple[list[str], list[str], list[str]]:
     """The patient's active ICD-10-CM codes for the session's indications (claim order), and a
     sentence per indication with none on file."""
     rows = list(
@@ -59,9 +61,11 @@ def _diagnoses(session: TreatmentSession, indications: list[str]) -> tuple[list[
     )
     codes: list[str] = []
     missing: list[str] = []
+    without: list[str] = []
     for ind in indications:
         mine = [c.strip().upper() for i, c in rows if i == ind]
         if not mine:
+            without.append(ind)
             missing.append(
                 f"No ICD-10-CM code on file for {facts.indication_label(ind).lower()}: "
                 "add the diagnosis to the patient's conditions, then refresh the lines."
@@ -69,7 +73,7 @@ def _diagnoses(session: TreatmentSession, indications: list[str]) -> tuple[list[
         for c in mine:
             if c not in codes:
                 codes.append(c)
-    return codes[:12], missing
+    return codes[:12], missing, without
 
 
 def _vial_split(
@@ -113,7 +117,7 @@ def build(session: TreatmentSession, guidance: str) -> Built:
     uses = list(
         VialUse.objects.filter(session=session).select_related("vial__lot").order_by("vial_id")
     )
-    out.diagnoses, missing = _diagnoses(session, indications)
+    out.diagnoses, missing, unsupported = _diagnoses(session, indications)
     out.attention += missing
     billed, problems = facts.billing_injections(injections)
     out.attention += problems
@@ -146,8 +150,13 @@ def build(session: TreatmentSession, guidance: str) -> Built:
     out.findings = list(result["findings"])
     out.totals = dict(result["totals"])
     for f in out.findings:
-        if f["severity"] in ("warn", "block"):
-            out.attention.append(str(f["message"]))
+        if f["severity"] not in ("warn", "block"):
+            continue
+        if f["rule_id"] == facts.ICD_MATCH_RULE and any(
+            facts.indication_label(i).lower() in str(f["message"]) for i in unsupported
+        ):
+            continue  # already said in our own sentence ("No ICD-10-CM code on file for ...")
+        out.attention.append(str(f["message"]))
     given = _dec(out.totals["units_given"])
     wasted = _dec(out.totals["units_wasted"])
     used, lost = _vial_split(uses, given, wasted, out.attention)

@@ -27,6 +27,11 @@ def _exported(claim: Claim) -> None:
 
 @transaction.atomic(durable=True)
 def mark_paid(*, actor: User, claim: Claim, amount: Decimal | None = None) -> Claim:
+    return paid_in_transaction(actor=actor, claim=claim, amount=amount)
+
+
+def paid_in_transaction(*, actor: User, claim: Claim, amount: Decimal | None = None) -> Claim:
+    """``mark_paid`` inside the caller's transaction (the demo seed)."""
     require(actor, Perm.CLAIM_EXPORT, claim)
     locked = lock(claim)
     _exported(locked)
@@ -48,6 +53,11 @@ def mark_paid(*, actor: User, claim: Claim, amount: Decimal | None = None) -> Cl
 
 @transaction.atomic(durable=True)
 def mark_denied(*, actor: User, claim: Claim, reason: str) -> Claim:
+    return denied_in_transaction(actor=actor, claim=claim, reason=reason)
+
+
+def denied_in_transaction(*, actor: User, claim: Claim, reason: str) -> Claim:
+    """``mark_denied`` inside the caller's transaction (the demo seed)."""
     require(actor, Perm.CLAIM_EXPORT, claim)
     why = (reason or "").strip()
     if not why:

@@ -118,6 +118,12 @@ STAFF_ONLY = {
     "dashboard/": "program dashboard (physicians and clinic administrators)",
     "dashboard/patients/": "the patients behind a dashboard number (names, dates of birth)",
     "dashboard/export/<slug:slug>.csv": "a dashboard figure as CSV",
+    "claims/": "the billing work queue (billing and clinic administrators)",
+    "claims/<int:pk>/": "a claim: patient, diagnoses, lines",
+    "claims/batches/<int:pk>/837p.x12": "an 837P batch with patients' names and member IDs",
+    "claims/batches/<int:pk>/claims.csv": "a batch's claim lines as CSV",
+    "claims/batches/<int:pk>/superbill.pdf": "a batch's superbills",
+    "claims/reports/<slug:slug>.csv": "a billing report as CSV",
 }
 
 

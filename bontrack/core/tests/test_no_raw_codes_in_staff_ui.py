@@ -185,6 +185,13 @@ START = [
     "/schedule/setup/",
     "/inventory/",
     "/diaries/policy/",
+    "/claims/",
+    "/claims/?state=attention",
+    "/claims/?state=exported",
+    "/claims/?state=paid",
+    "/claims/?state=denied",
+    "/claims/batches/",
+    "/claims/reports/",
 ]
 PER_PATIENT = [
     "/patients/{}/",

@@ -122,10 +122,10 @@ def zone(name: str) -> Any:
 
 
 _DESCRIPTIONS = {
-    "64612": "Chemodenervation, facial nerve muscles (one side)",
+    "64612": "Chemodenervation, facial nerve muscles, per side",
     "64615": "Chemodenervation for chronic migraine (both sides)",
-    "64616": "Chemodenervation, neck muscles (one side)",
-    "64617": "Chemodenervation, larynx (one side)",
+    "64616": "Chemodenervation, neck muscles, per side",
+    "64617": "Chemodenervation, larynx, per side",
     "64642": "Chemodenervation, one extremity, 1 to 4 muscles",
     "64643": "Chemodenervation, each additional extremity, 1 to 4 muscles",
     "64644": "Chemodenervation, one extremity, 5 or more muscles",

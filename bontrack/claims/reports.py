@@ -37,11 +37,18 @@ def _month(value: Any) -> str:
 
 
 @lru_cache(maxsize=8)
-def _spec(name: str, kind: str, x_title: str, y_title: str, color_title: str) -> dict[str, Any]:
+def _spec(
+    name: str, kind: str, x_title: str, y_title: str, color_title: str, counts: bool
+) -> dict[str, Any]:
     base = alt.Chart(alt.NamedData(name))
     enc: dict[str, Any] = {
         "x": alt.X("month:O", title=x_title, axis=alt.Axis(labelAngle=-30)),
-        "y": alt.Y("value:Q", title=y_title, stack=True),
+        "y": alt.Y(
+            "value:Q",
+            title=y_title,
+            stack=True,
+            axis=alt.Axis(tickMinStep=1, format="d") if counts else alt.Axis(),
+        ),
         "tooltip": [
             alt.Tooltip("month:O", title=x_title),
             alt.Tooltip("series:N", title=color_title),
@@ -69,7 +76,7 @@ def _chart(
         name=name,
         title=title,
         description=description,
-        spec=_spec(name, "stacked", "Month", y_title, color_title),
+        spec=_spec(name, "stacked", "Month", y_title, color_title, slug != "units"),
         table=table,
         datasets={name: data},
     )

@@ -158,7 +158,7 @@ def _detail(
         "patient": claim.patient,
         "rows": line_rows(claim),
         "notes": [f for f in claim.findings if f.get("severity") == "info"],
-        "edits": list(claim.edits.select_related("by")[:50]),
+        "edits": list(claim.edits.select_related("by", "line")[:50]),
         "coverage": coverage,
         "can_edit": can_edit,
         "can_answer": can_answer,

@@ -24,7 +24,7 @@ from bontrack.claims.codes import parse_modifiers
 from bontrack.claims.models import Claim, ClaimBatch
 from bontrack.core.apitools import ERRORS, ERRORS_WITHOUT_CONFLICT, require_scope
 from bontrack.core.pagination import BadCursor
-from bontrack.core.schemas import Id, IsoDate, Number, StrictSchema, Text
+from bontrack.core.schemas import Id, Number, StrictSchema, Text
 
 router = Router(tags=["claims"])
 
@@ -223,7 +223,9 @@ def list_claims(
 
 
 @router.get(
-    "/{int:claim_id}", response={200: ClaimOut, **ERRORS_WITHOUT_CONFLICT}, summary="One claim with its lines"
+    "/{int:claim_id}",
+    response={200: ClaimOut, **ERRORS_WITHOUT_CONFLICT},
+    summary="One claim with its lines",
 )
 def get_claim(request: HttpRequest, claim_id: int) -> dict[str, Any]:
     claim = _claim(request, Perm.CLAIM_VIEW, claim_id)
@@ -286,7 +288,9 @@ def _batch(request: HttpRequest, batch_id: int) -> ClaimBatch:
     return get_object_or_404(ClaimBatch.objects.in_scope(scope), pk=batch_id)
 
 
-def _file(request: HttpRequest, batch: ClaimBatch, what: str, body: str, ctype: str, name: str) -> HttpResponse:
+def _file(
+    request: HttpRequest, batch: ClaimBatch, what: str, body: str, ctype: str, name: str
+) -> HttpResponse:
     audit.record(
         actor=request.user,
         action="export",
@@ -314,7 +318,14 @@ def _file(request: HttpRequest, batch: ClaimBatch, what: str, body: str, ctype: 
 )
 def batch_837p(request: HttpRequest, batch_id: int) -> HttpResponse:
     batch = _batch(request, batch_id)
-    return _file(request, batch, "837P file", batch.x12_text, "application/edi-x12", f"claims-batch-{batch.pk}-837p.x12")
+    return _file(
+        request,
+        batch,
+        "837P file",
+        batch.x12_text,
+        "application/edi-x12",
+        f"claims-batch-{batch.pk}-837p.x12",
+    )
 
 
 @router.get(
@@ -336,7 +347,9 @@ def batch_csv(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 @router.post(
-    "/{int:claim_id}/paid", response={200: ClaimOut, **ERRORS}, summary="Mark an exported claim paid"
+    "/{int:claim_id}/paid",
+    response={200: ClaimOut, **ERRORS},
+    summary="Mark an exported claim paid",
 )
 def mark_paid(request: HttpRequest, claim_id: int, payload: ClaimPaidIn) -> dict[str, Any]:
     claim = _claim(request, Perm.CLAIM_EXPORT, claim_id)

@@ -25,7 +25,10 @@ def _reason() -> forms.CharField:
 class LineForm(StrictForm):
     code = forms.CharField(label="CPT or HCPCS code", max_length=5, min_length=5)
     modifiers = forms.CharField(
-        label="Modifiers", max_length=20, required=False, help_text="Separated by spaces, e.g. 50 or JW."
+        label="Modifiers",
+        max_length=20,
+        required=False,
+        help_text="Separated by spaces, e.g. 50 or JW.",
     )
     units = forms.DecimalField(label="Units", max_digits=8, decimal_places=2, min_value=0.01)
     icd10 = forms.MultipleChoiceField(
@@ -36,7 +39,9 @@ class LineForm(StrictForm):
 
     def __init__(self, *args: Any, diagnoses: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["icd10"].choices = [(c, c) for c in diagnoses]
+        field = self.fields["icd10"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(c, c) for c in diagnoses]
 
     def clean_modifiers(self) -> list[str]:
         try:
@@ -79,7 +84,9 @@ class ExportForm(StrictForm):
 
     def __init__(self, *args: Any, clinics: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["clinic"].choices = [("", "Every clinic"), *clinics]
+        field = self.fields["clinic"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "Every clinic"), *clinics]
 
 
 class PaidForm(StrictForm):

@@ -117,15 +117,11 @@ class ClaimQuerySet(ClinicScopedQuerySet):
 
 
 class Claim(TimeStamped):
-    session = models.OneToOneField(
-        TreatmentSession, on_delete=models.PROTECT, related_name="claim"
-    )
+    session = models.OneToOneField(TreatmentSession, on_delete=models.PROTECT, related_name="claim")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="claims")
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="claims")
     service_date = models.DateField()
-    status = models.CharField(
-        max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.READY
-    )
+    status = models.CharField(max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.READY)
     # Why the claim needs attention: plain sentences (empty when ready).
     attention = models.JSONField(default=list, blank=True)
     # clinic_rules' findings of the last evaluation (messages with their rule IDs) and totals.
@@ -196,7 +192,9 @@ class ClaimLine(models.Model):
         ordering = ["position", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(units__gt=0), name="claimline_units_positive"),
-            models.CheckConstraint(condition=Q(charge__gte=0), name="claimline_charge_non_negative"),
+            models.CheckConstraint(
+                condition=Q(charge__gte=0), name="claimline_charge_non_negative"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -86,7 +86,11 @@ def superbill_pdf(
                         _t(facts.line_description(line.code, line.modifiers)),
                         _n(line.units),
                         ",".join(str(dx.index(c) + 1) for c in line.icd10 if c in dx),
-                        (f"N4 {ndc_display(line.ndc)} UN{_n(line.ndc_quantity)}" if line.ndc else ""),
+                        (
+                            f"N4 {ndc_display(line.ndc)} UN{_n(line.ndc_quantity)}"
+                            if line.ndc
+                            else ""
+                        ),
                         f"${line.charge:.2f}",
                     ]
                 )

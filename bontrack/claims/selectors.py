@@ -56,7 +56,9 @@ def queue(scope: Scope, f: QueueFilters, cursor: str | None) -> Page:
         .select_related("patient", "clinic", "session", "batch")
         .annotate(charge_total=Sum("lines__charge"), line_count=Count("lines"))
     )
-    return keyset_page(qs, fields=("service_date", "id"), cursor=cursor, size=QUEUE_PAGE, descending=True)
+    return keyset_page(
+        qs, fields=("service_date", "id"), cursor=cursor, size=QUEUE_PAGE, descending=True
+    )
 
 
 def claim_in_scope(scope: Scope, pk: int) -> Claim:

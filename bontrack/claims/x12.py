@@ -83,9 +83,31 @@ def build_837p(
     body = [
         _seg("ST", "837", "0001", VERSION),
         _seg("BHT", "0019", "00", f"B{ctrl}", f"{now:%Y%m%d}", f"{now:%H%M}", "CH"),
-        _seg("NM1", "41", "2", clean(profile.name, 60), "", "", "", "", "46", clean(profile.submitter_id, 15)),
+        _seg(
+            "NM1",
+            "41",
+            "2",
+            clean(profile.name, 60),
+            "",
+            "",
+            "",
+            "",
+            "46",
+            clean(profile.submitter_id, 15),
+        ),
         _seg("PER", "IC", clean(profile.contact, 60), "TE", re.sub(r"\D", "", profile.phone)[:10]),
-        _seg("NM1", "40", "2", clean(profile.receiver_name, 60), "", "", "", "", "46", clean(profile.receiver_id, 15)),
+        _seg(
+            "NM1",
+            "40",
+            "2",
+            clean(profile.receiver_name, 60),
+            "",
+            "",
+            "",
+            "",
+            "46",
+            clean(profile.receiver_id, 15),
+        ),
         _seg("HL", "1", "", "20", "1"),
         _seg("NM1", "85", "2", clean(profile.name, 60), "", "", "", "", "XX", profile.npi),
         _seg("N3", clean(profile.address, 55)),
@@ -117,7 +139,18 @@ def build_837p(
             _seg("N3", clean(cov.address, 55)),
             _seg("N4", clean(cov.city, 30), cov.state.upper(), cov.zip_code),
             _seg("DMG", "D8", f"{patient.date_of_birth:%Y%m%d}", SEX.get(patient.sex, "U")),
-            _seg("NM1", "PR", "2", clean(cov.payer_name, 60), "", "", "", "", "PI", clean(cov.payer_id, 80).replace(" ", "")),
+            _seg(
+                "NM1",
+                "PR",
+                "2",
+                clean(cov.payer_name, 60),
+                "",
+                "",
+                "",
+                "",
+                "PI",
+                clean(cov.payer_id, 80).replace(" ", ""),
+            ),
             _seg("CLM", claim.number, amount(total), "", "", "11:B:1", "Y", "A", "Y", "Y"),
             _seg(
                 "HI",
@@ -173,9 +206,7 @@ def validate(text: str) -> list[str]:
     param = pyx12.params.params()
     fd_997 = io.StringIO()
     fd_json = io.StringIO()
-    ok = pyx12.x12n_document.x12n_document(
-        param, io.StringIO(text), fd_997, None, fd_json=fd_json
-    )
+    ok = pyx12.x12n_document.x12n_document(param, io.StringIO(text), fd_997, None, fd_json=fd_json)
     errors = _errors(fd_json.getvalue())
     if not ok and not errors:
         errors = ["pyx12 rejected the interchange."]

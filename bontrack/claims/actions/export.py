@@ -142,9 +142,7 @@ def export_in_transaction(
     batch.x12_text = interchange.text
     batch.csv_text = batch_csv(claims, coverage)
     batch.claim_count = len(claims)
-    batch.total_charge = sum(
-        (line.charge for c in claims for line in c.lines.all()), Decimal(0)
-    )
+    batch.total_charge = sum((line.charge for c in claims for line in c.lines.all()), Decimal(0))
     batch.save()
     Claim.objects.filter(pk__in=[c.pk for c in claims]).update(
         status=ClaimStatus.EXPORTED, batch=batch, exported_at=now, updated_at=now
@@ -165,7 +163,10 @@ def export_in_transaction(
             source_ip=ctx.source_ip,
             request_id=ctx.request_id,
             summary=f"Claim {c.pk} exported in batch {batch.pk}",
-            changes={"status": [ClaimStatus.READY, ClaimStatus.EXPORTED], "batch": [None, batch.pk]},
+            changes={
+                "status": [ClaimStatus.READY, ClaimStatus.EXPORTED],
+                "batch": [None, batch.pk],
+            },
         )
         for c in claims
     ]

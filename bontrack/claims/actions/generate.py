@@ -93,9 +93,10 @@ def _vial_split(
             return OrderedDict(), OrderedDict()
         used[code] = used.get(code, Decimal(0)) + u.units_used
         lost[code] = lost.get(code, Decimal(0)) + u.units_wasted
-    if _dec(sum(used.values(), Decimal(0))) != given or _dec(
-        sum(lost.values(), Decimal(0))
-    ) != wasted:
+    if (
+        _dec(sum(used.values(), Decimal(0))) != given
+        or _dec(sum(lost.values(), Decimal(0))) != wasted
+    ):
         attention.append(
             f"The vial records ({_dec(sum(used.values(), Decimal(0)))} U given, "
             f"{_dec(sum(lost.values(), Decimal(0)))} U wasted) do not match the session "
@@ -256,9 +257,7 @@ def create_claim(session: TreatmentSession, actor: Any) -> Claim | None:
     session = TreatmentSession.objects.select_related("patient", "clinic").get(pk=session.pk)
     extra = _coverage_attention(session)
     if session.amends_id:
-        prior = (
-            Claim.objects.select_for_update().filter(session_id=session.amends_id).first()
-        )
+        prior = Claim.objects.select_for_update().filter(session_id=session.amends_id).first()
         if prior is not None and prior.editable:
             prior.status = ClaimStatus.SUPERSEDED
             prior.save(update_fields=["status", "updated_at"])

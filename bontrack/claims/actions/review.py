@@ -224,9 +224,7 @@ def save_coverage(*, actor: User, patient: Patient, **values: str) -> Coverage:
         errors["filing_indicator"] = ["Pick the kind of insurance."]
     if clean["state"] and not (len(clean["state"]) == 2 and clean["state"].isalpha()):
         errors["state"] = ["Two letters, e.g. IL."]
-    if clean["zip_code"] and not (
-        clean["zip_code"].isdigit() and len(clean["zip_code"]) in (5, 9)
-    ):
+    if clean["zip_code"] and not (clean["zip_code"].isdigit() and len(clean["zip_code"]) in (5, 9)):
         errors["zip_code"] = ["Five or nine digits."]
     if errors:
         raise ValidationError(errors)

@@ -115,7 +115,9 @@ def session(  # type: ignore[no-untyped-def]
     )
     Injection.objects.bulk_create(
         [
-            Injection(session=s, indication=ind, muscle=m, side=side, units=Decimal(str(u)), position=i)
+            Injection(
+                session=s, indication=ind, muscle=m, side=side, units=Decimal(str(u)), position=i
+            )
             for i, (ind, m, side, u) in enumerate(sites)
         ]
     )

@@ -59,7 +59,9 @@ def test_reading_a_claim(world, persona, expected):
 def test_listing_claims(world, persona, expected):
     claim = _claim(world)
     response = world.client(persona).get("/api/v1/claims/?state=ready")
-    assert response.status_code == (200 if persona == "other_practice_staff" and expected == 404 else expected)
+    assert response.status_code == (
+        200 if persona == "other_practice_staff" and expected == 404 else expected
+    )
     if response.status_code == 200 and persona in ("billing", "clinic_admin"):
         assert [c["id"] for c in response.json()["items"]] == [claim.pk]
         assert response.json()["counts"]["ready"] == 1
@@ -83,7 +85,9 @@ def test_editing_a_line(world, persona, expected):
 def test_an_edit_without_reason_is_422(world):
     claim = _claim(world)
     line = claim.lines.first()
-    response = _post(world.client("billing"), f"/api/v1/claims/{claim.pk}/lines/{line.pk}", {"units": 2})
+    response = _post(
+        world.client("billing"), f"/api/v1/claims/{claim.pk}/lines/{line.pk}", {"units": 2}
+    )
     assert response.status_code == 422
     assert "reason" in json.dumps(response.json()["errors"])
 
@@ -111,7 +115,9 @@ def test_exporting_a_batch(world, persona, expected):
 def test_marking_paid(world, persona, expected):
     claim = _claim(world)
     export_batch(actor=world.users["billing"])
-    response = _post(world.client(persona), f"/api/v1/claims/{claim.pk}/paid", {"paid_amount": 410.5})
+    response = _post(
+        world.client(persona), f"/api/v1/claims/{claim.pk}/paid", {"paid_amount": 410.5}
+    )
     assert response.status_code == expected
     claim.refresh_from_db()
     assert (claim.status == ClaimStatus.PAID) == (expected == 200)
@@ -120,8 +126,15 @@ def test_marking_paid(world, persona, expected):
 def test_denied_needs_a_reason_and_an_exported_claim(world):
     claim = _claim(world)
     client = world.client("billing")
-    assert _post(client, f"/api/v1/claims/{claim.pk}/denied", {"denial_reason": "x"}).status_code == 409
+    assert (
+        _post(client, f"/api/v1/claims/{claim.pk}/denied", {"denial_reason": "x"}).status_code
+        == 409
+    )
     export_batch(actor=world.users["billing"])
     assert _post(client, f"/api/v1/claims/{claim.pk}/denied", {}).status_code == 422
-    ok = _post(client, f"/api/v1/claims/{claim.pk}/denied", {"denial_reason": "CO-50: not medically necessary"})
+    ok = _post(
+        client,
+        f"/api/v1/claims/{claim.pk}/denied",
+        {"denial_reason": "CO-50: not medically necessary"},
+    )
     assert ok.status_code == 200 and ok.json()["status"] == "denied"

@@ -9,11 +9,10 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 
 from bontrack.browser import chromium_page
 from bontrack.claims import x12
-from django.db import transaction
-
 from bontrack.claims.actions.generate import create_claim as _create
 from bontrack.claims.choices import ClaimStatus
 from bontrack.claims.models import Claim, ClaimEdit

@@ -22,8 +22,8 @@ CD = "cervical_dystonia"
 
 def _rows(claim):
     return [
-        (l.code, l.modifiers, l.units, l.icd10, l.ndc, l.ndc_qualifier, l.ndc_unit, l.ndc_quantity)
-        for l in claim.lines.order_by("position")
+        (x.code, x.modifiers, x.units, x.icd10, x.ndc, x.ndc_qualifier, x.ndc_unit, x.ndc_quantity)
+        for x in claim.lines.order_by("position")
     ]
 
 
@@ -49,7 +49,9 @@ def test_the_vial_combinations_are_the_expected_ones():
     assert len(CASES) == 12
 
 
-@pytest.mark.parametrize("dose,vials", CASES, ids=[f"{d}U-{'+'.join(map(str, c))}" for d, c in CASES])
+@pytest.mark.parametrize(
+    "dose,vials", CASES, ids=[f"{d}U-{'+'.join(map(str, c))}" for d, c in CASES]
+)
 def test_waste_and_jw_jz_lines_for_every_vial_combination(world, dose, vials):
     profile(world.practice)
     cover(world.patient)
@@ -105,7 +107,10 @@ def test_bilateral_cervical_dystonia_with_emg_guidance(world):
     )
     claim = create_claim(s, None)
     claim = refresh_lines(
-        actor=world.users["billing"], claim=claim, guidance="emg", reason="EMG in the procedure note"
+        actor=world.users["billing"],
+        claim=claim,
+        guidance="emg",
+        reason="EMG in the procedure note",
     )
     assert _rows(claim) == [
         ("64616", ["50"], 1, ["G24.3"], "", "", "", None),  # both sides: one line, modifier 50
@@ -123,7 +128,13 @@ def test_two_limb_spasticity(world):
     cover(world.patient)
     diagnose(world.patient, uls, "I69.351")
     diagnose(world.patient, "lower_limb_spasticity", "I69.351")
-    arm = ["biceps_brachii", "brachialis", "brachioradialis", "flexor_carpi_radialis", "flexor_carpi_ulnaris"]
+    arm = [
+        "biceps_brachii",
+        "brachialis",
+        "brachioradialis",
+        "flexor_carpi_radialis",
+        "flexor_carpi_ulnaris",
+    ]
     sites = [(uls, m, "right", 30) for m in arm]
     sites += [("lower_limb_spasticity", m, "right", 50) for m in ("soleus", "tibialis_posterior")]
     s = session(world.patient, sites, [200, 200])
@@ -193,4 +204,6 @@ def test_a_missing_diagnosis_is_a_sentence_in_needs_attention(world):
     s = session(world.patient, [(CD, "sternocleidomastoid", "left", 100)], [100])
     claim = create_claim(s, None)
     assert claim.status == ClaimStatus.NEEDS_ATTENTION
-    assert "No ICD-10-CM code on file for cervical dystonia: add the diagnosis" in claim.attention[0]
+    assert (
+        "No ICD-10-CM code on file for cervical dystonia: add the diagnosis" in claim.attention[0]
+    )

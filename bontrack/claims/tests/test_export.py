@@ -28,7 +28,11 @@ def _claims(world):
     diagnose(world.patient, CD, "G24.3")
     diagnose(world.other_patient, "blepharospasm", "G24.5")
     a = create_claim(
-        session(world.patient, [(CD, "sternocleidomastoid", "bilateral", 80), (CD, "splenius_capitis", "left", 75)], [200]),
+        session(
+            world.patient,
+            [(CD, "sternocleidomastoid", "bilateral", 80), (CD, "splenius_capitis", "left", 75)],
+            [200],
+        ),
         None,
     )
     b = create_claim(

@@ -43,7 +43,9 @@ def _changes() -> tuple[int, ...]:
 
 
 @pytest.mark.parametrize("persona,expected", READ.items())
-@pytest.mark.parametrize("url", ["/claims/", "/claims/{pk}/", "/claims/batches/", "/claims/reports/"])
+@pytest.mark.parametrize(
+    "url", ["/claims/", "/claims/{pk}/", "/claims/batches/", "/claims/reports/"]
+)
 def test_reading(world, persona, expected, url):
     claim = _claim(world)
     response = world.client(persona).get(url.format(pk=claim.pk))

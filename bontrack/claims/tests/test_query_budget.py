@@ -30,7 +30,9 @@ def _count(client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize("url", ["/claims/", "/claims/?state=attention", "/claims/reports/", "/claims/batches/"])
+@pytest.mark.parametrize(
+    "url", ["/claims/", "/claims/?state=attention", "/claims/reports/", "/claims/batches/"]
+)
 def test_list_pages_do_not_grow_with_the_claims(world, url):
     client = world.client("billing")
     _claims(world, 2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -21,7 +22,6 @@ from bontrack.claims.pdf import superbill_pdf
 from bontrack.claims.views.queue import clinics_of
 from bontrack.core.errors import Conflict
 from bontrack.core.forms import apply_service_errors
-from django.db.models import Count
 
 
 @staff_view(Perm.CLAIM_EXPORT)
@@ -74,9 +74,7 @@ def export(request: StaffRequest, scope: Scope) -> HttpResponse:
 @staff_view(Perm.CLAIM_VIEW)
 @require_GET
 def batch_list(request: StaffRequest, scope: Scope) -> HttpResponse:
-    batches = list(
-        ClaimBatch.objects.in_scope(scope).select_related("created_by", "clinic")[:100]
-    )
+    batches = list(ClaimBatch.objects.in_scope(scope).select_related("created_by", "clinic")[:100])
     return render(request, "claims/batches.html", {"batches": batches})
 
 
@@ -126,7 +124,12 @@ def _download(
 def batch_csv(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     batch = _batch(scope, pk)
     return _download(
-        request, batch, "CSV", batch.csv_text, "text/csv; charset=utf-8", f"claims-batch-{batch.pk}.csv"
+        request,
+        batch,
+        "CSV",
+        batch.csv_text,
+        "text/csv; charset=utf-8",
+        f"claims-batch-{batch.pk}.csv",
     )
 
 

@@ -273,7 +273,11 @@ def refresh(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
             messages.success(
                 request,
                 "Lines refreshed from the signed session: "
-                + ("ready to export." if claim.status == ClaimStatus.READY else "still needs attention."),
+                + (
+                    "ready to export."
+                    if claim.status == ClaimStatus.READY
+                    else "still needs attention."
+                ),
             )
             return redirect("claims:claim", pk=claim.pk)
     return _detail(request, claim, forms={"refresh": form}, status=422)

@@ -173,9 +173,17 @@ def seed_coding_examples(practice: Practice, today: date) -> list[TreatmentSessi
     uls = _untreated(practice, ULS, 1)
     if uls:
         p = uls[0]
-        code = p.conditions.filter(indication=ULS, active=True).values_list("icd10_code", flat=True)[0]
+        code = p.conditions.filter(indication=ULS, active=True).values_list(
+            "icd10_code", flat=True
+        )[0]
         Condition.objects.get_or_create(patient=p, indication=LLS, icd10_code=code)
-        arm = ["biceps_brachii", "brachialis", "brachioradialis", "flexor_carpi_radialis", "flexor_carpi_ulnaris"]
+        arm = [
+            "biceps_brachii",
+            "brachialis",
+            "brachioradialis",
+            "flexor_carpi_radialis",
+            "flexor_carpi_ulnaris",
+        ]
         sites = [(ULS, m, "right", "40") for m in arm]
         sites += [(LLS, "soleus", "right", "50"), (LLS, "tibialis_posterior", "right", "50")]
         made.append(_signed(p, sites, [200, 100], today - timedelta(days=6), doctor))
@@ -184,7 +192,10 @@ def seed_coding_examples(practice: Practice, today: date) -> list[TreatmentSessi
             ("chronic_migraine", r["muscle"], r["side"], str(r["units"]))
             for r in facts.preempt_rows()
         ]
-        sites += [(CD, "sternocleidomastoid", "left", "25"), (CD, "splenius_capitis", "right", "20")]
+        sites += [
+            (CD, "sternocleidomastoid", "left", "25"),
+            (CD, "splenius_capitis", "right", "20"),
+        ]
         made.append(_signed(cd[1], sites, [200], today - timedelta(days=4), doctor))
     return made
 

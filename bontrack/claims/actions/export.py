@@ -111,6 +111,14 @@ def export_in_transaction(
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied("Your role does not allow this in that clinic.")
+    if clinic_id is None and not scope.all_clinics:
+        # A batch belongs to the practice or to one clinic: a biller of some clinics exports
+        # clinic by clinic (so they can open their batch afterwards).
+        if len(scope.clinic_ids) != 1:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"clinic": ["Pick the clinic whose claims to export."]})
+        clinic_id = next(iter(scope.clinic_ids))
     profile = BillingProfile.objects.filter(practice_id=scope.practice_id).first()
     if profile is None:
         raise Conflict(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -45,8 +45,9 @@ def export(request: StaffRequest, scope: Scope) -> HttpResponse:
             except Conflict as exc:
                 apply_service_errors(form, exc)
                 status = 409
-            except PermissionDenied:
-                raise
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+                status = 422
             else:
                 messages.success(
                     request,

@@ -18,7 +18,7 @@ from bontrack.claims.models import BillingProfile, Claim, Coverage
 from bontrack.core.models import Practice
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Lot, Vial
-from bontrack.patients.models import Condition, Patient
+from bontrack.patients.models import Patient
 from bontrack.treatments import facts
 from bontrack.treatments.choices import SessionStatus
 from bontrack.treatments.models import Injection, TreatmentSession, VialUse
@@ -53,7 +53,7 @@ DENIALS = [
 ]
 
 
-CD, ULS, LLS = "cervical_dystonia", "upper_limb_spasticity", "lower_limb_spasticity"
+CD, ULS = "cervical_dystonia", "upper_limb_spasticity"
 
 
 def _signed(
@@ -147,15 +147,12 @@ def _untreated(practice: Practice, indication: str, n: int) -> list[Patient]:
 
 def seed_coding_examples(practice: Practice, today: date) -> list[TreatmentSession]:
     """Sessions that show the coding cases: bilateral cervical dystonia with no waste (JZ) and EMG
-    guidance, a two-limb spasticity session (base and add-on code), and a migraine plus cervical
-    dystonia session for a patient with no migraine diagnosis on file (needs attention)."""
+    guidance, and upper limb spasticity in both arms (base and add-on code), no waste either."""
     from datetime import timedelta
-
-    from bontrack.treatments.models import TreatmentPlan  # noqa: F401 - models loaded
 
     doctor = User.objects.filter(practice=practice, memberships__role="physician").first()
     made: list[TreatmentSession] = []
-    cd = _untreated(practice, CD, 2)
+    cd = _untreated(practice, CD, 1)
     if cd:
         s = _signed(
             cd[0],
@@ -172,31 +169,11 @@ def seed_coding_examples(practice: Practice, today: date) -> list[TreatmentSessi
         made.append(s)
     uls = _untreated(practice, ULS, 1)
     if uls:
-        p = uls[0]
-        code = p.conditions.filter(indication=ULS, active=True).values_list(
-            "icd10_code", flat=True
-        )[0]
-        Condition.objects.get_or_create(patient=p, indication=LLS, icd10_code=code)
-        arm = [
-            "biceps_brachii",
-            "brachialis",
-            "brachioradialis",
-            "flexor_carpi_radialis",
-            "flexor_carpi_ulnaris",
-        ]
-        sites = [(ULS, m, "right", "40") for m in arm]
-        sites += [(LLS, "soleus", "right", "50"), (LLS, "tibialis_posterior", "right", "50")]
-        made.append(_signed(p, sites, [200, 100], today - timedelta(days=6), doctor))
-    if len(cd) > 1:
-        sites = [
-            ("chronic_migraine", r["muscle"], r["side"], str(r["units"]))
-            for r in facts.preempt_rows()
-        ]
-        sites += [
-            (CD, "sternocleidomastoid", "left", "25"),
-            (CD, "splenius_capitis", "right", "20"),
-        ]
-        made.append(_signed(cd[1], sites, [200], today - timedelta(days=4), doctor))
+        # Both arms: five muscles on the right (base 64644), two on the left (add-on 64643).
+        arm = ["biceps_brachii", "brachialis", "brachioradialis", "flexor_carpi_radialis"]
+        sites = [(ULS, m, "right", "40") for m in [*arm, "flexor_carpi_ulnaris"]]
+        sites += [(ULS, m, "left", "50") for m in arm[:2]]
+        made.append(_signed(uls[0], sites, [200, 100], today - timedelta(days=6), doctor))
     return made
 
 

@@ -181,7 +181,7 @@ def _viewed(request: HttpRequest, claim: Claim) -> None:
 def list_claims(
     request: HttpRequest,
     state: str = "ready",
-    clinic_id: int | None = None,
+    clinic_id: Id | None = None,  # type: ignore[valid-type]
     cursor: str | None = None,
 ) -> dict[str, Any]:
     scope = require_scope(request, Perm.CLAIM_VIEW)

@@ -138,3 +138,18 @@ def test_denied_needs_a_reason_and_an_exported_claim(world):
         {"denial_reason": "CO-50: not medically necessary"},
     )
     assert ok.status_code == 200 and ok.json()["status"] == "denied"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/claims/99999999999999999999999",
+        "/api/v1/claims/?clinic_id=99999999999999999999",
+        "/api/v1/claims/?clinic_id=-1",
+        "/api/v1/claims/?state=x",
+        "/api/v1/claims/?cursor=zz",
+        "/api/v1/claims/batches/99999999999999999999/837p",
+    ],
+)
+def test_bad_query_values_are_4xx_never_500(world, url):
+    assert 400 <= world.client("billing").get(url).status_code < 500

@@ -46,6 +46,7 @@ class Perm:
     CLAIM_VIEW = "claim.view"
     CLAIM_EDIT = "claim.edit"
     CLAIM_EXPORT = "claim.export"
+    CLAIM_SETUP = "claim.setup"
 
 
 _ALL_STAFF = frozenset(Role.values)
@@ -116,6 +117,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     Perm.CLAIM_VIEW: frozenset({Role.BILLING, Role.CLINIC_ADMIN}),
     Perm.CLAIM_EDIT: frozenset({Role.BILLING}),
     Perm.CLAIM_EXPORT: frozenset({Role.BILLING}),
+    # The practice's billing identity (NPI, tax ID, address, EDI IDs) and fee schedule: the
+    # practice-wide clinic administrator.
+    Perm.CLAIM_SETUP: frozenset({Role.CLINIC_ADMIN}),
 }
 
 # Roles whose accounts must use TOTP two-factor authentication.

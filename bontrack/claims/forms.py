@@ -101,3 +101,44 @@ class DeniedForm(StrictForm):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class BillingProfileForm(StrictForm):
+    name = forms.CharField(label="Billing provider name", max_length=60)
+    npi = forms.CharField(label="NPI", max_length=10, min_length=10)
+    tax_id = forms.CharField(label="Tax ID (EIN, 9 digits)", max_length=9, min_length=9)
+    address = forms.CharField(label="Street address", max_length=55)
+    city = forms.CharField(max_length=30)
+    state = forms.CharField(max_length=2, min_length=2)
+    zip_code = forms.CharField(label="ZIP+4 (9 digits)", max_length=9, min_length=9)
+    phone = forms.CharField(label="Billing phone (10 digits)", max_length=10, min_length=10)
+    contact = forms.CharField(label="Billing contact", max_length=60)
+    submitter_id = forms.CharField(label="Submitter ID", max_length=15)
+    receiver_name = forms.CharField(label="Clearinghouse or payer name", max_length=60)
+    receiver_id = forms.CharField(label="Receiver ID", max_length=15)
+    usage = forms.ChoiceField(
+        label="Files", choices=[("T", "Test files"), ("P", "Production files")]
+    )
+    fees = forms.CharField(
+        label="Fee schedule",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="One code and its charge per unit per line, e.g. “64616 300.00”.",
+    )
+
+    def clean_fees(self) -> dict[str, str]:
+        import re
+
+        out: dict[str, str] = {}
+        for n, raw in enumerate((self.cleaned_data.get("fees") or "").splitlines(), start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            m = re.fullmatch(r"([A-Za-z0-9]{5})\s+(\d{1,7}(?:\.\d{1,2})?)", line)
+            if m is None:
+                raise forms.ValidationError(
+                    f"Line {n}: write a five-character code and a charge, e.g. 64616 300.00."
+                )
+            out[m.group(1).upper()] = f"{float(m.group(2)):.2f}"
+        return out

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from bontrack.claims.views import batches, queue, reports
+from bontrack.claims.views import batches, queue, reports, setup
 
 app_name = "claims"
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("batches/<int:pk>/claims.csv", batches.batch_csv, name="batch_csv"),
     path("batches/<int:pk>/837p.x12", batches.batch_x12, name="batch_x12"),
     path("batches/<int:pk>/superbill.pdf", batches.batch_pdf, name="batch_pdf"),
+    path("setup/", setup.billing_profile, name="setup"),
     path("reports/", reports.reports, name="reports"),
     path("reports/<slug:slug>.csv", reports.report_csv, name="report_csv"),
 ]

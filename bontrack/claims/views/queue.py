@@ -118,6 +118,7 @@ def queue(request: StaffRequest, scope: Scope) -> HttpResponse:
             "next_href": "?" + _query(f, cursor=page.next_cursor) if page.next_cursor else "",
             "first_href": "?" + _query(f) if cursor else "",
             "can_export": request.user.scope(Perm.CLAIM_EXPORT) is not None,
+            "can_setup": request.user.scope(Perm.CLAIM_SETUP) is not None,
             "labels": {c: facts.indication_label(c) for c in Indication.values},
         },
     )

@@ -142,9 +142,9 @@ def build(session: TreatmentSession, guidance: str) -> Built:
     try:
         result = facts.run_billing(doc)
     except facts.BillingInputError as exc:
+        messages = sorted({m for v in exc.errors.values() for m in v})
         out.attention.append(
-            "The session could not be coded: "
-            + "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(exc.errors.items()))
+            "The session could not be coded (" + "; ".join(messages) + "): check the chart."
         )
         return out
     out.rule_set = str(result["rule_set"])

@@ -193,6 +193,7 @@ def _register_routers() -> None:
     api.add_router("/treatments", "bontrack.treatments.api.router")
     api.add_router("/authorizations", "bontrack.authorizations.api.router")
     api.add_router("/inventory", "bontrack.inventory.api.router")
+    api.add_router("/claims", "bontrack.claims.api.router")
 
 
 _register_routers()

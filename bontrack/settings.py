@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "bontrack.authorizations",
     "bontrack.inventory",
     "bontrack.diaries",
+    "bontrack.claims",
     "bontrack.ops",
 ]
 

@@ -31,5 +31,6 @@ urlpatterns = [
     path("", include("bontrack.treatments.urls")),
     path("", include("bontrack.authorizations.urls")),
     path("inventory/", include("bontrack.inventory.urls")),
+    path("claims/", include("bontrack.claims.urls")),
     path("dashboard/", include("bontrack.ops.dashboard.urls")),
 ]

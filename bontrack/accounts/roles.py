@@ -51,6 +51,10 @@ class Perm:
     AUTHORIZATION_EDIT = "authorization.edit"
     AUTHORIZATION_PACKET = "authorization.packet"
     CLINIC_PROTOCOL_MANAGE = "clinic_protocol.manage"
+    CLAIM_VIEW = "claim.view"
+    CLAIM_EDIT = "claim.edit"
+    CLAIM_EXPORT = "claim.export"
+    CLAIM_SETUP = "claim.setup"
 
 
 _ALL_STAFF = frozenset(Role.values)
@@ -138,6 +142,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Clinic-defined, off-label protocols (facial pain and other conditions): built, changed and
     # ordered for a patient by the physician only.
     Perm.CLINIC_PROTOCOL_MANAGE: frozenset({Role.PHYSICIAN}),
+    # Claims: the billing work queue, a claim's lines and the billing reports: billing and the
+    # clinic administrator read them; billing staff edit lines (with a reason), export batches
+    # (CSV, 837P, superbill) and record the payer's answer (paid, denied).
+    Perm.CLAIM_VIEW: frozenset({Role.BILLING, Role.CLINIC_ADMIN}),
+    Perm.CLAIM_EDIT: frozenset({Role.BILLING}),
+    Perm.CLAIM_EXPORT: frozenset({Role.BILLING}),
+    # The practice's billing identity (NPI, tax ID, address, EDI IDs) and fee schedule: the
+    # practice-wide clinic administrator.
+    Perm.CLAIM_SETUP: frozenset({Role.CLINIC_ADMIN}),
 }
 
 # Roles whose accounts must use TOTP two-factor authentication.

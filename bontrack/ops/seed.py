@@ -506,6 +506,9 @@ def seed_demo(*, today: date, patients: int = 200, seed: int = 2026) -> SeedResu
     from bontrack.ops.demo.access import seed_demo_access
 
     seed_demo_access(practice=practice, rng=random.Random(seed + 7), today=today)
+    from bontrack.ops.demo.claims import seed_demo_claims
+
+    seed_demo_claims(practice=practice, rng=random.Random(seed + 7), today=today)
     from bontrack.ops.dashboard.refresh import backfill
 
     # The program dashboard's rollup (the worker keeps it current from here on).

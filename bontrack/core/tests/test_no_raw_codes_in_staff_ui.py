@@ -188,6 +188,13 @@ START = [
     "/diaries/policy/",
     "/authorizations/",
     "/authorizations/?show=all",
+    "/claims/",
+    "/claims/?state=attention",
+    "/claims/?state=exported",
+    "/claims/?state=paid",
+    "/claims/?state=denied",
+    "/claims/batches/",
+    "/claims/reports/",
 ]
 PER_PATIENT = [
     "/patients/{}/",

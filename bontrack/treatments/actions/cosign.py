@@ -9,6 +9,7 @@ from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
+from bontrack.treatments import hooks
 from bontrack.treatments.actions.common import audit_record
 from bontrack.treatments.choices import SessionStatus
 from bontrack.treatments.models import TreatmentSession
@@ -34,6 +35,7 @@ def cosign_session(*, actor: User, session: TreatmentSession) -> TreatmentSessio
     locked.cosigned_by = actor
     locked.cosigned_at = timezone.now()
     locked.save(update_fields=["status", "cosigned_by", "cosigned_at", "updated_at"])
+    hooks.session_claimable(locked, actor)
     audit_record(
         actor,
         "update",

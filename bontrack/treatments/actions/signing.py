@@ -22,7 +22,7 @@ from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
 from bontrack.outcomes.services import mark as mark_outcomes
-from bontrack.treatments import facts
+from bontrack.treatments import facts, hooks
 from bontrack.treatments.actions.common import audit_record, lock_draft
 from bontrack.treatments.actions.findings import decision_covers, needs_physician
 from bontrack.treatments.actions.follow_up import queue_checkin_reminder
@@ -143,6 +143,8 @@ def sign_session(*, actor: User, session: TreatmentSession) -> TreatmentSession:
     else:
         queue_checkin_reminder(locked)
     mark_outcomes(locked.patient_id)
+    if locked.status == SessionStatus.SIGNED:
+        hooks.session_claimable(locked, actor)
     audit_record(
         actor,
         "update",

@@ -286,9 +286,8 @@ def _history(auth: Authorization) -> tuple[Section, list[dict[str, Any]], list[s
             name = f"{labels.get(i.muscle, i.muscle)} ({i.get_side_display().lower()})"
             n, u = muscles.get(name, (0, Decimal(0)))
             muscles[name] = (n + i.sites, u + i.units)
-        lots = sorted(
-            {f"{v.vial.lot.lot_number} (NDC {v.vial.lot.ndc})" for v in vials.get(s.pk, [])}
-        )
+        lots = sorted({v.vial.lot.lot_number for v in vials.get(s.pk, [])})
+        ndcs = sorted({v.vial.lot.ndc for v in vials.get(s.pk, [])})
         rows.append(
             (
                 f"{day:%Y-%m-%d}",
@@ -299,6 +298,7 @@ def _history(auth: Authorization) -> tuple[Section, list[dict[str, Any]], list[s
                 sites,
                 _u(units),
                 ", ".join(lots) or "-",
+                ", ".join(ndcs) or "-",
             )
         )
         per_session.append({"date": day.isoformat(), "units": float(units), "sites": sites})
@@ -310,7 +310,7 @@ def _history(auth: Authorization) -> tuple[Section, list[dict[str, Any]], list[s
         + (f" (the last {HISTORY_SESSIONS})" if len(rows) == HISTORY_SESSIONS else "")
         + "."
     ]
-    table = Table(("Date", "Muscles and sites", "Sites", "Units", "Lots and NDC"), tuple(rows))
+    table = Table(("Date", "Muscles and sites", "Sites", "Units", "Lots", "NDC"), tuple(rows))
     return Section("Injection history", lines, table if rows else None), per_session, rule_sets
 
 

@@ -43,7 +43,7 @@ from bontrack.treatments.api_schemas import (
     PlanOut,
     RecallContactIn,
     RecallIn,
-    RecallOut,
+    LotRecallOut,
     ResolveIn,
     ReviewIn,
     ReviewOut,
@@ -590,7 +590,7 @@ def trace_lot(request: HttpRequest, lot_id: int) -> dict[str, Any]:
 
 @router.post(
     "/lots/{lot_id}/recall",
-    response={200: RecallOut, **ERRORS},
+    response={200: LotRecallOut, **ERRORS},
     summary="Recall a lot: blocks its vials in stock in every clinic (confirm must be true)",
 )
 def recall_lot(request: ApiRequest, lot_id: int, payload: RecallIn) -> dict[str, Any]:

@@ -347,7 +347,7 @@ class RecallIn(StrictSchema):
     confirm: bool = Field(strict=True)
 
 
-class RecallOut(Schema):
+class LotRecallOut(Schema):
     lot_id: int
     recalled_at: datetime
     vials_blocked: int

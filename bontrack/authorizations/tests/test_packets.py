@@ -98,7 +98,7 @@ def test_the_renewal_packet_lists_each_session_with_units_lots_and_ndc(world):
     for s in (s1, s2):
         lot = s.vial_uses.get().vial.lot
         day = timezone.localtime(s.performed_at).date().isoformat()
-        for figure in (day, lot.lot_number, f"NDC {lot.ndc}"):
+        for figure in (day, lot.lot_number, lot.ndc):
             assert figure in screen, figure
             assert figure in text, figure
     assert "2 given sessions of this condition." in screen

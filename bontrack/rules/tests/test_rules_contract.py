@@ -25,6 +25,8 @@ RULE_NAMES = {
     "response",
     "billing-lines",
     "adverse-effect-triage",
+    "scale-schedule",
+    "cycle-review",
 }
 
 

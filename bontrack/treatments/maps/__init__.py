@@ -55,6 +55,24 @@ MAPS: dict[str, BodyMap] = {
     "lower_limb_spasticity": BodyMap(
         "lower_limb_spasticity", "Legs", "limb", (d.LEG_RIGHT, d.LEG_LEFT), "leg"
     ),
+    # A clinic-defined, off-label protocol (facial pain and other conditions) chooses from the
+    # muscles of the head, face and neck: the head, face and neck drawings together.
+    "facial_pain": BodyMap(
+        "facial_pain",
+        "Head, face and neck",
+        "compact",
+        (
+            d.HEAD_FRONT,
+            d.HEAD_RIGHT,
+            d.HEAD_LEFT,
+            d.HEAD_BACK,
+            d.FACE,
+            d.NECK_FRONT,
+            d.NECK_RIGHT,
+            d.NECK_LEFT,
+            d.NECK_BACK,
+        ),
+    ),
 }
 
 EXTRA_OFFSETS = [(0, 14), (12, 8), (-12, 8), (0, -14), (14, -6), (-14, -6), (8, 18), (-8, 18)]

@@ -75,8 +75,8 @@ def test_each_map_spot_is_inside_its_drawing_and_apart_from_its_neighbours():
             spots = [p for pts in drawing.spots.values() for p in pts[:1]]
             for x, y in spots:
                 assert 0 < x < drawing.width and 0 < y < drawing.height, drawing.code
-            if body.indication == "chronic_migraine":
-                continue  # PREEMPT's fixed sites: no muscle targets on the head
+            if drawing.code.startswith("head_"):
+                continue  # the PREEMPT head drawings (fixed sites), also reused by facial pain
             # First spots (where a muscle target sits) are at least a tap target apart.
             for i, (x1, y1) in enumerate(spots):
                 for x2, y2 in spots[i + 1 :]:

@@ -18,6 +18,8 @@ def ndc11(ndc: str) -> str | None:
     if m is None:
         return None
     labeler, product, package = m.groups()
+    if (len(labeler), len(product), len(package)) == (5, 4, 2):
+        return labeler + product + package  # already the 11-digit 5-4-2 form (inventory stores it)
     if len(labeler) + len(product) + len(package) != 10:
         return None
     return labeler.zfill(5) + product.zfill(4) + package.zfill(2)

@@ -7,4 +7,13 @@ def clinic(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not getattr(user, "is_staff_member", False):
         return {}
-    return {"staff_roles": user.role_labels()}
+    roles = user.roles()
+    # Which of the header's links are a role's everyday ones (base.html; the rest go under "More").
+    nav = {
+        "phys": "physician" in roles,
+        "nurse": "nurse" in roles,
+        "desk": "front_desk" in roles,
+        "bill": "billing" in roles,
+        "admin": "clinic_admin" in roles,
+    }
+    return {"staff_roles": user.role_labels(), "nav": nav}

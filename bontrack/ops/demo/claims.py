@@ -130,17 +130,29 @@ def _signed(
     return session
 
 
-def _untreated(practice: Practice, indication: str, n: int) -> list[Patient]:
+def _untreated(practice: Practice, indication: str, n: int, around: date) -> list[Patient]:
+    """Patients of the indication with no session within 12 weeks of `around` (so the example
+    session keeps its interval), untreated ones first."""
+    from datetime import timedelta
+
+    from django.db.models import Count, Exists, OuterRef
+
+    near = TreatmentSession.objects.filter(
+        patient=OuterRef("pk"),
+        performed_at__date__gt=around - timedelta(days=84),
+        performed_at__date__lt=around + timedelta(days=84),
+    )
     return list(
         Patient.objects.filter(
             practice=practice,
             status="active",
-            treatment_sessions__isnull=True,
             conditions__indication=indication,
             conditions__active=True,
         )
+        .exclude(Exists(near))
+        .annotate(n_sessions=Count("treatment_sessions", distinct=True))
         .select_related("clinic", "practice")
-        .order_by("id")
+        .order_by("n_sessions", "id")
         .distinct()[:n]
     )
 
@@ -152,7 +164,7 @@ def seed_coding_examples(practice: Practice, today: date) -> list[TreatmentSessi
 
     doctor = User.objects.filter(practice=practice, memberships__role="physician").first()
     made: list[TreatmentSession] = []
-    cd = _untreated(practice, CD, 1)
+    cd = _untreated(practice, CD, 1, today - timedelta(days=9))
     if cd:
         s = _signed(
             cd[0],
@@ -167,7 +179,7 @@ def seed_coding_examples(practice: Practice, today: date) -> list[TreatmentSessi
             doctor,
         )
         made.append(s)
-    uls = _untreated(practice, ULS, 1)
+    uls = _untreated(practice, ULS, 1, today - timedelta(days=6))
     if uls:
         # Both arms: five muscles on the right (base 64644), two on the left (add-on 64643).
         arm = ["biceps_brachii", "brachialis", "brachioradialis", "flexor_carpi_radialis"]

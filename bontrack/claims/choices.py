@@ -26,8 +26,8 @@ EDITABLE_STATES = (ClaimStatus.READY, ClaimStatus.NEEDS_ATTENTION)
 
 
 class Guidance(models.TextChoices):
-    """clinic_rules Guidance values; the procedure note does not record guidance yet, so billing
-    sets it on the claim from the physician's documentation."""
+    """clinic_rules Guidance values. A new claim takes it from the charted sites' guidance
+    (generate.charted_guidance); billing can change it with a reason."""
 
     NONE = "none", "No guidance"
     EMG = "emg", "Needle EMG guidance"

@@ -19,10 +19,11 @@ from django.utils import timezone
 
 from bontrack.claims import facts
 from bontrack.claims.actions.common import record
-from bontrack.claims.choices import ClaimStatus
+from bontrack.claims.choices import ClaimStatus, Guidance
 from bontrack.claims.codes import ndc11
 from bontrack.claims.models import BillingProfile, Claim, ClaimLine, Coverage
 from bontrack.patients.models import Condition
+from bontrack.treatments.choices import Guidance as ChartedGuidance
 from bontrack.treatments.choices import SessionStatus
 from bontrack.treatments.models import TreatmentSession, VialUse
 
@@ -249,6 +250,31 @@ def apply(claim: Claim, built: Built, practice_id: int, extra: list[str]) -> Non
     claim.status = ClaimStatus.NEEDS_ATTENTION if claim.attention else ClaimStatus.READY
 
 
+# One guidance code per session (clinic_rules BILL-GUIDANCE): when sites were placed with more
+# than one method, the claim takes the first of this order and says so. Landmarks bill nothing.
+_GUIDANCE_ORDER = (ChartedGuidance.EMG, ChartedGuidance.ESTIM, ChartedGuidance.ULTRASOUND)
+
+
+def charted_guidance(session: TreatmentSession) -> tuple[str, list[str]]:
+    """The claim's guidance from the charted sites' guidance (one query), and a sentence when the
+    sites used more than one billable method."""
+    used = set(
+        session.injections.exclude(guidance="").values_list("guidance", flat=True).distinct()
+    )
+    billable = [g for g in _GUIDANCE_ORDER if g in used]
+    if not billable:
+        return Guidance.NONE, []
+    chosen = billable[0]
+    if len(billable) == 1:
+        return chosen, []
+    names = ", ".join(ChartedGuidance(g).label.lower() for g in billable)
+    return chosen, [
+        f"Sites were placed with more than one guidance method ({names}); only one guidance "
+        f"code may be billed, so the claim uses {Guidance(chosen).label.lower()}: check it "
+        "against the procedure note."
+    ]
+
+
 def create_claim(session: TreatmentSession, actor: Any) -> Claim | None:
     """The session's claim (None when it has one or is not claimable). Runs in the caller's
     transaction."""
@@ -281,6 +307,8 @@ def create_claim(session: TreatmentSession, actor: Any) -> Claim | None:
         clinic=session.clinic,
         service_date=timezone.localtime(session.performed_at, zone).date(),
     )
+    claim.guidance, mixed = charted_guidance(session)
+    extra += mixed
     claim.save()
     built = build(session, claim.guidance)
     apply(claim, built, session.patient.practice_id, extra)

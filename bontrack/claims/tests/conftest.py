@@ -93,6 +93,7 @@ def session(  # type: ignore[no-untyped-def]
     performed_at: datetime | None = None,
     signer=None,
     amends: TreatmentSession | None = None,
+    guidance: list[str] | None = None,
 ) -> TreatmentSession:
     """A session with sites (indication, muscle, side, units) drawn from vials of these sizes,
     settled as signing settles them (clinic_rules' vial use), stored as signed."""
@@ -116,7 +117,13 @@ def session(  # type: ignore[no-untyped-def]
     Injection.objects.bulk_create(
         [
             Injection(
-                session=s, indication=ind, muscle=m, side=side, units=Decimal(str(u)), position=i
+                session=s,
+                indication=ind,
+                muscle=m,
+                side=side,
+                units=Decimal(str(u)),
+                position=i,
+                guidance=(guidance or [""] * len(sites))[i],
             )
             for i, (ind, m, side, u) in enumerate(sites)
         ]

@@ -69,3 +69,33 @@ def test_an_amendment_replaces_an_unexported_claim(world):
     old.refresh_from_db()
     assert old.status == ClaimStatus.SUPERSEDED
     assert new is not None and new.status == ClaimStatus.READY
+
+
+CD_SITES = [
+    ("cervical_dystonia", "sternocleidomastoid", "left", 40),
+    ("cervical_dystonia", "splenius_capitis", "right", 60),
+]
+
+
+@pytest.mark.parametrize(
+    "charted, expected, mixed",
+    [
+        (["", ""], "none", False),
+        (["landmarks", "landmarks"], "none", False),
+        (["emg", "emg"], "emg", False),
+        (["ultrasound", ""], "ultrasound", False),
+        (["ultrasound", "emg"], "emg", True),  # one guidance code per session: said in words
+    ],
+)
+def test_the_claim_takes_its_guidance_from_the_charted_sites(world, charted, expected, mixed):
+    profile(world.practice)
+    cover(world.patient)
+    diagnose(world.patient, "cervical_dystonia", "G24.3")
+    s = session(world.patient, CD_SITES, [100], guidance=charted)
+    call_command("claims_backfill")
+    claim = Claim.objects.get(session=s)
+    assert claim.guidance == expected
+    codes = [line.code for line in claim.lines.all()]
+    assert ("95874" in codes) == (expected == "emg")
+    said = [a for a in claim.attention if "more than one guidance method" in a]
+    assert bool(said) == mixed

@@ -301,7 +301,15 @@ def _append_in_one_statement(event: AuditEvent, *, relaxed_commit: bool) -> bool
         "FROM c WHERE {head_table}.id = c.head_id "
         "RETURNING (SELECT id FROM ev), c.seq, c.prev_hash, c.hash, c.occurred_at"
     ).replace("{head_table}", head_table)
-    params = [chain_key(event.practice_id), now, now, parts[0], parts[1], parts[2], parts[3]]
+    params: list[Any] = [
+        chain_key(event.practice_id),
+        now,
+        now,
+        parts[0],
+        parts[1],
+        parts[2],
+        parts[3],
+    ]
     # The INSERT's own values come after the CTEs' parameters in the text.
     params = params[:7] + list(insert_params)
     with connection.cursor() as cursor:

@@ -122,11 +122,13 @@ def _instances(compiler: SQLCompiler, rows: list[tuple[Any, ...]], db: str) -> l
     select_fields = klass_info["select_fields"]
     start, end = select_fields[0], select_fields[-1] + 1
     init_list = [f[0].target.attname for f in select[start:end]]
-    related_populators = get_related_populators(klass_info, select, db)
+    # (django-stubs describe a newer Django whose signature adds fetch_mode)
+    related_populators = get_related_populators(klass_info, select, db)  # type: ignore[call-arg]
     if compiler.has_extra_select:  # columns selected only to order by
         rows = [r[: compiler.col_count] for r in rows]
     out = []
-    for row in compiler.results_iter([rows]):
+    chunks: list[list[Sequence[Any]]] = [list(rows)]
+    for row in compiler.results_iter(chunks):
         obj = model_cls.from_db(db, init_list, row[start:end])
         for populator in related_populators:
             populator.populate(row, obj)

@@ -18,9 +18,10 @@ from bontrack.claims.models import BillingProfile, Claim, Coverage
 from bontrack.core.models import Practice
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Lot, Vial
+from bontrack.ops.demo.signing import mark_signed
+from bontrack.ops.demo.treatment_history import _per_tenth_ml
 from bontrack.patients.models import Patient
 from bontrack.treatments import facts
-from bontrack.treatments.choices import SessionStatus
 from bontrack.treatments.models import Injection, TreatmentSession, VialUse
 
 # Demo prices per unit of each code (a practice's own price list, not clinical numbers).
@@ -62,6 +63,7 @@ def _signed(
     sizes: list[int],
     day: date,
     signer: User | None,
+    guidance: str = "",
 ) -> TreatmentSession:
     """A signed session (sites: indication, muscle, side, units) from single-dose vials of these
     sizes, settled as signing settles them."""
@@ -84,7 +86,14 @@ def _signed(
     Injection.objects.bulk_create(
         [
             Injection(
-                session=session, indication=i, muscle=m, side=side, units=Decimal(u), position=n
+                session=session,
+                indication=i,
+                muscle=m,
+                side=side,
+                units=Decimal(u),
+                position=n,
+                guidance=guidance,
+                dilution=_per_tenth_ml(i) if guidance else None,
             )
             for n, (i, m, side, u) in enumerate(sites)
         ]
@@ -114,20 +123,7 @@ def _signed(
             )
         )
     VialUse.objects.bulk_create(uses)
-    session.refresh_from_db()
-    result = facts.run_dose_check(
-        session, list(session.injections.all()), list(session.vial_uses.select_related("vial__lot"))
-    )
-    TreatmentSession.objects.filter(pk=session.pk).update(
-        status=SessionStatus.SIGNED,
-        signed_at=performed + timedelta(minutes=25),
-        signed_by=signer,
-        findings=result["findings"],
-        totals=result.get("totals", {}),
-        rule_set=",".join(result.get("rule_sets") or [result.get("rule_set", "")]) or "demo",
-    )
-    session.refresh_from_db()
-    return session
+    return mark_signed(session, signer, performed + timedelta(minutes=25), fallback_rule_set="demo")
 
 
 def _untreated(practice: Practice, indication: str, n: int, around: date) -> list[Patient]:
@@ -170,13 +166,15 @@ def seed_coding_examples(practice: Practice, today: date) -> list[TreatmentSessi
             cd[0],
             [
                 (CD, "sternocleidomastoid", "left", "40"),
-                (CD, "splenius_capitis", "bilateral", "80"),
+                (CD, "splenius_capitis", "left", "40"),
+                (CD, "splenius_capitis", "right", "40"),
                 (CD, "trapezius", "right", "40"),
                 (CD, "levator_scapulae", "left", "40"),
             ],
             [200],
             today - timedelta(days=9),
             doctor,
+            guidance="emg",
         )
         made.append(s)
     uls = _untreated(practice, ULS, 1, today - timedelta(days=6))
@@ -185,7 +183,9 @@ def seed_coding_examples(practice: Practice, today: date) -> list[TreatmentSessi
         arm = ["biceps_brachii", "brachialis", "brachioradialis", "flexor_carpi_radialis"]
         sites = [(ULS, m, "right", "40") for m in [*arm, "flexor_carpi_ulnaris"]]
         sites += [(ULS, m, "left", "50") for m in arm[:2]]
-        made.append(_signed(uls[0], sites, [200, 100], today - timedelta(days=6), doctor))
+        made.append(
+            _signed(uls[0], sites, [200, 100], today - timedelta(days=6), doctor, guidance="estim")
+        )
     return made
 
 

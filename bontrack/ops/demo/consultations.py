@@ -31,9 +31,9 @@ from bontrack.diaries.models import (
 )
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Lot, Vial
+from bontrack.ops.demo.signing import mark_signed
 from bontrack.patients.models import Condition, Patient
 from bontrack.treatments import facts
-from bontrack.treatments.choices import SessionStatus
 from bontrack.treatments.models import (
     OFF_LABEL_INDICATION,
     ClinicProtocol,
@@ -425,17 +425,4 @@ def _signed_session(
             units_wasted=Decimal(lot.size_units) - units,
             opened_by=doctor,
         )
-    session.refresh_from_db()
-    result = facts.run_dose_check(
-        session,
-        list(session.injections.all()),
-        list(session.vial_uses.select_related("vial__lot")),
-    )
-    TreatmentSession.objects.filter(pk=session.pk).update(
-        status=SessionStatus.SIGNED,
-        signed_at=performed + timedelta(minutes=30),
-        signed_by=doctor,
-        findings=result["findings"],
-        totals=result.get("totals", {}),
-        rule_set=",".join(result.get("rule_sets") or [result.get("rule_set", "")]),
-    )
+    mark_signed(session, doctor, performed + timedelta(minutes=30))

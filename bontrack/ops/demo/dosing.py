@@ -20,9 +20,9 @@ from bontrack.accounts.roles import Role
 from bontrack.core.models import Clinic, Practice
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Lot, Vial
+from bontrack.ops.demo.signing import mark_signed
 from bontrack.patients.models import Condition, Patient, WeightMeasurement
 from bontrack.treatments import facts
-from bontrack.treatments.choices import SessionStatus
 from bontrack.treatments.models import (
     ClinicTemplate,
     Injection,
@@ -195,20 +195,7 @@ def _session(
             units_wasted=wasted,
             opened_by=by,
         )
-    result = facts.run_dose_check(
-        session,
-        list(session.injections.all()),
-        list(session.vial_uses.select_related("vial__lot")),
-    )
-    TreatmentSession.objects.filter(pk=session.pk).update(
-        status=SessionStatus.SIGNED,
-        signed_at=performed + timedelta(minutes=30),
-        signed_by=by,
-        findings=result["findings"],
-        totals=result.get("totals", {}),
-        rule_set=",".join(result.get("rule_sets") or [result.get("rule_set", "")]),
-    )
-    return session
+    return mark_signed(session, by, performed + timedelta(minutes=30))
 
 
 def _plan(patient: Patient, indication: str, rows: Sequence[Row], by: User | None, note: str):  # type: ignore[no-untyped-def]

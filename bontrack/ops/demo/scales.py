@@ -22,9 +22,9 @@ from bontrack.accounts.roles import Role
 from bontrack.core.models import Clinic, Practice
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Lot, Vial
+from bontrack.ops.demo.signing import mark_signed
 from bontrack.patients.models import Condition, Patient, WeightMeasurement
-from bontrack.treatments import facts
-from bontrack.treatments.choices import AdverseEffectKind, Reporter, SessionStatus
+from bontrack.treatments.choices import AdverseEffectKind, Reporter
 from bontrack.treatments.models import (
     AdverseEffect,
     Injection,
@@ -227,21 +227,7 @@ def given_session(
             opened_by=doctor,
         )
         left -= used
-    result = facts.run_dose_check(
-        session,
-        list(session.injections.all()),
-        list(session.vial_uses.select_related("vial__lot")),
-    )
-    TreatmentSession.objects.filter(pk=session.pk).update(
-        status=SessionStatus.SIGNED,
-        signed_at=performed_at + timedelta(minutes=30),
-        signed_by=doctor,
-        findings=result["findings"],
-        totals=result.get("totals", {}),
-        rule_set=",".join(result.get("rule_sets") or [result.get("rule_set", "")]),
-    )
-    session.refresh_from_db()
-    return session
+    return mark_signed(session, doctor, performed_at + timedelta(minutes=30))
 
 
 def plan_for(

@@ -19,9 +19,10 @@ from bontrack.accounts.roles import Role
 from bontrack.core.models import Clinic, Practice
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Lot, Vial
+from bontrack.ops.demo.signing import mark_signed
 from bontrack.patients.models import Patient
 from bontrack.treatments import facts
-from bontrack.treatments.choices import AdverseEffectKind, Reporter, ReviewDecision, SessionStatus
+from bontrack.treatments.choices import AdverseEffectKind, Reporter, ReviewDecision
 from bontrack.treatments.models import (
     AdverseEffect,
     Injection,
@@ -154,20 +155,7 @@ def seed_demo_treatments(*, practice: Practice, rng: random.Random, today: date)
                 units_wasted=Decimal(big.size_units) - units,
                 opened_by=doctor,
             )
-            session.refresh_from_db()
-            result = facts.run_dose_check(
-                session,
-                list(session.injections.all()),
-                list(session.vial_uses.select_related("vial__lot")),
-            )
-            TreatmentSession.objects.filter(pk=session.pk).update(
-                status=SessionStatus.SIGNED,
-                signed_at=performed + timedelta(minutes=30),
-                signed_by=doctor,
-                findings=result["findings"],
-                totals=result.get("totals", {}),
-                rule_set=",".join(result.get("rule_sets") or [result.get("rule_set", "")]),
-            )
+            mark_signed(session, doctor, performed + timedelta(minutes=30))
             counts["sessions"] += 1
         if stage in ("responder", "non_responder") and len(offsets) >= facts.review_min_cycles():
             decision = ReviewDecision.CONTINUE if stage == "responder" else ReviewDecision.STOP

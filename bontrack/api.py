@@ -190,7 +190,7 @@ def _register_routers() -> None:
     api.add_router("/rules", rules_router)
     api.add_router("/scheduling", "bontrack.scheduling.api.router")
     api.add_router("/diaries", "bontrack.diaries.api.router")
-    api.add_router("/treatments", "bontrack.treatments.api.router")
+    api.add_router("/treatments", "bontrack.treatments.api_pathways.router")
     api.add_router("/authorizations", "bontrack.authorizations.api.router")
     api.add_router("/inventory", "bontrack.inventory.api.router")
     api.add_router("/claims", "bontrack.claims.api.router")

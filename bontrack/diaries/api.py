@@ -6,7 +6,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
@@ -17,8 +19,9 @@ from pydantic import Field, StrictBool, StrictInt
 from bontrack.accounts.requests import ApiRequest
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
-from bontrack.core.apitools import ERRORS, require_scope
+from bontrack.core.apitools import ERRORS, ERRORS_WITHOUT_CONFLICT, require_scope
 from bontrack.core.models import ProgramPolicy
+from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.core.policy import facts as policy_knobs
 from bontrack.core.schemas import Dec, IsoDate, StrictSchema, Text
 from bontrack.diaries import facts
@@ -35,6 +38,8 @@ from bontrack.diaries.models import (
     ConsultationNote,
     DiaryDay,
     EligibilityAssessment,
+    PostureAssessment,
+    PriorToxinTreatment,
     QuestionnaireResponse,
 )
 from bontrack.patients.models import Patient
@@ -327,6 +332,111 @@ def list_consultations(request: ApiRequest, patient_id: int) -> list[Consultatio
     patient = _patient(request, patient_id, Perm.DIARY_VIEW)
     record_chart_view(actor=request.user, patient=patient, what="consultation notes via API")
     return list(ConsultationNote.objects.filter(patient=patient)[:100])
+
+
+class PriorToxinOut(Schema):
+    id: int
+    product: str = Field(description="each toxin in its own units: never converted to BOTOX units")
+    units: Decimal
+    last_given_on: date | None
+    muscles: str
+    response: str
+
+
+class PostureFindingOut(Schema):
+    component: str
+    direction: str
+
+
+class PostureOut(Schema):
+    id: int
+    visit_date: date
+    note: str
+    findings: list[PostureFindingOut]
+
+
+class IndicationConsultationOut(ConsultationOut):
+    indication: str
+    indication_label: str
+    decision: str = Field(description="treat, do_not_treat, defer; empty until decided")
+    decision_reasons: str
+    author_id: int | None
+    created_at: datetime
+    prior_toxins: list[PriorToxinOut]
+    postures: list[PostureOut] = Field(description="cervical dystonia: the posture at the visit")
+
+
+class IndicationConsultationPage(Schema):
+    items: list[IndicationConsultationOut]
+    next_cursor: str | None = None
+
+
+MAX_CONSULTATION_PAGE = 50
+
+
+@router.get(
+    "/patients/{patient_id}/consultations/{indication}",
+    response={200: IndicationConsultationPage, **ERRORS_WITHOUT_CONFLICT},
+    summary="Consultations of one indication, newest first: history, symptoms, prior toxins "
+    "(each in its own units), goals, the posture (cervical dystonia) and the decision to treat",
+)
+def list_indication_consultations(
+    request: ApiRequest,
+    patient_id: int,
+    indication: str,
+    cursor: str | None = None,
+    size: int = 20,
+) -> dict[str, Any]:
+    patient = _patient(request, patient_id, Perm.DIARY_VIEW)
+    if indication not in facts.consultation_indications():
+        raise HttpError(404, "No such indication.")
+    if not 1 <= size <= MAX_CONSULTATION_PAGE:
+        raise DjangoValidationError(
+            {"size": [f"Ask for 1 to {MAX_CONSULTATION_PAGE} consultations."]}
+        )
+    qs = ConsultationNote.objects.filter(patient=patient, indication=indication).prefetch_related(
+        Prefetch(
+            "prior_toxins", queryset=PriorToxinTreatment.objects.order_by("-last_given_on", "id")
+        ),
+        Prefetch(
+            "postures",
+            queryset=PostureAssessment.objects.prefetch_related("findings").order_by(
+                "-visit_date", "-id"
+            ),
+        ),
+    )
+    try:
+        page = keyset_page(
+            qs, fields=("created_at", "id"), cursor=cursor, size=size, descending=True
+        )
+    except BadCursor as exc:
+        raise DjangoValidationError({"cursor": [str(exc)]}) from exc
+    record_chart_view(
+        actor=request.user,
+        patient=patient,
+        what=f"consultation notes ({facts.indication_label(indication)}) via API",
+    )
+    label = facts.indication_label(indication)
+    items = []
+    for note in page.items:
+        row = {
+            f: getattr(note, f) for f in IndicationConsultationOut.model_fields if hasattr(note, f)
+        }
+        row |= {
+            "indication_label": label,
+            "prior_toxins": list(note.prior_toxins.all()),
+            "postures": [
+                {
+                    "id": p.pk,
+                    "visit_date": p.visit_date,
+                    "note": p.note,
+                    "findings": list(p.findings.all()),
+                }
+                for p in note.postures.all()
+            ],
+        }
+        items.append(row)
+    return {"items": items, "next_cursor": page.next_cursor}
 
 
 @router.put(

@@ -118,3 +118,40 @@ def test_recalling_a_lot_spelled_out():
             "other_practice_staff": 403,
             "anonymous": 302,
         }
+
+
+def test_the_pathway_api_spelled_out():
+    """Issue 10 through the API: plans, scale scores, cycle figures, reviews, suggestions and
+    protocols are read by the roles that read sessions; scores are recorded by the injectors;
+    suggestions are decided and plans signed by the physician; consultations are the
+    clinicians'."""
+    assert permission_matrix(Perm.SESSION_VIEW, api=True) == {
+        "physician": 200,
+        "nurse": 200,
+        "front_desk": 403,
+        "billing": 200,
+        "clinic_admin": 200,
+        "patient": 401,
+        "other_patient": 401,
+        "other_clinic_staff": 404,
+        "other_practice_staff": 404,
+        "anonymous": 401,
+    }
+    assert permission_matrix(Perm.SESSION_CHART, ok=201, api=True) == {
+        **permission_matrix(Perm.SESSION_VIEW, api=True),
+        "physician": 201,
+        "nurse": 201,
+        "billing": 403,
+        "clinic_admin": 403,
+    }
+    for perm in (Perm.RESPONSE_REVIEW, Perm.SESSION_COSIGN):
+        assert permission_matrix(perm, api=True) == {
+            **permission_matrix(Perm.SESSION_VIEW, api=True),
+            "nurse": 403,
+            "billing": 403,
+            "clinic_admin": 403,
+        }
+    assert permission_matrix(Perm.DIARY_VIEW, api=True) == {
+        **permission_matrix(Perm.RESPONSE_REVIEW, api=True),
+        "nurse": 200,
+    }

@@ -145,3 +145,28 @@ STAFF_ONLY = {
 @pytest.mark.parametrize("route", sorted(STAFF_ONLY))
 def test_the_listed_staff_pages_are_walked_as_staff_only(route):
     assert route in STAFF_ROUTES, STAFF_ONLY[route]
+
+
+# API operations added for a reason that must stay staff-only (each with who reads or writes it).
+STAFF_ONLY_OPERATIONS = {
+    ("get", "/api/v1/treatments/patients/{patient_id}/plans"): "plans of every indication",
+    ("post", "/api/v1/treatments/plans/{plan_id}/sign"): "a physician's order (physicians)",
+    ("get", "/api/v1/treatments/patients/{patient_id}/scale-entries"): "outcome scale scores",
+    ("post", "/api/v1/treatments/patients/{patient_id}/scale-entries"): "a score (injectors)",
+    ("get", "/api/v1/treatments/patients/{patient_id}/scales/{indication}"): "figures per cycle",
+    ("get", "/api/v1/treatments/patients/{patient_id}/reviews"): "reviews of every indication",
+    ("get", "/api/v1/treatments/patients/{patient_id}/suggestions"): "adjustment suggestions",
+    ("post", "/api/v1/treatments/patients/{patient_id}/suggestions/refresh"): "new suggestions",
+    ("post", "/api/v1/treatments/suggestions/{suggestion_id}/decision"): "accept or reject",
+    ("get", "/api/v1/treatments/clinic-protocols"): "clinic-defined off-label protocols",
+    (
+        "get",
+        "/api/v1/diaries/patients/{patient_id}/consultations/{indication}",
+    ): "consultations of one indication (clinicians)",
+}
+
+
+@pytest.mark.parametrize("operation", sorted(STAFF_ONLY_OPERATIONS))
+def test_the_listed_api_operations_are_walked_as_staff_only(operation):
+    assert operation in OPERATIONS, STAFF_ONLY_OPERATIONS[operation]
+    assert operation not in PUBLIC_OPERATIONS, STAFF_ONLY_OPERATIONS[operation]

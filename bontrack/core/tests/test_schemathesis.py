@@ -49,8 +49,9 @@ from bontrack.patients.models import Patient
 from bontrack.scheduling.models import Appointment, AppointmentType
 from bontrack.diaries.models import QuestionnaireResponse
 from bontrack.treatments.models import AdverseEffect, Injection, TreatmentSession
+from bontrack.treatments.models import AdjustmentSuggestion, TreatmentPlan
 from bontrack.authorizations.models import Authorization
-from clinic_rules import contract
+from clinic_rules import contract, protocols
 north = dict(clinic__slug="northside")
 sessions = TreatmentSession.objects.filter(patient__clinic__slug="northside").order_by("-id")
 patients = list(sessions.values_list("patient_id", flat=True).distinct()[:6])
@@ -68,6 +69,9 @@ print("IDS", json.dumps({
     "code": sorted(set(AppointmentType.objects.values_list("code", flat=True))),
     "auth_id": ids(Authorization.objects.filter(patient__clinic__slug="northside")),
     "kind": ["initial", "renewal"],
+    "plan_id": ids(TreatmentPlan.objects.filter(patient__clinic__slug="northside")),
+    "suggestion_id": ids(AdjustmentSuggestion.objects.filter(patient__clinic__slug="northside")),
+    "indication": [str(p.indication) for p in protocols()],
 }))
 """
 

@@ -492,3 +492,69 @@ def test_scale_entries_cost_the_same_queries_for_one_and_many_cycles(cd):
         _session(cd, days)
         _entry(cd, "twstrs", {"severity": 18}, days + 2)
     assert count() == small
+
+
+def _queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx)
+
+
+def test_plan_review_and_suggestion_lists_cost_the_same_queries_for_more_rows(cd):
+    _two_cycles(cd)
+    client = cd.client("physician")
+    urls = [
+        f"{API}/patients/{cd.patient.pk}/plans",
+        f"{API}/patients/{cd.patient.pk}/reviews",
+        f"{API}/patients/{cd.patient.pk}/suggestions",
+    ]
+    _nurse_plan(cd, cd.patient, CD)
+    cycle_review.refresh_suggestions(actor=cd.users["physician"], patient=cd.patient, indication=CD)
+    cycle_review.record_cycle_review(
+        actor=cd.users["physician"], patient=cd.patient, indication=CD, decision="continue"
+    )
+    small = [_queries(client, u) for u in urls]
+    for _ in range(4):
+        _nurse_plan(cd, cd.patient, CD)
+        cycle_review.record_cycle_review(
+            actor=cd.users["physician"], patient=cd.patient, indication=CD, decision="continue"
+        )
+    _session(cd, 10)
+    cycle_review.refresh_suggestions(actor=cd.users["physician"], patient=cd.patient, indication=CD)
+    assert TreatmentPlan.objects.filter(patient=cd.patient).count() >= 10
+    assert [_queries(client, u) for u in urls] == small
+
+
+def test_consultation_and_protocol_lists_cost_the_same_queries_for_more_rows(cd):
+    doctor = cd.users["physician"]
+    base = f"/api/v1/diaries/patients/{cd.patient.pk}/consultations/{CD}"
+    protocols = f"{API}/clinic-protocols"
+    client = cd.client("physician")
+
+    def note_and_protocol(n):
+        consultation_actions.save_consultation(
+            actor=doctor,
+            patient=cd.patient,
+            indication=CD,
+            sign=True,
+            visit_date=timezone.localdate() - timedelta(days=n),
+            decision="treat",
+            decision_reasons="Disabling torticollis.",
+            **{f: f"Visit {n}." for f in consultation_actions.SIGN_REQUIRED_TEXTS},
+        )
+        clinic_protocols.save_clinic_protocol(
+            actor=doctor,
+            clinic=cd.clinic,
+            lines=[{"muscle": "temporalis", "side": "left", "sites": 2, "units": Decimal("10")}],
+            name=f"Protocol {n}",
+            condition="Facial pain",
+        )
+
+    note_and_protocol(0)
+    small = [_queries(client, base), _queries(client, protocols)]
+    for n in range(1, 5):
+        note_and_protocol(n)
+    assert [_queries(client, base), _queries(client, protocols)] == small

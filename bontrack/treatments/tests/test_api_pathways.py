@@ -543,7 +543,7 @@ def test_consultation_and_protocol_lists_cost_the_same_queries_for_more_rows(cd)
             visit_date=timezone.localdate() - timedelta(days=n),
             decision="treat",
             decision_reasons="Disabling torticollis.",
-            **{f: f"Visit {n}." for f in consultation_actions.SIGN_REQUIRED_TEXTS},
+            **dict.fromkeys(consultation_actions.SIGN_REQUIRED_TEXTS, f"Visit {n}."),
         )
         clinic_protocols.save_clinic_protocol(
             actor=doctor,

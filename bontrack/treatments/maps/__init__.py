@@ -13,6 +13,7 @@ cervical dystonia protocol lands on the neck map. Presentation only: no clinical
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -78,9 +79,10 @@ MAPS: dict[str, BodyMap] = {
 EXTRA_OFFSETS = [(0, 14), (12, 8), (-12, 8), (0, -14), (14, -6), (-14, -6), (8, 18), (-8, 18)]
 # The transparent tap target around a site, in user units: at least 44 CSS px on a tablet (820 px
 # wide) at the sizes treatments.css gives the drawings there (200 units in about 370 px; a limb's
-# 300 units in 460 px).
+# 300 units in 540 px). The spots of a drawing are at least two radii apart, so no two targets
+# overlap; a site past its muscle's spots goes on the first free place around them (``_free_spot``).
 HIT_RADIUS = 13
-LIMB_HIT_RADIUS = 15
+LIMB_HIT_RADIUS = 13
 DOT_RADIUS = 6
 LABEL_GAP = 15
 
@@ -95,6 +97,40 @@ def locate(indication: str, muscle: str, side: str) -> tuple[Drawing, tuple[d.Po
         if points:
             return drawing, points
     return None
+
+
+def _hit(body: BodyMap) -> int:
+    return LIMB_HIT_RADIUS if body.kind == "limb" else HIT_RADIUS
+
+
+# Directions (degrees, clockwise from the right) tried around a spot for a site past its spots.
+FREE_ANGLES = (90, 270, 0, 180, 45, 135, 225, 315, 60, 120, 240, 300, 30, 150, 210, 330)
+
+
+def _free_spot(
+    drawing: Drawing, spots: Sequence[d.Point], taken: Sequence[d.Point], hit: int
+) -> d.Point | None:
+    """A place two tap radii from one of the muscle's spots, inside the drawing and clear of every
+    spot of the drawing and every site already drawn on it (targets never overlap), or None."""
+    reach = 2 * hit
+    others = [p for pts in drawing.spots.values() for p in pts] + list(taken)
+    for bx, by in spots:
+        for angle in FREE_ANGLES:
+            x = round(bx + reach * math.cos(math.radians(angle)))
+            y = round(by + reach * math.sin(math.radians(angle)))
+            if not (hit <= x <= drawing.width - hit and hit <= y <= drawing.height - hit):
+                continue
+            if all(math.dist((x, y), p) >= reach for p in others):
+                return (x, y)
+    return None
+
+
+def home(indication: str, muscle: str, side: str) -> str:
+    """The code of the drawing a (muscle, side) of an indication is charted on ("" if none): a
+    muscle two drawings show (the corrugator on the head and the face of the facial-pain map) is
+    labelled and offered as a target on the first only, where its sites go."""
+    found = locate(indication, muscle, side)
+    return found[0].code if found else ""
 
 
 def side_words(indication: str, side: str) -> str:
@@ -161,6 +197,8 @@ def build(
     other: list[dict[str, Any]] = []
     used: dict[tuple[str, str, str], int] = defaultdict(int)
     extras: dict[tuple[str, str, str], int] = defaultdict(int)
+    # Points drawn so far per (indication, drawing): an extra site keeps clear of them.
+    occupied: dict[tuple[str, str], list[d.Point]] = defaultdict(list)
     for inj in injections:
         key = (inj.indication, inj.muscle, inj.side)
         spot = locate(*key)
@@ -170,14 +208,19 @@ def build(
         drawing, spots = spot
         i = used[key]
         used[key] += 1
+        taken = occupied[(inj.indication, drawing.code)]
         if i < len(spots) and not inj.follow_the_pain:
             x, y = spots[i]
         else:
             j = extras[key]
             extras[key] += 1
-            bx, by = spots[j % len(spots)]
-            dx, dy = EXTRA_OFFSETS[(j // len(spots)) % len(EXTRA_OFFSETS)]
-            x, y = bx + dx, by + dy
+            free = _free_spot(drawing, spots, taken, _hit(MAPS[inj.indication]))
+            if free is None:  # a crowded drawing: around the muscle's spots, as before
+                bx, by = spots[j % len(spots)]
+                dx, dy = EXTRA_OFFSETS[(j // len(spots)) % len(EXTRA_OFFSETS)]
+                free = (bx + dx, by + dy)
+            x, y = free
+        taken.append((x, y))
         n = used[key]
         status = inj.get_status_display().lower()
         aria = (
@@ -217,6 +260,8 @@ def build(
             view_targets = []
             shown = set(muscles.get(ind, ()))
             for (muscle, side), where in drawing.spots.items():
+                if home(ind, muscle, side) != drawing.code:
+                    continue
                 if drawing.short_labels and (muscle in shown or (muscle, side) in charted):
                     view_labels.append(_label_point(drawing, muscle, side, where[0]))
                 if muscle in allowed and (muscle, side) not in charted:
@@ -245,7 +290,7 @@ def build(
                     "texts": [
                         {"x": x, "y": y, "anchor": a, "text": t} for x, y, a, t in drawing.texts
                     ],
-                    "hit": LIMB_HIT_RADIUS if body.kind == "limb" else HIT_RADIUS,
+                    "hit": _hit(body),
                 }
             )
         maps.append(

@@ -2,7 +2,8 @@
 
 Presentation only: no clinical number. Every view is drawn in the patient's anatomical
 orientation: on a front view the patient's right is on the viewer's left, on a back view on the
-viewer's right. A right view and its left twin are mirror images (``mirror``).
+viewer's right. A right view and its left twin are mirror images: only the right one is written
+out, ``left_twin`` generates the left (``mirror``; ``tests/test_map_mirror.py`` pins the result).
 
 A shape is ``(tag, attributes, kind)``; ``kind`` is ``outline`` (skin), ``muscle`` (a muscle
 band), ``feature`` (eye, brow, nose lines) or ``bone``. The page styles kinds with CSS classes;
@@ -91,6 +92,13 @@ def mirror(d: Drawing, code: str, label: str, side: str) -> Drawing:
     )
 
 
+def left_twin(right: Drawing) -> Drawing:
+    """The left view of a right one (``mirror``): its code and label say "left" where the right
+    one's say "right" ("arm_right", "Right arm" -> "arm_left", "Left arm")."""
+    label = right.label.replace("right", "left").replace("Right", "Left")
+    return mirror(right, right.code.replace("right", "left"), label, "left")
+
+
 # ---- head (chronic migraine: PREEMPT) ---------------------------------------------------------
 
 HEAD_FRONT = Drawing(
@@ -124,7 +132,7 @@ HEAD_RIGHT = Drawing(
     ),
     {("temporalis", "right"): ((80, 62), (106, 56), (86, 88), (112, 82))},
 )
-HEAD_LEFT = mirror(HEAD_RIGHT, "head_left", "Head, left side", "left")
+HEAD_LEFT = left_twin(HEAD_RIGHT)
 HEAD_BACK = Drawing(
     "head_back",
     "Head and neck, back",
@@ -224,7 +232,7 @@ NECK_RIGHT = Drawing(
     {("levator_scapulae", "right"): (59, 140, "end")},
 )
 NECK_LEFT = replace(
-    mirror(NECK_RIGHT, "neck_left", "Neck, left side", "left"),
+    left_twin(NECK_RIGHT),
     # Below the spot: the units are written to the right of it.
     label_at={("levator_scapulae", "left"): (140, 166, "start")},
 )
@@ -393,7 +401,7 @@ ARM_RIGHT = Drawing(
     },
     ARM_SHORT,
 )
-ARM_LEFT = mirror(ARM_RIGHT, "arm_left", "Left arm", "left")
+ARM_LEFT = left_twin(ARM_RIGHT)
 
 # ---- lower limb (back of the leg; the right leg's inner side on the viewer's left) -------------
 
@@ -442,4 +450,4 @@ LEG_RIGHT = Drawing(
     },
     LEG_SHORT,
 )
-LEG_LEFT = mirror(LEG_RIGHT, "leg_left", "Left leg", "left")
+LEG_LEFT = left_twin(LEG_RIGHT)

@@ -29,7 +29,7 @@ class Drawing:
     # (muscle, side) -> points in order: the first charted sites go on these, extra ones around.
     spots: dict[tuple[str, str], tuple[Point, ...]]
     # Label side per muscle ("start": text to the right of the spot, "end": to the left);
-    # views without labels (the head) leave it empty.
+    # views that place every label (``label_at``) leave it empty.
     label_anchor: dict[str, str] = field(default_factory=dict)
     short_labels: dict[str, str] = field(default_factory=dict)
     # Where a (muscle, side) label goes when not beside its first spot: (x, y, anchor).
@@ -99,7 +99,17 @@ def left_twin(right: Drawing) -> Drawing:
     return mirror(right, right.code.replace("right", "left"), label, "left")
 
 
-# ---- head (chronic migraine: PREEMPT) ---------------------------------------------------------
+# ---- head (chronic migraine: PREEMPT; the head drawings of the facial-pain map too) ------------
+
+HEAD_SHORT = {
+    "procerus": "Procerus",
+    "corrugator": "Corrugator",
+    "frontalis": "Frontalis",
+    "temporalis": "Temporalis",
+    "occipitalis": "Occipitalis",
+    "cervical_paraspinal": "Paraspinal",
+    "trapezius": "Trapezius",
+}
 
 HEAD_FRONT = Drawing(
     "head_front",
@@ -118,6 +128,14 @@ HEAD_FRONT = Drawing(
         ("frontalis", "right"): ((60, 66), (86, 52)),
         ("frontalis", "left"): ((114, 52), (140, 66)),
     },
+    short_labels=HEAD_SHORT,
+    label_at={
+        ("procerus", "midline"): (100, 124, "middle"),
+        ("corrugator", "right"): (63, 91, "end"),
+        ("corrugator", "left"): (137, 91, "start"),
+        ("frontalis", "right"): (45, 48, "end"),
+        ("frontalis", "left"): (155, 48, "start"),
+    },
     texts=((4, 226, "start", "Patient's right"), (196, 226, "end", "Patient's left")),
 )
 HEAD_RIGHT = Drawing(
@@ -131,6 +149,8 @@ HEAD_RIGHT = Drawing(
         ("path", {"d": "M85 165 L85 215 L130 215 L130 160"}, "line"),
     ),
     {("temporalis", "right"): ((80, 62), (106, 56), (86, 88), (112, 82))},
+    short_labels=HEAD_SHORT,
+    label_at={("temporalis", "right"): (100, 13, "middle")},
 )
 HEAD_LEFT = left_twin(HEAD_RIGHT)
 HEAD_BACK = Drawing(
@@ -153,6 +173,13 @@ HEAD_BACK = Drawing(
         ("cervical_paraspinal", "right"): ((113, 146), (113, 172)),
         ("trapezius", "left"): ((72, 196), (46, 200), (24, 216)),
         ("trapezius", "right"): ((128, 196), (154, 200), (176, 216)),
+    },
+    short_labels=HEAD_SHORT,
+    label_at={
+        ("occipitalis", "left"): (74, 76, "middle"),
+        ("occipitalis", "right"): (126, 76, "middle"),
+        ("trapezius", "left"): (36, 184, "middle"),
+        ("trapezius", "right"): (164, 184, "middle"),
     },
     texts=((4, 14, "start", "Patient's left"), (196, 14, "end", "Patient's right")),
 )
@@ -233,8 +260,8 @@ NECK_RIGHT = Drawing(
 )
 NECK_LEFT = replace(
     left_twin(NECK_RIGHT),
-    # Below the spot: the units are written to the right of it.
-    label_at={("levator_scapulae", "left"): (140, 166, "start")},
+    # Below and right of the spot, clear of the units written to the right of its sites.
+    label_at={("levator_scapulae", "left"): (156, 152, "start")},
 )
 NECK_BACK = Drawing(
     "neck_back",

@@ -233,3 +233,57 @@ def test_a_tap_on_a_muscle_without_a_site_fills_the_add_form(world, live_server)
         page.get_by_role("link", name="Soleus, right leg, site 1: 40 units, done").wait_for()
         row = session.injections.get(muscle="soleus", side="right")
         assert row.guidance == "emg" and row.units == Decimal(40)
+
+
+# Everything drawn in a drawing (labels, units, orientation words) that sticks out of its SVG.
+CUT_TEXT_JS = """
+(figures) => figures.flatMap((figure) => {
+  const svg = figure.querySelector("svg").getBoundingClientRect();
+  return [...figure.querySelectorAll("svg text")].filter((t) => {
+    const b = t.getBoundingClientRect();
+    return b.width > 0 && (b.left < svg.left - 1 || b.right > svg.right + 1
+      || b.top < svg.top - 1 || b.bottom > svg.bottom + 1);
+  }).map((t) => figure.dataset.view + ": " + t.textContent.trim());
+})
+"""
+
+
+def _shoot(locator, name: str) -> None:
+    if SHOTS.parent.is_dir():
+        SHOTS.mkdir(exist_ok=True)
+        locator.screenshot(path=str(SHOTS / name))
+
+
+@pytest.mark.parametrize("persona", ["nurse", "physician"])
+def test_each_map_reads_at_three_widths_and_a_tap_brings_the_editor_into_view(
+    world, live_server, persona
+):
+    """The charting screen of every map, for the nurse and the physician, at 1280, 820 and 390 px:
+    no label or number cut off by its drawing; after a tap on a site its editor is on screen.
+    Screenshots go to /work/shots/maps (``<persona>-<map>-<width>.png``, ``-tap-`` after a tap)."""
+    sessions = {key: _session(world, key) for key in MAPS_OF}
+    cookie = world.client(persona).cookies["sessionid"].value
+    with chromium_page({"width": 1280, "height": 1100}) as page:
+        page.set_default_timeout(60_000)
+        _sign_in(page, live_server, cookie)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 1100 if width > 400 else 844})
+            for key, session in sessions.items():
+                page.goto(f"{live_server.url}/treatments/sessions/{session.pk}/")
+                card = page.locator("section[aria-labelledby=h-map]")
+                cut = page.locator(".bodymap figure").evaluate_all(CUT_TEXT_JS)
+                assert cut == [], (key, width)
+                _shoot(card, f"{persona}-{key}-{width}.png")
+            # A tap on a site of the combined session's neck map: its editor comes into view.
+            page.goto(f"{live_server.url}/treatments/sessions/{sessions[next(iter(COMBINED))].pk}/")
+            site = page.locator('.bodymap[data-map="cervical_dystonia"] a.site').first
+            name = site.get_attribute("aria-label")
+            assert name is not None
+            site.click()
+            editor = page.locator("#site-editor")
+            editor.get_by_text(name.split(",")[0]).first.wait_for()
+            field = editor.get_by_label("Units", exact=True)
+            box = field.bounding_box()
+            height = page.viewport_size["height"]
+            assert box is not None and 0 <= box["y"] <= height - box["height"], (width, box)
+            _shoot(page, f"{persona}-tap-{width}.png")

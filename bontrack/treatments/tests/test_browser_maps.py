@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
+import subprocess
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -287,3 +289,41 @@ def test_each_map_reads_at_three_widths_and_a_tap_brings_the_editor_into_view(
             height = page.viewport_size["height"]
             assert box is not None and 0 <= box["y"] <= height - box["height"], (width, box)
             _shoot(page, f"{persona}-tap-{width}.png")
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_the_note_of_each_indication_draws_its_maps_in_html_and_pdf(world, live_server, tmp_path):
+    """The procedure note of every map (the facial-pain one and the combined session's included):
+    HTML in Chromium and the PDF (pdftotext, pdftoppm) draw each map with every site.
+    Screenshots: ``note-<map>-1280.png`` and the PDF's pages ``note-<map>-pdf-<n>.png``."""
+    sessions = {key: _session(world, key) for key in MAPS_OF}
+    client = world.client("physician")
+    cookie = client.cookies["sessionid"].value
+    out = SHOTS if SHOTS.parent.is_dir() else tmp_path
+    out.mkdir(exist_ok=True)
+    with chromium_page({"width": 1280, "height": 1100}) as page:
+        page.set_default_timeout(60_000)
+        _sign_in(page, live_server, cookie)
+        for key, session in sessions.items():
+            page.goto(f"{live_server.url}/treatments/sessions/{session.pk}/note/")
+            for ind in MAPS_OF[key]:
+                views = page.locator(f'.bodymap[data-map="{ind}"] figure')
+                assert views.count() == len(maps.MAPS[ind].drawings), key
+            assert page.locator(".bodymap .site").count() == session.injections.count(), key
+            assert page.locator(".bodymap figure").evaluate_all(CUT_TEXT_JS) == [], key
+            page.screenshot(path=str(out / f"note-{key}-1280.png"), full_page=True)
+    for key, session in sessions.items():
+        r = client.get(f"/treatments/sessions/{session.pk}/note.pdf")
+        assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+        pdf = out / f"note-{key}.pdf"
+        pdf.write_bytes(r.content)
+        text = subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        for ind in MAPS_OF[key]:
+            assert f"Injection map: {maps.MAPS[ind].label}" in " ".join(text.split()), key
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", str(pdf), str(out / f"note-{key}-pdf")], check=True
+        )
+        first = sorted(out.glob(f"note-{key}-pdf-*.png"))[0]
+        assert first.stat().st_size > 10_000  # drawn, not an empty page

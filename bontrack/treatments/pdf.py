@@ -16,7 +16,7 @@ from bontrack.treatments import facts, maps
 
 CHART_MAX_HEIGHT_MM = 105  # a chart and its title fit in half a Letter page
 
-MAP_MAX_HEIGHT_MM = 90
+MAP_MAX_HEIGHT_MM = 90  # a row of views
 
 
 def map_svgs(bodymap: dict[str, Any]) -> list[tuple[str, str, float]]:
@@ -93,11 +93,14 @@ def procedure_note_pdf(ctx: dict[str, Any]) -> bytes:
     for line in lines:
         pdf.multi_cell(0, 5, _t(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    for label, text, ratio in map_svgs(ctx["bodymap"]):
+    bodies = ctx["bodymap"]["maps"]
+    for (label, text, ratio), body in zip(map_svgs(ctx["bodymap"]), bodies, strict=True):
         pdf.set_font("Helvetica", "B", 11)
         pdf.cell(0, 6, _t(f"Injection map: {label}"), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Helvetica", "", 10)
-        pdf.image(io.BytesIO(text.encode()), w=min(pdf.epw, MAP_MAX_HEIGHT_MM / ratio))
+        # A map of several rows of views (facial pain: nine) may be twice as tall as one row.
+        rows = min(2, -(-len(body["views"]) // maps.SVG_ROW))
+        pdf.image(io.BytesIO(text.encode()), w=min(pdf.epw, MAP_MAX_HEIGHT_MM * rows / ratio))
         pdf.ln(2)
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(0, 6, "Sites", new_x="LMARGIN", new_y="NEXT")

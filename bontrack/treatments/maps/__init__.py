@@ -13,6 +13,7 @@ cervical dystonia protocol lands on the neck map. Presentation only: no clinical
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -78,9 +79,10 @@ MAPS: dict[str, BodyMap] = {
 EXTRA_OFFSETS = [(0, 14), (12, 8), (-12, 8), (0, -14), (14, -6), (-14, -6), (8, 18), (-8, 18)]
 # The transparent tap target around a site, in user units: at least 44 CSS px on a tablet (820 px
 # wide) at the sizes treatments.css gives the drawings there (200 units in about 370 px; a limb's
-# 300 units in 460 px).
+# 300 units in 540 px). The spots of a drawing are at least two radii apart, so no two targets
+# overlap; a site past its muscle's spots goes on the first free place around them (``_free_spot``).
 HIT_RADIUS = 13
-LIMB_HIT_RADIUS = 15
+LIMB_HIT_RADIUS = 13
 DOT_RADIUS = 6
 LABEL_GAP = 15
 
@@ -95,6 +97,65 @@ def locate(indication: str, muscle: str, side: str) -> tuple[Drawing, tuple[d.Po
         if points:
             return drawing, points
     return None
+
+
+def _hit(body: BodyMap) -> int:
+    return LIMB_HIT_RADIUS if body.kind == "limb" else HIT_RADIUS
+
+
+# Directions (degrees, clockwise on screen from the right) tried around a spot for a site past its
+# spots: up and down first, then the diagonals, sideways last (where the muscle labels are).
+FREE_ANGLES = (90, 270, 45, 135, 225, 315, 60, 120, 240, 300, 30, 150, 210, 330, 0, 180)
+LABEL_FONT = {"compact": 8, "limb": 10}  # user units, as treatments.css sets the muscle labels
+
+
+def _label_boxes(drawing: Drawing, font: int) -> list[tuple[float, float, float, float]]:
+    """The boxes (left, top, right, bottom) of every muscle label the drawing may show."""
+    boxes = []
+    for (muscle, side), points in drawing.spots.items():
+        if muscle not in drawing.short_labels:
+            continue
+        lab = _label_point(drawing, muscle, side, points[0])
+        width = max(len(line) for line in lab["lines"]) * font * 0.55
+        left = {"start": lab["x"], "end": lab["x"] - width}.get(lab["anchor"], lab["x"] - width / 2)
+        bottom = lab["y"] + 1.1 * font * (len(lab["lines"]) - 1) + font * 0.25
+        boxes.append((left, lab["y"] - font * 0.8, left + width, bottom))
+    return boxes
+
+
+def _free_spot(
+    drawing: Drawing, spots: Sequence[d.Point], taken: Sequence[d.Point], body: BodyMap
+) -> d.Point | None:
+    """A place two tap radii from one of the muscle's spots, inside the drawing, clear of every
+    spot of the drawing and every site already drawn on it (targets never overlap) and of the
+    muscle labels, or None."""
+    hit = _hit(body)
+    reach = 2 * hit + 0.5
+    others = [p for pts in drawing.spots.values() for p in pts] + list(taken)
+    boxes = _label_boxes(drawing, LABEL_FONT[body.kind])
+    for bx, by in spots:
+        for angle in FREE_ANGLES:
+            x = round(bx + reach * math.cos(math.radians(angle)), 1)
+            y = round(by + reach * math.sin(math.radians(angle)), 1)
+            if not (hit <= x <= drawing.width - hit and hit <= y <= drawing.height - hit):
+                continue
+            if any(math.dist((x, y), p) < 2 * hit for p in others):
+                continue
+            if any(
+                math.dist((x, y), (min(max(x, x0), x1), min(max(y, y0), y1))) < DOT_RADIUS + 2
+                for x0, y0, x1, y1 in boxes
+            ):
+                continue
+            return (x, y)
+    return None
+
+
+def home(indication: str, muscle: str, side: str) -> str:
+    """The code of the drawing a (muscle, side) of an indication is charted on ("" if none): a
+    muscle two drawings show (the corrugator on the head and the face of the facial-pain map) is
+    labelled and offered as a target on the first only, where its sites go."""
+    found = locate(indication, muscle, side)
+    return found[0].code if found else ""
 
 
 def side_words(indication: str, side: str) -> str:
@@ -161,6 +222,8 @@ def build(
     other: list[dict[str, Any]] = []
     used: dict[tuple[str, str, str], int] = defaultdict(int)
     extras: dict[tuple[str, str, str], int] = defaultdict(int)
+    # Points drawn so far per (indication, drawing): an extra site keeps clear of them.
+    occupied: dict[tuple[str, str], list[d.Point]] = defaultdict(list)
     for inj in injections:
         key = (inj.indication, inj.muscle, inj.side)
         spot = locate(*key)
@@ -170,14 +233,19 @@ def build(
         drawing, spots = spot
         i = used[key]
         used[key] += 1
+        taken = occupied[(inj.indication, drawing.code)]
         if i < len(spots) and not inj.follow_the_pain:
             x, y = spots[i]
         else:
             j = extras[key]
             extras[key] += 1
-            bx, by = spots[j % len(spots)]
-            dx, dy = EXTRA_OFFSETS[(j // len(spots)) % len(EXTRA_OFFSETS)]
-            x, y = bx + dx, by + dy
+            free = _free_spot(drawing, spots, taken, MAPS[inj.indication])
+            if free is None:  # a crowded drawing: around the muscle's spots, as before
+                bx, by = spots[j % len(spots)]
+                dx, dy = EXTRA_OFFSETS[(j // len(spots)) % len(EXTRA_OFFSETS)]
+                free = (bx + dx, by + dy)
+            x, y = free
+        taken.append((x, y))
         n = used[key]
         status = inj.get_status_display().lower()
         aria = (
@@ -217,6 +285,8 @@ def build(
             view_targets = []
             shown = set(muscles.get(ind, ()))
             for (muscle, side), where in drawing.spots.items():
+                if home(ind, muscle, side) != drawing.code:
+                    continue
                 if drawing.short_labels and (muscle in shown or (muscle, side) in charted):
                     view_labels.append(_label_point(drawing, muscle, side, where[0]))
                 if muscle in allowed and (muscle, side) not in charted:
@@ -245,7 +315,7 @@ def build(
                     "texts": [
                         {"x": x, "y": y, "anchor": a, "text": t} for x, y, a, t in drawing.texts
                     ],
-                    "hit": LIMB_HIT_RADIUS if body.kind == "limb" else HIT_RADIUS,
+                    "hit": _hit(body),
                 }
             )
         maps.append(
@@ -263,6 +333,8 @@ def build(
 
 
 # ---- the PDF's drawing (fpdf2 renders SVG without CSS: inline colours) ---------------------------
+
+SVG_ROW = 4  # views a row in the PDF's map
 
 INLINE = {
     "outline": {"fill": "#f6f3ee", "stroke": "#555555", "stroke-width": "1.5"},
@@ -288,8 +360,12 @@ def svg(built: dict[str, Any]) -> list[tuple[str, SafeString, float]]:
     for body in built["maps"]:
         views = body["views"]
         gap = 10
-        width = sum(v["width"] for v in views) + gap * (len(views) - 1)
-        height = max(v["height"] for v in views) + 18
+        # At most SVG_ROW views a row (the facial-pain map's nine drawings in three rows), so each
+        # stays legible at the page's width.
+        rows = [views[i : i + SVG_ROW] for i in range(0, len(views), SVG_ROW)]
+        width = max(sum(v["width"] for v in row) + gap * (len(row) - 1) for row in rows)
+        heights = [max(v["height"] for v in row) + 18 for row in rows]
+        height = sum(heights) + gap * (len(rows) - 1)
         parts: list[str] = [
             format_html(
                 '<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" viewBox="0 0 {} {}">',
@@ -299,10 +375,17 @@ def svg(built: dict[str, Any]) -> list[tuple[str, SafeString, float]]:
                 height,
             )
         ]
-        x0 = 0
-        for v in views:
+        places = []
+        y0 = 0
+        for row, row_height in zip(rows, heights, strict=True):
+            x0 = 0
+            for v in row:
+                places.append((v, x0, y0))
+                x0 += v["width"] + gap
+            y0 += row_height + gap
+        for v, x0, y0 in places:
             drawing = next(dr for dr in MAPS[body["indication"]].drawings if dr.code == v["code"])
-            parts.append(f'<g transform="translate({x0},0)">')
+            parts.append(f'<g transform="translate({x0},{y0})">')
             parts += [_inline_shape(s) for s in drawing.shapes]
             words = [
                 {"x": t["x"], "y": t["y"], "anchor": t["anchor"], "lines": [t["text"]]}
@@ -349,7 +432,6 @@ def svg(built: dict[str, Any]) -> list[tuple[str, SafeString, float]]:
                 )
             )
             parts.append("</g>")
-            x0 += v["width"] + gap
         parts.append("</svg>")
         out.append((body["label"], mark_safe("".join(parts)), height / width))  # noqa: S308 - built from escaped parts
     return out

@@ -2,7 +2,8 @@
 
 Presentation only: no clinical number. Every view is drawn in the patient's anatomical
 orientation: on a front view the patient's right is on the viewer's left, on a back view on the
-viewer's right. A right view and its left twin are mirror images (``mirror``).
+viewer's right. A right view and its left twin are mirror images: only the right one is written
+out, ``left_twin`` generates the left (``mirror``; ``tests/test_map_mirror.py`` pins the result).
 
 A shape is ``(tag, attributes, kind)``; ``kind`` is ``outline`` (skin), ``muscle`` (a muscle
 band), ``feature`` (eye, brow, nose lines) or ``bone``. The page styles kinds with CSS classes;
@@ -28,7 +29,7 @@ class Drawing:
     # (muscle, side) -> points in order: the first charted sites go on these, extra ones around.
     spots: dict[tuple[str, str], tuple[Point, ...]]
     # Label side per muscle ("start": text to the right of the spot, "end": to the left);
-    # views without labels (the head) leave it empty.
+    # views that place every label (``label_at``) leave it empty.
     label_anchor: dict[str, str] = field(default_factory=dict)
     short_labels: dict[str, str] = field(default_factory=dict)
     # Where a (muscle, side) label goes when not beside its first spot: (x, y, anchor).
@@ -91,7 +92,24 @@ def mirror(d: Drawing, code: str, label: str, side: str) -> Drawing:
     )
 
 
-# ---- head (chronic migraine: PREEMPT) ---------------------------------------------------------
+def left_twin(right: Drawing) -> Drawing:
+    """The left view of a right one (``mirror``): its code and label say "left" where the right
+    one's say "right" ("arm_right", "Right arm" -> "arm_left", "Left arm")."""
+    label = right.label.replace("right", "left").replace("Right", "Left")
+    return mirror(right, right.code.replace("right", "left"), label, "left")
+
+
+# ---- head (chronic migraine: PREEMPT; the head drawings of the facial-pain map too) ------------
+
+HEAD_SHORT = {
+    "procerus": "Procerus",
+    "corrugator": "Corrugator",
+    "frontalis": "Frontalis",
+    "temporalis": "Temporalis",
+    "occipitalis": "Occipitalis",
+    "cervical_paraspinal": "Paraspinal",
+    "trapezius": "Trapezius",
+}
 
 HEAD_FRONT = Drawing(
     "head_front",
@@ -104,11 +122,19 @@ HEAD_FRONT = Drawing(
         ("path", {"d": "M80 100 q8 -6 16 0 M104 100 q8 -6 16 0"}, "feature"),
     ),
     {
-        ("procerus", "midline"): ((100, 98),),
-        ("corrugator", "right"): ((84, 90),),
-        ("corrugator", "left"): ((116, 90),),
-        ("frontalis", "right"): ((70, 64), (88, 54)),
-        ("frontalis", "left"): ((112, 54), (130, 64)),
+        ("procerus", "midline"): ((100, 104),),
+        ("corrugator", "right"): ((78, 88),),
+        ("corrugator", "left"): ((122, 88),),
+        ("frontalis", "right"): ((60, 66), (86, 52)),
+        ("frontalis", "left"): ((114, 52), (140, 66)),
+    },
+    short_labels=HEAD_SHORT,
+    label_at={
+        ("procerus", "midline"): (100, 124, "middle"),
+        ("corrugator", "right"): (63, 91, "end"),
+        ("corrugator", "left"): (137, 91, "start"),
+        ("frontalis", "right"): (45, 48, "end"),
+        ("frontalis", "left"): (155, 48, "start"),
     },
     texts=((4, 226, "start", "Patient's right"), (196, 226, "end", "Patient's left")),
 )
@@ -122,9 +148,11 @@ HEAD_RIGHT = Drawing(
         ("path", {"d": "M170 100 l12 18 l-12 4"}, "line"),
         ("path", {"d": "M85 165 L85 215 L130 215 L130 160"}, "line"),
     ),
-    {("temporalis", "right"): ((78, 70), (96, 62), (92, 82), (110, 74))},
+    {("temporalis", "right"): ((80, 62), (106, 56), (86, 88), (112, 82))},
+    short_labels=HEAD_SHORT,
+    label_at={("temporalis", "right"): (100, 13, "middle")},
 )
-HEAD_LEFT = mirror(HEAD_RIGHT, "head_left", "Head, left side", "left")
+HEAD_LEFT = left_twin(HEAD_RIGHT)
 HEAD_BACK = Drawing(
     "head_back",
     "Head and neck, back",
@@ -139,12 +167,19 @@ HEAD_BACK = Drawing(
         ),
     ),
     {
-        ("occipitalis", "left"): ((76, 104), (88, 90), (64, 90)),
-        ("occipitalis", "right"): ((124, 104), (112, 90), (136, 90)),
-        ("cervical_paraspinal", "left"): ((90, 150), (90, 168)),
-        ("cervical_paraspinal", "right"): ((110, 150), (110, 168)),
-        ("trapezius", "left"): ((70, 196), (48, 204), (26, 212)),
-        ("trapezius", "right"): ((130, 196), (152, 204), (174, 212)),
+        ("occipitalis", "left"): ((74, 116), (87, 93), (61, 93)),
+        ("occipitalis", "right"): ((126, 116), (113, 93), (139, 93)),
+        ("cervical_paraspinal", "left"): ((87, 146), (87, 172)),
+        ("cervical_paraspinal", "right"): ((113, 146), (113, 172)),
+        ("trapezius", "left"): ((72, 196), (46, 200), (24, 216)),
+        ("trapezius", "right"): ((128, 196), (154, 200), (176, 216)),
+    },
+    short_labels=HEAD_SHORT,
+    label_at={
+        ("occipitalis", "left"): (74, 76, "middle"),
+        ("occipitalis", "right"): (126, 76, "middle"),
+        ("trapezius", "left"): (36, 184, "middle"),
+        ("trapezius", "right"): (164, 184, "middle"),
     },
     texts=((4, 14, "start", "Patient's left"), (196, 14, "end", "Patient's right")),
 )
@@ -181,10 +216,10 @@ NECK_FRONT = Drawing(
         ("path", {"d": "M92 130 Q100 136 108 130"}, "feature"),
     ),
     {
-        ("sternocleidomastoid", "right"): ((80, 128), (88, 152)),
-        ("sternocleidomastoid", "left"): ((120, 128), (112, 152)),
-        ("scalenes", "right"): ((56, 160), (66, 140)),
-        ("scalenes", "left"): ((144, 160), (134, 140)),
+        ("sternocleidomastoid", "right"): ((77, 118), (85, 144)),
+        ("sternocleidomastoid", "left"): ((123, 118), (115, 144)),
+        ("scalenes", "right"): ((58, 160), (56, 134)),
+        ("scalenes", "left"): ((142, 160), (144, 134)),
     },
     {},
     NECK_SHORT,
@@ -216,17 +251,17 @@ NECK_RIGHT = Drawing(
         ("path", {"d": "M84 104 L62 176"}, "muscle"),
     ),
     {
-        ("splenius_capitis", "right"): ((96, 122), (92, 146)),
-        ("levator_scapulae", "right"): ((74, 150), (66, 174)),
+        ("splenius_capitis", "right"): ((105, 117), (118, 140)),
+        ("levator_scapulae", "right"): ((73, 140), (65, 166)),
     },
     {"splenius_capitis": "start"},
     NECK_SHORT,
     {("levator_scapulae", "right"): (59, 140, "end")},
 )
 NECK_LEFT = replace(
-    mirror(NECK_RIGHT, "neck_left", "Neck, left side", "left"),
-    # Below the spot: the units are written to the right of it.
-    label_at={("levator_scapulae", "left"): (140, 166, "start")},
+    left_twin(NECK_RIGHT),
+    # Below and right of the spot, clear of the units written to the right of its sites.
+    label_at={("levator_scapulae", "left"): (156, 152, "start")},
 )
 NECK_BACK = Drawing(
     "neck_back",
@@ -244,8 +279,8 @@ NECK_BACK = Drawing(
         ("path", {"d": "M100 110 L40 184 M100 110 L160 184"}, "muscle"),
     ),
     {
-        ("semispinalis_capitis", "left"): ((90, 108), (90, 132)),
-        ("semispinalis_capitis", "right"): ((110, 108), (110, 132)),
+        ("semispinalis_capitis", "left"): ((87, 100), (87, 126)),
+        ("semispinalis_capitis", "right"): ((113, 100), (113, 126)),
         ("longissimus", "left"): ((76, 150),),
         ("longissimus", "right"): ((124, 150),),
         ("trapezius", "left"): ((48, 190), (24, 206)),
@@ -275,7 +310,7 @@ FACE = Drawing(
     200,
     180,
     (
-        ("ellipse", {"cx": "100", "cy": "100", "rx": "92", "ry": "112"}, "outline"),
+        ("ellipse", {"cx": "100", "cy": "92", "rx": "94", "ry": "87"}, "outline"),
         (
             "path",
             {"d": "M40 84 Q62 70 84 84 Q62 98 40 84 Z M116 84 Q138 70 160 84 Q138 98 116 84 Z"},
@@ -358,15 +393,16 @@ ARM_RIGHT = Drawing(
     ),
     {
         ("biceps_brachii", "right"): ((138, 68), (150, 94), (138, 120), (150, 44)),
-        ("brachialis", "right"): ((164, 120), (164, 92)),
-        ("brachioradialis", "right"): ((136, 168), (136, 184)),
-        ("pronator_teres", "right"): ((164, 168),),
-        ("flexor_carpi_radialis", "right"): ((136, 198), (136, 212)),
-        ("flexor_digitorum_superficialis", "right"): ((164, 198), (164, 212)),
-        ("flexor_pollicis_longus", "right"): ((136, 228),),
-        ("flexor_carpi_ulnaris", "right"): ((164, 228), (164, 242)),
-        ("flexor_digitorum_profundus", "right"): ((164, 258), (164, 272)),
-        ("pronator_quadratus", "right"): ((136, 280),),
+        ("brachialis", "right"): ((164, 120), (166, 66)),
+        # The forearm: the radial column (x 136) and the ulnar one (x 164), a row every 26 units.
+        ("brachioradialis", "right"): ((136, 156), (136, 182)),
+        ("pronator_teres", "right"): ((164, 156),),
+        ("flexor_carpi_radialis", "right"): ((136, 208), (136, 234)),
+        ("flexor_digitorum_superficialis", "right"): ((164, 182), (164, 208)),
+        ("flexor_pollicis_longus", "right"): ((136, 260),),
+        ("flexor_carpi_ulnaris", "right"): ((164, 234), (164, 260)),
+        ("flexor_digitorum_profundus", "right"): ((164, 286),),
+        ("pronator_quadratus", "right"): ((136, 286),),
         ("flexor_pollicis_brevis", "right"): ((112, 322),),
         ("opponens_pollicis", "right"): ((124, 348),),
         ("adductor_pollicis", "right"): ((140, 372),),
@@ -392,7 +428,7 @@ ARM_RIGHT = Drawing(
     },
     ARM_SHORT,
 )
-ARM_LEFT = mirror(ARM_RIGHT, "arm_left", "Left arm", "left")
+ARM_LEFT = left_twin(ARM_RIGHT)
 
 # ---- lower limb (back of the leg; the right leg's inner side on the viewer's left) -------------
 
@@ -425,10 +461,11 @@ LEG_RIGHT = Drawing(
     {
         ("gastrocnemius_medial", "right"): ((136, 122), (136, 150), (136, 178)),
         ("gastrocnemius_lateral", "right"): ((164, 122), (164, 150), (164, 178)),
-        ("soleus", "right"): ((164, 212), (150, 236), (164, 260)),
-        ("tibialis_posterior", "right"): ((136, 222), (136, 250), (150, 206)),
-        ("flexor_digitorum_longus", "right"): ((136, 282), (140, 306)),
-        ("flexor_hallucis_longus", "right"): ((164, 290), (160, 314)),
+        # Below the gastrocnemius: the inner column (x 136) and the outer one (x 164).
+        ("soleus", "right"): ((164, 204), (164, 230), (164, 256)),
+        ("tibialis_posterior", "right"): ((136, 204), (136, 230)),
+        ("flexor_digitorum_longus", "right"): ((136, 256), (136, 282)),
+        ("flexor_hallucis_longus", "right"): ((164, 282), (150, 308)),
     },
     {
         "gastrocnemius_medial": "end",
@@ -440,4 +477,4 @@ LEG_RIGHT = Drawing(
     },
     LEG_SHORT,
 )
-LEG_LEFT = mirror(LEG_RIGHT, "leg_left", "Left leg", "left")
+LEG_LEFT = left_twin(LEG_RIGHT)

@@ -4,6 +4,7 @@ covers every muscle of every protocol."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -69,19 +70,68 @@ def test_every_muscle_and_side_of_each_protocol_lands_on_its_map(indication):
     assert missing == []
 
 
-def test_each_map_spot_is_inside_its_drawing_and_apart_from_its_neighbours():
+def test_each_map_spot_is_inside_its_drawing_and_a_tap_target_apart_from_every_other():
+    """Every spot of every drawing (where charted sites go, and muscle targets), the head's PREEMPT
+    sites and the facial-pain map's drawings included: two tap radii apart, so no two targets
+    overlap (the browser test measures them at 820 px)."""
     for body in maps.MAPS.values():
+        reach = 2 * (maps.LIMB_HIT_RADIUS if body.kind == "limb" else maps.HIT_RADIUS)
         for drawing in body.drawings:
-            spots = [p for pts in drawing.spots.values() for p in pts[:1]]
+            spots = [p for pts in drawing.spots.values() for p in pts]
             for x, y in spots:
                 assert 0 < x < drawing.width and 0 < y < drawing.height, drawing.code
-            if drawing.code.startswith("head_"):
-                continue  # the PREEMPT head drawings (fixed sites), also reused by facial pain
-            # First spots (where a muscle target sits) are at least a tap target apart.
-            for i, (x1, y1) in enumerate(spots):
-                for x2, y2 in spots[i + 1 :]:
-                    gap = ((x1 - x2) ** 2 + (y1 - y2) ** 2) ** 0.5
-                    assert gap >= 2 * maps.HIT_RADIUS - 6, (drawing.code, (x1, y1), (x2, y2))
+            for i, p1 in enumerate(spots):
+                for p2 in spots[i + 1 :]:
+                    assert math.dist(p1, p2) >= reach, (drawing.code, p1, p2)
+
+
+def test_sites_past_their_muscles_spots_keep_clear_of_every_other_target(world):
+    nurse = world.users["nurse"]
+    patient = _patient(world, ("chronic_migraine", "G43.709"))
+    session = charting.create_session(
+        actor=nurse, patient=patient, templates={"chronic_migraine": "preempt"}
+    )
+    for muscle, side in [("temporalis", "right")] * 3 + [
+        ("occipitalis", "left"),
+        ("trapezius", "left"),
+    ]:
+        charting.add_injection(
+            actor=nurse, session=session, muscle=muscle, side=side, units=Decimal(5)
+        )
+    built = maps.build(
+        list(session.injections.all()), session.indications, labels=facts.muscle_labels()
+    )
+    for view in built["maps"][0]["views"]:
+        points = [(p["x"], p["y"]) for p in view["points"]]
+        for i, p1 in enumerate(points):
+            assert 0 < p1[0] < view["width"] and 0 < p1[1] < view["height"]
+            for p2 in points[i + 1 :]:
+                assert math.dist(p1, p2) >= 2 * maps.HIT_RADIUS, (view["code"], p1, p2)
+    extra = [
+        p for v in built["maps"][0]["views"] for p in v["points"] if p["injection"].follow_the_pain
+    ]
+    assert len(extra) == 5
+
+
+def test_a_muscle_two_drawings_show_is_a_target_on_the_one_its_sites_go_on():
+    built = maps.build(
+        [],
+        ["facial_pain"],
+        labels=facts.muscle_labels(),
+        muscles={"facial_pain": facts.protocol_muscles("facial_pain")},
+        targets={"facial_pain": ("", facts.protocol_muscles("facial_pain"))},
+    )
+    where = {
+        (t["muscle"], t["side"]): v["code"] for v in built["maps"][0]["views"] for t in v["targets"]
+    }
+    count = sum(len(v["targets"]) for v in built["maps"][0]["views"])
+    assert count == len(where)  # each (muscle, side) offered once
+    assert where[("corrugator", "left")] == "head_front"  # not on the face drawing as well
+    assert where[("trapezius", "left")] == "head_back"
+    assert where[("orbicularis_oculi_pretarsal_upper_medial", "left")] == "face"
+    assert where[("sternocleidomastoid", "left")] == "neck_front"
+    face = next(v for v in built["maps"][0]["views"] if v["code"] == "face")
+    assert "Corrugator" not in {lab["text"] for lab in face["labels"]}
 
 
 def test_a_combined_session_draws_trapezius_on_the_head_and_on_the_neck(world):

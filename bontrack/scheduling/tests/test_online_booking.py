@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import icalendar
@@ -193,6 +194,17 @@ def test_program_pages_offer_a_free_video_call(sched, client):
     assert b"Book a free video call" in response.content
     assert b"12 weeks" in response.content
     assert client.get(f"/book/{p}/{c}/").status_code == 200
+
+
+@time_machine.travel(NOW, tick=False)
+def test_program_page_headings_stay_headings_and_their_text_is_a_paragraph(sched, client):
+    p, c = sched.clinic.practice.slug, sched.clinic.slug
+    html = client.get(f"/programs/{p}/{c}/chronic_migraine/").content.decode()
+    assert "<h2>What the treatment is</h2>" in html
+    assert "<h2>The four steps</h2>" in html
+    assert "<ol><li>A free video call." in html
+    # The text under a heading is never inside the heading.
+    assert not re.search(r"<h2>[^<]*\n", html)
 
 
 @time_machine.travel(NOW, tick=False)

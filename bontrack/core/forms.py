@@ -117,8 +117,25 @@ _UPGRADES: list[tuple[type[forms.Field], type[forms.Field]]] = [
 ]
 
 
+DASHES = "---------"  # Django's empty choice; staff and patients read words instead
+
+
+def _word_the_empty_choice(field: forms.ChoiceField) -> None:
+    word = "Choose…" if field.required else "—"
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label == DASHES:
+            field.empty_label = word
+        return
+    choices = list(field.choices)
+    if choices and choices[0][0] == "" and choices[0][1] == DASHES:
+        field.choices = [("", word), *choices[1:]]
+
+
 def harden(field: forms.Field) -> forms.Field:
     """Make one field of a form instance strict (the form's copy; class fields stay untouched)."""
+    if isinstance(field, forms.ChoiceField):
+        _word_the_empty_choice(field)
+        return field
     if isinstance(field, forms.CharField):
         if isinstance(field.widget, forms.PasswordInput):
             return field

@@ -447,7 +447,13 @@ def portal_appointments(request: HttpRequest, patient: Patient) -> HttpResponse:
         }
         for a in upcoming
     ]
-    return render(request, "booking/portal_card.html", {"rows": rows})
+    # The portal home loads the card with HTMX; opened on its own it is a portal page (header, way back).
+    template = (
+        "booking/portal_card.html"
+        if request.headers.get("HX-Request")
+        else "booking/portal_appointments.html"
+    )
+    return render(request, template, {"rows": rows})
 
 
 @require_http_methods(["GET", "POST"])

@@ -227,3 +227,11 @@ def test_the_portal_card_shows_only_the_patients_own_video_link(sched, persona, 
     if expected == 200:
         mine = persona == "patient"
         assert (appointment.video_token.encode() in response.content) is mine
+        # Opened on its own it is a portal page with the way back; loaded into the home, the card.
+        assert b"Back to My care" in response.content
+        card = sched.world.client(persona).get(
+            "/portal/appointments/", headers={"HX-Request": "true"}
+        )
+        assert (
+            card.content.lstrip().startswith(b"<section") and b"Back to My care" not in card.content
+        )

@@ -126,7 +126,9 @@ def _word_the_empty_choice(field: forms.ChoiceField) -> None:
         if field.empty_label == DASHES:
             field.empty_label = word
         return
-    choices = list(field.choices)
+    choices = field.choices
+    if not isinstance(choices, list):
+        return  # lazy choices (a callable) stay lazy: no query when the form is built
     if choices and choices[0][0] == "" and choices[0][1] == DASHES:
         field.choices = [("", word), *choices[1:]]
 

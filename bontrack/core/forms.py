@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils.choices import BlankChoiceIterator
 from django.utils.timezone import is_naive, make_aware
 
 from bontrack.core.errors import Conflict
@@ -126,8 +127,11 @@ def _word_the_empty_choice(field: forms.ChoiceField) -> None:
         if field.empty_label == DASHES:
             field.empty_label = word
         return
-    choices = field.choices
-    if not isinstance(choices, list):
+    if isinstance(field.choices, BlankChoiceIterator):
+        choices = list(field.choices)  # a model field's choices with Django's blank first
+    elif isinstance(field.choices, list):
+        choices = field.choices
+    else:
         return  # lazy choices (a callable) stay lazy: no query when the form is built
     if choices and choices[0][0] == "" and choices[0][1] == DASHES:
         field.choices = [("", word), *choices[1:]]

@@ -202,3 +202,8 @@ def test_the_empty_choice_is_a_word_not_dashes():
     html = str(Picks())
     assert "---------" not in html
     assert html.count(">Choose…</option>") == 2 and ">—</option>" in html
+    # A model field's choices (Django's lazy blank-first iterator) too.
+    from bontrack.patients.forms import PatientForm
+
+    relationship = str(PatientForm(clinics=[])["subscriber_relationship"])
+    assert "---------" not in relationship and ">—</option>" in relationship

@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
+from django.utils.choices import BlankChoiceIterator
 from django.utils.timezone import is_naive, make_aware
 
 from bontrack.core.errors import Conflict
@@ -117,8 +118,30 @@ _UPGRADES: list[tuple[type[forms.Field], type[forms.Field]]] = [
 ]
 
 
+DASHES = "---------"  # Django's empty choice; staff and patients read words instead
+
+
+def _word_the_empty_choice(field: forms.ChoiceField) -> None:
+    word = "Choose…" if field.required else "—"
+    if isinstance(field, forms.ModelChoiceField):
+        if field.empty_label == DASHES:
+            field.empty_label = word
+        return
+    if isinstance(field.choices, BlankChoiceIterator):
+        choices = list(field.choices)  # a model field's choices with Django's blank first
+    elif isinstance(field.choices, list):
+        choices = field.choices
+    else:
+        return  # lazy choices (a callable) stay lazy: no query when the form is built
+    if choices and choices[0][0] == "" and choices[0][1] == DASHES:
+        field.choices = [("", word), *choices[1:]]
+
+
 def harden(field: forms.Field) -> forms.Field:
     """Make one field of a form instance strict (the form's copy; class fields stay untouched)."""
+    if isinstance(field, forms.ChoiceField):
+        _word_the_empty_choice(field)
+        return field
     if isinstance(field, forms.CharField):
         if isinstance(field.widget, forms.PasswordInput):
             return field

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.requests import StaffRequest
-from bontrack.accounts.roles import Perm
+from bontrack.accounts.roles import Perm, Role
 from bontrack.audit.models import AuditEvent
 from bontrack.core.forms import apply_service_errors
 from bontrack.core.htmx import render_page
@@ -276,6 +276,30 @@ def access_log(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     except BadCursor:
         page = keyset_page(events, fields=("id",), cursor=None, size=50, descending=True)
     services.record_chart_view(actor=request.user, patient=patient, what="access log")
+    # The audit row keeps codes (`clinic_admin`, `ui`); the page says them in words.
+    rows = [
+        {
+            "e": e,
+            "role": ", ".join(ROLE_WORDS.get(r, r) for r in e.role.split(",") if r),
+            "channel": CHANNEL_WORDS.get(e.channel, e.channel),
+        }
+        for e in page.items
+    ]
     return render_page(
-        request, "patients/access_log.html", {"patient": patient, "page": page}, fragment="rows"
+        request,
+        "patients/access_log.html",
+        {"patient": patient, "page": page, "rows": rows},
+        fragment="rows",
     )
+
+
+ROLE_WORDS = {**dict(Role.choices), "patient": "Patient"}
+CHANNEL_WORDS = {
+    "ui": "Staff screens",
+    "api": "API",
+    "portal": "Patient portal",
+    "cli": "Command line",
+    "system": "System",
+    "email": "E-mail",
+    "sms": "Text message",
+}

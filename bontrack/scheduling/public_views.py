@@ -80,8 +80,11 @@ def program_page(request: HttpRequest, practice: str, clinic: str, indication: s
     for chunk in page.body.split("\n\n"):
         chunk = chunk.strip()
         if chunk.startswith("## "):
-            blocks.append(("h2", chunk[3:]))
-        elif chunk:
+            # A heading is its first line; the lines under it (no blank line between) are its text.
+            heading, _, chunk = chunk.partition("\n")
+            blocks.append(("h2", heading[3:]))
+            chunk = chunk.strip()
+        if chunk:
             lines = chunk.splitlines()
             if all(line[:2].rstrip(".").isdigit() for line in lines):
                 blocks.append(("ol", [line.split(" ", 1)[1] for line in lines]))
@@ -444,7 +447,13 @@ def portal_appointments(request: HttpRequest, patient: Patient) -> HttpResponse:
         }
         for a in upcoming
     ]
-    return render(request, "booking/portal_card.html", {"rows": rows})
+    # The portal home loads the card with HTMX; opened on its own it is a portal page (header, way back).
+    template = (
+        "booking/portal_card.html"
+        if request.headers.get("HX-Request")
+        else "booking/portal_appointments.html"
+    )
+    return render(request, template, {"rows": rows})
 
 
 @require_http_methods(["GET", "POST"])

@@ -189,3 +189,21 @@ def test_fields_added_after_creation_are_strict_too():
     form = StrictForm({"q1": "٣"})
     form.fields["q1"] = forms.IntegerField()
     assert not form.is_valid()
+
+
+def test_the_empty_choice_is_a_word_not_dashes():
+    from bontrack.core.models import Clinic
+
+    class Picks(StrictForm):
+        kind = forms.TypedChoiceField(choices=[("", "---------"), ("a", "A")])
+        maybe = forms.ChoiceField(choices=[("", "---------"), ("a", "A")], required=False)
+        clinic = forms.ModelChoiceField(queryset=Clinic.objects.none())
+
+    html = str(Picks())
+    assert "---------" not in html
+    assert html.count(">Choose…</option>") == 2 and ">—</option>" in html
+    # A model field's choices (Django's lazy blank-first iterator) too.
+    from bontrack.patients.forms import PatientForm
+
+    relationship = str(PatientForm(clinics=[])["subscriber_relationship"])
+    assert "---------" not in relationship and ">—</option>" in relationship

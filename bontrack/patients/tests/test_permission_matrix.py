@@ -54,6 +54,13 @@ def test_reading_the_access_log(world, persona, expected):
     )
 
 
+def test_the_access_log_says_roles_and_channels_in_words(world):
+    world.client("physician").get(f"/patients/{world.patient.pk}/")
+    html = world.client("clinic_admin").get(f"/patients/{world.patient.pk}/access-log/").content
+    assert b"<td>Physician</td>" in html and b"<td>Staff screens</td>" in html
+    assert b">View<" in html and b"<td>ui</td>" not in html
+
+
 @pytest.mark.parametrize(
     "persona", ["physician", "billing", "other_clinic_staff", "other_practice_staff"]
 )

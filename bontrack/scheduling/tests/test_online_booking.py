@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import icalendar
@@ -196,6 +197,17 @@ def test_program_pages_offer_a_free_video_call(sched, client):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_program_page_headings_stay_headings_and_their_text_is_a_paragraph(sched, client):
+    p, c = sched.clinic.practice.slug, sched.clinic.slug
+    html = client.get(f"/programs/{p}/{c}/chronic_migraine/").content.decode()
+    assert "<h2>What the treatment is</h2>" in html
+    assert "<h2>The four steps</h2>" in html
+    assert "<ol><li>A free video call." in html
+    # The text under a heading is never inside the heading.
+    assert not re.search(r"<h2>[^<]*\n", html)
+
+
+@time_machine.travel(NOW, tick=False)
 @pytest.mark.parametrize(
     "persona,expected",
     [("patient", 200), ("other_patient", 200), ("physician", 403), ("anonymous", 302)],
@@ -215,3 +227,11 @@ def test_the_portal_card_shows_only_the_patients_own_video_link(sched, persona, 
     if expected == 200:
         mine = persona == "patient"
         assert (appointment.video_token.encode() in response.content) is mine
+        # Opened on its own it is a portal page with the way back; loaded into the home, the card.
+        assert b"Back to My care" in response.content
+        card = sched.world.client(persona).get(
+            "/portal/appointments/", headers={"HX-Request": "true"}
+        )
+        assert (
+            card.content.lstrip().startswith(b"<section") and b"Back to My care" not in card.content
+        )

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import template
 
+from bontrack.patients.choices import ContactChannel
 from bontrack.treatments import facts, maps
 
 register = template.Library()
@@ -24,6 +25,13 @@ def indication_label(code: str) -> str:
     """`chronic_migraine` -> `Chronic migraine`; an unknown code in words."""
     label = facts.indication_label(code)
     return label if label != code else str(code).replace("_", " ").capitalize()
+
+
+@register.filter
+def contact_channel(code: str) -> str:
+    """`sms` -> `text message`: a patient's preferred contact as the chart words it."""
+    labels = dict(ContactChannel.choices)
+    return str(labels.get(code, code)).lower()
 
 
 @register.filter

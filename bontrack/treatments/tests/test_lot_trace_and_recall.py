@@ -63,6 +63,16 @@ def test_the_trace_lists_patients_sessions_muscles_doses_and_effects_since(world
     assert first.patients[0].sessions[0].other_lots == ["SHARED"]
 
 
+def test_the_trace_page_words_the_preferred_contact(world, nurse):
+    world.patient.preferred_contact = "sms"
+    world.patient.save(update_fields=["preferred_contact"])
+    session, _extra = _two_vial_session(nurse, world.patient, "WORDS")
+    lot = Lot.objects.get(lot_number="WORDS")
+    html = world.client("nurse").get(f"/treatments/lots/{lot.pk}/trace/").content.decode()
+    assert "prefers text message" in html
+    assert "prefers Sms" not in html
+
+
 def VialUse_units(vial_id: int) -> Decimal:
     from bontrack.treatments.models import VialUse
 

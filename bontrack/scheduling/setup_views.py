@@ -35,7 +35,7 @@ from bontrack.scheduling.models import (
     Room,
     WorkingHours,
 )
-from bontrack.scheduling.views import _clinics
+from bontrack.scheduling.views import _clinics, render_local
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -245,7 +245,7 @@ def _page(
         "pages": ProgramPage.objects.filter(clinic=clinic),
         **forms_,
     }
-    return render_page(request, "scheduling/setup.html", context, status=status)
+    return render_local(request, clinic, "scheduling/setup.html", context, status=status)
 
 
 def _back(request: HttpRequest, clinic: Clinic, anchor: str, done: str = "") -> HttpResponse:

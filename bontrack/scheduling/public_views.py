@@ -411,6 +411,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         "just_cancelled": request.GET.get("cancelled") == "1"
         and appointment.status == Status.CANCELLED,
         "appointment": appointment,
+        "clinic": appointment.clinic,
         "when": notify.local_time(appointment),
         "where": notify.where(appointment),
         "waiting_room": f"/visit/{appointment.video_token}/" if appointment.video_token else "",

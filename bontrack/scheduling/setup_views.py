@@ -249,10 +249,13 @@ def _page(
 
 
 def _back(request: HttpRequest, clinic: Clinic, anchor: str, done: str = "") -> HttpResponse:
-    """Back to the set-up page at `anchor`, with `done` as the success message."""
+    """Back to the set-up page at `anchor` (none: the top, where the message shows), with `done`
+    as the success message."""
     if done:
         messages.success(request, done)
-    return redirect(reverse("scheduling:setup") + f"?clinic={clinic.pk}#{anchor}")
+    return redirect(
+        reverse("scheduling:setup") + f"?clinic={clinic.pk}" + (f"#{anchor}" if anchor else "")
+    )
 
 
 def _apply_errors(form: forms.Form, exc: ValidationError | Conflict) -> None:
@@ -306,7 +309,7 @@ def contact_save(request: StaffRequest, scope: Scope) -> HttpResponse:
         run=lambda data: clinic_setup.save_clinic_contact(
             actor=request.user, clinic=clinic, **data
         ),
-        anchor="contact",
+        anchor="",  # the first section: the page's top shows the message and the form
         done="Contact details saved.",
     )
 

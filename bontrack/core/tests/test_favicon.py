@@ -14,7 +14,7 @@ def _follow(client: Client, path: str = "/favicon.ico"):
     assert first["Location"].startswith("/static/") and first["Location"].endswith(".ico")
     icon = client.get(first["Location"])
     assert icon.status_code == 200
-    body = b"".join(icon.streaming_content) if icon.streaming else icon.content
+    body = icon.getvalue()
     return first, body
 
 
@@ -39,7 +39,7 @@ def test_favicon_is_reached_before_two_factor_authentication(world):
 def test_the_svg_icon_is_served(client):
     response = client.get("/static/img/favicon.svg")
     assert response.status_code == 200
-    body = b"".join(response.streaming_content) if response.streaming else response.content
+    body = response.getvalue()
     assert body.startswith(b"<svg")
 
 

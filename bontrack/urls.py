@@ -1,5 +1,6 @@
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from bontrack.api import api
@@ -7,6 +8,11 @@ from bontrack.api import api
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on every page: send them to the static icon (was a 404)."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -22,6 +28,7 @@ handler500 = "bontrack.core.http_errors.server_error"
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("bontrack.accounts.urls")),
     path("patients/", include("bontrack.patients.urls")),
     path("portal/", include("bontrack.portal.urls")),

@@ -15,7 +15,14 @@ from django.utils.http import urlencode
 # Paths a signed-in user reaches before passing TOTP (sign-in, 2FA set-up and verification,
 # sign-out) and infrastructure. Everything else, pages and API, answers with the 2FA step.
 MFA_EXEMPT_PATHS = frozenset(
-    {"/accounts/login/", "/accounts/logout/", "/accounts/2fa/", "/portal/login/", "/healthz"}
+    {
+        "/accounts/login/",
+        "/accounts/logout/",
+        "/accounts/2fa/",
+        "/portal/login/",
+        "/healthz",
+        "/favicon.ico",
+    }
 )
 MFA_EXEMPT_PREFIXES = ("/static/",)
 # A user with a one-time password reaches only these until they change it.

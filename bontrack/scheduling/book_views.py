@@ -24,7 +24,6 @@ from bontrack.accounts.models import Scope, User
 from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.authorizations.selectors import coverage
-from bontrack.core.htmx import render_page
 from bontrack.core.parsing import (
     BadQuery,
     ParseError,
@@ -40,7 +39,7 @@ from bontrack.scheduling import facts, slot_finder
 from bontrack.scheduling.actions import reads, staff_booking
 from bontrack.scheduling.availability import eligible_clinician_ids, zone
 from bontrack.scheduling.models import AppointmentType, Kind, Room
-from bontrack.scheduling.views import _clinics, _pick_clinic
+from bontrack.scheduling.views import _clinics, _pick_clinic, render_local
 
 SEARCH_RESULTS = 10
 
@@ -227,7 +226,7 @@ def new_appointment(request: StaffRequest, scope: Scope) -> HttpResponse:
         if finding
         else "",
     }
-    return render_page(request, "scheduling/new_appointment.html", context, status=status)
+    return render_local(request, clinic, "scheduling/new_appointment.html", context, status=status)
 
 
 def _book(

@@ -42,7 +42,7 @@ from bontrack.scheduling.models import (
     WaitlistStatus,
 )
 from bontrack.scheduling.readiness import readiness
-from bontrack.scheduling.views import _clinics, _pick_clinic
+from bontrack.scheduling.views import _clinics, _pick_clinic, render_local
 
 NEXT_WINDOW_DAYS = 14  # how many days of proposals from the target date (a page of the UI)
 NEXT_PROPOSALS = 8  # a short list: the earliest times from the target, same clinician first
@@ -79,7 +79,7 @@ def check_in(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
         "can_book": request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, a.clinic_id),
         "back": _day_list(a),
     }
-    return render_page(request, "scheduling/check_in.html", context)
+    return render_local(request, a.clinic, "scheduling/check_in.html", context)
 
 
 def _slot_key(starts_at: datetime, clinician_id: int, room_id: int | None) -> str:
@@ -224,7 +224,7 @@ def next_session(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
         "error": error,
         "back": _day_list(a),
     }
-    return render_page(request, "scheduling/next_session.html", context, status=status)
+    return render_local(request, a.clinic, "scheduling/next_session.html", context, status=status)
 
 
 OFFERS_SHOWN = 20
@@ -374,7 +374,7 @@ def waitlist(request: StaffRequest, scope: Scope) -> HttpResponse:
         "query": query,
         "offer_rows": offer_rows,
     }
-    return render_page(request, "scheduling/waitlist.html", context, status=status)
+    return render_local(request, clinic, "scheduling/waitlist.html", context, status=status)
 
 
 @staff_view(Perm.SCHEDULE_BOOK)

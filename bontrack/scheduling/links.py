@@ -32,6 +32,18 @@ def read_manage_token(token: str) -> tuple[int, int] | None:
     return data["a"], int(data.get("s", 0))
 
 
+def manage_token_state(token: str) -> str:
+    """Why a manage link does not open, in one word: "expired" (too old), "invalid" (forged or
+    altered) or "" (the signature is good; the appointment may still have moved on)."""
+    try:
+        signing.loads(token, salt=MANAGE_SALT, max_age=link_max_age())
+    except signing.SignatureExpired:
+        return "expired"
+    except signing.BadSignature:
+        return "invalid"
+    return ""
+
+
 def offer_token(offer_id: int) -> str:
     return signing.dumps({"o": offer_id}, salt=OFFER_SALT, compress=True)
 

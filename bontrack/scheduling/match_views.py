@@ -17,7 +17,6 @@ from bontrack.accounts.access import staff_view
 from bontrack.accounts.models import Scope
 from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
-from bontrack.core.htmx import render_page
 from bontrack.core.pagination import BadCursor, keyset_page
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
@@ -25,7 +24,7 @@ from bontrack.scheduling import notify
 from bontrack.scheduling.actions import matches as matches_actions
 from bontrack.scheduling.actions import reads
 from bontrack.scheduling.models import MatchStatus, PendingMatch
-from bontrack.scheduling.views import _clinics, _pick_clinic
+from bontrack.scheduling.views import _clinics, _pick_clinic, render_local
 
 MATCH_LABELS = {
     "name_and_birth_date": "name and date of birth",
@@ -66,7 +65,7 @@ def matches(request: StaffRequest, scope: Scope) -> HttpResponse:
         "page": page,
         "labels": MATCH_LABELS,
     }
-    return render_page(request, "scheduling/matches.html", context)
+    return render_local(request, clinic, "scheduling/matches.html", context)
 
 
 @staff_view(Perm.PATIENT_EDIT)
@@ -118,4 +117,4 @@ def match_decide(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
         "error": error,
         "pending": m.status == MatchStatus.PENDING,
     }
-    return render_page(request, "scheduling/match.html", context, status=status)
+    return render_local(request, m.clinic, "scheduling/match.html", context, status=status)

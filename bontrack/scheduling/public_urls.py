@@ -5,6 +5,7 @@ from bontrack.scheduling import public_views as v
 app_name = "booking"
 urlpatterns = [
     path("book/manage/<str:token>/", v.manage, name="manage"),
+    path("book/manage/<str:token>/cancel/", v.cancel, name="cancel"),
     path("book/manage/<str:token>/confirmed/", v.confirmed, name="confirmed"),
     path("book/manage/<str:token>/appointment.ics", v.ics_download, name="ics"),
     path("book/<slug:practice>/<slug:clinic>/", v.clinic_home, name="clinic"),

@@ -282,22 +282,82 @@ def _from_token(token: str) -> Appointment:
     return appointment
 
 
+def _link_gone(request: HttpRequest, token: str) -> HttpResponse:
+    """A manage link that no longer opens, said in words (404: it reveals no appointment)."""
+    reason = links.manage_token_state(token) or "replaced"
+    if reason == "replaced":
+        parsed = links.read_manage_token(token)
+        if parsed is None or not Appointment.objects.filter(pk=parsed[0]).exists():
+            reason = "invalid"
+    return render(request, "booking/link_gone.html", {"reason": reason}, status=404)
+
+
+def _appointment_or_gone(
+    request: HttpRequest, token: str
+) -> tuple[Appointment | None, HttpResponse | None]:
+    try:
+        return _from_token(token), None
+    except Http404:
+        return None, _link_gone(request, token)
+
+
+def _book_again(appointment: Appointment) -> str:
+    return reverse(
+        "booking:clinic", args=[appointment.clinic.practice.slug, appointment.clinic.slug]
+    )
+
+
 @require_http_methods(["GET", "POST"])
-def manage(request: HttpRequest, token: str) -> HttpResponse:
-    appointment = _from_token(token)
+def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """Cancel through the e-mailed link: GET asks (what, when, where), only the POST cancels."""
+    appointment, gone = _appointment_or_gone(request, token)
+    if gone is not None or appointment is None:
+        return gone or _link_gone(request, token)
     error = ""
     status = 200
+    started = appointment.starts_at <= timezone.now()
     if request.method == "POST":
         if public_booking.rate_limited(ip=_ip(request), action="manage"):
             return render(
                 request, "booking/limited.html", {"clinic": appointment.clinic}, status=429
             )
         try:
-            if request.POST.get("action") == "cancel":
-                appointment = changes.cancel_by_link(
-                    appointment=appointment, base_url=_base(request)
-                )
-            elif request.POST.get("slot"):
+            appointment = changes.cancel_by_link(appointment=appointment, base_url=_base(request))
+        except Conflict as exc:
+            error, status = str(exc), 409
+            appointment = _from_token(token)
+        else:
+            return redirect(reverse("booking:manage", args=[token]) + "?cancelled=1")
+    context = {
+        "appointment": appointment,
+        "clinic": appointment.clinic,
+        "when": notify.local_time(appointment),
+        "where": notify.where(appointment),
+        "token": token,
+        "started": started,
+        "book_again": _book_again(appointment),
+        "error": error,
+    }
+    return render(request, "booking/cancel.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    appointment, gone = _appointment_or_gone(request, token)
+    if gone is not None or appointment is None:
+        return gone or _link_gone(request, token)
+    error = ""
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "cancel":
+        # Cancelling is never one click: the confirmation page asks first.
+        return redirect("booking:cancel", token=token)
+    if request.method == "POST":
+        if public_booking.rate_limited(ip=_ip(request), action="manage"):
+            return render(
+                request, "booking/limited.html", {"clinic": appointment.clinic}, status=429
+            )
+        try:
+            if request.POST.get("slot"):
                 appointment = changes.reschedule_by_link(
                     appointment=appointment,
                     starts_at=_parse_slot(request.POST["slot"]),
@@ -350,10 +410,11 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             proposed = (wanted, at.astimezone(tz))
     context = {
         "proposed": proposed,
-        "book_again": reverse(
-            "booking:clinic", args=[appointment.clinic.practice.slug, appointment.clinic.slug]
-        ),
+        "book_again": _book_again(appointment),
+        "just_cancelled": request.GET.get("cancelled") == "1"
+        and appointment.status == Status.CANCELLED,
         "appointment": appointment,
+        "clinic": appointment.clinic,
         "when": notify.local_time(appointment),
         "where": notify.where(appointment),
         "waiting_room": f"/visit/{appointment.video_token}/" if appointment.video_token else "",

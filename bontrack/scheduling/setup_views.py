@@ -1,13 +1,15 @@
-"""Clinic set-up for administrators (`schedule.configure`): working hours, exceptions, rooms,
-booking settings and the public program pages. Every write goes through `services`; an
+"""Clinic set-up for administrators (`schedule.configure`): contact details, working hours,
+exceptions, rooms, booking settings and the public program pages. Every write goes through `services`; an
 invalid form re-renders the page with status 422 and writes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -33,7 +35,7 @@ from bontrack.scheduling.models import (
     Room,
     WorkingHours,
 )
-from bontrack.scheduling.views import _clinics
+from bontrack.scheduling.views import _clinics, render_local
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -44,6 +46,34 @@ WEEKDAYS = [
     (5, "Saturday"),
     (6, "Sunday"),
 ]
+
+
+class ContactForm(StrictForm):
+    phone = forms.CharField(
+        max_length=40,
+        required=False,
+        label="Phone",
+        help_text="Shown to patients on the booking pages, in their e-mails and in the portal.",
+    )
+    contact_email = forms.EmailField(
+        max_length=254,
+        required=False,
+        label="Contact e-mail",
+        help_text="Where staff notifications go, such as an urgent side-effect report. "
+        "Empty: none are sent.",
+    )
+    address = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Address",
+        help_text="Where patients come for in-person visits (shown in their e-mails).",
+    )
+
+    def clean_phone(self) -> str:
+        try:
+            return clinic_setup.check_phone(self.cleaned_data["phone"])
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["phone"]) from exc
 
 
 class HoursForm(StrictForm):
@@ -175,6 +205,13 @@ def _page(
 ) -> HttpResponse:
     tz = zone(clinic)
     forms_ = {
+        "contact_form": ContactForm(
+            initial={
+                "phone": clinic.phone,
+                "contact_email": clinic.contact_email,
+                "address": clinic.address,
+            }
+        ),
         "hours_form": HoursForm(),
         "exception_form": ExceptionForm(),
         "room_form": RoomForm(),
@@ -208,11 +245,17 @@ def _page(
         "pages": ProgramPage.objects.filter(clinic=clinic),
         **forms_,
     }
-    return render_page(request, "scheduling/setup.html", context, status=status)
+    return render_local(request, clinic, "scheduling/setup.html", context, status=status)
 
 
-def _back(clinic: Clinic, anchor: str) -> HttpResponse:
-    return redirect(reverse("scheduling:setup") + f"?clinic={clinic.pk}#{anchor}")
+def _back(request: HttpRequest, clinic: Clinic, anchor: str, done: str = "") -> HttpResponse:
+    """Back to the set-up page at `anchor` (none: the top, where the message shows), with `done`
+    as the success message."""
+    if done:
+        messages.success(request, done)
+    return redirect(
+        reverse("scheduling:setup") + f"?clinic={clinic.pk}" + (f"#{anchor}" if anchor else "")
+    )
 
 
 def _apply_errors(form: forms.Form, exc: ValidationError | Conflict) -> None:
@@ -231,55 +274,101 @@ def setup(request: StaffRequest, scope: Scope) -> HttpResponse:
     return _page(request, scope, _clinic(request, scope))
 
 
-@staff_view(Perm.SCHEDULE_CONFIGURE)
-def hours_add(request: StaffRequest, scope: Scope) -> HttpResponse:
-    clinic = _clinic(request, scope)
-    form = _bind(HoursForm(request.POST), clinic)
+def _submit(
+    request: StaffRequest,
+    scope: Scope,
+    clinic: Clinic,
+    form: forms.Form,
+    *,
+    name: str,
+    run: Callable[[dict[str, Any]], object],
+    anchor: str,
+    done: str,
+) -> HttpResponse:
+    """The one path of a set-up form: a valid form runs the action and goes back to `anchor` with
+    the success message; an invalid one (or a refused action) re-renders the page with 422."""
     if request.method == "POST" and form.is_valid():
         try:
-            clinic_setup.add_working_hours(actor=request.user, clinic=clinic, **form.cleaned_data)
+            run(form.cleaned_data)
         except (ValidationError, Conflict) as exc:
             _apply_errors(form, exc)
         else:
-            return _back(clinic, "hours")
-    return _page(request, scope, clinic, status=422, hours_form=form)
+            return _back(request, clinic, anchor, done)
+    return _page(request, scope, clinic, status=422, **{name: form})
+
+
+@staff_view(Perm.SCHEDULE_CONFIGURE)
+def contact_save(request: StaffRequest, scope: Scope) -> HttpResponse:
+    clinic = _clinic(request, scope)
+    return _submit(
+        request,
+        scope,
+        clinic,
+        ContactForm(request.POST),
+        name="contact_form",
+        run=lambda data: clinic_setup.save_clinic_contact(
+            actor=request.user, clinic=clinic, **data
+        ),
+        anchor="",  # the first section: the page's top shows the message and the form
+        done="Contact details saved.",
+    )
+
+
+@staff_view(Perm.SCHEDULE_CONFIGURE)
+def hours_add(request: StaffRequest, scope: Scope) -> HttpResponse:
+    clinic = _clinic(request, scope)
+    return _submit(
+        request,
+        scope,
+        clinic,
+        _bind(HoursForm(request.POST), clinic),
+        name="hours_form",
+        run=lambda data: clinic_setup.add_working_hours(actor=request.user, clinic=clinic, **data),
+        anchor="hours",
+        done="Working hours added.",
+    )
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
 def hours_remove(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     row = get_object_or_404(WorkingHours.objects.in_scope(scope).select_related("clinic"), pk=pk)
+    done = ""
     if request.method == "POST":
         clinic_setup.remove_working_hours(actor=request.user, row=row)
-    return _back(row.clinic, "hours")
+        done = "Working hours removed."
+    return _back(request, row.clinic, "hours", done)
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
 def exception_add(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinic = _clinic(request, scope)
-    form = _bind(ExceptionForm(request.POST), clinic)
-    if request.method == "POST" and form.is_valid():
-        tz = zone(clinic)
-        data = form.cleaned_data
+    tz = zone(clinic)
 
-        def local(value: datetime) -> datetime:
-            return value.replace(tzinfo=None).replace(tzinfo=tz)
+    def local(value: datetime) -> datetime:
+        return value.replace(tzinfo=None).replace(tzinfo=tz)
 
-        try:
-            clinic_setup.add_exception(
-                actor=request.user,
-                clinic=clinic,
-                clinician=data["clinician"],
-                kind=data["kind"],
-                starts_at=local(data["starts_at"]),
-                ends_at=local(data["ends_at"]),
-                note=data["note"],
-                room=data["room"] if data["kind"] == ExceptionKind.EXTRA else None,
-            )
-        except (ValidationError, Conflict) as exc:
-            _apply_errors(form, exc)
-        else:
-            return _back(clinic, "exceptions")
-    return _page(request, scope, clinic, status=422, exception_form=form)
+    def run(data: dict[str, Any]) -> object:
+        return clinic_setup.add_exception(
+            actor=request.user,
+            clinic=clinic,
+            clinician=data["clinician"],
+            kind=data["kind"],
+            starts_at=local(data["starts_at"]),
+            ends_at=local(data["ends_at"]),
+            note=data["note"],
+            room=data["room"] if data["kind"] == ExceptionKind.EXTRA else None,
+        )
+
+    return _submit(
+        request,
+        scope,
+        clinic,
+        _bind(ExceptionForm(request.POST), clinic),
+        name="exception_form",
+        run=run,
+        anchor="exceptions",
+        done="Leave or extra clinic added.",
+    )
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
@@ -287,49 +376,65 @@ def exception_remove(request: StaffRequest, pk: int, scope: Scope) -> HttpRespon
     row = get_object_or_404(
         AvailabilityException.objects.in_scope(scope).select_related("clinic"), pk=pk
     )
+    done = ""
     if request.method == "POST":
         clinic_setup.remove_exception(actor=request.user, row=row)
-    return _back(row.clinic, "exceptions")
+        done = "Leave or extra clinic removed."
+    return _back(request, row.clinic, "exceptions", done)
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
 def room_add(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinic = _clinic(request, scope)
-    form = RoomForm(request.POST)
-    if request.method == "POST" and form.is_valid():
-        try:
-            clinic_setup.add_room(actor=request.user, clinic=clinic, name=form.cleaned_data["name"])
-        except (ValidationError, Conflict) as exc:
-            _apply_errors(form, exc)
-        else:
-            return _back(clinic, "rooms")
-    return _page(request, scope, clinic, status=422, room_form=form)
+    return _submit(
+        request,
+        scope,
+        clinic,
+        RoomForm(request.POST),
+        name="room_form",
+        run=lambda data: clinic_setup.save_room(
+            actor=request.user, clinic=clinic, name=data["name"]
+        ),
+        anchor="rooms",
+        done="Room added.",
+    )
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
 def room_toggle(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     room = get_object_or_404(Room.objects.in_scope(scope).select_related("clinic"), pk=pk)
+    done = ""
     if request.method == "POST":
-        clinic_setup.update_room(
-            actor=request.user, room=room, name=room.name, active=not room.active
+        done = f"{room.name} is {'out of use' if room.active else 'back in use'}."
+        clinic_setup.save_room(
+            actor=request.user,
+            clinic=room.clinic,
+            room=room,
+            name=room.name,
+            active=not room.active,
         )
-    return _back(room.clinic, "rooms")
+    return _back(request, room.clinic, "rooms", done)
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
 def settings_save(request: StaffRequest, scope: Scope) -> HttpResponse:
     clinic = _clinic(request, scope)
-    form = SettingsForm(request.POST)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+
+    def run(data: dict[str, Any]) -> object:
+        data = dict(data)
         data["reminder_offsets_minutes"] = data.pop("reminder_offsets")
-        try:
-            clinic_setup.save_settings(actor=request.user, clinic=clinic, **data)
-        except (ValidationError, Conflict) as exc:
-            _apply_errors(form, exc)
-        else:
-            return _back(clinic, "settings")
-    return _page(request, scope, clinic, status=422, settings_form=form)
+        return clinic_setup.save_settings(actor=request.user, clinic=clinic, **data)
+
+    return _submit(
+        request,
+        scope,
+        clinic,
+        SettingsForm(request.POST),
+        name="settings_form",
+        run=run,
+        anchor="settings",
+        done="Booking settings saved.",
+    )
 
 
 @staff_view(Perm.SCHEDULE_CONFIGURE)
@@ -352,7 +457,7 @@ def program_edit(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
         except (ValidationError, Conflict) as exc:
             _apply_errors(form, exc)
         else:
-            return _back(page.clinic, "programs")
+            return _back(request, page.clinic, "programs", "Program page saved.")
     status = 422 if form.errors else 200
     return render_page(
         request, "scheduling/program_form.html", {"form": form, "page": page}, status=status

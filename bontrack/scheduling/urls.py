@@ -22,6 +22,7 @@ urlpatterns = [
     path("types/<int:pk>/", views.type_edit, name="type_edit"),
     path("patients/<int:pk>/panel/", views.patient_panel, name="panel"),
     path("setup/", setup_views.setup, name="setup"),
+    path("setup/contact/", setup_views.contact_save, name="setup_contact"),
     path("setup/hours/", setup_views.hours_add, name="setup_hours"),
     path("setup/hours/<int:pk>/remove/", setup_views.hours_remove, name="setup_hours_remove"),
     path("setup/exceptions/", setup_views.exception_add, name="setup_exception"),

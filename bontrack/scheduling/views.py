@@ -30,6 +30,7 @@ from bontrack.core.parsing import (
     parse_time,
     query_int,
 )
+from bontrack.core.timezones import zones_differ
 from bontrack.patients.models import Patient
 from bontrack.patients.services import Conflict
 from bontrack.scheduling import facts, ics, recall
@@ -65,6 +66,20 @@ def _pick_clinic(request: HttpRequest, scope: Scope) -> Clinic:
         raise Http404
     wanted = request.GET.get("clinic", "")
     return next((c for c in clinics if str(c.pk) == wanted), clinics[0])
+
+
+def render_local(
+    request: HttpRequest,
+    clinic: Clinic,
+    template: str,
+    context: dict[str, Any],
+    **kwargs: Any,
+) -> HttpResponse:
+    """A page of one clinic, rendered in that clinic's time zone: the template's `date` and
+    `time` filters show its local times whatever zone the request activated (a user of clinics in
+    several zones gets the project default; core/timezones.py)."""
+    with timezone.override(zone(clinic)):
+        return render_page(request, template, context, **kwargs)
 
 
 def _day(value: str, default: date) -> date:
@@ -161,7 +176,7 @@ def calendar(request: StaffRequest, scope: Scope) -> HttpResponse:
             clinic_id=clinic.pk,
             practice_id=clinic.practice_id,
         )
-    return render_page(request, "scheduling/calendar.html", context, fragment="grid")
+    return render_local(request, clinic, "scheduling/calendar.html", context, fragment="grid")
 
 
 def _free_times(
@@ -331,7 +346,9 @@ def appointment_action(request: StaffRequest, pk: int, action: str, scope: Scope
         "action": action,
     }
     if action == "move":
-        return render_page(request, "scheduling/move.html", context, status=status)
+        return render_local(
+            request, appointment.clinic, "scheduling/move.html", context, status=status
+        )
     title, reasons, label = CONFIRMED.get(action, (DONE[action], [], ""))
     context.update(
         {
@@ -341,7 +358,9 @@ def appointment_action(request: StaffRequest, pk: int, action: str, scope: Scope
             "chosen_reason": request.POST.get("reason", ""),
         }
     )
-    return render_page(request, "scheduling/confirm_action.html", context, status=status)
+    return render_local(
+        request, appointment.clinic, "scheduling/confirm_action.html", context, status=status
+    )
 
 
 RECALL_LABELS = {
@@ -483,7 +502,7 @@ def recall_list(request: StaffRequest, scope: Scope) -> HttpResponse:
         .order_by("id")
         .first(),
     }
-    return render_page(request, "scheduling/recall.html", context, fragment="rows")
+    return render_local(request, clinic, "scheduling/recall.html", context, fragment="rows")
 
 
 @staff_view(Perm.SCHEDULE_VIEW)
@@ -597,6 +616,8 @@ def patient_panel(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     context = {
         "patient": patient,
         "upcoming": upcoming,
+        # A patient may have appointments at clinics in different zones: each row in its own.
+        "with_zone": zones_differ(a.clinic for a in upcoming),
         "can_book": request.user.has_clinic_perm(Perm.SCHEDULE_BOOK, patient.clinic_id),
     }
     return render_page(request, "scheduling/panel.html", context)

@@ -155,3 +155,20 @@ def test_the_pathway_api_spelled_out():
         **permission_matrix(Perm.RESPONSE_REVIEW, api=True),
         "nurse": 200,
     }
+
+
+def test_clinic_set_up_including_contact_details_spelled_out():
+    """Clinic set-up (hours, rooms, booking settings, the clinic's phone and contact e-mail) is
+    the clinic administrator's; the practice-wide persona reaches every clinic of the practice."""
+    assert permission_matrix(Perm.SCHEDULE_CONFIGURE, ok=302) == {
+        "physician": 403,
+        "nurse": 403,
+        "front_desk": 403,
+        "billing": 403,
+        "clinic_admin": 302,
+        "patient": 403,
+        "other_patient": 403,
+        "other_clinic_staff": 403,
+        "other_practice_staff": 403,
+        "anonymous": 302,
+    }

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC = [
     r"^$",
     r"^healthz$",
+    r"^favicon\.ico$",  # a redirect to the static icon (browsers ask for it on every page)
     r"^accounts/login/$",
     r"^accounts/password-reset/$",
     r"^accounts/password-reset/sent/$",

@@ -1,12 +1,18 @@
-"""Clinic configuration by clinic administrators: types, hours, exceptions, rooms, settings."""
+"""Clinic configuration by clinic administrators: contact details, types, hours, exceptions,
+rooms, settings.
+
+Every create and update goes through one path, `_save` (set the fields, validate the model, save,
+one audit row of what changed), and every removal through `_remove`; the use cases around them only
+check the actor's permission for the clinic and what is particular to them."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+import re
+from datetime import date, datetime, time
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 
 from bontrack.accounts.access import require_clinic_perm as _require
 from bontrack.accounts.models import User
@@ -22,6 +28,101 @@ from bontrack.scheduling.models import (
     SchedulingSettings,
     WorkingHours,
 )
+
+M = TypeVar("M", bound=models.Model)
+
+
+def _jsonable(changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    return {k: [str(v) if isinstance(v, time) else v for v in pair] for k, pair in changes.items()}
+
+
+def _save(
+    *,
+    actor: User,
+    obj: M,
+    fields: dict[str, Any],
+    clinic_id: int,
+    summary: str,
+    audited: list[str] | None = None,
+) -> M:
+    """The one create-or-update path of clinic set-up: set `fields` on `obj`, validate, save,
+    and audit `create` (a new row) or `update` with {field: [before, after]} of `audited`
+    (default: the fields set). Runs inside the caller's transaction."""
+    names = audited if audited is not None else list(fields)
+    creating = obj.pk is None
+    before = {} if creating else audit.snapshot(obj, names)
+    for key, value in fields.items():
+        setattr(obj, key, value)
+    obj.full_clean()
+    obj.save()
+    audit.record(
+        actor=actor,
+        action="create" if creating else "update",
+        obj=obj,
+        clinic_id=clinic_id,
+        changes=_jsonable(audit.diff(before, audit.snapshot(obj, names))),
+        summary=summary,
+    )
+    return obj
+
+
+def _remove(
+    *, actor: User, row: models.Model, clinic_id: int, fields: list[str], summary: str
+) -> None:
+    """The one removal path: audit what goes (`fields`, before -> None), then delete."""
+    audit.record(
+        actor=actor,
+        action="delete",
+        obj=row,
+        clinic_id=clinic_id,
+        changes=_jsonable({k: [v, None] for k, v in audit.snapshot(row, fields).items()}),
+        summary=summary,
+    )
+    row.delete()
+
+
+# --- Contact details (shown to patients on booking pages, e-mails and the portal) ----------
+
+CONTACT_FIELDS = ["phone", "contact_email", "address"]
+# Digits with the usual separators, an optional leading + and an optional extension.
+_PHONE = re.compile(
+    r"^(?P<main>\+?[0-9(][0-9 ().\-/]*[0-9])(?:\s*(?:ext\.?|x)\s*[0-9]{1,6})?$", re.IGNORECASE
+)
+
+
+def check_phone(phone: str) -> str:
+    """The phone number as typed (spaces tidied), or a ValidationError in a sentence."""
+    phone = " ".join(phone.split())
+    if not phone:
+        return ""
+    match = _PHONE.match(phone)
+    if match is None or not 7 <= sum(ch.isdigit() for ch in match["main"]) <= 15:
+        raise ValidationError(
+            {"phone": ["Enter a phone number of 7 to 15 digits, for example (555) 010-4477."]}
+        )
+    return phone
+
+
+@transaction.atomic(durable=True)
+def save_clinic_contact(
+    *, actor: User, clinic: Clinic, phone: str, contact_email: str, address: str
+) -> Clinic:
+    """The clinic's phone, contact e-mail and address, edited by its administrators."""
+    _require(actor, Perm.SCHEDULE_CONFIGURE, clinic.pk)
+    locked = Clinic.objects.select_for_update().get(pk=clinic.pk)
+    fields = {
+        "phone": check_phone(phone),
+        "contact_email": contact_email.strip(),
+        "address": " ".join(address.split()),
+    }
+    return _save(
+        actor=actor,
+        obj=locked,
+        fields=fields,
+        clinic_id=clinic.pk,
+        summary="Clinic contact details",
+    )
+
 
 # --- Configuration (clinic administrators) ------------------------------------------------
 
@@ -47,22 +148,17 @@ def save_appointment_type(
     *, actor: User, clinic: Clinic, instance: AppointmentType | None = None, **fields: Any
 ) -> AppointmentType:
     _require(actor, Perm.SCHEDULE_CONFIGURE, clinic.pk)
-    obj = instance or AppointmentType(clinic=clinic)
     if instance is not None and instance.clinic_id != clinic.pk:
         raise PermissionDenied("Not a type of this clinic.")
-    before = audit.snapshot(obj, TYPE_FIELDS) if instance else {}
-    for key, value in fields.items():
-        setattr(obj, key, value)
-    obj.full_clean()
-    obj.save()
-    audit.record(
+    obj = instance or AppointmentType(clinic=clinic)
+    return _save(
         actor=actor,
-        action="update" if instance else "create",
         obj=obj,
-        changes=audit.diff(before, audit.snapshot(obj, TYPE_FIELDS)),
-        summary=f"Appointment type {obj.name}",
+        fields=fields,
+        clinic_id=clinic.pk,
+        summary=f"Appointment type {fields.get('name', obj.name)}",
+        audited=TYPE_FIELDS,
     )
-    return obj
 
 
 def clinic_clinicians(clinic: Clinic) -> Any:
@@ -115,17 +211,15 @@ def add_working_hours(
         raise ValidationError({"end": ["The end must be after the start."]})
     if valid_from and valid_until and valid_until < valid_from:
         raise ValidationError({"valid_until": ["The last day must not be before the first."]})
-    row = WorkingHours(
-        clinic=clinic,
-        clinician=clinician,
-        weekday=weekday,
-        start=start,
-        end=end,
-        room=room,
-        valid_from=valid_from,
-        valid_until=valid_until,
-    )
-    row.full_clean()
+    fields = {
+        "clinician": clinician,
+        "weekday": weekday,
+        "start": start,
+        "end": end,
+        "room": room,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+    }
     # Lock the clinician's row so two administrators cannot add overlapping blocks at once.
     User.objects.select_for_update().filter(pk=clinician.pk).first()
     for other in WorkingHours.objects.filter(
@@ -142,37 +236,26 @@ def add_working_hours(
                     ]
                 }
             )
-    row.save()
-    audit.record(
+    return _save(
         actor=actor,
-        action="create",
-        obj=row,
+        obj=WorkingHours(clinic=clinic),
+        fields=fields,
         clinic_id=clinic.pk,
-        changes={
-            "weekday": [None, weekday],
-            "start": [None, str(start)],
-            "end": [None, str(end)],
-            "room_id": [None, room.pk if room else None],
-            "valid_from": [None, str(valid_from) if valid_from else None],
-            "valid_until": [None, str(valid_until) if valid_until else None],
-        },
         summary=f"Working hours for {clinician.get_full_name() or clinician.username}",
+        audited=["weekday", "start", "end", "room_id", "valid_from", "valid_until"],
     )
-    return row
 
 
 @transaction.atomic(durable=True)
 def remove_working_hours(*, actor: User, row: WorkingHours) -> None:
     _require(actor, Perm.SCHEDULE_CONFIGURE, row.clinic_id)
-    audit.record(
+    _remove(
         actor=actor,
-        action="delete",
-        obj=row,
+        row=row,
         clinic_id=row.clinic_id,
-        changes={"weekday": [row.weekday, None], "start": [str(row.start), None]},
+        fields=["weekday", "start"],
         summary="Removed working hours",
     )
-    row.delete()
 
 
 @transaction.atomic(durable=True)
@@ -192,85 +275,59 @@ def add_exception(
     _check_room(clinic, room)
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": ["The end must be after the start."]})
-    row = AvailabilityException(
-        clinic=clinic,
-        clinician=clinician,
-        kind=kind,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        note=note,
-        room=room,
-    )
-    row.full_clean()
-    row.save()
-    audit.record(
+    row = AvailabilityException(clinic=clinic, kind=kind)
+    return _save(
         actor=actor,
-        action="create",
         obj=row,
+        fields={
+            "clinician": clinician,
+            "kind": kind,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "note": note,
+            "room": room,
+        },
         clinic_id=clinic.pk,
-        changes={"kind": [None, kind], "starts_at": [None, starts_at], "ends_at": [None, ends_at]},
         summary=f"{row.get_kind_display()} for {clinician.username}",
+        audited=["kind", "starts_at", "ends_at"],
     )
-    return row
 
 
 @transaction.atomic(durable=True)
 def remove_exception(*, actor: User, row: AvailabilityException) -> None:
     _require(actor, Perm.SCHEDULE_CONFIGURE, row.clinic_id)
-    audit.record(
+    _remove(
         actor=actor,
-        action="delete",
-        obj=row,
+        row=row,
         clinic_id=row.clinic_id,
-        changes={"kind": [row.kind, None], "starts_at": [row.starts_at, None]},
+        fields=["kind", "starts_at"],
         summary=f"Removed {row.get_kind_display().lower()}",
     )
-    row.delete()
 
 
 @transaction.atomic(durable=True)
-def update_room(*, actor: User, room: Room, name: str, active: bool) -> Room:
-    _require(actor, Perm.SCHEDULE_CONFIGURE, room.clinic_id)
+def save_room(
+    *, actor: User, clinic: Clinic, name: str, room: Room | None = None, active: bool = True
+) -> Room:
+    """Add a room (`room` None) or rename / take out of use / bring back one of this clinic."""
+    _require(actor, Perm.SCHEDULE_CONFIGURE, clinic.pk)
+    if room is not None and room.clinic_id != clinic.pk:
+        raise PermissionDenied("Not a room of this clinic.")
     name = name.strip()
     if not name:
         raise ValidationError({"name": ["Give the room a name."]})
-    if (
-        Room.objects.filter(clinic_id=room.clinic_id, name__iexact=name)
-        .exclude(pk=room.pk)
-        .exists()
-    ):
+    same_name = Room.objects.filter(clinic=clinic, name__iexact=name)
+    if room is not None:
+        same_name = same_name.exclude(pk=room.pk)
+    if same_name.exists():
         raise Conflict("A room of that name exists.", field="name")
-    before = audit.snapshot(room, ["name", "active"])
-    room.name, room.active = name, active
-    room.full_clean()
-    room.save()
-    audit.record(
+    return _save(
         actor=actor,
-        action="update",
-        obj=room,
-        clinic_id=room.clinic_id,
-        changes=audit.diff(before, audit.snapshot(room, ["name", "active"])),
-        summary=f"Room {room.name}",
+        obj=room or Room(clinic=clinic),
+        fields={"name": name, "active": active},
+        clinic_id=clinic.pk,
+        summary=f"Room {name}",
     )
-    return room
-
-
-@transaction.atomic(durable=True)
-def add_room(*, actor: User, clinic: Clinic, name: str) -> Room:
-    _require(actor, Perm.SCHEDULE_CONFIGURE, clinic.pk)
-    if not name.strip():
-        raise ValidationError({"name": ["Give the room a name."]})
-    if Room.objects.filter(clinic=clinic, name__iexact=name.strip()).exists():
-        raise Conflict("A room of that name exists.", field="name")
-    room = Room.objects.create(clinic=clinic, name=name.strip())
-    audit.record(
-        actor=actor,
-        action="create",
-        obj=room,
-        changes={"name": [None, room.name]},
-        summary=f"Room {room.name}",
-    )
-    return room
 
 
 @transaction.atomic(durable=True)
@@ -278,39 +335,21 @@ def save_program_page(
     *, actor: User, page: ProgramPage, title: str, summary: str, body: str, published: bool
 ) -> ProgramPage:
     _require(actor, Perm.SCHEDULE_CONFIGURE, page.clinic_id)
-    fields = ["title", "summary", "body", "published"]
-    before = audit.snapshot(page, fields)
-    page.title, page.summary, page.body, page.published = title, summary, body, published
-    page.full_clean()
-    page.save()
-    audit.record(
+    return _save(
         actor=actor,
-        action="update",
         obj=page,
-        changes=audit.diff(before, audit.snapshot(page, fields)),
-        summary=f"Program page {page.title}",
+        fields={"title": title, "summary": summary, "body": body, "published": published},
+        clinic_id=page.clinic_id,
+        summary=f"Program page {title}",
     )
-    return page
 
 
 @transaction.atomic(durable=True)
 def save_settings(*, actor: User, clinic: Clinic, **fields: Any) -> SchedulingSettings:
     _require(actor, Perm.SCHEDULE_CONFIGURE, clinic.pk)
-    obj, _ = SchedulingSettings.objects.get_or_create(
-        clinic=clinic, defaults={"reminder_offsets_minutes": []}
+    obj = SchedulingSettings.objects.filter(clinic=clinic).first() or SchedulingSettings(
+        clinic=clinic, reminder_offsets_minutes=[]
     )
-    names = list(fields)
-    before = audit.snapshot(obj, names)
-    for k, v in fields.items():
-        setattr(obj, k, v)
-    obj.full_clean()
-    obj.save()
-    audit.record(
-        actor=actor,
-        action="update",
-        obj=obj,
-        clinic_id=clinic.pk,
-        changes=audit.diff(before, audit.snapshot(obj, names)),
-        summary="Scheduling settings",
+    return _save(
+        actor=actor, obj=obj, fields=fields, clinic_id=clinic.pk, summary="Scheduling settings"
     )
-    return obj

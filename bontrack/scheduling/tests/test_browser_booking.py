@@ -45,7 +45,9 @@ def test_a_new_patient_books_a_free_video_call_and_cancels_it_from_the_email(
         confirmation = next(m for m in mail.outbox if "booked" in m.subject)
         link = re.search(r"https?://\S+/book/manage/\S+/", confirmation.body).group(0)
         page.goto(link)
-        page.get_by_role("button", name="Cancel this appointment").click()
+        page.get_by_role("link", name="Cancel this appointment").click()
+        assert "Cancel this appointment?" in page.locator("h1").inner_text()
+        page.get_by_role("button", name="Yes, cancel").click()
         assert page.locator("#status").inner_text() == "Cancelled"
     appointment = Appointment.objects.get()
     assert appointment.status == "cancelled" and appointment.patient.status == "prospective"

@@ -277,3 +277,115 @@ def test_a_removed_block_is_audited_and_other_clinic_rows_are_404(sched):
     ensure_clinic_defaults(foreign_clinic)
     foreign = ProgramPage.objects.filter(clinic=foreign_clinic).first()
     assert client.get(f"/schedule/setup/programs/{foreign.pk}/").status_code == 404
+
+
+CONTACT = {
+    "phone": "(555) 010-4477",
+    "contact_email": "desk@clinic.example",
+    "address": "1 Main St",
+}
+
+
+@pytest.mark.parametrize("persona,expected", WRITE.items())
+def test_only_clinic_admins_edit_the_clinic_contact_details(sched, persona, expected):
+    from bontrack.core.models import Clinic
+
+    writes = _writes()
+    response = sched.world.client(persona).post(
+        "/schedule/setup/contact/", {"clinic": sched.clinic.pk, **CONTACT}
+    )
+    assert response.status_code == expected
+    clinic = Clinic.objects.get(pk=sched.clinic.pk)
+    if persona == "clinic_admin":
+        assert (clinic.phone, clinic.contact_email, clinic.address) == tuple(CONTACT.values())
+        event = AuditEvent.objects.get(object_type="core.clinic", action="update")
+        assert event.clinic_id == sched.clinic.pk
+        assert event.changes["contact_email"][1] == "desk@clinic.example"
+        assert event.changes["phone"][1] == "(555) 010-4477"
+    else:
+        assert clinic.contact_email != "desk@clinic.example" and _writes() == writes
+
+
+def test_the_contact_details_show_on_the_set_up_page_with_a_success_message(sched):
+    client = sched.world.client("clinic_admin")
+    response = client.post(
+        "/schedule/setup/contact/", {"clinic": sched.clinic.pk, **CONTACT}, follow=True
+    )
+    html = response.content.decode()
+    assert "Contact details saved." in html
+    assert 'value="desk@clinic.example"' in html and 'value="(555) 010-4477"' in html
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("contact_email", "not-an-email", "Enter a valid email address."),
+        ("phone", "call us", "Enter a phone number of 7 to 15 digits"),
+        ("phone", "123", "Enter a phone number of 7 to 15 digits"),
+        ("phone", "+1 555 010 4477 0000 0000", "Enter a phone number of 7 to 15 digits"),
+        ("address", "1 Main St\u202e", ""),
+    ],
+)
+def test_invalid_contact_details_are_a_422_and_nothing_is_written(sched, field, value, message):
+    from bontrack.core.models import Clinic
+
+    before = Clinic.objects.values("phone", "contact_email", "address").get(pk=sched.clinic.pk)
+    writes = _writes()
+    response = sched.world.client("clinic_admin").post(
+        "/schedule/setup/contact/", {"clinic": sched.clinic.pk, **CONTACT, field: value}
+    )
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    after = Clinic.objects.values("phone", "contact_email", "address").get(pk=sched.clinic.pk)
+    assert after == before and _writes() == writes
+
+
+def test_an_empty_contact_email_and_a_phone_with_extension_are_accepted(sched):
+    from bontrack.core.models import Clinic
+
+    response = sched.world.client("clinic_admin").post(
+        "/schedule/setup/contact/",
+        {
+            "clinic": sched.clinic.pk,
+            **CONTACT,
+            "contact_email": "",
+            "phone": "+1 555-010-4477 ext 12",
+        },
+    )
+    assert response.status_code == 302
+    clinic = Clinic.objects.get(pk=sched.clinic.pk)
+    assert clinic.contact_email == "" and clinic.phone == "+1 555-010-4477 ext 12"
+
+
+def test_an_admin_of_another_clinic_cannot_edit_this_clinic_s_contact(sched):
+    from bontrack.accounts.roles import Role
+    from bontrack.core.models import Clinic
+    from bontrack.factories import login, staff
+
+    other_admin = staff(Role.CLINIC_ADMIN, sched.world.other_clinic, username="a2admin")
+    from django.test import Client
+
+    client = login(Client(), other_admin)
+    client.post("/schedule/setup/contact/", {"clinic": sched.clinic.pk, **CONTACT})
+    # The admin's own clinic is the only one they may configure: the post lands there.
+    assert Clinic.objects.get(pk=sched.clinic.pk).contact_email != "desk@clinic.example"
+
+
+def test_rooms_are_added_renamed_and_toggled_through_one_audited_path(sched, world=None):
+    from bontrack.scheduling.actions import clinic_setup
+
+    admin = sched.world.users["clinic_admin"]
+    room = clinic_setup.save_room(actor=admin, clinic=sched.clinic, name="  Room 7 ")
+    assert room.name == "Room 7" and room.active
+    clinic_setup.save_room(actor=admin, clinic=sched.clinic, room=room, name="Room 8")
+    events = AuditEvent.objects.filter(object_type="scheduling.room", object_id=str(room.pk))
+    assert [e.action for e in events.order_by("seq")] == ["create", "update"]
+    assert events.get(action="update").changes == {"name": ["Room 7", "Room 8"]}
+    from bontrack.patients.services import Conflict
+
+    with pytest.raises(Conflict):
+        clinic_setup.save_room(actor=admin, clinic=sched.clinic, room=room, name="room 1")
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        clinic_setup.save_room(actor=admin, clinic=sched.world.other_clinic, room=room, name="X")

@@ -118,8 +118,8 @@ def test_the_manage_link_cancels_and_cancels_the_pending_reminders(sched, client
     token = links.manage_token(appointment.pk, appointment.sequence)
     page = client.get(f"/book/manage/{token}/")
     assert page.status_code == 200 and b"Free video consultation" in page.content
-    response = client.post(f"/book/manage/{token}/", {"action": "cancel"})
-    assert response.status_code == 200
+    response = client.post(f"/book/manage/{token}/cancel/")
+    assert response.status_code == 302
     appointment.refresh_from_db()
     assert appointment.status == Status.CANCELLED and appointment.cancel_reason == "patient_online"
     reminders = OutboxMessage.objects.filter(dedupe_key__startswith="reminder:")
@@ -162,7 +162,7 @@ def test_reminders_for_a_cancelled_appointment_are_never_sent(sched, client, set
 
     client.post(_url(sched), FORM)
     appointment = Appointment.objects.get()
-    client.post(f"/book/manage/{links.manage_token(appointment.pk, 0)}/", {"action": "cancel"})
+    client.post(f"/book/manage/{links.manage_token(appointment.pk, 0)}/cancel/")
     with time_machine.travel(appointment.starts_at - timedelta(minutes=30), tick=False):
         deliver.drain()
     subjects = [m.subject for m in mail.outbox if m.subject != "Set up your patient portal"]

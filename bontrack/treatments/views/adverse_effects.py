@@ -14,6 +14,7 @@ from bontrack.accounts.models import Scope
 from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.core.errors import Conflict
+from bontrack.core.timezones import zones_differ
 from bontrack.patients.views import apply_service_errors
 from bontrack.treatments.actions import common, follow_up
 from bontrack.treatments.forms import (
@@ -90,16 +91,23 @@ def urgent_list(request: StaffRequest, scope: Scope) -> HttpResponse:
     reviewed = list(
         AdverseEffect.objects.in_scope(scope)
         .filter(urgent=True, urgent_reviewed_at__isnull=False)
-        .select_related("patient", "urgent_reviewed_by")
+        .select_related("patient", "urgent_reviewed_by", "session__clinic")
         .order_by("-urgent_reviewed_at", "-id")[:20]
     )
     common.record_list_view(
         actor=request.user, what=f"urgent adverse effects ({len(effects)} to review)"
     )
+    # Each report in its clinic's zone; the zone named when the clinics of the list differ.
+    with_zone = zones_differ(e.session.clinic for e in effects + reviewed)
     return render(
         request,
         "treatments/urgent_effects.html",
-        {"effects": effects, "reviewed": reviewed, "form": UrgentReviewForm()},
+        {
+            "effects": effects,
+            "reviewed": reviewed,
+            "form": UrgentReviewForm(),
+            "with_zone": with_zone,
+        },
     )
 
 

@@ -17,6 +17,7 @@ from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
 from bontrack.core.errors import Conflict
 from bontrack.core.pagination import BadCursor
+from bontrack.core.timezones import zones_differ
 from bontrack.treatments import selectors
 from bontrack.treatments.actions import common
 from bontrack.treatments.actions import cosign as cosign_actions
@@ -41,7 +42,13 @@ def worklist(request: StaffRequest, scope: Scope) -> HttpResponse:
             object_type="treatments.cosign_worklist",
             summary=f"Viewed the co-signature worklist ({len(page.items)} sessions)",
         )
-    return render(request, "treatments/worklist.html", {"page": page, "cursor": cursor})
+    # Each row in its clinic's zone; the zone named when the clinics of the page differ.
+    with_zone = zones_differ(s.clinic for s in page.items)
+    return render(
+        request,
+        "treatments/worklist.html",
+        {"page": page, "cursor": cursor, "with_zone": with_zone},
+    )
 
 
 @staff_view(Perm.SESSION_COSIGN)

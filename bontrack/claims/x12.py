@@ -123,7 +123,18 @@ def build_837p(
         total = sum((x.charge for x in lines), Decimal(0))
         body += [
             _seg("HL", str(hl), "1", "22", "0"),
-            _seg("SBR", "P", "18", "", "", "", "", "", "", cov.filing_indicator),
+            _seg(
+                "SBR",
+                "P",
+                "18",
+                clean(cov.group_number, 50),
+                "",
+                "",
+                "",
+                "",
+                "",
+                cov.filing_indicator,
+            ),
             _seg(
                 "NM1",
                 "IL",
@@ -136,7 +147,7 @@ def build_837p(
                 "MI",
                 clean(cov.member_id, 80).replace(" ", ""),
             ),
-            _seg("N3", clean(cov.address, 55)),
+            _seg("N3", clean(cov.address, 55), clean(cov.address2, 55)),
             _seg("N4", clean(cov.city, 30), cov.state.upper(), cov.zip_code),
             _seg("DMG", "D8", f"{patient.date_of_birth:%Y%m%d}", SEX.get(patient.sex, "U")),
             _seg(

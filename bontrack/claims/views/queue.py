@@ -3,6 +3,8 @@ the payer's answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -13,7 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bontrack.accounts.access import staff_view
-from bontrack.accounts.models import Scope
+from bontrack.accounts.models import Scope, User
 from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
@@ -31,7 +33,7 @@ from bontrack.claims.forms import (
 )
 from bontrack.claims.models import Claim, ClaimLine, Coverage
 from bontrack.core.errors import Conflict
-from bontrack.core.forms import apply_service_errors
+from bontrack.core.forms import StrictForm, apply_service_errors
 from bontrack.core.models import Clinic
 from bontrack.core.pagination import BadCursor
 from bontrack.core.parsing import BadQuery, query_date, query_int
@@ -377,41 +379,50 @@ def coverage(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     )
 
 
-@staff_view(Perm.CLAIM_EXPORT)
-@require_POST
-def mark_paid(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
-    claim = _edit_claim(scope, pk)
-    form = PaidForm(request.POST)
-    if form.is_valid():
-        try:
-            payer.mark_paid(
-                actor=request.user, claim=claim, amount=form.cleaned_data["paid_amount"]
-            )
-        except Conflict as exc:
-            return _detail(request, claim, errors=[str(exc)], status=409)
-        messages.success(request, f"Claim {claim.number} marked paid.")
-        return redirect("claims:claim", pk=claim.pk)
-    return _detail(request, claim, forms={"paid": form}, status=422)
+@dataclass(frozen=True)
+class PayerAnswer:
+    """One answer of the payer to an exported claim: the form billing fills and the action
+    (``claims/actions/payer.py``) it feeds."""
+
+    form: type[StrictForm]
+    act: Callable[[User, Claim, dict[str, Any]], Claim]
+    done: str
+
+
+PAYER_ANSWERS = {
+    "paid": PayerAnswer(
+        PaidForm,
+        lambda actor, claim, d: payer.mark_paid(actor=actor, claim=claim, amount=d["paid_amount"]),
+        "marked paid",
+    ),
+    "denied": PayerAnswer(
+        DeniedForm,
+        lambda actor, claim, d: payer.mark_denied(
+            actor=actor, claim=claim, reason=d["denial_reason"]
+        ),
+        "marked denied",
+    ),
+}
 
 
 @staff_view(Perm.CLAIM_EXPORT)
 @require_POST
-def mark_denied(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
+def payer_answer(request: StaffRequest, pk: int, scope: Scope, answer: str) -> HttpResponse:
+    """Record the payer's answer (``answer``: a key of PAYER_ANSWERS, fixed by the URL)."""
+    spec = PAYER_ANSWERS[answer]
     claim = _edit_claim(scope, pk)
-    form = DeniedForm(request.POST)
+    form = spec.form(request.POST)
     if form.is_valid():
         try:
-            payer.mark_denied(
-                actor=request.user, claim=claim, reason=form.cleaned_data["denial_reason"]
-            )
+            spec.act(request.user, claim, form.cleaned_data)
         except Conflict as exc:
             return _detail(request, claim, errors=[str(exc)], status=409)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
-            messages.success(request, f"Claim {claim.number} marked denied.")
+            messages.success(request, f"Claim {claim.number} {spec.done}.")
             return redirect("claims:claim", pk=claim.pk)
-    return _detail(request, claim, forms={"denied": form}, status=422)
+    return _detail(request, claim, forms={answer: form}, status=422)
 
 
 def queue_url(state: str) -> str:

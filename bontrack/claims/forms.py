@@ -74,7 +74,10 @@ class CoverageForm(StrictForm):
     payer_id = forms.CharField(label="Payer ID", max_length=20)
     member_id = forms.CharField(label="Member ID", max_length=30)
     group_number = forms.CharField(label="Group number", max_length=50, required=False)
-    filing_indicator = forms.ChoiceField(label="Kind of insurance", choices=FilingIndicator.choices)
+    filing_indicator = forms.ChoiceField(
+        label="Kind of insurance",
+        choices=[("", "Pick the kind of insurance"), *FilingIndicator.choices],
+    )
     subscriber_relationship = forms.ChoiceField(
         label="Policy holder", choices=SubscriberRelationship.choices, required=False
     )

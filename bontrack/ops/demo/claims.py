@@ -238,10 +238,14 @@ def seed_demo_claims(*, practice: Practice, rng: random.Random, today: date) -> 
     patients = sorted({s.patient_id for s in sessions})
     # Every seventh treated patient's insurance is not checked by billing yet (their claims need
     # attention; the insurance page starts from the registration).
-    unchecked = set(patients[3::7])
+    treated = list(Patient.objects.filter(pk__in=patients).order_by("pk"))
+    # The children on a parent's plan (registration subscriber filled): the first is checked by
+    # billing, so its claim goes out in a batch as the subscriber's dependent.
+    children = [p.pk for p in treated if p.subscriber_relationship not in ("", "self")]
+    unchecked = set(patients[3::7]) - set(children[:1])
     covers = [
         coverage_from_registration(p)
-        for p in Patient.objects.filter(pk__in=patients).order_by("pk")
+        for p in treated
         if p.pk not in unchecked and p.insurance_payer
     ]
     Coverage.objects.bulk_create(covers)
@@ -268,6 +272,8 @@ def seed_demo_claims(*, practice: Practice, rng: random.Random, today: date) -> 
     )
     # The older two thirds went out in two batches (one per clinic); recent ones stay ready.
     cut = ready[: (len(ready) * 2) // 3]
+    # The dependent child's oldest ready claim goes out too (an 837P with a 2000C patient loop).
+    cut += [c for c in ready if c.patient_id in children[:1] and c not in cut][:1]
     batches = 0
     for clinic_id in sorted({c.clinic_id for c in cut}):
         only = [c.pk for c in cut if c.clinic_id == clinic_id]

@@ -76,7 +76,7 @@ class CoverageForm(StrictForm):
     group_number = forms.CharField(label="Group number", max_length=50, required=False)
     filing_indicator = forms.ChoiceField(
         label="Kind of insurance",
-        choices=[("", "Pick the kind of insurance"), *FilingIndicator.choices],
+        choices=[("", "Pick one"), *FilingIndicator.choices],
     )
     subscriber_relationship = forms.ChoiceField(
         label="Policy holder", choices=SubscriberRelationship.choices, required=False

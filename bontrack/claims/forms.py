@@ -9,6 +9,7 @@ from django import forms
 from bontrack.claims.choices import FilingIndicator, Guidance
 from bontrack.claims.codes import parse_modifiers
 from bontrack.core.forms import StrictForm
+from bontrack.patients.choices import SubscriberRelationship
 
 REASON_HELP = "Kept with the old and new values in the claim's history and the audit trail."
 
@@ -72,11 +73,36 @@ class CoverageForm(StrictForm):
     payer_name = forms.CharField(label="Payer", max_length=60)
     payer_id = forms.CharField(label="Payer ID", max_length=20)
     member_id = forms.CharField(label="Member ID", max_length=30)
-    filing_indicator = forms.ChoiceField(label="Kind of insurance", choices=FilingIndicator.choices)
+    group_number = forms.CharField(label="Group number", max_length=50, required=False)
+    filing_indicator = forms.ChoiceField(
+        label="Kind of insurance",
+        choices=[("", "Pick one"), *FilingIndicator.choices],
+    )
+    subscriber_relationship = forms.ChoiceField(
+        label="Policy holder", choices=SubscriberRelationship.choices, required=False
+    )
+    subscriber_last_name = forms.CharField(
+        label="Policy holder's last name", max_length=60, required=False
+    )
+    subscriber_first_name = forms.CharField(
+        label="Policy holder's first name", max_length=35, required=False
+    )
     address = forms.CharField(label="Patient's street address", max_length=55)
+    address2 = forms.CharField(label="Address (line 2)", max_length=55, required=False)
     city = forms.CharField(max_length=30)
     state = forms.CharField(max_length=2, min_length=2)
     zip_code = forms.CharField(label="ZIP code", max_length=9, min_length=5)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["subscriber_relationship"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [
+            (SubscriberRelationship.SELF, "The patient"),
+            (SubscriberRelationship.SPOUSE, "The patient's spouse or partner"),
+            (SubscriberRelationship.PARENT, "The patient's parent or guardian"),
+            (SubscriberRelationship.OTHER, "Someone else"),
+        ]
 
 
 class ExportForm(StrictForm):

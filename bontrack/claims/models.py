@@ -11,6 +11,7 @@ from django.db.models import Q
 from bontrack.claims.choices import ClaimStatus, FilingIndicator, Guidance
 from bontrack.core.models import Clinic, Practice, TimeStamped
 from bontrack.core.querysets import ClinicScopedQuerySet, PatientScopedQuerySet, ScopedQuerySet
+from bontrack.patients.choices import SubscriberRelationship
 from bontrack.patients.models import Patient
 from bontrack.treatments.models import TreatmentSession
 
@@ -48,7 +49,11 @@ class CoverageQuerySet(PatientScopedQuerySet):
 
 
 class Coverage(TimeStamped):
-    """The patient's primary insurance as billing keeps it (payer, member ID, address on file)."""
+    """The patient's primary insurance as billing keeps it. It starts from the registration
+    (payer, member ID, group, subscriber, address: ``claims.registration``); payer ID and claim
+    filing indicator are billing's own. ``registration`` keeps the registration's values as they
+    were when billing saved, so a later registration edit can be told apart from billing's
+    deliberate changes."""
 
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="coverage")
     payer_name = models.CharField(max_length=60)
@@ -57,12 +62,26 @@ class Coverage(TimeStamped):
     filing_indicator = models.CharField(
         max_length=2, choices=FilingIndicator.choices, default=FilingIndicator.MEDICARE_B
     )
+    group_number = models.CharField(max_length=50, blank=True)  # SBR03
+    # Who holds the policy, seen from the patient (the registration's choices): "self" makes the
+    # patient the subscriber; otherwise the 837P names the policy holder in 2010BA.
+    subscriber_relationship = models.CharField(
+        max_length=10, choices=SubscriberRelationship.choices, default=SubscriberRelationship.SELF
+    )
+    subscriber_last_name = models.CharField(max_length=60, blank=True)
+    subscriber_first_name = models.CharField(max_length=35, blank=True)
     address = models.CharField(max_length=55)
+    address2 = models.CharField(max_length=55, blank=True)
     city = models.CharField(max_length=30)
     state = models.CharField(max_length=2)
     zip_code = models.CharField(max_length=9)
+    registration = models.JSONField(default=dict, blank=True)
 
     objects = CoverageQuerySet.as_manager()
+
+    @property
+    def dependent(self) -> bool:
+        return self.subscriber_relationship != SubscriberRelationship.SELF
 
     def __str__(self) -> str:
         return f"{self.payer_name} {self.member_id}"

@@ -10,8 +10,9 @@ urlpatterns = [
     path("<int:pk>/refresh/", queue.refresh, name="refresh"),
     path("<int:pk>/accept/", queue.accept, name="accept"),
     path("<int:pk>/coverage/", queue.coverage, name="coverage"),
-    path("<int:pk>/paid/", queue.mark_paid, name="paid"),
-    path("<int:pk>/denied/", queue.mark_denied, name="denied"),
+    # One view records the payer's answer; the URL fixes which (its form and action).
+    path("<int:pk>/paid/", queue.payer_answer, {"answer": "paid"}, name="paid"),
+    path("<int:pk>/denied/", queue.payer_answer, {"answer": "denied"}, name="denied"),
     path("export/", batches.export, name="export"),
     path("batches/", batches.batch_list, name="batches"),
     path("batches/<int:pk>/", batches.batch_detail, name="batch"),

@@ -1,6 +1,7 @@
 """An X12 5010 837P (005010X222A1) interchange for a batch of claims, and its validation with
 pyx12 (the transaction's implementation guide map): one billing provider, one subscriber loop per
-claim (the patient is the subscriber), one service line per claim line with its NDC (LIN/CTP)."""
+claim (the patient, or the policy holder with the patient in a dependent loop), one service line
+per claim line with its NDC (LIN/CTP)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,14 @@ from typing import Any
 
 from bontrack.claims.codes import icd_plain
 from bontrack.claims.models import BillingProfile, Claim, Coverage
+from bontrack.patients.models import Patient
 
 VERSION = "005010X222A1"
 _UNSAFE = re.compile(r"[^A-Z0-9 .,&'/-]")
 SEX = {"female": "F", "male": "M"}
+# X12 individual relationship code of the patient to the subscriber (PAT01), from the
+# registration's "policy holder is the patient's ...": a parent's plan makes the patient a child.
+RELATIONSHIP = {"spouse": "01", "parent": "19", "other": "G8"}
 
 
 def clean(value: str, size: int | None = None) -> str:
@@ -45,6 +50,14 @@ def _seg(*elements: str) -> str:
     while parts and parts[-1] == "":
         parts.pop()
     return "*".join(parts) + "~"
+
+
+def _address_and_demographics(cov: Coverage, patient: Patient) -> list[str]:
+    return [
+        _seg("N3", clean(cov.address, 55), clean(cov.address2, 55)),
+        _seg("N4", clean(cov.city, 30), cov.state.upper(), cov.zip_code),
+        _seg("DMG", "D8", f"{patient.date_of_birth:%Y%m%d}", SEX.get(patient.sex, "U")),
+    ]
 
 
 def build_837p(
@@ -117,28 +130,64 @@ def build_837p(
     hl = 1
     for claim in claims:
         hl += 1
+        subscriber_hl = hl
         cov = coverage[claim.patient_id]
         patient = claim.patient
         lines = list(claim.lines.all())
         total = sum((x.charge for x in lines), Decimal(0))
+        dependent = cov.dependent
+        # 2000B: the subscriber. SBR02 is 18 (self) when the patient holds the policy and blank
+        # when a 2000C patient loop follows; HL04 says whether it does.
         body += [
-            _seg("HL", str(hl), "1", "22", "0"),
-            _seg("SBR", "P", "18", "", "", "", "", "", "", cov.filing_indicator),
+            _seg("HL", str(subscriber_hl), "1", "22", "1" if dependent else "0"),
             _seg(
-                "NM1",
-                "IL",
-                "1",
-                clean(patient.last_name, 60),
-                clean(patient.first_name, 35),
+                "SBR",
+                "P",
+                "" if dependent else "18",
+                clean(cov.group_number, 50),
                 "",
                 "",
                 "",
-                "MI",
-                clean(cov.member_id, 80).replace(" ", ""),
+                "",
+                "",
+                cov.filing_indicator,
             ),
-            _seg("N3", clean(cov.address, 55)),
-            _seg("N4", clean(cov.city, 30), cov.state.upper(), cov.zip_code),
-            _seg("DMG", "D8", f"{patient.date_of_birth:%Y%m%d}", SEX.get(patient.sex, "U")),
+        ]
+        member = clean(cov.member_id, 80).replace(" ", "")
+        if dependent:
+            # 2010BA names the policy holder; their address and DMG are sent only when the
+            # patient is the subscriber (005010X222A1), so they are left out here.
+            body.append(
+                _seg(
+                    "NM1",
+                    "IL",
+                    "1",
+                    clean(cov.subscriber_last_name, 60),
+                    clean(cov.subscriber_first_name, 35),
+                    "",
+                    "",
+                    "",
+                    "MI",
+                    member,
+                )
+            )
+        else:
+            body += [
+                _seg(
+                    "NM1",
+                    "IL",
+                    "1",
+                    clean(patient.last_name, 60),
+                    clean(patient.first_name, 35),
+                    "",
+                    "",
+                    "",
+                    "MI",
+                    member,
+                ),
+                *_address_and_demographics(cov, patient),
+            ]
+        body.append(
             _seg(
                 "NM1",
                 "PR",
@@ -150,7 +199,19 @@ def build_837p(
                 "",
                 "PI",
                 clean(cov.payer_id, 80).replace(" ", ""),
-            ),
+            )
+        )
+        if dependent:
+            # 2000C / 2010CA: the patient, the subscriber's dependent (PAT01: 01 spouse, 19
+            # child, G8 other relationship).
+            hl += 1
+            body += [
+                _seg("HL", str(hl), str(subscriber_hl), "23", "0"),
+                _seg("PAT", RELATIONSHIP[cov.subscriber_relationship]),
+                _seg("NM1", "QC", "1", clean(patient.last_name, 60), clean(patient.first_name, 35)),
+                *_address_and_demographics(cov, patient),
+            ]
+        body += [
             _seg("CLM", claim.number, amount(total), "", "", "11:B:1", "Y", "A", "Y", "Y"),
             _seg(
                 "HI",

@@ -135,6 +135,16 @@ def export_in_transaction(
     missing = [c.number for c in claims if c.patient_id not in coverage]
     if missing:
         raise Conflict(f"Add the insurance of claims {', '.join(missing[:10])} before exporting.")
+    unnamed = [
+        c.number
+        for c in claims
+        if coverage[c.patient_id].dependent and not coverage[c.patient_id].subscriber_last_name
+    ]
+    if unnamed:
+        raise Conflict(
+            f"Claims {', '.join(unnamed[:10])} are for patients insured through someone else: "
+            "add the policy holder's name to their insurance before exporting."
+        )
     now = timezone.now()
     batch = ClaimBatch.objects.create(
         practice_id=scope.practice_id, clinic_id=clinic_id, created_by=actor

@@ -22,7 +22,7 @@ from bontrack.claims.actions.common import record
 from bontrack.claims.choices import ClaimStatus, Guidance
 from bontrack.claims.codes import ndc11
 from bontrack.claims.models import BillingProfile, Claim, ClaimLine, Coverage
-from bontrack.patients.models import Condition
+from bontrack.patients.models import Condition, Patient
 from bontrack.treatments.choices import Guidance as ChartedGuidance
 from bontrack.treatments.choices import SessionStatus
 from bontrack.treatments.models import TreatmentSession, VialUse
@@ -194,10 +194,28 @@ def build(session: TreatmentSession, guidance: str) -> Built:
     return out
 
 
+def coverage_attention(patient: Patient) -> list[str]:
+    """Why the patient's insurance keeps the claim from the payer (sentences; empty: nothing)."""
+    from bontrack.claims.registration import has_insurance
+
+    cov = Coverage.objects.filter(patient_id=patient.pk).first()
+    if cov is None:
+        if has_insurance(patient):
+            return [
+                "Billing has not checked this patient's insurance yet: open the insurance (it "
+                "starts from the registration), add the payer ID and save it."
+            ]
+        return ["No insurance on file for this patient: add the payer and member ID."]
+    if cov.dependent and not cov.subscriber_last_name:
+        return [
+            "The patient is insured through someone else, but the policy holder's name is "
+            "missing: add it on the insurance page from the insurance card."
+        ]
+    return []
+
+
 def _coverage_attention(session: TreatmentSession) -> list[str]:
-    if Coverage.objects.filter(patient_id=session.patient_id).exists():
-        return []
-    return ["No insurance on file for this patient: add the payer and member ID."]
+    return coverage_attention(session.patient)
 
 
 def _fees(practice_id: int) -> dict[str, Any]:

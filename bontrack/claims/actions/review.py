@@ -13,9 +13,10 @@ from django.db import transaction
 from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.claims.actions.common import lock, record, require, require_editable
-from bontrack.claims.actions.generate import apply, build
+from bontrack.claims.actions.generate import apply, build, coverage_attention
 from bontrack.claims.choices import ClaimStatus, FilingIndicator, Guidance
 from bontrack.claims.models import Claim, ClaimEdit, ClaimLine, Coverage
+from bontrack.patients.choices import SubscriberRelationship
 from bontrack.patients.models import Patient
 
 LINE_FIELDS = ("code", "modifiers", "units", "icd10", "charge")
@@ -34,12 +35,6 @@ def _text(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     return str(value)
-
-
-def _coverage_sentence(attention: list[str], patient_id: int) -> list[str]:
-    if Coverage.objects.filter(patient_id=patient_id).exists():
-        return []
-    return ["No insurance on file for this patient: add the payer and member ID."]
 
 
 @transaction.atomic(durable=True)
@@ -137,7 +132,7 @@ def refresh_lines(*, actor: User, claim: Claim, guidance: str, reason: str) -> C
     before = {"status": locked.status, "guidance": locked.guidance}
     locked.guidance = guidance
     built = build(locked.session, guidance)
-    apply(locked, built, locked.clinic.practice_id, _coverage_sentence([], locked.patient_id))
+    apply(locked, built, locked.clinic.practice_id, coverage_attention(locked.patient))
     locked.reviewed_note = ""
     locked.save()
     after_lines = [str(x) for x in locked.lines.all()]
@@ -201,27 +196,48 @@ COVERAGE_FIELDS = (
     "payer_name",
     "payer_id",
     "member_id",
+    "group_number",
     "filing_indicator",
+    "subscriber_relationship",
+    "subscriber_last_name",
+    "subscriber_first_name",
     "address",
+    "address2",
     "city",
     "state",
     "zip_code",
 )
+OPTIONAL_FIELDS = {"group_number", "subscriber_last_name", "subscriber_first_name", "address2"}
 
 
 @transaction.atomic(durable=True)
 def save_coverage(*, actor: User, patient: Patient, **values: str) -> Coverage:
-    """Create or change the patient's insurance as billing keeps it (audited with old and new)."""
+    """Create or change the patient's insurance as billing keeps it (audited with old and new).
+    The registration's values at this moment are kept with it (``registration``), so a later
+    registration edit that disagrees can be pointed out."""
     from bontrack.accounts.access import require_clinic_perm
+    from bontrack.claims import registration
 
     require_clinic_perm(actor, Perm.CLAIM_EDIT, patient.clinic_id)
     errors: dict[str, list[str]] = {}
     clean = {k: (values.get(k) or "").strip() for k in COVERAGE_FIELDS}
+    if not clean["subscriber_relationship"]:
+        clean["subscriber_relationship"] = SubscriberRelationship.SELF
     for k, v in clean.items():
-        if not v:
+        if not v and k not in OPTIONAL_FIELDS:
             errors[k] = ["Required for the claim."]
     if clean["filing_indicator"] and clean["filing_indicator"] not in FilingIndicator.values:
         errors["filing_indicator"] = ["Pick the kind of insurance."]
+    if clean["subscriber_relationship"] not in SubscriberRelationship.values:
+        errors["subscriber_relationship"] = ["Pick who holds the policy."]
+    elif clean["subscriber_relationship"] == SubscriberRelationship.SELF:
+        # The patient is the subscriber: the claim names the patient.
+        clean["subscriber_last_name"] = clean["subscriber_first_name"] = ""
+    elif not clean["subscriber_last_name"]:
+        errors["subscriber_last_name"] = [
+            "The patient is insured through someone else: give the policy holder's last name "
+            "as on the insurance card."
+        ]
     if clean["state"] and not (len(clean["state"]) == 2 and clean["state"].isalpha()):
         errors["state"] = ["Two letters, e.g. IL."]
     if clean["zip_code"] and not (clean["zip_code"].isdigit() and len(clean["zip_code"]) in (5, 9)):
@@ -235,6 +251,7 @@ def save_coverage(*, actor: User, patient: Patient, **values: str) -> Coverage:
         cov = Coverage(patient=patient)
     for k, v in clean.items():
         setattr(cov, k, v)
+    cov.registration = registration.values(patient)
     cov.save()
     from bontrack.audit import audit
 

@@ -3,6 +3,8 @@ the payer's answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -13,11 +15,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from bontrack.accounts.access import staff_view
-from bontrack.accounts.models import Scope
+from bontrack.accounts.models import Scope, User
 from bontrack.accounts.requests import StaffRequest
 from bontrack.accounts.roles import Perm
 from bontrack.audit import audit
-from bontrack.claims import facts, selectors
+from bontrack.claims import facts, registration, selectors
 from bontrack.claims.actions import payer, review
 from bontrack.claims.choices import QUEUE_STATES, ClaimStatus, Guidance
 from bontrack.claims.codes import modifiers_text, ndc_display
@@ -31,7 +33,7 @@ from bontrack.claims.forms import (
 )
 from bontrack.claims.models import Claim, ClaimLine, Coverage
 from bontrack.core.errors import Conflict
-from bontrack.core.forms import apply_service_errors
+from bontrack.core.forms import StrictForm, apply_service_errors
 from bontrack.core.models import Clinic
 from bontrack.core.pagination import BadCursor
 from bontrack.core.parsing import BadQuery, query_date, query_int
@@ -161,6 +163,7 @@ def _detail(
         "notes": [f for f in claim.findings if f.get("severity") == "info"],
         "edits": list(claim.edits.select_related("by", "line")[:50]),
         "coverage": coverage,
+        "coverage_drift": registration.drift(coverage, claim.patient),
         "can_edit": can_edit,
         "can_answer": can_answer,
         "errors": errors or [],
@@ -174,9 +177,6 @@ def _detail(
             initial={"guidance": claim.guidance}
         )
         ctx["accept_form"] = forms.get("accept") or AcceptForm()
-        ctx["coverage_form"] = forms.get("coverage") or CoverageForm(
-            initial={k: getattr(coverage, k) for k in review.COVERAGE_FIELDS} if coverage else None
-        )
     if can_answer:
         ctx["paid_form"] = forms.get("paid") or PaidForm()
         ctx["denied_form"] = forms.get("denied") or DeniedForm()
@@ -300,62 +300,129 @@ def accept(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     return _detail(request, claim, forms={"accept": form}, status=422)
 
 
+def _coverage_form(claim: Claim, coverage: Coverage | None, data: Any = None) -> CoverageForm:
+    """The insurance form: the coverage billing keeps, or (none yet) the registration's values;
+    each registration-filled field says where its value came from."""
+    patient = claim.patient
+    reg = registration.values(patient)
+    if data is not None:
+        form = CoverageForm(data)
+    elif coverage is not None:
+        form = CoverageForm(initial={k: getattr(coverage, k) for k in review.COVERAGE_FIELDS})
+    else:
+        form = CoverageForm(initial=reg)
+    came = registration.sources(coverage, patient)
+    for name, from_reg in came.items():
+        if from_reg:
+            form.fields[name].help_text = "From the registration."
+        elif coverage is not None and getattr(coverage, name) and reg[name]:
+            form.fields[
+                name
+            ].help_text = f"Changed by billing; the registration says “{reg[name]}”."
+        elif coverage is not None and getattr(coverage, name):
+            form.fields[name].help_text = "Added by billing (not in the registration)."
+        else:
+            form.fields[name].help_text = "Not in the registration."
+    form.fields["payer_id"].help_text = "Billing's own: the payer's electronic ID."
+    form.fields["filing_indicator"].help_text = "Billing's own: the claim filing indicator."
+    return form
+
+
 @staff_view(Perm.CLAIM_EDIT)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def coverage(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
+    """The patient's insurance as billing keeps it, started from the registration."""
     claim = _edit_claim(scope, pk)
-    form = CoverageForm(request.POST)
-    if form.is_valid():
-        try:
-            review.save_coverage(actor=request.user, patient=claim.patient, **form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(
-                request,
-                "Insurance saved. Refresh the lines to clear the reason it needed attention."
-                if claim.status == ClaimStatus.NEEDS_ATTENTION
-                else "Insurance saved.",
-            )
-            return redirect("claims:claim", pk=claim.pk)
-    return _detail(request, claim, forms={"coverage": form}, status=422)
+    patient = claim.patient
+    current = Coverage.objects.filter(patient_id=patient.pk).first()
+    status = 200
+    if request.method == "POST":
+        form = _coverage_form(claim, current, request.POST)
+        if form.is_valid():
+            try:
+                review.save_coverage(actor=request.user, patient=patient, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    "Insurance saved. Refresh the lines to clear the reason it needed attention."
+                    if claim.status == ClaimStatus.NEEDS_ATTENTION
+                    else "Insurance saved.",
+                )
+                return redirect("claims:claim", pk=claim.pk)
+        status = 422
+    else:
+        audit.record(
+            actor=request.user,
+            action="view",
+            object_type="claims.coverage",
+            object_id=str(current.pk) if current else "",
+            patient_id=patient.pk,
+            practice_id=patient.practice_id,
+            summary=f"Viewed the insurance of patient {patient.pk} (claim {claim.pk})",
+        )
+        form = _coverage_form(claim, current)
+    return render(
+        request,
+        "claims/coverage.html",
+        {
+            "claim": claim,
+            "patient": patient,
+            "coverage": current,
+            "form": form,
+            "prefilled": current is None and registration.has_insurance(patient),
+            "drift": registration.drift(current, patient),
+            "editable": claim.editable,
+        },
+        status=status,
+    )
+
+
+@dataclass(frozen=True)
+class PayerAnswer:
+    """One answer of the payer to an exported claim: the form billing fills and the action
+    (``claims/actions/payer.py``) it feeds."""
+
+    form: type[StrictForm]
+    act: Callable[[User, Claim, dict[str, Any]], Claim]
+    done: str
+
+
+PAYER_ANSWERS = {
+    "paid": PayerAnswer(
+        PaidForm,
+        lambda actor, claim, d: payer.mark_paid(actor=actor, claim=claim, amount=d["paid_amount"]),
+        "marked paid",
+    ),
+    "denied": PayerAnswer(
+        DeniedForm,
+        lambda actor, claim, d: payer.mark_denied(
+            actor=actor, claim=claim, reason=d["denial_reason"]
+        ),
+        "marked denied",
+    ),
+}
 
 
 @staff_view(Perm.CLAIM_EXPORT)
 @require_POST
-def mark_paid(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
+def payer_answer(request: StaffRequest, pk: int, scope: Scope, answer: str) -> HttpResponse:
+    """Record the payer's answer (``answer``: a key of PAYER_ANSWERS, fixed by the URL)."""
+    spec = PAYER_ANSWERS[answer]
     claim = _edit_claim(scope, pk)
-    form = PaidForm(request.POST)
+    form = spec.form(request.POST)
     if form.is_valid():
         try:
-            payer.mark_paid(
-                actor=request.user, claim=claim, amount=form.cleaned_data["paid_amount"]
-            )
-        except Conflict as exc:
-            return _detail(request, claim, errors=[str(exc)], status=409)
-        messages.success(request, f"Claim {claim.number} marked paid.")
-        return redirect("claims:claim", pk=claim.pk)
-    return _detail(request, claim, forms={"paid": form}, status=422)
-
-
-@staff_view(Perm.CLAIM_EXPORT)
-@require_POST
-def mark_denied(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
-    claim = _edit_claim(scope, pk)
-    form = DeniedForm(request.POST)
-    if form.is_valid():
-        try:
-            payer.mark_denied(
-                actor=request.user, claim=claim, reason=form.cleaned_data["denial_reason"]
-            )
+            spec.act(request.user, claim, form.cleaned_data)
         except Conflict as exc:
             return _detail(request, claim, errors=[str(exc)], status=409)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
-            messages.success(request, f"Claim {claim.number} marked denied.")
+            messages.success(request, f"Claim {claim.number} {spec.done}.")
             return redirect("claims:claim", pk=claim.pk)
-    return _detail(request, claim, forms={"denied": form}, status=422)
+    return _detail(request, claim, forms={answer: form}, status=422)
 
 
 def queue_url(state: str) -> str:

@@ -136,6 +136,7 @@ STAFF_ONLY = {
     "treatments/patients/<int:pk>/off-label-plan/": "a patient's off-label plan",
     "claims/": "the billing work queue (billing and clinic administrators)",
     "claims/<int:pk>/": "a claim: patient, diagnoses, lines",
+    "claims/<int:pk>/coverage/": "a patient's insurance: member ID, policy holder, address",
     "claims/batches/<int:pk>/837p.x12": "an 837P batch with patients' names and member IDs",
     "claims/batches/<int:pk>/claims.csv": "a batch's claim lines as CSV",
     "claims/batches/<int:pk>/superbill.pdf": "a batch's superbills",

@@ -10,8 +10,9 @@ from datetime import date
 from decimal import Decimal
 
 from bontrack.accounts.models import User
+from bontrack.claims import registration
 from bontrack.claims.actions.export import export_in_transaction
-from bontrack.claims.actions.generate import apply, build, create_claim
+from bontrack.claims.actions.generate import apply, build, coverage_attention, create_claim
 from bontrack.claims.actions.payer import denied_in_transaction, paid_in_transaction
 from bontrack.claims.choices import ClaimStatus, FilingIndicator, Guidance
 from bontrack.claims.models import BillingProfile, Claim, Coverage
@@ -41,13 +42,16 @@ DEMO_FEES = {
     "76942": "95.00",
     "J0585": "6.50",
 }
-PAYERS = [
-    ("Medicare Part B", "00952", FilingIndicator.MEDICARE_B),
-    ("Blue Cross Blue Shield of Illinois", "00621", FilingIndicator.BLUE_CROSS),
-    ("Aetna", "60054", FilingIndicator.COMMERCIAL),
-    ("UnitedHealthcare", "87726", FilingIndicator.COMMERCIAL),
-]
-STREETS = ["Oak St", "Maple Ave", "Cedar Ln", "Lakeview Dr", "Elm St", "Park Rd", "Hill St"]
+# Billing's own payer directory (electronic payer ID and claim filing indicator) for the payers
+# the demo registrations name: what billing adds to the registration's insurance.
+PAYER_DIRECTORY = {
+    "Medicare Part B": ("00952", FilingIndicator.MEDICARE_B),
+    "Blue Cross Blue Shield": ("00621", FilingIndicator.BLUE_CROSS),
+    "Aetna": ("60054", FilingIndicator.COMMERCIAL),
+    "UnitedHealthcare": ("87726", FilingIndicator.COMMERCIAL),
+    "Cigna": ("62308", FilingIndicator.COMMERCIAL),
+    "Humana": ("61101", FilingIndicator.COMMERCIAL),
+}
 DENIALS = [
     "CO-197: precertification or authorization absent.",
     "CO-16: the claim lacks information needed for adjudication (NDC quantity).",
@@ -189,6 +193,22 @@ def seed_coding_examples(practice: Practice, today: date) -> list[TreatmentSessi
     return made
 
 
+def coverage_from_registration(patient: Patient) -> Coverage:
+    """The coverage billing saves after checking the registration (nothing typed twice): the
+    registration's values plus billing's payer ID and filing indicator."""
+    values = registration.values(patient)
+    payer_id, filing = PAYER_DIRECTORY.get(
+        values["payer_name"], ("99999", FilingIndicator.COMMERCIAL)
+    )
+    return Coverage(
+        patient=patient,
+        payer_id=payer_id,
+        filing_indicator=filing,
+        registration=values,
+        **values,
+    )
+
+
 def seed_demo_claims(*, practice: Practice, rng: random.Random, today: date) -> dict[str, int]:
     billing = User.objects.filter(practice=practice, memberships__role="billing").first()
     examples = seed_coding_examples(practice, today)
@@ -216,26 +236,18 @@ def seed_demo_claims(*, practice: Practice, rng: random.Random, today: date) -> 
         .order_by("performed_at", "id")
     )
     patients = sorted({s.patient_id for s in sessions})
-    # Every seventh treated patient has no insurance on file yet (their claims need attention).
-    uninsured = set(patients[3::7])
-    covers = []
-    for n, pid in enumerate(patients):
-        if pid in uninsured:
-            continue
-        name, payer_id, filing = PAYERS[n % len(PAYERS)]
-        covers.append(
-            Coverage(
-                patient_id=pid,
-                payer_name=name,
-                payer_id=payer_id,
-                member_id=f"{rng.randint(1, 9)}EG{rng.randint(1000, 9999)}MK{rng.randint(10, 99)}",
-                filing_indicator=filing,
-                address=f"{rng.randint(10, 990)} {rng.choice(STREETS)}",
-                city="Springfield",
-                state="IL",
-                zip_code=f"627{rng.randint(10, 99):02d}",
-            )
-        )
+    # Every seventh treated patient's insurance is not checked by billing yet (their claims need
+    # attention; the insurance page starts from the registration).
+    treated = list(Patient.objects.filter(pk__in=patients).order_by("pk"))
+    # The children on a parent's plan (registration subscriber filled): the first is checked by
+    # billing, so its claim goes out in a batch as the subscriber's dependent.
+    children = [p.pk for p in treated if p.subscriber_relationship not in ("", "self")]
+    unchecked = set(patients[3::7]) - set(children[:1])
+    covers = [
+        coverage_from_registration(p)
+        for p in treated
+        if p.pk not in unchecked and p.insurance_payer
+    ]
     Coverage.objects.bulk_create(covers)
     claims = [c for c in (create_claim(s, None) for s in sessions) if c is not None]
     # The procedure notes of some cervical dystonia sessions document needle EMG guidance.
@@ -245,11 +257,9 @@ def seed_demo_claims(*, practice: Practice, rng: random.Random, today: date) -> 
     for claim in emg.values():
         claim.guidance = Guidance.EMG
         apply(claim, build(claim.session, Guidance.EMG), practice.pk, [])
-        if claim.patient_id in uninsured:
-            claim.attention = [
-                *claim.attention,
-                "No insurance on file for this patient: add the payer and member ID.",
-            ]
+        reasons = coverage_attention(claim.patient)
+        if reasons:
+            claim.attention = [*claim.attention, *reasons]
             claim.status = ClaimStatus.NEEDS_ATTENTION
         claim.save()
     counts = {"claims": len(claims)}
@@ -262,6 +272,8 @@ def seed_demo_claims(*, practice: Practice, rng: random.Random, today: date) -> 
     )
     # The older two thirds went out in two batches (one per clinic); recent ones stay ready.
     cut = ready[: (len(ready) * 2) // 3]
+    # The dependent child's oldest ready claim goes out too (an 837P with a 2000C patient loop).
+    cut += [c for c in ready if c.patient_id in children[:1] and c not in cut][:1]
     batches = 0
     for clinic_id in sorted({c.clinic_id for c in cut}):
         only = [c.pk for c in cut if c.clinic_id == clinic_id]

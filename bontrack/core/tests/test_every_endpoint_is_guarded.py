@@ -133,6 +133,9 @@ STAFF_ONLY = {
     "treatments/clinic-protocols/<int:cpid>/": "protocol builder (physicians)",
     "treatments/clinic-protocols/<int:cpid>/retire/": "retire a protocol (physicians)",
     "treatments/patients/<int:pk>/off-label-plan/": "a patient's off-label plan",
+    "treatments/patients/<int:pk>/scales/<str:indication>/suggestions/recalculate/": (
+        "recalculate a patient's adjustment suggestions (physicians)"
+    ),
     "claims/": "the billing work queue (billing and clinic administrators)",
     "claims/<int:pk>/": "a claim: patient, diagnoses, lines",
     "claims/batches/<int:pk>/837p.x12": "an 837P batch with patients' names and member IDs",

@@ -66,7 +66,12 @@ def save_scale_entry(
         if instrument not in reported:
             errors["instrument"] = ["Your care team rates this scale at the visit."]
         elif reported[instrument]:
-            answers = {k: v for k, v in answers.items() if k in reported[instrument]}
+            # A subscale the patient reports, as its total or as its items (``<subscale>_items``).
+            answers = {
+                k: v
+                for k, v in answers.items()
+                if k in reported[instrument] or k.removesuffix("_items") in reported[instrument]
+            }
     today = timezone.localdate()
     if taken_on > today:
         errors["taken_on"] = ["The date cannot be in the future."]

@@ -20,6 +20,7 @@ from bontrack.patients.models import Condition
 from bontrack.treatments import scale_selectors
 from bontrack.treatments.actions import cycle_review, follow_up, scales
 from bontrack.treatments.choices import AdverseEffectKind, Reporter
+from bontrack.treatments.facts import scales as facts
 from bontrack.treatments.models import (
     AdjustmentSuggestion,
     AdverseEffect,
@@ -168,19 +169,55 @@ def test_patient_reports_twstrs_disability_and_pain_in_the_portal(cd):
     assert listing.status_code == 200 and "TWSTRS" in listing.content.decode()
     url = f"/portal/scales/{CD}/twstrs/"
     page = client.get(url).content.decode()
-    assert 'name="disability"' in page and 'name="severity"' not in page
+    # The disability part is asked as its six items (the fact sheet lists them), pain as its
+    # total (the sheet gives no pain items); severity is the clinician's.
+    items, top = facts.twstrs_disability_items()
+    assert len(items) == 6 and top == 5
+    assert all(f'name="disability_{i}"' in page for i in items)
+    assert 'name="disability"' not in page and 'name="severity"' not in page
+    assert 'name="pain"' in page
+    answers = dict(zip(items, (3, 2, 4, 1, 0, 2), strict=True))
     r = client.post(
         url,
-        {"taken_on": timezone.localdate().isoformat(), "disability": 12, "pain": 8, "severity": 30},
+        {
+            "taken_on": timezone.localdate().isoformat(),
+            **{f"disability_{k}": v for k, v in answers.items()},
+            "pain": 8,
+            "severity": 30,
+            "disability": 30,
+        },
     )
     assert r.status_code == 302
     entry = ScaleEntry.objects.get(patient=cd.patient)
     assert entry.entered_by_patient and entry.score is None
-    assert entry.result["subscales"] == {"disability": 12, "pain": 8}
+    expected = contract.run(
+        "questionnaire",
+        {"instrument": "twstrs", "answers": {"disability_items": answers, "pain": 8}},
+    )
+    assert entry.result["subscales"] == expected["subscales"] == {"disability": 12, "pain": 8}
+    assert entry.result["disability_items"] == answers
     # A clinician-rated scale is not offered to the patient.
     assert client.get(f"/portal/scales/{CD}/tsui/").status_code == 404
     # The other patient has no cervical dystonia.
     assert cd.client("other_patient").get(url).status_code == 404
+
+
+def test_the_portal_disability_items_go_together_and_pain_alone_is_fine(cd):
+    client = cd.client("patient")
+    url = f"/portal/scales/{CD}/twstrs/"
+    today = timezone.localdate().isoformat()
+    items, top = facts.twstrs_disability_items()
+    # Some items answered, not all: a form error on each missing one, nothing written.
+    r = client.post(url, {"taken_on": today, f"disability_{items[0]}": 2})
+    assert r.status_code == 422
+    assert "the six questions go together" in r.content.decode()
+    # Above the item's range: refused.
+    r = client.post(url, {"taken_on": today, **{f"disability_{i}": top + 1 for i in items}})
+    assert r.status_code == 422
+    assert not ScaleEntry.objects.exists()
+    # Pain alone (the items left blank) is a valid answer: disability is not rated.
+    assert client.post(url, {"taken_on": today, "pain": 5}).status_code == 302
+    assert ScaleEntry.objects.get().result["subscales"] == {"pain": 5}
 
 
 def test_patient_reports_when_the_effect_wore_off(cd):

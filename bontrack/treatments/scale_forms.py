@@ -161,7 +161,7 @@ class ScaleForm(StrictForm):
             self.item_names.append(name)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         answered = [n for n in self.item_names if data.get(n) is not None]
         if answered and len(answered) < len(self.item_names):
             for n in self.item_names:

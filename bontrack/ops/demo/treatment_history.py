@@ -297,11 +297,15 @@ def seed_history(
         rows_by_day = []
         for day in days:
             rows = _candidate(ind, muscles_for[ind], rng, pediatric, weights.get(patient.pk))
+
+            def performed_at(day: date = day, zone: zoneinfo.ZoneInfo = zone) -> datetime:
+                return _at(day, zone, 9 + rng.randint(0, 7))
+
             checked = session_from_template(
                 ind,
                 rows,
                 day=day,
-                performed_at=lambda day=day, zone=zone: _at(day, zone, 9 + rng.randint(0, 7)),
+                performed_at=performed_at,
                 patient=patient_doc,
                 history=history,
                 sizes=sizes,

@@ -455,6 +455,7 @@ _HIT6 = rule("SCORE-HIT6")
 _JANKOVIC = rule("SCORE-JANKOVIC")
 _TSUI = rule("SCORE-TSUI")
 _TWSTRS = rule("SCORE-TWSTRS")
+_TWSTRS_ITEMS = rule("SCORE-TWSTRS-DISABILITY-ITEMS")
 _MAS = rule("SCORE-MAS")
 _MAS_ORDER = rule("SCORE-MAS-ORDER")
 _BDI = rule("SCORE-BDI")
@@ -468,6 +469,16 @@ def _at_least_one(message: str) -> Callable[[Mapping[str, object], str, Errors],
             add_error(errors, path or "$", message)
 
     return check
+
+
+def _twstrs_check(obj: Mapping[str, object], path: str, errors: Errors) -> None:
+    _at_least_one("rate at least one TWSTRS subscale")(obj, path, errors)
+    if obj.get("disability") is not None and obj.get("disability_items") is not None:
+        add_error(
+            errors,
+            f"{path}.disability" if path else "disability",
+            "give the disability total or its items, not both",
+        )
 
 
 def _upto(r: Rule, *keys: str) -> IntSpec:
@@ -523,10 +534,20 @@ _ANSWERS: dict[str, Obj[Any]] = {
         {
             "severity": _opt(_upto(_TWSTRS, "severity_max")),
             "disability": _opt(_upto(_TWSTRS, "disability_max", "disability_max_alternative")),
+            "disability_items": _opt(
+                Obj(
+                    {
+                        i: _req(_upto(_TWSTRS_ITEMS, "item_max"))
+                        for i in _TWSTRS_ITEMS.strs("items")
+                    },
+                    dict,
+                ),
+                doc="the disability subscale as its items (summed); not with a disability total",
+            ),
             "pain": _opt(_upto(_TWSTRS, "pain_max")),
         },
         lambda v: {k: x for k, x in v.items() if x is not None},
-        check=_at_least_one("rate at least one TWSTRS subscale"),
+        check=_twstrs_check,
     ),
     "mas": Obj(
         {

@@ -12,8 +12,11 @@ Answer schemas (validated in ``contract``, which reads every range below from th
   (non-negative integers; score = (rotation + tilt + antero_retrocollis) x duration +
   shoulder_elevation + tremor; only the 0-25 total range is sourced, so a total above 25 is
   invalid)
-* twstrs: ``{severity?: 0-35, disability?: 0-32, pain?: 0-20}`` (at least one) subscales kept
-  separately; a total only when all three are rated (the patient reports disability and pain)
+* twstrs: ``{severity?: 0-35, disability?: 0-32, disability_items?: {work, daily_activities,
+  driving, reading, television, activities_outside_home: each 0-5}, pain?: 0-20}`` (at least
+  one) subscales kept separately; the disability subscale is its total or the sum of its six
+  items (not both; ``disability_items`` in the result); a total only when all three are rated
+  (the patient reports disability, as items in the portal, and pain)
 * mas: ``{entries: [{muscle, side, grade: "0"|"1"|"1+"|"2"|"3"|"4"}]}`` per muscle or joint,
   ``1+`` its own grade; ``position`` is the 0-5 numeric mapping used by charts
 * bdi: ``{driving?, reading?, watching_tv?, shopping?, walking?, everyday_activities?}`` each 0-4,
@@ -122,6 +125,15 @@ def score(instrument: str, answers: Mapping[str, object]) -> dict[str, object]:
             for k in ("severity", "disability", "pain")
             if answers.get(k) is not None
         }
+        raw_items = answers.get("disability_items")
+        items: dict[str, int] = {}
+        if isinstance(raw_items, Mapping):
+            # The disability subscale asked as its items: the subscale is their sum.
+            items = {
+                k: int(raw_items[k]) for k in sc["SCORE-TWSTRS-DISABILITY-ITEMS"].strs("items")
+            }
+            subs["disability"] = sum(items.values())
+            subs = {k: subs[k] for k in ("severity", "disability", "pain") if k in subs}
         note = None
         if subs.get("disability", 0) > r.int_("disability_max"):
             note = (
@@ -130,6 +142,15 @@ def score(instrument: str, answers: Mapping[str, object]) -> dict[str, object]:
             )
         # A total only when all three subscales were rated (the patient reports two of them).
         tw_total = sum(subs.values()) if len(subs) == 3 else None
+        if items:
+            return _result(
+                instrument,
+                [r.id, "SCORE-TWSTRS-DISABILITY-ITEMS"],
+                score=tw_total,
+                subscales=subs,
+                note=note,
+                disability_items=items,
+            )
         return _result(instrument, [r.id], score=tw_total, subscales=subs, note=note)
     if instrument == "bdi":
         r = sc["SCORE-BDI"]

@@ -19,7 +19,7 @@ import time
 import zoneinfo
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
 from typing import Any
@@ -34,7 +34,7 @@ from bontrack.diaries.models import (
     EligibilityAssessment,
     QuestionnaireResponse,
 )
-from bontrack.ops.demo.treatment_history import _candidate, _check, _diluent_ml
+from bontrack.ops.demo.treatment_history import _candidate, session_from_template
 from bontrack.patients.models import Condition
 from bontrack.scheduling.defaults import ensure_clinic_defaults
 from bontrack.scheduling.models import Appointment, AppointmentType
@@ -204,62 +204,28 @@ def _templates(rng: random.Random, today: date) -> dict[tuple[str, bool], list[d
                 if len(found) >= 4:
                     break
                 rows = _candidate(ind, muscles_for[ind], rng, pediatric, weight)
-                for _ in range(6):
-                    total = sum(u * s for _, _, s, u in rows)
-                    size = 100 if total <= 100 else 200
-                    n_vials = int(
-                        (Decimal(total) / size).to_integral_value(rounding="ROUND_CEILING")
+                checked = session_from_template(
+                    ind,
+                    rows,
+                    day=today,
+                    performed_at=lambda: datetime.combine(today, dtime(10), tzinfo=UTC),
+                    patient={"birth_date": birth.isoformat(), "flags": [], "weight_kg": weight},
+                    history=[],
+                    sizes=(100, 200),
+                )
+                if checked is not None:
+                    result = checked.result
+                    found.append(
+                        {
+                            "rows": checked.rows,
+                            "findings": result["findings"],
+                            "totals": result.get("totals", {}),
+                            "rule_set": ",".join(
+                                result.get("rule_sets") or [result.get("rule_set", "")]
+                            )
+                            or "botox-us",
+                        }
                     )
-                    doc = {
-                        "as_of": today.isoformat(),
-                        "patient": {
-                            "birth_date": birth.isoformat(),
-                            "flags": [],
-                            "weight_kg": weight,
-                        },
-                        "history": [],
-                        "session": {
-                            "date": today.isoformat(),
-                            "performed_at": f"{today.isoformat()}T10:00:00+00:00",
-                            "product": "onabotulinumtoxinA",
-                            "injections": [
-                                {
-                                    "indication": ind,
-                                    "muscle": m,
-                                    "side": sd,
-                                    "sites": s,
-                                    "units": float(u * s),
-                                }
-                                for m, sd, s, u in rows
-                            ],
-                            "vials": [
-                                {
-                                    "size_units": size,
-                                    "diluent_ml": float(_diluent_ml(ind, size)),
-                                    "reconstituted_at": f"{today.isoformat()}T09:30:00+00:00",
-                                }
-                            ]
-                            * n_vials,
-                        },
-                    }
-                    result = _check(doc)
-                    if not any(f["severity"] == "block" for f in result["findings"]):
-                        found.append(
-                            {
-                                "rows": rows,
-                                "findings": result["findings"],
-                                "totals": result.get("totals", {}),
-                                "rule_set": ",".join(
-                                    result.get("rule_sets") or [result.get("rule_set", "")]
-                                )
-                                or "botox-us",
-                            }
-                        )
-                        break
-                    rows = [
-                        (m, sd, s, max((u * 3 / 4).quantize(Decimal("0.01")), Decimal("0.01")))
-                        for m, sd, s, u in rows
-                    ]
             if found:
                 out[(ind, pediatric)] = found
     return out

@@ -536,11 +536,7 @@ def record_scale_entry(
         taken_on=payload.taken_on,
         answers=answers,
     )
-    review_actions.refresh_suggestions(
-        actor=request.user,
-        patient=patient,
-        indication=payload.indication,
-    )
+    # record_scale_entry stores the suggestions the new score brings, in its own transaction.
     return Status(201, _entry_out(entry, _session_days(patient)))
 
 
@@ -646,13 +642,13 @@ def list_suggestions(
 @router.post(
     "/patients/{patient_id}/suggestions/refresh",
     response={200: list[SuggestionOut], **ERRORS},
-    summary="Store the last cycle's new suggestions of an indication (as opening the review "
-    "screen does); answers the new ones",
+    summary="Recalculate the last cycle's suggestions of an indication (the review screen's "
+    "button, physicians); answers the new ones",
 )
 def refresh_suggestions(
     request: ApiRequest, patient_id: int, payload: SuggestionRefreshIn
 ) -> list[dict[str, Any]]:
-    patient = _patient(request, Perm.SESSION_VIEW, patient_id)
+    patient = _patient(request, Perm.RESPONSE_REVIEW, patient_id)
     if payload.indication not in scale_facts.scale_indications():
         raise ValidationError({"indication": ["This condition has no outcome scales."]})
     made = review_actions.refresh_suggestions(

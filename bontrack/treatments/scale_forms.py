@@ -47,6 +47,16 @@ TWSTRS_LABELS = {
     "disability": "Disability",
     "pain": "Pain",
 }
+# The portal asks the disability subscale as its items (SCORE-TWSTRS-DISABILITY-ITEMS).
+TWSTRS_ITEM_LABELS = {
+    "work": "Work (your job or the work you do at home)",
+    "daily_activities": "Everyday activities such as washing, dressing and eating",
+    "driving": "Driving",
+    "reading": "Reading",
+    "television": "Watching television",
+    "activities_outside_home": "Activities outside the home",
+}
+ITEM_PREFIX = "disability_"
 
 
 def _int(label: str, top: int, *, required: bool = True, low: int = 0) -> forms.IntegerField:
@@ -68,9 +78,13 @@ class ScaleForm(StrictForm):
         self.instrument = instrument
         reported = facts.patient_reported().get(instrument, ())
         f = self.fields
+        self.item_names: list[str] = []
         if instrument == "twstrs":
             for key, label in TWSTRS_LABELS.items():
                 if portal and key not in reported:
+                    continue
+                if portal and key == "disability":
+                    self._disability_items()
                     continue
                 f[key] = _int(label, facts.bound("twstrs", f"{key}_max"), required=False)
         elif instrument == "tsui":
@@ -129,6 +143,39 @@ class ScaleForm(StrictForm):
                     required=False,
                 )
 
+    def _disability_items(self) -> None:
+        items, top = facts.twstrs_disability_items()
+        choices = [("", "—")] + [
+            (str(i), f"{i} (none)" if i == 0 else f"{i} (the most)" if i == top else str(i))
+            for i in range(top + 1)
+        ]
+        for item in items:
+            name = ITEM_PREFIX + item
+            self.fields[name] = forms.TypedChoiceField(
+                label=TWSTRS_ITEM_LABELS.get(item, item.replace("_", " ").capitalize()),
+                choices=choices,
+                coerce=int,
+                empty_value=None,
+                required=False,
+            )
+            self.item_names.append(name)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        answered = [n for n in self.item_names if data.get(n) is not None]
+        if answered and len(answered) < len(self.item_names):
+            for n in self.item_names:
+                if data.get(n) is None:
+                    self.add_error(n, "Answer this one too: the six questions go together.")
+        return data
+
+    def item_fields(self) -> list[Any]:
+        return [self[n] for n in self.item_names]
+
+    def other_fields(self) -> list[Any]:
+        """Every field but the date and the items (the portal places those itself)."""
+        return [self[n] for n in self.fields if n not in self.item_names and n != "taken_on"]
+
     def rows(self, prefix: str, count: int) -> list[list[Any]]:
         return [
             [self[name] for name in self.fields if name.startswith(f"{prefix}_{i}_")]
@@ -163,7 +210,16 @@ class ScaleForm(StrictForm):
                         }
                     )
             return {"goals": goals}
-        return {k: v for k, v in data.items() if k != "taken_on" and v is not None}
+        out = {
+            k: v
+            for k, v in data.items()
+            if k != "taken_on" and k not in self.item_names and v is not None
+        }
+        if self.item_names and data.get(self.item_names[0]) is not None:
+            out["disability_items"] = {
+                n.removeprefix(ITEM_PREFIX): data[n] for n in self.item_names
+            }
+        return out
 
 
 class WearingOffForm(StrictForm):

@@ -144,6 +144,7 @@ def scale_form(
             "form": form,
             "label": PORTAL_LABELS.get(instrument, facts.LABELS[instrument]),
             "indication_label": treatment_facts.indication_label(indication),
+            "item_top": facts.twstrs_disability_items()[1],
         },
         status=422 if form.errors else 200,
     )

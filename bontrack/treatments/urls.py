@@ -120,6 +120,11 @@ urlpatterns = [
         scale_views.scale_enter,
         name="scale_enter",
     ),
+    path(
+        "treatments/patients/<int:pk>/scales/<str:indication>/suggestions/recalculate/",
+        scale_views.suggestions_refresh,
+        name="suggestions_refresh",
+    ),
     path("treatments/sessions/<int:sid>/wearing-off/", scale_views.wearing_off, name="wearing_off"),
     path(
         "treatments/suggestions/<int:sug>/decide/",

@@ -82,6 +82,11 @@ def test_questionnaire_ranges_are_the_score_rules_params() -> None:
     assert _max(answers["twstrs"], "severity") == twstrs.int_("severity_max") == 35
     assert _max(answers["twstrs"], "disability") == twstrs.int_("disability_max_alternative")
     assert _max(answers["twstrs"], "pain") == twstrs.int_("pain_max") == 20
+    items = rule("SCORE-TWSTRS-DISABILITY-ITEMS")
+    for item in items.strs("items"):
+        assert _max(_field(answers["twstrs"], "disability_items").spec, item) == items.int_(
+            "item_max"
+        )
     mas = _field(_field(answers["mas"], "entries").spec.item, "grade").spec
     assert isinstance(mas, Word)
     assert mas.ordered == tuple(rule("SCORE-MAS").table("grades"))

@@ -42,6 +42,36 @@ def test_twstrs_keeps_subscales_and_totals_only_when_all_three(
     assert out["score"] == score and out["subscales"] == subscales
 
 
+_TW_ITEMS = rule_set("scores")["SCORE-TWSTRS-DISABILITY-ITEMS"]
+
+
+def test_twstrs_disability_from_its_six_items_at_zero_and_the_top() -> None:
+    items = _TW_ITEMS.strs("items")
+    top = _TW_ITEMS.int_("item_max")
+    assert len(items) == 6 and top == 5
+    for value, total in ((0, 0), (top, 30), (2, 12)):
+        out = q("twstrs", {"disability_items": dict.fromkeys(items, value), "pain": 4})
+        assert out["subscales"] == {"disability": total, "pain": 4}
+        assert out["disability_items"] == dict.fromkeys(items, value)
+        assert "SCORE-TWSTRS-DISABILITY-ITEMS" in out["rule_ids"]
+    full = q("twstrs", {"severity": 10, "disability_items": dict.fromkeys(items, 1), "pain": 4})
+    assert full["score"] == 20
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"disability_items": {"work": 6}},  # above the item's range, and the others missing
+        {"disability_items": dict.fromkeys(_TW_ITEMS.strs("items")[:5], 1)},  # one missing
+        {"disability": 3, "disability_items": dict.fromkeys(_TW_ITEMS.strs("items"), 1)},
+        {"disability_items": {**dict.fromkeys(_TW_ITEMS.strs("items"), 1), "walking": 1}},
+    ],
+)
+def test_twstrs_disability_items_refused(answers: Any) -> None:
+    with pytest.raises(InputError):
+        q("twstrs", answers)
+
+
 def test_twstrs_needs_a_subscale() -> None:
     with pytest.raises(InputError) as exc:
         q("twstrs", {})

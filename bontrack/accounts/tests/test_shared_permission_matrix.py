@@ -172,3 +172,14 @@ def test_clinic_set_up_including_contact_details_spelled_out():
         "other_practice_staff": 403,
         "anonymous": 302,
     }
+
+
+def test_recalculating_and_deciding_suggestions_spelled_out():
+    """Issue 10 item 8: the physicians who decide suggestions recalculate them (a POST)."""
+    assert permission_matrix(Perm.RESPONSE_REVIEW, ok=302) == {
+        **dict.fromkeys(PERSONAS, 403),
+        "physician": 302,
+        "other_clinic_staff": 404,
+        "other_practice_staff": 404,
+        "anonymous": 302,
+    }

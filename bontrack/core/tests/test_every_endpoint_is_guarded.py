@@ -134,6 +134,9 @@ STAFF_ONLY = {
     "treatments/clinic-protocols/<int:cpid>/": "protocol builder (physicians)",
     "treatments/clinic-protocols/<int:cpid>/retire/": "retire a protocol (physicians)",
     "treatments/patients/<int:pk>/off-label-plan/": "a patient's off-label plan",
+    "treatments/patients/<int:pk>/scales/<str:indication>/suggestions/recalculate/": (
+        "recalculate a patient's adjustment suggestions (physicians)"
+    ),
     "claims/": "the billing work queue (billing and clinic administrators)",
     "claims/<int:pk>/": "a claim: patient, diagnoses, lines",
     "claims/<int:pk>/coverage/": "a patient's insurance: member ID, policy holder, address",

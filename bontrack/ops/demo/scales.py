@@ -70,6 +70,15 @@ TWSTRS = [
     {"severity": 21, "disability": 16, "pain": 11},
     {"severity": 14, "disability": 10, "pain": 7},
 ]
+# The patient's own TWSTRS disability answers in the portal (items 0-5, summing to 10).
+PORTAL_TWSTRS_ITEMS = {
+    "work": 2,
+    "daily_activities": 1,
+    "driving": 2,
+    "reading": 2,
+    "television": 1,
+    "activities_outside_home": 2,
+}
 TSUI = [
     {
         "rotation": 3,
@@ -397,7 +406,7 @@ def seed_demo_scales(*, practice: Practice, today: date, password: str) -> dict[
                     recorded_at=timezone.now(),
                 )
         if stage == "cd_cycle_2":
-            _portal_user(patient, password)
+            portal_user = _portal_user(patient, password)
             counts["portal"] = patient
             AdverseEffect.objects.create(
                 patient=patient,
@@ -437,5 +446,16 @@ def seed_demo_scales(*, practice: Practice, today: date, password: str) -> dict[
                 reason="TWSTRS improved on all three subscales after both cycles; "
                 "continue with the lower SCM dose.",
             )
+            # Before the next session the patient answered the TWSTRS disability questions (its
+            # six items, summed by clinic_rules) and the pain part in the portal.
+            scales.save_scale_entry(
+                actor=portal_user,
+                patient=patient,
+                indication=indication,
+                instrument="twstrs",
+                taken_on=today - timedelta(days=10),
+                answers={"disability_items": PORTAL_TWSTRS_ITEMS, "pain": 7},
+            )
+            counts["entries"] += 1
         counts["patients"] += 1
     return counts

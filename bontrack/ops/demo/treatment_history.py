@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import random
 import zoneinfo
-from datetime import date, timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from bontrack.core.models import Clinic, Practice
 from bontrack.inventory.choices import VialStatus
@@ -142,6 +145,76 @@ def _check(doc: dict) -> dict:
         return {"findings": [{"severity": "block", "rule_id": "INPUT"}]}
 
 
+Row = tuple[str, str, int, Decimal]  # muscle, side, sites, units per site
+
+
+@dataclass
+class CheckedSession:
+    """A session from a template that the dose check lets through (rows as finally scaled)."""
+
+    rows: list[Row]
+    result: dict[str, Any]
+    size: int  # the vial size used
+    n_vials: int
+    total: Decimal
+    performed: datetime
+
+
+def session_from_template(
+    indication: str,
+    rows: list[Row],
+    *,
+    day: date,
+    performed_at: Callable[[], datetime],
+    patient: dict[str, Any],
+    history: list[dict[str, Any]],
+    sizes: Sequence[int],
+) -> CheckedSession | None:
+    """The dose-check document of a session of ``rows`` on ``day`` (the smallest vial size of
+    ``sizes`` that holds it, else the largest, as many vials as needed, each reconstituted 30
+    minutes before), checked by ``clinic_rules``; while a finding blocks it, every dose is scaled
+    down by a quarter and checked again, up to ``_SCALE_STEPS`` times (None: still blocked).
+    ``performed_at`` is called once per attempt. Used by the demo history and the large seed."""
+    for _ in range(_SCALE_STEPS):
+        total = sum((u * n for _, _, n, u in rows), Decimal(0))
+        size = next((z for z in sizes if z >= total), sizes[-1])
+        n_vials = int((total / size).to_integral_value(rounding="ROUND_CEILING"))
+        performed = performed_at()
+        doc = {
+            "as_of": day.isoformat(),
+            "patient": patient,
+            "history": history,
+            "session": {
+                "date": day.isoformat(),
+                "performed_at": performed.isoformat(),
+                "product": "onabotulinumtoxinA",
+                "injections": [
+                    {
+                        "indication": indication,
+                        "muscle": m,
+                        "side": sd,
+                        "sites": n,
+                        "units": float(u * n),
+                    }
+                    for m, sd, n, u in rows
+                ],
+                "vials": [
+                    {
+                        "size_units": size,
+                        "diluent_ml": float(_diluent_ml(indication, size)),
+                        "reconstituted_at": (performed - timedelta(minutes=30)).isoformat(),
+                    }
+                ]
+                * n_vials,
+            },
+        }
+        result = _check(doc)
+        if not any(f["severity"] == "block" for f in result["findings"]):
+            return CheckedSession(rows, result, size, n_vials, total, performed)
+        rows = [(m, sd, n, _round_units(u * 3 / 4)) for m, sd, n, u in rows]
+    return None
+
+
 def seed_history(
     *, practice: Practice, rng: random.Random, today: date, exclude: set[str], lot_by_size: dict
 ) -> int:
@@ -224,47 +297,24 @@ def seed_history(
         rows_by_day = []
         for day in days:
             rows = _candidate(ind, muscles_for[ind], rng, pediatric, weights.get(patient.pk))
-            for _ in range(_SCALE_STEPS):
-                total = sum(u * s for _, _, s, u in rows)
-                size = next((s for s in sizes if s >= total), sizes[-1])
-                n_vials = int((total / size).to_integral_value(rounding="ROUND_CEILING"))
-                performed = _at(day, zone, 9 + rng.randint(0, 7))
-                recon = performed - timedelta(minutes=30)
-                doc = {
-                    "as_of": day.isoformat(),
-                    "patient": patient_doc,
-                    "history": history,
-                    "session": {
-                        "date": day.isoformat(),
-                        "performed_at": performed.isoformat(),
-                        "product": "onabotulinumtoxinA",
-                        "injections": [
-                            {
-                                "indication": ind,
-                                "muscle": m,
-                                "side": sd,
-                                "sites": s,
-                                "units": float(u * s),
-                            }
-                            for m, sd, s, u in rows
-                        ],
-                        "vials": [
-                            {
-                                "size_units": size,
-                                "diluent_ml": float(_diluent_ml(ind, size)),
-                                "reconstituted_at": recon.isoformat(),
-                            }
-                        ]
-                        * n_vials,
-                    },
-                }
-                result = _check(doc)
-                if not any(f["severity"] == "block" for f in result["findings"]):
-                    break
-                rows = [(m, sd, s, _round_units(u * 3 / 4)) for m, sd, s, u in rows]
-            else:
+
+            def performed_at(day: date = day, zone: zoneinfo.ZoneInfo = zone) -> datetime:
+                return _at(day, zone, 9 + rng.randint(0, 7))
+
+            checked = session_from_template(
+                ind,
+                rows,
+                day=day,
+                performed_at=performed_at,
+                patient=patient_doc,
+                history=history,
+                sizes=sizes,
+            )
+            if checked is None:
                 ok = False
                 break
+            rows, result, size = checked.rows, checked.result, checked.size
+            n_vials, total, performed = checked.n_vials, checked.total, checked.performed
             history.append(
                 {
                     "date": day.isoformat(),

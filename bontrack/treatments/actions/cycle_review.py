@@ -27,9 +27,11 @@ from bontrack.treatments.choices import ReviewDecision
 from bontrack.treatments.facts import scales as facts
 from bontrack.treatments.models import (
     AdjustmentSuggestion,
+    Injection,
     PlanLine,
     ResponseReview,
     TreatmentPlan,
+    TreatmentSession,
 )
 from bontrack.treatments.scale_models import SuggestionStatus
 
@@ -124,11 +126,32 @@ def next_plan(
     return plan
 
 
-def save_refresh_suggestions(
-    *, actor: User, patient: Patient, indication: str
+def store_suggestions(
+    *, actor: User, patient: Patient, indications: Iterable[str]
 ) -> list[AdjustmentSuggestion]:
-    """Store the last cycle's suggestions that are new (each rule once per session)."""
-    _require(actor, Perm.SESSION_VIEW, patient.clinic_id)
+    """Store the last cycle's new suggestions of each scale indication among ``indications``.
+
+    Called inside the transaction of each action that changes a suggestion's inputs (a scale
+    rating, an adverse effect, a signed session, a wearing-off date) after its own permission
+    check, and by the explicit "Recalculate suggestions" (``refresh_suggestions``). The review page
+    only reads them. A fixed number of queries per indication (a session has one to three)."""
+    known = facts.scale_indications()
+    made: list[AdjustmentSuggestion] = []
+    for indication in sorted(set(indications) & set(known)):
+        made += _store(actor, patient, indication)
+    return made
+
+
+def session_indications(session: TreatmentSession) -> set[str]:
+    """The indications a session treated: its own and its injections' (one query)."""
+    found = {session.indication, *(session.indications or [])}
+    found.update(
+        Injection.objects.filter(session=session).values_list("indication", flat=True).distinct()
+    )
+    return found
+
+
+def _store(actor: User, patient: Patient, indication: str) -> list[AdjustmentSuggestion]:
     result, data = scale_selectors.review_result(patient, indication, timezone.localdate())
     if not data.sessions:
         return []
@@ -161,6 +184,14 @@ def save_refresh_suggestions(
         )
         made.append(row)
     return made
+
+
+def save_refresh_suggestions(
+    *, actor: User, patient: Patient, indication: str
+) -> list[AdjustmentSuggestion]:
+    """The explicit "Recalculate suggestions" of the review page (each rule once per session)."""
+    _require(actor, Perm.RESPONSE_REVIEW, patient.clinic_id)
+    return _store(actor, patient, indication)
 
 
 def save_decide_suggestion(

@@ -18,6 +18,7 @@ from bontrack.outcomes.services import mark as mark_outcomes
 from bontrack.patients.models import Patient
 from bontrack.treatments import facts
 from bontrack.treatments.actions.common import audit_record
+from bontrack.treatments.actions.cycle_review import session_indications, store_suggestions
 from bontrack.treatments.choices import (
     GIVEN_STATUSES,
     AdverseEffectKind,
@@ -119,6 +120,7 @@ def record_adverse_effect(
         {"kind": [None, kind], "detail": [None, detail], "urgent": [None, row.urgent]},
     )
     _notify_urgent([row], locked)
+    store_suggestions(actor=actor, patient=locked.patient, indications=session_indications(locked))
     return row
 
 
@@ -234,6 +236,7 @@ def report_side_effect(
         {"kinds": [None, kinds], "urgent": [None, urgent], "session": [None, session.pk]},
     )
     _notify_urgent(rows, session)
+    store_suggestions(actor=actor, patient=patient, indications=session_indications(session))
     return rows
 
 
@@ -341,6 +344,8 @@ def submit_checkin(
         {"kinds": [None, kinds], "comment": [None, comment.strip()], "urgent": [None, urgent]},
     )
     _notify_urgent(rows, session)
+    if rows:
+        store_suggestions(actor=actor, patient=patient, indications=session_indications(session))
     return checkin
 
 

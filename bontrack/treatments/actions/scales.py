@@ -16,6 +16,7 @@ from bontrack.accounts.models import User
 from bontrack.accounts.roles import Perm
 from bontrack.patients.models import Patient
 from bontrack.treatments.actions.common import audit_record
+from bontrack.treatments.actions.cycle_review import session_indications, store_suggestions
 from bontrack.treatments.choices import GIVEN_STATUSES
 from bontrack.treatments.facts import scales as facts
 from bontrack.treatments.models import ScaleEntry, TreatmentSession, WearingOff
@@ -65,7 +66,12 @@ def save_scale_entry(
         if instrument not in reported:
             errors["instrument"] = ["Your care team rates this scale at the visit."]
         elif reported[instrument]:
-            answers = {k: v for k, v in answers.items() if k in reported[instrument]}
+            # A subscale the patient reports, as its total or as its items (``<subscale>_items``).
+            answers = {
+                k: v
+                for k, v in answers.items()
+                if k in reported[instrument] or k.removesuffix("_items") in reported[instrument]
+            }
     today = timezone.localdate()
     if taken_on > today:
         errors["taken_on"] = ["The date cannot be in the future."]
@@ -107,6 +113,7 @@ def save_scale_entry(
             "score": [None, entry.score],
         },
     )
+    store_suggestions(actor=actor, patient=patient, indications=[indication])
     return entry
 
 
@@ -139,6 +146,7 @@ def save_wearing_off(*, actor: User, session: TreatmentSession, worn_off_on: dat
         + (" (reported by the patient)" if by_patient else ""),
         {"worn_off_on": [before, worn_off_on]},
     )
+    store_suggestions(actor=actor, patient=patient, indications=session_indications(session))
     return row
 
 

@@ -24,6 +24,7 @@ from bontrack.core.errors import Conflict
 from bontrack.outcomes.services import mark as mark_outcomes
 from bontrack.treatments import facts, hooks
 from bontrack.treatments.actions.common import audit_record, lock_draft
+from bontrack.treatments.actions.cycle_review import store_suggestions
 from bontrack.treatments.actions.findings import decision_covers, needs_physician
 from bontrack.treatments.actions.follow_up import queue_checkin_reminder
 from bontrack.treatments.actions.orders import Reason, cosign_reasons
@@ -159,6 +160,16 @@ def sign_session(*, actor: User, session: TreatmentSession) -> TreatmentSession:
             "rule_set": [None, locked.rule_set],
             "findings": [None, [f["rule_id"] for f in locked.findings]],
             "vials": [None, [[v.pk, str(used), str(waste)] for v, used, waste in settled]],
+        },
+    )
+    # A given session starts a new cycle: its scale indications get their suggestions.
+    store_suggestions(
+        actor=actor,
+        patient=locked.patient,
+        indications={
+            locked.indication,
+            *(locked.indications or []),
+            *(i.indication for i in injections),
         },
     )
     return locked

@@ -51,6 +51,12 @@ def bdi_items() -> tuple[str, ...]:
     return rule("SCORE-BDI").strs("items")
 
 
+def twstrs_disability_items() -> tuple[tuple[str, ...], int]:
+    """The TWSTRS disability items and their highest answer (the portal asks the items)."""
+    r = rule("SCORE-TWSTRS-DISABILITY-ITEMS")
+    return r.strs("items"), r.int_("item_max")
+
+
 def mas_grades() -> dict[str, str]:
     return {str(k): str(v) for k, v in rule("SCORE-MAS").table("grades").items()}
 

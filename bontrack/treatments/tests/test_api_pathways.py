@@ -340,13 +340,15 @@ def test_suggestions_are_refreshed_listed_and_decided_through_the_api(cd):
     _two_cycles(cd)
     refresh = f"{API}/patients/{cd.patient.pk}/suggestions/refresh"
     assert _post(cd.client("front_desk"), refresh, {"indication": CD}).status_code == 403
+    # Recalculating writes rows: the physicians who decide suggestions do it, not the nurse.
+    assert _post(cd.client("nurse"), refresh, {"indication": CD}).status_code == 403
     assert not AdjustmentSuggestion.objects.exists()
-    r = _post(cd.client("nurse"), refresh, {"indication": CD})
+    r = _post(cd.client("physician"), refresh, {"indication": CD})
     assert r.status_code == 200, r.content
     (made,) = r.json()
     assert made["rule_id"] == "SUGGEST-CD-DYSPHAGIA-SCM" and made["status"] == "open"
     assert made["advisory"] is (not made["confirmed"]) and "S24b" in made["source"]
-    assert _post(cd.client("nurse"), refresh, {"indication": CD}).json() == []
+    assert _post(cd.client("physician"), refresh, {"indication": CD}).json() == []
 
     listed = cd.client("nurse").get(f"{API}/patients/{cd.patient.pk}/suggestions?status=open")
     assert [s["id"] for s in listed.json()["items"]] == [made["id"]]

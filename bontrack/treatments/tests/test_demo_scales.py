@@ -50,6 +50,10 @@ def test_demo_has_scales_reviews_and_suggestions(capsys):
     assert review.decision == "continue" and review.indication == "cervical_dystonia"
     assert review.patient.portal_account.user.username == "patient.three"
     assert WearingOff.objects.exists()
+    # patient.three answered the TWSTRS disability items and pain in the portal.
+    own = ScaleEntry.objects.get(patient=review.patient, entered_by_patient=True)
+    assert own.instrument == "twstrs" and len(own.result["disability_items"]) == 6
+    assert own.result["subscales"] == {"disability": 10, "pain": 7}
     # Every scale patient's sessions have their vials drawn into them.
     sessions = TreatmentSession.objects.filter(patient__scale_entries__isnull=False).distinct()
     assert sessions.count() == 12 and not sessions.filter(vial_uses__isnull=True).exists()

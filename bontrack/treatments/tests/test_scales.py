@@ -11,12 +11,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from bontrack.accounts.roles import Perm
+from bontrack.audit.audit import READ_ACTIONS
 from bontrack.audit.models import AuditEvent
 from bontrack.inventory.models import Lot
 from bontrack.ops.demo.scales import BLEPH_LINES, CD_LINES, given_session
 from bontrack.patients.models import Condition
-from bontrack.treatments.actions import cycle_review, scales
+from bontrack.treatments import scale_selectors
+from bontrack.treatments.actions import cycle_review, follow_up, scales
 from bontrack.treatments.choices import AdverseEffectKind, Reporter
+from bontrack.treatments.facts import scales as facts
 from bontrack.treatments.models import (
     AdjustmentSuggestion,
     AdverseEffect,
@@ -26,9 +30,12 @@ from bontrack.treatments.models import (
     WearingOff,
 )
 from clinic_rules import contract
+from conftest import PERSONAS, permission_matrix
 
 pytestmark = pytest.mark.django_db
 CD = "cervical_dystonia"
+# Recalculating suggestions writes rows: the physicians who decide them.
+RECALCULATE = permission_matrix(Perm.RESPONSE_REVIEW, ok=302)
 
 
 def _lot(world):
@@ -162,19 +169,55 @@ def test_patient_reports_twstrs_disability_and_pain_in_the_portal(cd):
     assert listing.status_code == 200 and "TWSTRS" in listing.content.decode()
     url = f"/portal/scales/{CD}/twstrs/"
     page = client.get(url).content.decode()
-    assert 'name="disability"' in page and 'name="severity"' not in page
+    # The disability part is asked as its six items (the fact sheet lists them), pain as its
+    # total (the sheet gives no pain items); severity is the clinician's.
+    items, top = facts.twstrs_disability_items()
+    assert len(items) == 6 and top == 5
+    assert all(f'name="disability_{i}"' in page for i in items)
+    assert 'name="disability"' not in page and 'name="severity"' not in page
+    assert 'name="pain"' in page
+    answers = dict(zip(items, (3, 2, 4, 1, 0, 2), strict=True))
     r = client.post(
         url,
-        {"taken_on": timezone.localdate().isoformat(), "disability": 12, "pain": 8, "severity": 30},
+        {
+            "taken_on": timezone.localdate().isoformat(),
+            **{f"disability_{k}": v for k, v in answers.items()},
+            "pain": 8,
+            "severity": 30,
+            "disability": 30,
+        },
     )
     assert r.status_code == 302
     entry = ScaleEntry.objects.get(patient=cd.patient)
     assert entry.entered_by_patient and entry.score is None
-    assert entry.result["subscales"] == {"disability": 12, "pain": 8}
+    expected = contract.run(
+        "questionnaire",
+        {"instrument": "twstrs", "answers": {"disability_items": answers, "pain": 8}},
+    )
+    assert entry.result["subscales"] == expected["subscales"] == {"disability": 12, "pain": 8}
+    assert entry.result["disability_items"] == answers
     # A clinician-rated scale is not offered to the patient.
     assert client.get(f"/portal/scales/{CD}/tsui/").status_code == 404
     # The other patient has no cervical dystonia.
     assert cd.client("other_patient").get(url).status_code == 404
+
+
+def test_the_portal_disability_items_go_together_and_pain_alone_is_fine(cd):
+    client = cd.client("patient")
+    url = f"/portal/scales/{CD}/twstrs/"
+    today = timezone.localdate().isoformat()
+    items, top = facts.twstrs_disability_items()
+    # Some items answered, not all: a form error on each missing one, nothing written.
+    r = client.post(url, {"taken_on": today, f"disability_{items[0]}": 2})
+    assert r.status_code == 422
+    assert "the six questions go together" in r.content.decode()
+    # Above the item's range: refused.
+    r = client.post(url, {"taken_on": today, **{f"disability_{i}": top + 1 for i in items}})
+    assert r.status_code == 422
+    assert not ScaleEntry.objects.exists()
+    # Pain alone (the items left blank) is a valid answer: disability is not rated.
+    assert client.post(url, {"taken_on": today, "pain": 5}).status_code == 302
+    assert ScaleEntry.objects.get().result["subscales"] == {"pain": 5}
 
 
 def test_patient_reports_when_the_effect_wore_off(cd):
@@ -258,11 +301,101 @@ def test_review_figures_equal_clinic_rules_figures(cd):
         assert f"({c['change']:+g})" in page
     assert f"{expected['cycles'][0]['effect_days']} days" in page
     assert "Trouble swallowing" in page
-    # The suggestion of the last cycle was stored when the page was opened.
+    # The adverse effect was written without an action: opening the page stored nothing; the
+    # physician's "Recalculate suggestions" stores the last cycle's suggestion.
+    assert not AdjustmentSuggestion.objects.exists()
+    assert "Recalculate suggestions" in page
+    client = cd.client("physician")
+    r = client.post(f"/treatments/patients/{cd.patient.pk}/scales/{CD}/suggestions/recalculate/")
+    assert r.status_code == 302
     s = AdjustmentSuggestion.objects.get(patient=cd.patient)
     assert s.rule_id == "SUGGEST-CD-DYSPHAGIA-SCM" and s.session_id == s2.pk
     assert [(a["side"], a["units"]) for a in s.adjustments] == [("left", 50.0), ("right", 50.0)]
+    page = client.get(r.url).content.decode()
     assert s.note in page and "S24b" in page
+    assert "1 new suggestion for the last cycle." in page
+
+
+def _review_get_writes(world, persona: str = "physician") -> tuple[int, int, int]:
+    """(suggestion rows, audit rows other than reads, read rows) after a GET of the review page."""
+    r = world.client(persona).get(f"/treatments/patients/{world.patient.pk}/scales/{CD}/review/")
+    assert r.status_code == 200
+    return (
+        AdjustmentSuggestion.objects.count(),
+        AuditEvent.objects.exclude(action__in=READ_ACTIONS).count(),
+        AuditEvent.objects.filter(action="view", summary__contains="cycle review").count(),
+    )
+
+
+def test_opening_the_review_page_writes_only_its_read_event(cd):
+    """Item 8: a GET reads; the suggestion is stored by the action that changed its inputs."""
+    _two_cycles(cd)
+    first = _review_get_writes(cd)
+    second = _review_get_writes(cd)
+    assert first[:2] == second[:2] == (0, first[1])
+    assert second[2] == first[2] + 1 == 2
+    # Recording the adverse effect through its action stores the suggestion, in its transaction.
+    s2 = scale_selectors.given_sessions(cd.patient, CD)[-1]
+    AdverseEffect.objects.all().delete()
+    follow_up.record_adverse_effect(
+        actor=cd.users["nurse"], session=s2, kind=AdverseEffectKind.DYSPHAGIA
+    )
+    s = AdjustmentSuggestion.objects.get()
+    assert s.rule_id == "SUGGEST-CD-DYSPHAGIA-SCM" and s.session_id == s2.pk
+    assert AuditEvent.objects.filter(
+        object_type="treatments.adjustmentsuggestion", action="create", object_id=str(s.pk)
+    ).exists()
+    # Opening the page again adds no row and no change event.
+    changes = AuditEvent.objects.exclude(action__in=READ_ACTIONS).count()
+    assert _review_get_writes(cd)[:2] == (1, changes)
+
+
+def test_saving_a_qualifying_rating_stores_the_suggestion(world):
+    """A Jankovic change smaller than the meaningful one after the cycle: saved by staff."""
+    Condition.objects.create(patient=world.patient, indication="blepharospasm", icd10_code="G24.5")
+    _entry(world, "jankovic", {"severity": 3, "frequency": 4}, 45, indication="blepharospasm")
+    _session(world, 40, lines=BLEPH_LINES, indication="blepharospasm")
+    assert not AdjustmentSuggestion.objects.exists()
+    url = f"/treatments/patients/{world.patient.pk}/scales/blepharospasm/enter/jankovic/"
+    r = world.client("nurse").post(
+        url, {"taken_on": timezone.localdate().isoformat(), "severity": 3, "frequency": 3}
+    )
+    assert r.status_code == 302
+    sug = AdjustmentSuggestion.objects.get()
+    assert sug.rule_id == "SUGGEST-BLEPH-SMALL-CHANGE" and sug.status == "open"
+    # A second rating of the same cycle does not store the rule twice.
+    _entry(world, "jankovic", {"severity": 3, "frequency": 3}, 0, indication="blepharospasm")
+    assert AdjustmentSuggestion.objects.count() == 1
+
+
+def test_the_patient_reporting_a_short_effect_stores_the_suggestion(world):
+    Condition.objects.create(patient=world.patient, indication="blepharospasm", icd10_code="G24.5")
+    s = _session(world, 70, lines=BLEPH_LINES, indication="blepharospasm")
+    day = (timezone.localtime(s.performed_at).date() + timedelta(days=50)).isoformat()
+    r = world.client("patient").post(
+        f"/portal/scales/sessions/{s.pk}/wearing-off/", {"worn_off_on": day}
+    )
+    assert r.status_code == 302
+    sug = AdjustmentSuggestion.objects.get()
+    assert sug.rule_id == "SUGGEST-BLEPH-SHORT-EFFECT" and sug.session_id == s.pk
+
+
+@pytest.mark.parametrize("persona", list(PERSONAS))
+def test_who_may_recalculate_suggestions(cd, persona):
+    _two_cycles(cd)
+    before = AuditEvent.objects.exclude(action__in=READ_ACTIONS).exclude(outcome="denied").count()
+    url = f"/treatments/patients/{cd.patient.pk}/scales/{CD}/suggestions/recalculate/"
+    response = cd.client(persona).post(url)
+    assert response.status_code == RECALCULATE[persona], persona
+    if RECALCULATE[persona] == 302 and persona != "anonymous":
+        assert AdjustmentSuggestion.objects.count() == 1
+    else:
+        assert not AdjustmentSuggestion.objects.exists()
+        after = AuditEvent.objects.exclude(action__in=READ_ACTIONS).exclude(outcome="denied")
+        assert after.count() == before
+    # A GET is not a recalculation.
+    if persona == "physician":
+        assert cd.client(persona).get(url).status_code == 405
 
 
 def test_accepting_a_suggestion_makes_the_next_plan_and_is_audited(cd):
@@ -485,3 +618,38 @@ def test_portal_scales_query_count_does_not_grow(cd):
     _session(cd, 10)
     _entry(cd, "twstrs", {"disability": 10, "pain": 5}, 5)
     assert _portal_queries(cd) == small
+
+
+def test_signing_a_session_stores_the_suggestion_of_its_cycle(world):
+    """A blepharospasm session charted late: its review rating already shows a small change, so
+    signing it (the new last cycle) stores the suggestion in the signing transaction."""
+    from bontrack.treatments.actions import charting, signing
+    from bontrack.treatments.actions import vials as vials_actions
+
+    from .conftest import acknowledge_all, stock
+
+    bleph = "blepharospasm"
+    Condition.objects.create(patient=world.patient, indication=bleph, icd10_code="G24.5")
+    nurse, physician = world.users["nurse"], world.users["physician"]
+    performed = timezone.now() - timedelta(days=40)
+    _entry(world, "jankovic", {"severity": 3, "frequency": 4}, 45, indication=bleph)
+    session = charting.create_session(
+        actor=nurse, patient=world.patient, indications=[bleph], performed_at=performed
+    )
+    _entry(world, "jankovic", {"severity": 3, "frequency": 3}, 5, indication=bleph)
+    # Before the signature the session is not a cycle: nothing to suggest.
+    assert not AdjustmentSuggestion.objects.exists()
+    vials_actions.open_vial(
+        actor=nurse,
+        session=session,
+        vial=stock(world.clinic, vials=1, lot_number="B0001")[0],
+        diluent_ml=Decimal("4"),
+        reconstituted_at=performed - timedelta(minutes=30),
+    )
+    charting.update_session(
+        actor=nurse, session=session, consent_obtained=True, medication_guide_offered=True
+    )
+    acknowledge_all(physician, session)
+    signing.sign_session(actor=physician, session=session)
+    sug = AdjustmentSuggestion.objects.get()
+    assert sug.rule_id == "SUGGEST-BLEPH-SMALL-CHANGE" and sug.session_id == session.pk

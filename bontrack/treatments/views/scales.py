@@ -178,9 +178,6 @@ def scale_enter(
         except (ValidationError, Conflict) as exc:
             apply_service_errors(form, exc)
         else:
-            review_actions.refresh_suggestions(
-                actor=request.user, patient=patient, indication=indication
-            )
             messages.success(request, f"{facts.LABELS[instrument]} saved.")
             return redirect(scales_url(patient, indication))
     elif request.method == "GET":
@@ -226,10 +223,6 @@ def wearing_off(request: StaffRequest, sid: int, scope: Scope) -> HttpResponse:
             messages.error(request, " ".join(m for ms in exc.message_dict.values() for m in ms))
         else:
             messages.success(request, "Wearing-off date saved.")
-            if indication in facts.scale_indications():
-                review_actions.refresh_suggestions(
-                    actor=request.user, patient=session.patient, indication=indication
-                )
     else:
         messages.error(request, "Enter the date the effect wore off.")
     return redirect(target)
@@ -344,9 +337,8 @@ def cycle_review(request: StaffRequest, pk: int, indication: str, scope: Scope) 
                 messages.success(request, "Review recorded; the next plan carries the adjustments.")
                 return redirect(reverse("treatments:cycle_review", args=[patient.pk, indication]))
     else:
-        review_actions.refresh_suggestions(
-            actor=request.user, patient=patient, indication=indication
-        )
+        # Reads only: suggestions are stored by the actions that change their inputs (a rating,
+        # an adverse effect, a signed session, a wearing-off date) or by "Recalculate".
         common.record_view(actor=request.user, patient=patient, what=f"cycle review ({indication})")
     context = _review_context(request, patient, indication)
     context["form"] = form
@@ -358,6 +350,25 @@ def cycle_review(request: StaffRequest, pk: int, indication: str, scope: Scope) 
             context,
             status=422 if form.errors else 200,
         )
+
+
+@staff_view(Perm.RESPONSE_REVIEW)
+@require_POST
+def suggestions_refresh(
+    request: StaffRequest, pk: int, indication: str, scope: Scope
+) -> HttpResponse:
+    """The review page's "Recalculate suggestions": stores the last cycle's new suggestions."""
+    patient = patient_in_scope(scope, pk)
+    indication = _indication(indication)
+    made = review_actions.refresh_suggestions(
+        actor=request.user, patient=patient, indication=indication
+    )
+    if made:
+        n = len(made)
+        messages.success(request, f"{n} new suggestion{'s' if n != 1 else ''} for the last cycle.")
+    else:
+        messages.success(request, "Suggestions recalculated: nothing new for the last cycle.")
+    return redirect(reverse("treatments:cycle_review", args=[patient.pk, indication]))
 
 
 @staff_view(Perm.RESPONSE_REVIEW)

@@ -346,6 +346,9 @@ def seed_demo_scales(*, practice: Practice, today: date, password: str) -> dict[
         Condition.objects.get_or_create(
             patient=patient, indication=indication, defaults={"icd10_code": code}
         )
+        # The registry gave this chart weights for its old age: a re-aged child would keep an
+        # adult's weight (its newest), so the weight history starts again with the new age.
+        WeightMeasurement.objects.filter(patient=patient).delete()
         if years < 18:
             for days, kg in ((200, "23.0"), (120, "23.6"), (20, "24.1")):
                 WeightMeasurement.objects.create(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from bontrack.treatments.models import (
     AdjustmentSuggestion,
@@ -57,3 +58,11 @@ def test_demo_has_scales_reviews_and_suggestions(capsys):
     # Every scale patient's sessions have their vials drawn into them.
     sessions = TreatmentSession.objects.filter(patient__scale_entries__isnull=False).distinct()
     assert sessions.count() == 12 and not sessions.filter(vial_uses__isnull=True).exists()
+    # A demo child's newest weight is a child's (the registry's adult weights were cleared when
+    # the chart was re-aged): its U/kg figures are a child's.
+    from bontrack.patients.models import WeightMeasurement
+
+    for patient in {s.patient for s in sessions.select_related("patient")}:
+        if (timezone.localdate() - patient.date_of_birth).days < 18 * 365:
+            newest = WeightMeasurement.objects.filter(patient=patient).latest("measured_on")
+            assert newest.weight_kg < 40, (patient.mrn, newest.weight_kg)

@@ -23,6 +23,8 @@ from bontrack.patients.forms import MergeForm, MrnFormatForm, SearchForm
 from bontrack.patients.models import MrnFormat, Patient, PatientMerge
 
 RESULTS = 20
+# The relation of treatment sessions to the chart (a label: patients does not import treatments).
+SESSIONS = "treatments.treatmentsession.patient"
 
 
 def _chart(scope: Scope, pk: int) -> Patient:
@@ -171,7 +173,13 @@ def merge_detail(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     return render_page(
         request,
         "patients/merge_detail.html",
-        {"merge": merge, "moved": moved, "stayed": stayed, "errors": errors},
+        {
+            "merge": merge,
+            "moved": moved,
+            "stayed": stayed,
+            "sessions_moved": bool(merge.moved.get(SESSIONS)),
+            "errors": errors,
+        },
         status=409 if errors else 200,
     )
 

@@ -565,10 +565,14 @@ def confirm_merge(*, actor: User, merge: PatientMerge) -> PatientMerge:
     locked = _locked_merge(merge)
     _require_merge(actor, locked.survivor, locked.duplicate)
     if locked.stayed:
-        kinds = ", ".join(sorted(k.split(".")[1] for k in locked.stayed))
+        labels = {
+            _key(rel): str(rel.related_model._meta.verbose_name_plural)
+            for rel in patient_relations()
+        }
+        kinds = ", ".join(sorted({labels.get(k, "other records") for k in locked.stayed}))
         raise Conflict(
-            f"Some records could not move ({kinds}): check them on the other chart, or undo the "
-            "merge and keep the other chart instead.",
+            f"Some records could not move ({kinds}): undo the merge, have them resolved on either "
+            "chart, then merge again.",
         )
     locked.status = MergeStatus.CONFIRMED
     locked.decided_by, locked.decided_at = actor, timezone.now()

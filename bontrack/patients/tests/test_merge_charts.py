@@ -142,7 +142,7 @@ def test_merge_moves_every_relation_is_audited_and_undo_restores_it(sched):  # n
     assert set(services.merged_chart_ids(keep.pk)) == {keep.pk, dup.pk}
     assert AuditEvent.objects.filter(patient_id=dup.pk).count() > before_rows
     # A merge with a row that stayed cannot be confirmed until checked; undo restores everything.
-    with pytest.raises(services.Conflict, match="could not move"):
+    with pytest.raises(services.Conflict, match=r"could not move \(conditions, portal accounts\)"):
         services.confirm_merge(actor=world.users["front_desk"], merge=merge)
     services.undo_merge(actor=world.users["front_desk"], merge=merge)
     appt.refresh_from_db()
@@ -335,6 +335,28 @@ def test_signed_sessions_of_both_charts_move_with_the_merge_undo_and_confirm(wor
             [dup.pk, signed.pk],
         )
     assert TreatmentSession.objects.get(pk=signed.pk).patient_id == keep.pk
+
+
+def test_the_merge_pages_say_the_signed_sessions_move_and_confirm_with_them(world):
+    from bontrack.treatments.models import TreatmentSession
+
+    dup = PatientFactory(clinic=world.clinic, first_name="ROSA", last_name="cohen", mrn="A1-0103")
+    Condition.objects.create(patient=dup, indication="chronic_migraine", icd10_code="G43.709")
+    session = _given(world, dup)
+    client = world.client("front_desk")
+    compare = client.get(f"/patients/{world.patient.pk}/merge/?duplicate={dup.pk}")
+    html = compare.content.decode()
+    assert "Signed treatment sessions of chart A1-0103" in html
+    assert "keep the other chart" not in html
+    response = client.post(f"/patients/{world.patient.pk}/merge/", {"duplicate": dup.pk})
+    assert response.status_code == 302
+    detail = client.get(response["Location"]).content.decode()
+    assert "Treatment sessions moved as they were signed" in detail
+    assert "could not move" not in detail and "keep the other chart" not in detail
+    merge = PatientMerge.objects.get(duplicate=dup)
+    assert client.post(f"/patients/merges/{merge.pk}/", {"action": "confirm"}).status_code == 302
+    assert TreatmentSession.objects.get(pk=session.pk).patient_id == world.patient.pk
+    assert PatientMerge.objects.get(pk=merge.pk).status == MergeStatus.CONFIRMED
 
 
 def test_the_api_takes_and_returns_address_and_insurance(world):

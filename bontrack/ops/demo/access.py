@@ -1,5 +1,6 @@
 """Demo data for front desk and patient access (issue 11): insurance and addresses on the demo
-charts, the practice's MRN format, a likely-duplicate pair for the front desk to merge,
+charts, the practice's MRN format, a likely-duplicate pair for the front desk to merge (both charts
+with a signed session),
 waitlist offers sent through the outbox, and a video visit for dr.lee that can be joined now."""
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from django.db import IntegrityError, transaction
 
 from bontrack.accounts.models import User
 from bontrack.core.models import Clinic, Practice
+from bontrack.inventory.choices import VialStatus
+from bontrack.inventory.models import Vial
+from bontrack.ops.demo.signing import mark_signed
 from bontrack.patients.models import MrnFormat, Patient
 from bontrack.scheduling import links, notify
 from bontrack.scheduling.availability import find_slots
@@ -25,6 +29,8 @@ from bontrack.scheduling.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
+from bontrack.treatments.choices import SessionStatus
+from bontrack.treatments.models import Injection, TreatmentSession, VialUse
 
 PAYERS = [
     ("Blue Cross Blue Shield", "BCB"),
@@ -97,7 +103,7 @@ def _accented(name: str) -> str:
     return name
 
 
-def _duplicate_pair(clinic: Clinic, fmt: MrnFormat) -> Patient | None:
+def _duplicate_pair(clinic: Clinic, fmt: MrnFormat) -> tuple[Patient, Patient] | None:
     """A second chart of an existing Northside patient, made at the desk months later: the
     first name with an accent, the last name in capitals, the same date of birth and phone."""
     original = Patient.objects.filter(clinic=clinic, status="active").order_by("id")[20:21].first()
@@ -120,7 +126,71 @@ def _duplicate_pair(clinic: Clinic, fmt: MrnFormat) -> Patient | None:
     )
     fmt.next_number += 1
     fmt.save(update_fields=["next_number"])
-    return duplicate
+    return original, duplicate
+
+
+def session_on_duplicate(pair: tuple[Patient, Patient] | None) -> None:
+    """The second chart already holds a signed treatment: the cycle before the original chart's
+    first one, charted on the new chart by mistake (same sites, vial and signer). Merging the
+    charts moves it to the original chart with everything else. Seeded after the claims demo:
+    the session was not billed, so the second chart has no insurance coverage of its own."""
+    if pair is None:
+        return
+    original, duplicate = pair
+    first = (
+        TreatmentSession.objects.filter(patient=original, status=SessionStatus.SIGNED)
+        .select_related("signed_by")
+        .order_by("performed_at")
+        .first()
+    )
+    if first is None:
+        return
+    performed = first.performed_at - timedelta(weeks=12)
+    session = TreatmentSession.objects.create(
+        patient=duplicate,
+        clinic=duplicate.clinic,
+        indication=first.indication,
+        indications=first.indications,
+        product=first.product,
+        performed_at=performed,
+        plan=None,
+        consent_obtained=True,
+        medication_guide_offered=True,
+        diluent=first.diluent,
+        note="Charted on a second chart made at the front desk.",
+        created_by=first.signed_by,
+    )
+    Injection.objects.bulk_create(
+        Injection(
+            session=session,
+            indication=i.indication,
+            muscle=i.muscle,
+            side=i.side,
+            sites=i.sites,
+            units=i.units,
+            position=i.position,
+            dilution=i.dilution,
+            guidance=i.guidance,
+        )
+        for i in first.injections.all()
+    )
+    use = first.vial_uses.select_related("vial").first()
+    if use is not None:
+        VialUse.objects.create(
+            vial=Vial.objects.create(
+                lot_id=use.vial.lot_id,
+                clinic=duplicate.clinic,
+                status=VialStatus.USED,
+                patient=duplicate,
+            ),
+            session=session,
+            reconstituted_at=performed - timedelta(minutes=30),
+            diluent_ml=use.diluent_ml,
+            units_used=use.units_used,
+            units_wasted=use.units_wasted,
+            opened_by=first.signed_by,
+        )
+    mark_signed(session, first.signed_by, performed + timedelta(minutes=30))
 
 
 def _waitlist_offers(clinic: Clinic, today: date) -> int:
@@ -214,14 +284,18 @@ def _video_now(clinic: Clinic, doctor: User, today: date) -> Appointment | None:
     return None
 
 
-def seed_demo_access(*, practice: Practice, rng: random.Random, today: date) -> None:
+def seed_demo_access(
+    *, practice: Practice, rng: random.Random, today: date
+) -> tuple[Patient, Patient] | None:
+    """Returns the likely-duplicate pair (original, second chart) for `session_on_duplicate`."""
     _insure(practice, rng, today)
     fmt = _mrn_format(practice)
     north = Clinic.objects.filter(practice=practice, slug="northside").first()
     if north is None:
-        return
-    _duplicate_pair(north, fmt)
+        return None
+    pair = _duplicate_pair(north, fmt)
     _waitlist_offers(north, today)
     doctor = User.objects.filter(practice=practice, username="dr.lee").first()
     if doctor is not None:
         _video_now(north, doctor, today)
+    return pair

@@ -352,6 +352,7 @@ def test_the_merge_pages_say_the_signed_sessions_move_and_confirm_with_them(worl
     assert response.status_code == 302
     detail = client.get(response["Location"]).content.decode()
     assert "Treatment sessions moved as they were signed" in detail
+    assert "<li>1 treatment session</li>" in detail
     assert "could not move" not in detail and "keep the other chart" not in detail
     merge = PatientMerge.objects.get(duplicate=dup)
     assert client.post(f"/patients/merges/{merge.pk}/", {"action": "confirm"}).status_code == 302

@@ -1,6 +1,6 @@
 """Demo data for front desk and patient access (issue 11): insurance and addresses on the demo
 charts, the practice's MRN format, a likely-duplicate pair for the front desk to merge (both charts
-with a signed session),
+with a given session),
 waitlist offers sent through the outbox, and a video visit for dr.lee that can be joined now."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 
 from bontrack.accounts.models import User
+from bontrack.accounts.roles import Role
 from bontrack.core.models import Clinic, Practice
 from bontrack.inventory.choices import VialStatus
 from bontrack.inventory.models import Vial
-from bontrack.ops.demo.signing import mark_signed
 from bontrack.patients.models import MrnFormat, Patient
 from bontrack.scheduling import links, notify
 from bontrack.scheduling.availability import find_slots
@@ -29,6 +29,8 @@ from bontrack.scheduling.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
+from bontrack.treatments import facts
+from bontrack.treatments.actions.orders import order_deviations
 from bontrack.treatments.choices import SessionStatus
 from bontrack.treatments.models import Injection, TreatmentSession, VialUse
 
@@ -130,13 +132,21 @@ def _duplicate_pair(clinic: Clinic, fmt: MrnFormat) -> tuple[Patient, Patient] |
 
 
 def session_on_duplicate(pair: tuple[Patient, Patient] | None) -> None:
-    """The second chart already holds a signed treatment: the cycle before the original chart's
-    first one, charted on the new chart by mistake (same sites, vial and signer). Merging the
-    charts moves it to the original chart with everything else. Seeded after the claims demo:
-    the session was not billed, so the second chart has no insurance coverage of its own."""
+    """The second chart already holds a treatment: the cycle before the original chart's first
+    one, charted by the clinic's nurse on the new chart by mistake (same sites and vial). The new
+    chart has no order, so the session awaits a physician's co-signature (not billed yet, no
+    insurance coverage of its own). Merging the charts moves it to the original chart with
+    everything else. Seeded after the claims demo."""
     if pair is None:
         return
     original, duplicate = pair
+    nurse = (
+        User.objects.filter(memberships__role=Role.NURSE, memberships__clinic=duplicate.clinic)
+        .order_by("pk")
+        .first()
+    )
+    if nurse is None:
+        return
     first = (
         TreatmentSession.objects.filter(patient=original, status=SessionStatus.SIGNED)
         .select_related("signed_by")
@@ -158,7 +168,7 @@ def session_on_duplicate(pair: tuple[Patient, Patient] | None) -> None:
         medication_guide_offered=True,
         diluent=first.diluent,
         note="Charted on a second chart made at the front desk.",
-        created_by=first.signed_by,
+        created_by=nurse,
     )
     Injection.objects.bulk_create(
         Injection(
@@ -168,6 +178,7 @@ def session_on_duplicate(pair: tuple[Patient, Patient] | None) -> None:
             side=i.side,
             sites=i.sites,
             units=i.units,
+            status=i.status,
             position=i.position,
             dilution=i.dilution,
             guidance=i.guidance,
@@ -188,9 +199,23 @@ def session_on_duplicate(pair: tuple[Patient, Patient] | None) -> None:
             diluent_ml=use.diluent_ml,
             units_used=use.units_used,
             units_wasted=use.units_wasted,
-            opened_by=first.signed_by,
+            opened_by=nurse,
         )
-    mark_signed(session, first.signed_by, performed + timedelta(minutes=30))
+    # Signed by the clinic's nurse off an order (this chart has no plan): it awaits co-signature
+    # (the reasons in words, as signing stores them), so it is not billed yet.
+    injections = list(session.injections.all())
+    result = facts.run_dose_check(
+        session, injections, list(session.vial_uses.select_related("vial__lot"))
+    )
+    TreatmentSession.objects.filter(pk=session.pk).update(
+        status=SessionStatus.AWAITING_COSIGN,
+        signed_at=performed + timedelta(minutes=30),
+        signed_by=nurse,
+        cosign_reasons=[r.as_dict() for r in order_deviations(session, injections)],
+        findings=result["findings"],
+        totals=result.get("totals", {}),
+        rule_set=",".join(result.get("rule_sets") or [result.get("rule_set", "")]),
+    )
 
 
 def _waitlist_offers(clinic: Clinic, today: date) -> int:

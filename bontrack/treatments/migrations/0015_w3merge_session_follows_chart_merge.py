@@ -11,7 +11,11 @@ with any other column changed in the same UPDATE, the database refuses as before
 PostgreSQL compares every other column at once (``to_jsonb(NEW) - 'patient_id'``, so a column
 added later is covered too); SQLite names them (``OTHER_COLUMNS``: every column of the table at
 this migration but ``id`` and ``patient_id``; a test checks the list). A later migration that makes
-SQLite rebuild the session table must drop and recreate ``SQLITE_SESSION`` as 0006 did.
+SQLite rebuild the session table must drop and recreate ``SQLITE_SESSION`` as 0006 did. SQLite also
+checks a trigger's body when a table it names is renamed: a later migration that rebuilds
+``patients_patientmerge`` on SQLite (a new column with a default, a changed field) fails with "error
+in trigger treatments_session_immutable: no such table" unless it drops this trigger first and
+recreates ``SQLITE_SESSION`` after (that migration then depends on this one).
 
 No other guarded table holds a ``patient_id``: injections, finding decisions and vial uses hang
 on the session (which keeps its id), and the audit trail never moves.

@@ -505,10 +505,13 @@ def seed_demo(*, today: date, patients: int = 200, seed: int = 2026) -> SeedResu
     seed_demo_authorizations(practice=practice, rng=random.Random(seed + 7), today=today)
     from bontrack.ops.demo.access import seed_demo_access
 
-    seed_demo_access(practice=practice, rng=random.Random(seed + 7), today=today)
+    duplicate_pair = seed_demo_access(practice=practice, rng=random.Random(seed + 7), today=today)
     from bontrack.ops.demo.claims import seed_demo_claims
 
     seed_demo_claims(practice=practice, rng=random.Random(seed + 7), today=today)
+    from bontrack.ops.demo.access import session_on_duplicate
+
+    session_on_duplicate(duplicate_pair)
     from bontrack.ops.dashboard.refresh import backfill
 
     # The program dashboard's rollup (the worker keeps it current from here on).

@@ -23,6 +23,8 @@ from bontrack.patients.forms import MergeForm, MrnFormatForm, SearchForm
 from bontrack.patients.models import MrnFormat, Patient, PatientMerge
 
 RESULTS = 20
+# The relation of treatment sessions to the chart (a label: patients does not import treatments).
+SESSIONS = "treatments.treatmentsession.patient"
 
 
 def _chart(scope: Scope, pk: int) -> Patient:
@@ -34,11 +36,23 @@ def _chart(scope: Scope, pk: int) -> Patient:
     )
 
 
-def _relation_labels() -> dict[str, str]:
+def _relation_labels() -> dict[str, tuple[str, str]]:
     return {
-        services._key(rel): str(rel.related_model._meta.verbose_name_plural)
+        services._key(rel): (
+            str(rel.related_model._meta.verbose_name),
+            str(rel.related_model._meta.verbose_name_plural),
+        )
         for rel in services.patient_relations()
     }
+
+
+def _counted(labels: dict[str, tuple[str, str]], rows: dict[str, list[object]]) -> list[str]:
+    """'1 treatment session', '2 vials': one line per relation."""
+    lines = []
+    for key, ids in rows.items():
+        one, many = labels.get(key, ("other record", "other records"))
+        lines.append((one if len(ids) == 1 else many, len(ids)))
+    return [f"{n} {label}" for label, n in sorted(lines)]
 
 
 @staff_view(Perm.PATIENT_MERGE)
@@ -166,12 +180,18 @@ def merge_detail(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
     else:
         services.record_chart_view(actor=request.user, patient=merge.survivor, what="chart merge")
     labels = _relation_labels()
-    moved = sorted((labels.get(k, k), len(v)) for k, v in merge.moved.items())
-    stayed = sorted((labels.get(k, k), len(v)) for k, v in merge.stayed.items())
+    moved = _counted(labels, merge.moved)
+    stayed = _counted(labels, merge.stayed)
     return render_page(
         request,
         "patients/merge_detail.html",
-        {"merge": merge, "moved": moved, "stayed": stayed, "errors": errors},
+        {
+            "merge": merge,
+            "moved": moved,
+            "stayed": stayed,
+            "sessions_moved": bool(merge.moved.get(SESSIONS)),
+            "errors": errors,
+        },
         status=409 if errors else 200,
     )
 

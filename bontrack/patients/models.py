@@ -269,7 +269,9 @@ class PatientMerge(models.Model):
 
     ``moved`` names each moved row (``{"app.model.field": [ids]}``) so that a pending merge can be
     undone exactly; ``stayed`` names rows that could not move (the surviving chart already has the
-    same active condition, or a signed record that cannot change)."""
+    same active condition or a portal account). Signed sessions move too: their database guard lets
+    a signed session change its patient, and nothing else, between the two charts of a pending
+    merge (treatments migration 0015)."""
 
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="+")
     survivor = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")

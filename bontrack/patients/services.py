@@ -385,6 +385,16 @@ charts_merged = Signal()
 # Relations that never move: the audit trail is append-only (the surviving chart's access log
 # reads the merged chart's rows through the merge), and the merge rows themselves.
 NEVER_MOVED = {"audit.auditevent", "patients.patientmerge"}
+# Derived rows an app above rebuilds for both charts when `charts_merged` fires (the outcomes
+# rollup): never moved, so a one-to-one row on both charts does not hold the confirmation up.
+# Filled by the owning app's AppConfig.ready() through `rebuilt_after_merge`.
+REBUILT_AFTER_MERGE: set[str] = set()
+
+
+def rebuilt_after_merge(*labels: str) -> None:
+    """Name models (``app.model``) whose rows about a patient are derived and rebuilt by a
+    `charts_merged` receiver: a merge leaves them where they are."""
+    REBUILT_AFTER_MERGE.update(label.lower() for label in labels)
 
 
 def patient_relations() -> list[Any]:
@@ -394,7 +404,9 @@ def patient_relations() -> list[Any]:
     for rel in Patient._meta.get_fields(include_hidden=True):
         if not (rel.is_relation and rel.auto_created and not rel.concrete):
             continue
-        if rel.related_model is None or rel.related_model._meta.label_lower in NEVER_MOVED:
+        if rel.related_model is None:
+            continue
+        if rel.related_model._meta.label_lower in NEVER_MOVED | REBUILT_AFTER_MERGE:
             continue
         rels.append(rel)
     return sorted(rels, key=lambda r: (r.related_model._meta.label_lower, r.field.name))
@@ -406,7 +418,8 @@ def _key(rel: Any) -> str:
 
 def _move(model: Any, field: str, ids: list[Any], target_id: int) -> tuple[list[Any], list[Any]]:
     """Point rows at `target_id`: all at once, else row by row (a row that would break a rule,
-    e.g. the same active condition twice or a signed record, stays)."""
+    e.g. the same active condition twice or two overlapping appointments, stays). A signed
+    session moves only between the two charts of a pending merge (its database guard checks)."""
     if not ids:
         return [], []
     try:
@@ -452,6 +465,16 @@ def start_merge(*, actor: User, survivor: Patient, duplicate: Patient) -> Patien
             "Another chart is being merged into this one: confirm or undo that merge first.",
             field="duplicate",
         )
+    # The pending merge row exists before any row moves: the signed-session guard lets a signed
+    # session change its patient only between the two charts of a pending merge.
+    merge = PatientMerge.objects.create(
+        practice_id=keep.practice_id,
+        survivor=keep,
+        duplicate=dup,
+        duplicate_status=dup.status,
+        requested_by=actor,
+        requested_at=timezone.now(),
+    )
     moved: dict[str, list[Any]] = {}
     stayed: dict[str, list[Any]] = {}
     for rel in patient_relations():
@@ -467,16 +490,8 @@ def start_merge(*, actor: User, survivor: Patient, duplicate: Patient) -> Patien
             moved[_key(rel)] = done
         if kept:
             stayed[_key(rel)] = kept
-    merge = PatientMerge.objects.create(
-        practice_id=keep.practice_id,
-        survivor=keep,
-        duplicate=dup,
-        moved=moved,
-        stayed=stayed,
-        duplicate_status=dup.status,
-        requested_by=actor,
-        requested_at=timezone.now(),
-    )
+    merge.moved, merge.stayed = moved, stayed
+    merge.save(update_fields=["moved", "stayed"])
     dup.status = PatientStatus.MERGED
     dup.save(update_fields=["status", "updated_at"])
     counts = {k: len(v) for k, v in moved.items()}
@@ -550,10 +565,14 @@ def confirm_merge(*, actor: User, merge: PatientMerge) -> PatientMerge:
     locked = _locked_merge(merge)
     _require_merge(actor, locked.survivor, locked.duplicate)
     if locked.stayed:
-        kinds = ", ".join(sorted(k.split(".")[1] for k in locked.stayed))
+        labels = {
+            _key(rel): str(rel.related_model._meta.verbose_name_plural)
+            for rel in patient_relations()
+        }
+        kinds = ", ".join(sorted({labels.get(k, "other records") for k in locked.stayed}))
         raise Conflict(
-            f"Some records could not move ({kinds}): check them on the other chart, or undo the "
-            "merge and keep the other chart instead.",
+            f"Some records could not move ({kinds}): undo the merge, have them resolved on either "
+            "chart, then merge again.",
         )
     locked.status = MergeStatus.CONFIRMED
     locked.decided_by, locked.decided_at = actor, timezone.now()

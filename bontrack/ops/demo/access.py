@@ -1,5 +1,6 @@
 """Demo data for front desk and patient access (issue 11): insurance and addresses on the demo
-charts, the practice's MRN format, a likely-duplicate pair for the front desk to merge,
+charts, the practice's MRN format, a likely-duplicate pair for the front desk to merge (both charts
+with a given session),
 waitlist offers sent through the outbox, and a video visit for dr.lee that can be joined now."""
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 
 from bontrack.accounts.models import User
+from bontrack.accounts.roles import Role
 from bontrack.core.models import Clinic, Practice
+from bontrack.inventory.choices import VialStatus
+from bontrack.inventory.models import Vial
 from bontrack.patients.models import MrnFormat, Patient
 from bontrack.scheduling import links, notify
 from bontrack.scheduling.availability import find_slots
@@ -25,6 +29,10 @@ from bontrack.scheduling.models import (
     WaitlistOffer,
     WaitlistStatus,
 )
+from bontrack.treatments import facts
+from bontrack.treatments.actions.orders import order_deviations
+from bontrack.treatments.choices import SessionStatus
+from bontrack.treatments.models import Injection, TreatmentSession, VialUse
 
 PAYERS = [
     ("Blue Cross Blue Shield", "BCB"),
@@ -97,7 +105,7 @@ def _accented(name: str) -> str:
     return name
 
 
-def _duplicate_pair(clinic: Clinic, fmt: MrnFormat) -> Patient | None:
+def _duplicate_pair(clinic: Clinic, fmt: MrnFormat) -> tuple[Patient, Patient] | None:
     """A second chart of an existing Northside patient, made at the desk months later: the
     first name with an accent, the last name in capitals, the same date of birth and phone."""
     original = Patient.objects.filter(clinic=clinic, status="active").order_by("id")[20:21].first()
@@ -120,7 +128,94 @@ def _duplicate_pair(clinic: Clinic, fmt: MrnFormat) -> Patient | None:
     )
     fmt.next_number += 1
     fmt.save(update_fields=["next_number"])
-    return duplicate
+    return original, duplicate
+
+
+def session_on_duplicate(pair: tuple[Patient, Patient] | None) -> None:
+    """The second chart already holds a treatment: the cycle before the original chart's first
+    one, charted by the clinic's nurse on the new chart by mistake (same sites and vial). The new
+    chart has no order, so the session awaits a physician's co-signature (not billed yet, no
+    insurance coverage of its own). Merging the charts moves it to the original chart with
+    everything else. Seeded after the claims demo."""
+    if pair is None:
+        return
+    original, duplicate = pair
+    nurse = (
+        User.objects.filter(memberships__role=Role.NURSE, memberships__clinic=duplicate.clinic)
+        .order_by("pk")
+        .first()
+    )
+    if nurse is None:
+        return
+    first = (
+        TreatmentSession.objects.filter(patient=original, status=SessionStatus.SIGNED)
+        .select_related("signed_by")
+        .order_by("performed_at")
+        .first()
+    )
+    if first is None:
+        return
+    performed = first.performed_at - timedelta(weeks=12)
+    session = TreatmentSession.objects.create(
+        patient=duplicate,
+        clinic=duplicate.clinic,
+        indication=first.indication,
+        indications=first.indications,
+        product=first.product,
+        performed_at=performed,
+        plan=None,
+        consent_obtained=True,
+        medication_guide_offered=True,
+        diluent=first.diluent,
+        note="Charted on a second chart made at the front desk.",
+        created_by=nurse,
+    )
+    Injection.objects.bulk_create(
+        Injection(
+            session=session,
+            indication=i.indication,
+            muscle=i.muscle,
+            side=i.side,
+            sites=i.sites,
+            units=i.units,
+            status=i.status,
+            position=i.position,
+            dilution=i.dilution,
+            guidance=i.guidance,
+        )
+        for i in first.injections.all()
+    )
+    use = first.vial_uses.select_related("vial").first()
+    if use is not None:
+        VialUse.objects.create(
+            vial=Vial.objects.create(
+                lot_id=use.vial.lot_id,
+                clinic=duplicate.clinic,
+                status=VialStatus.USED,
+                patient=duplicate,
+            ),
+            session=session,
+            reconstituted_at=performed - timedelta(minutes=30),
+            diluent_ml=use.diluent_ml,
+            units_used=use.units_used,
+            units_wasted=use.units_wasted,
+            opened_by=nurse,
+        )
+    # Signed by the clinic's nurse off an order (this chart has no plan): it awaits co-signature
+    # (the reasons in words, as signing stores them), so it is not billed yet.
+    injections = list(session.injections.all())
+    result = facts.run_dose_check(
+        session, injections, list(session.vial_uses.select_related("vial__lot"))
+    )
+    TreatmentSession.objects.filter(pk=session.pk).update(
+        status=SessionStatus.AWAITING_COSIGN,
+        signed_at=performed + timedelta(minutes=30),
+        signed_by=nurse,
+        cosign_reasons=[r.as_dict() for r in order_deviations(session, injections)],
+        findings=result["findings"],
+        totals=result.get("totals", {}),
+        rule_set=",".join(result.get("rule_sets") or [result.get("rule_set", "")]),
+    )
 
 
 def _waitlist_offers(clinic: Clinic, today: date) -> int:
@@ -214,14 +309,18 @@ def _video_now(clinic: Clinic, doctor: User, today: date) -> Appointment | None:
     return None
 
 
-def seed_demo_access(*, practice: Practice, rng: random.Random, today: date) -> None:
+def seed_demo_access(
+    *, practice: Practice, rng: random.Random, today: date
+) -> tuple[Patient, Patient] | None:
+    """Returns the likely-duplicate pair (original, second chart) for `session_on_duplicate`."""
     _insure(practice, rng, today)
     fmt = _mrn_format(practice)
     north = Clinic.objects.filter(practice=practice, slug="northside").first()
     if north is None:
-        return
-    _duplicate_pair(north, fmt)
+        return None
+    pair = _duplicate_pair(north, fmt)
     _waitlist_offers(north, today)
     doctor = User.objects.filter(practice=practice, username="dr.lee").first()
     if doctor is not None:
         _video_now(north, doctor, today)
+    return pair

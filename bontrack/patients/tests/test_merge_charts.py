@@ -142,7 +142,7 @@ def test_merge_moves_every_relation_is_audited_and_undo_restores_it(sched):  # n
     assert set(services.merged_chart_ids(keep.pk)) == {keep.pk, dup.pk}
     assert AuditEvent.objects.filter(patient_id=dup.pk).count() > before_rows
     # A merge with a row that stayed cannot be confirmed until checked; undo restores everything.
-    with pytest.raises(services.Conflict, match="could not move"):
+    with pytest.raises(services.Conflict, match=r"could not move \(conditions, portal accounts\)"):
         services.confirm_merge(actor=world.users["front_desk"], merge=merge)
     services.undo_merge(actor=world.users["front_desk"], merge=merge)
     appt.refresh_from_db()
@@ -258,25 +258,106 @@ def test_the_merge_page_costs_the_same_queries_with_one_or_five_likely_duplicate
     assert count() == small
 
 
-def test_a_signed_session_of_the_merged_chart_stays_and_blocks_the_confirmation(world):
-    """Signed sessions are immutable (database triggers): the merge leaves them on the merged
-    chart, names them, and cannot be confirmed until undone (keep the other chart instead)."""
-    from bontrack.factories import signed_session
+def _given(world, patient, *, by="physician"):
+    """A given session: a physician's is signed, a nurse's (off the order) awaits co-signature."""
+    from bontrack.treatments.actions import signing
+    from bontrack.treatments.tests.conftest import acknowledge_all, chart
+
+    session = chart(world.users[by], patient)
+    acknowledge_all(world.users[by], session)
+    return signing.sign_session(actor=world.users[by], session=session)
+
+
+def test_signed_sessions_of_both_charts_move_with_the_merge_undo_and_confirm(world):
+    """Signed sessions are immutable (database triggers) except for one change: their patient,
+    between the two charts of a pending merge. Both charts have given sessions: the duplicate's
+    move to the surviving chart, undo puts them back, and the merge is then confirmed."""
+    from bontrack.outcomes.models import RefreshMark
     from bontrack.treatments.models import TreatmentSession
 
-    Condition.objects.create(
-        patient=world.other_patient, indication="chronic_migraine", icd10_code="G43.709"
+    keep = world.patient
+    dup = PatientFactory(clinic=world.clinic, first_name="Rosa", last_name="Cohen", mrn="A1-0102")
+    # Two records of the same diagnosis with different codes: both move (the same code twice stays).
+    Condition.objects.create(patient=keep, indication="chronic_migraine", icd10_code="G43.719")
+    Condition.objects.create(patient=dup, indication="chronic_migraine", icd10_code="G43.709")
+    kept_session = _given(world, keep)
+    signed = _given(world, dup)
+    awaiting = _given(world, dup, by="nurse")
+    assert (kept_session.status, signed.status, awaiting.status) == (
+        "signed",
+        "signed",
+        "awaiting",
     )
-    session = signed_session(world.users["physician"], world.other_patient)
-    merge = services.start_merge(
-        actor=world.users["front_desk"], survivor=world.patient, duplicate=world.other_patient
+    # Both charts are queued for the outcome rollup (one row per chart): derived rows are rebuilt
+    # after the merge, never moved, so they do not hold the confirmation up.
+    assert RefreshMark.objects.filter(patient_id__in=[keep.pk, dup.pk]).count() == 2
+    desk = world.users["front_desk"]
+
+    def patients():
+        return dict(
+            TreatmentSession.objects.filter(
+                pk__in=[kept_session.pk, signed.pk, awaiting.pk]
+            ).values_list("pk", "patient_id")
+        )
+
+    merge = services.start_merge(actor=desk, survivor=keep, duplicate=dup)
+    assert patients() == {kept_session.pk: keep.pk, signed.pk: keep.pk, awaiting.pk: keep.pk}
+    assert sorted(merge.moved["treatments.treatmentsession.patient"]) == sorted(
+        [signed.pk, awaiting.pk]
     )
-    assert TreatmentSession.objects.get(pk=session.pk).patient_id == world.other_patient.pk
-    assert merge.stayed["treatments.treatmentsession.patient"] == [session.pk]
-    with pytest.raises(services.Conflict, match="could not move"):
-        services.confirm_merge(actor=world.users["front_desk"], merge=merge)
-    services.undo_merge(actor=world.users["front_desk"], merge=merge)
-    assert Patient.objects.get(pk=world.other_patient.pk).status == PatientStatus.ACTIVE
+    assert merge.stayed == {}
+    assert PatientMerge.objects.get(pk=merge.pk).moved == merge.moved
+    started = _changes().get(summary__startswith="Merge started", patient_id=keep.pk)
+    assert started.changes["moved"][1]["treatments.treatmentsession.patient"] == 2
+    # The signed rows kept every clinical column: only the patient changed.
+    after = TreatmentSession.objects.get(pk=signed.pk)
+    assert (after.status, after.signed_at, after.totals) == (
+        signed.status,
+        signed.signed_at,
+        signed.totals,
+    )
+    # Undo (the merge still pending): the sessions go back to the chart they were given on.
+    services.undo_merge(actor=desk, merge=merge)
+    assert patients() == {kept_session.pk: keep.pk, signed.pk: dup.pk, awaiting.pk: dup.pk}
+    assert Patient.objects.get(pk=dup.pk).status == PatientStatus.ACTIVE
+    # Merged again and confirmed: nothing stayed, one patient, one chart.
+    merge = services.start_merge(actor=desk, survivor=keep, duplicate=dup)
+    assert merge.stayed == {}
+    confirmed = services.confirm_merge(actor=desk, merge=merge)
+    assert confirmed.status == MergeStatus.CONFIRMED
+    assert patients() == {kept_session.pk: keep.pk, signed.pk: keep.pk, awaiting.pk: keep.pk}
+    # Once confirmed, the database refuses to move a signed session again (no pending merge).
+    from django.db import DatabaseError, connection, transaction
+
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE treatments_treatmentsession SET patient_id = %s WHERE id = %s",
+            [dup.pk, signed.pk],
+        )
+    assert TreatmentSession.objects.get(pk=signed.pk).patient_id == keep.pk
+
+
+def test_the_merge_pages_say_the_signed_sessions_move_and_confirm_with_them(world):
+    from bontrack.treatments.models import TreatmentSession
+
+    dup = PatientFactory(clinic=world.clinic, first_name="ROSA", last_name="cohen", mrn="A1-0103")
+    Condition.objects.create(patient=dup, indication="chronic_migraine", icd10_code="G43.709")
+    session = _given(world, dup)
+    client = world.client("front_desk")
+    compare = client.get(f"/patients/{world.patient.pk}/merge/?duplicate={dup.pk}")
+    html = compare.content.decode()
+    assert "Signed treatment sessions of chart A1-0103" in html
+    assert "keep the other chart" not in html
+    response = client.post(f"/patients/{world.patient.pk}/merge/", {"duplicate": dup.pk})
+    assert response.status_code == 302
+    detail = client.get(response["Location"]).content.decode()
+    assert "Treatment sessions moved as they were signed" in detail
+    assert "<li>1 treatment session</li>" in detail
+    assert "could not move" not in detail and "keep the other chart" not in detail
+    merge = PatientMerge.objects.get(duplicate=dup)
+    assert client.post(f"/patients/merges/{merge.pk}/", {"action": "confirm"}).status_code == 302
+    assert TreatmentSession.objects.get(pk=session.pk).patient_id == world.patient.pk
+    assert PatientMerge.objects.get(pk=merge.pk).status == MergeStatus.CONFIRMED
 
 
 def test_the_api_takes_and_returns_address_and_insurance(world):

@@ -44,6 +44,15 @@ def test_front_desk_merges_a_duplicate_chart(world, live_server):
         date_of_birth=keep.date_of_birth,
         status=PatientStatus.PROSPECTIVE,
     )
+    # Both charts have a signed treatment session: the duplicate's moves with the merge.
+    from bontrack.factories import signed_session
+    from bontrack.patients.models import Condition
+
+    for chart, code in ((keep, "G43.719"), (dup, "G43.709")):
+        Condition.objects.create(patient=chart, indication="chronic_migraine", icd10_code=code)
+    signed_session(world.users["physician"], keep)
+    dup_session = signed_session(world.users["physician"], dup)
+    assert dup_session.status == "signed"
     with chromium_page() as page:
         page.goto(f"{live_server.url}/accounts/login/")
         page.get_by_label("Username").fill("frontdesk")
@@ -57,10 +66,13 @@ def test_front_desk_merges_a_duplicate_chart(world, live_server):
         _shots(page, "merge-find")
         page.get_by_role("link", name="Compare").first.click()
         assert "Compare the two charts" in page.content()
+        assert "Signed treatment sessions of chart A1-0777" in page.content()
         _shots(page, "merge-compare")
         page.get_by_role("button", name="Merge chart A1-0777 into this chart").click()
         page.wait_for_url("**/patients/merges/*/")
         assert "was merged into this chart" in page.content()
+        assert "Treatment sessions moved as they were signed" in page.content()
+        assert "could not move" not in page.content()
         _shots(page, "merge-pending")
         page.get_by_role("button", name="Confirm the merge").click()
         page.wait_for_url(f"**/patients/{keep.pk}/")
@@ -68,6 +80,8 @@ def test_front_desk_merges_a_duplicate_chart(world, live_server):
     merge = PatientMerge.objects.get(duplicate=dup)
     assert merge.status == MergeStatus.CONFIRMED and merge.survivor == keep
     assert Patient.objects.get(pk=dup.pk).status == PatientStatus.MERGED
+    dup_session.refresh_from_db()
+    assert dup_session.patient_id == keep.pk and dup_session.status == "signed"
 
 
 def test_a_new_patient_books_online_gets_the_mail_sets_a_password_and_starts_the_diary(

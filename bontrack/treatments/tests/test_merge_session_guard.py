@@ -21,11 +21,11 @@ from bontrack.treatments.models import TreatmentSession
 from .conftest import acknowledge_all, chart
 
 _m15 = importlib.import_module(
-    "bontrack.treatments.migrations.0015_w3merge_session_follows_chart_merge"
+    "bontrack.treatments.migrations.0015_session_follows_chart_merge"
 )
 GUARD = "a signed treatment session is immutable"
 BEFORE = [("treatments", "0014_outcome_scales")]
-AFTER = [("treatments", "0015_w3merge_session_follows_chart_merge")]
+AFTER = [("treatments", "0015_session_follows_chart_merge")]
 
 
 def _signed(world, patient, *, by="physician"):

@@ -181,7 +181,15 @@ def merge_detail(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
         services.record_chart_view(actor=request.user, patient=merge.survivor, what="chart merge")
     labels = _relation_labels()
     moved = _counted(labels, merge.moved)
-    stayed = _counted(labels, merge.stayed)
+    stayed = _counted(labels, services.blocking(merge.stayed))
+    same = _counted(
+        labels,
+        {
+            k.removesuffix(services.SAME): v
+            for k, v in merge.stayed.items()
+            if k.endswith(services.SAME)
+        },
+    )
     return render_page(
         request,
         "patients/merge_detail.html",
@@ -189,6 +197,7 @@ def merge_detail(request: StaffRequest, pk: int, scope: Scope) -> HttpResponse:
             "merge": merge,
             "moved": moved,
             "stayed": stayed,
+            "same": same,
             "sessions_moved": bool(merge.moved.get(SESSIONS)),
             "errors": errors,
         },

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import UniqueConstraint
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -439,6 +440,42 @@ def _move(model: Any, field: str, ids: list[Any], target_id: int) -> tuple[list[
     return moved, stayed
 
 
+# Key suffix in PatientMerge.stayed for rows that stayed because the surviving chart already holds
+# the same one (the same active condition or flag): nothing is lost, so they do not block confirming.
+SAME = "#same"
+
+
+def _same_on_survivor(model: Any, field: str, ids: list[Any], keep_id: int) -> list[Any]:
+    """Of the rows that could not move, those the surviving chart already has: a unique constraint
+    over the patient and other fields (e.g. one active condition per indication and code) finds
+    the same values on the survivor. One query per constraint and row; only rows that stayed."""
+    same = []
+    constraints = [
+        c
+        for c in model._meta.constraints
+        if isinstance(c, UniqueConstraint) and field in c.fields and len(c.fields) > 1
+    ]
+    for row in model._base_manager.filter(pk__in=ids):
+        for c in constraints:
+            values = {f: getattr(row, model._meta.get_field(f).attname) for f in c.fields}
+            values[field + "_id"] = keep_id
+            values.pop(field, None)
+            matches = model._base_manager.filter(**values)
+            if c.condition is not None:
+                if not model._base_manager.filter(c.condition, pk=row.pk).exists():
+                    continue
+                matches = matches.filter(c.condition)
+            if matches.exists():
+                same.append(row.pk)
+                break
+    return same
+
+
+def blocking(stayed: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The rows that stayed and keep a merge from being confirmed."""
+    return {k: v for k, v in stayed.items() if not k.endswith(SAME)}
+
+
 def _require_merge(actor: User, *charts: Patient) -> None:
     for chart in charts:
         _require(actor, Perm.PATIENT_MERGE, chart.clinic_id)
@@ -489,7 +526,11 @@ def start_merge(*, actor: User, survivor: Patient, duplicate: Patient) -> Patien
         if done:
             moved[_key(rel)] = done
         if kept:
-            stayed[_key(rel)] = kept
+            same = _same_on_survivor(model, field, kept, keep.pk)
+            if same:
+                stayed[_key(rel) + SAME] = same
+            if rest := [pk for pk in kept if pk not in same]:
+                stayed[_key(rel)] = rest
     merge.moved, merge.stayed = moved, stayed
     merge.save(update_fields=["moved", "stayed"])
     dup.status = PatientStatus.MERGED
@@ -564,12 +605,12 @@ def confirm_merge(*, actor: User, merge: PatientMerge) -> PatientMerge:
     """The merge is final: the duplicate chart stays as a pointer (status merged, no rows)."""
     locked = _locked_merge(merge)
     _require_merge(actor, locked.survivor, locked.duplicate)
-    if locked.stayed:
+    if blocked := blocking(locked.stayed):
         labels = {
             _key(rel): str(rel.related_model._meta.verbose_name_plural)
             for rel in patient_relations()
         }
-        kinds = ", ".join(sorted({labels.get(k, "other records") for k in locked.stayed}))
+        kinds = ", ".join(sorted({labels.get(k, "other records") for k in blocked}))
         raise Conflict(
             f"Some records could not move ({kinds}): undo the merge, have them resolved on either "
             "chart, then merge again.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -63,10 +64,8 @@ def test_serve_answers_with_production_security_headers(tmp_path: Path):
         assert status == 200 and b"Staff sign in" in body
         assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
         assert headers["X-Frame-Options"] == "DENY"
-        css = body.decode().split('href="')[1].split('"')[0]
-        assert css.startswith("/static/css/app.") and css.endswith(
-            ".css"
-        )  # hashed by the manifest storage
+        # The stylesheet (the favicon links come first), hashed by the manifest storage.
+        (css,) = re.findall(r'href="(/static/css/app\.[0-9a-f]+\.css)"', body.decode())
         assert _get(f"http://127.0.0.1:{port}{css}")[0] == 200
     finally:
         server.terminate()

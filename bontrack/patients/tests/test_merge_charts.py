@@ -129,12 +129,14 @@ def test_merge_moves_every_relation_is_audited_and_undo_restores_it(sched):  # n
     other.refresh_from_db()
     same.refresh_from_db()
     assert appt.patient_id == day.patient_id == other.patient_id == keep.pk
-    # The same active condition twice would break the chart's rule: it stays, and is named.
-    # Both charts have a portal account: the kept chart's stays its only one.
+    # The same active condition twice would break the chart's rule: it stays, marked as already
+    # on the surviving chart. Both charts have a portal account: the kept chart's stays its only
+    # one, and that blocks confirming.
     assert same.patient_id == dup.pk and merge.stayed == {
-        "patients.condition.patient": [same.pk],
+        "patients.condition.patient" + services.SAME: [same.pk],
         "accounts.portalaccount.patient": [account.pk],
     }
+    assert services.blocking(merge.stayed) == {"accounts.portalaccount.patient": [account.pk]}
     dup.refresh_from_db()
     assert dup.status == PatientStatus.MERGED
     assert _changes().filter(summary__startswith="Merge started").count() == 2
@@ -142,7 +144,7 @@ def test_merge_moves_every_relation_is_audited_and_undo_restores_it(sched):  # n
     assert set(services.merged_chart_ids(keep.pk)) == {keep.pk, dup.pk}
     assert AuditEvent.objects.filter(patient_id=dup.pk).count() > before_rows
     # A merge with a row that stayed cannot be confirmed until checked; undo restores everything.
-    with pytest.raises(services.Conflict, match=r"could not move \(conditions, portal accounts\)"):
+    with pytest.raises(services.Conflict, match=r"could not move \(portal accounts\)"):
         services.confirm_merge(actor=world.users["front_desk"], merge=merge)
     services.undo_merge(actor=world.users["front_desk"], merge=merge)
     appt.refresh_from_db()
@@ -153,6 +155,35 @@ def test_merge_moves_every_relation_is_audited_and_undo_restores_it(sched):  # n
     assert PatientMerge.objects.get(pk=merge.pk).status == MergeStatus.UNDONE
     with pytest.raises(services.Conflict, match="already undone"):
         services.undo_merge(actor=world.users["front_desk"], merge=merge)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_same_diagnosis_on_both_charts_does_not_block_confirming(sched):  # noqa: F811
+    """Two charts of one treated person usually carry the same diagnosis: the duplicate's copy
+    stays on the merged chart (the survivor has it), the page says so, and the merge confirms."""
+    world = sched.world
+    keep = world.patient
+    dup = PatientFactory(clinic=world.clinic, first_name="Rosa", last_name="Cohen", mrn="A1-0098")
+    Condition.objects.create(patient=keep, indication="cervical_dystonia", icd10_code="G24.3")
+    same = Condition.objects.create(patient=dup, indication="cervical_dystonia", icd10_code="G24.3")
+    # An ended condition with the same code is not "the same active one": it moves.
+    ended = Condition.objects.create(
+        patient=dup, indication="cervical_dystonia", icd10_code="G24.3", active=False
+    )
+    desk = world.users["front_desk"]
+    merge = services.start_merge(actor=desk, survivor=keep, duplicate=dup)
+    assert merge.stayed == {"patients.condition.patient" + services.SAME: [same.pk]}
+    assert merge.moved["patients.condition.patient"] == [ended.pk]
+    page = world.client("front_desk").get(f"/patients/merges/{merge.pk}/").content.decode()
+    assert "Already on the chart that stays" in page and "1 condition" in page
+    assert "What could not move" not in page
+    services.confirm_merge(actor=desk, merge=merge)
+    assert PatientMerge.objects.get(pk=merge.pk).status == MergeStatus.CONFIRMED
+    # The survivor still has exactly one active cervical dystonia diagnosis.
+    assert (
+        Condition.objects.filter(patient=keep, indication="cervical_dystonia", active=True).count()
+        == 1
+    )
 
 
 def test_front_desk_merges_through_the_pages_and_confirms(world):

@@ -20,9 +20,7 @@ from bontrack.treatments.models import TreatmentSession
 
 from .conftest import acknowledge_all, chart
 
-_m15 = importlib.import_module(
-    "bontrack.treatments.migrations.0015_session_follows_chart_merge"
-)
+_m15 = importlib.import_module("bontrack.treatments.migrations.0015_session_follows_chart_merge")
 GUARD = "a signed treatment session is immutable"
 BEFORE = [("treatments", "0014_outcome_scales")]
 AFTER = [("treatments", "0015_session_follows_chart_merge")]

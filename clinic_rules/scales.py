@@ -94,6 +94,20 @@ def indications() -> tuple[str, ...]:
     return tuple(followup()["FOLLOWUP-SCALES"].table("indications"))
 
 
+def effect_suggestion_indications() -> tuple[str, ...]:
+    """Indications with a suggestion driven by an adverse effect alone (no scale needed), e.g. a
+    drooping eyelid after a chronic migraine session: recorded effects re-run their review."""
+    return tuple(
+        sorted(
+            {
+                r.str_("indication")
+                for r in followup().values()
+                if r.id.startswith("SUGGEST-") and "adverse_effect" in r.params
+            }
+        )
+    )
+
+
 def patient_reported() -> dict[str, tuple[str, ...]]:
     table = followup()["FOLLOWUP-SCALES"].table("patient_reported")
     return {str(k): tuple(str(s) for s in v) for k, v in table.items()}  # type: ignore[attr-defined]

@@ -436,3 +436,11 @@ def test_ptosis_after_migraine_is_advisory() -> None:
         review(indication="chronic_migraine", sessions=[{"date": "2026-04-05"}])["suggestions"]
         == []
     )
+
+
+def test_adverse_effects_alone_drive_suggestions_for_these_indications() -> None:
+    found = scales.effect_suggestion_indications()
+    # Chronic migraine has no outcome scale, yet a drooping eyelid suggests a frontalis review.
+    assert "chronic_migraine" in found and "chronic_migraine" not in scales.indications()
+    assert {"cervical_dystonia", "blepharospasm"} <= set(found)
+    assert "upper_limb_spasticity" not in found

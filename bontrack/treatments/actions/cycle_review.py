@@ -127,7 +127,7 @@ def next_plan(
 
 
 def store_suggestions(
-    *, actor: User, patient: Patient, indications: Iterable[str]
+    *, actor: User, patient: Patient, indications: Iterable[str], adverse_effect: bool = False
 ) -> list[AdjustmentSuggestion]:
     """Store the last cycle's new suggestions of each scale indication among ``indications``.
 
@@ -135,9 +135,13 @@ def store_suggestions(
     rating, an adverse effect, a signed session, a wearing-off date) after its own permission
     check, and by the explicit "Recalculate suggestions" (``refresh_suggestions``). The review page
     only reads them. A fixed number of queries per indication (a session has one to three)."""
-    known = facts.scale_indications()
+    known = set(facts.scale_indications())
+    if adverse_effect:
+        # An adverse effect alone brings some suggestions, for indications without a scale too
+        # (a drooping eyelid after a chronic migraine session: review the frontalis sites).
+        known |= set(facts.effect_suggestion_indications())
     made: list[AdjustmentSuggestion] = []
-    for indication in sorted(set(indications) & set(known)):
+    for indication in sorted(set(indications) & known):
         made += _store(actor, patient, indication)
     return made
 

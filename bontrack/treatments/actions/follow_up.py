@@ -120,7 +120,12 @@ def record_adverse_effect(
         {"kind": [None, kind], "detail": [None, detail], "urgent": [None, row.urgent]},
     )
     _notify_urgent([row], locked)
-    store_suggestions(actor=actor, patient=locked.patient, indications=session_indications(locked))
+    store_suggestions(
+        actor=actor,
+        patient=locked.patient,
+        indications=session_indications(locked),
+        adverse_effect=True,
+    )
     return row
 
 
@@ -236,7 +241,9 @@ def report_side_effect(
         {"kinds": [None, kinds], "urgent": [None, urgent], "session": [None, session.pk]},
     )
     _notify_urgent(rows, session)
-    store_suggestions(actor=actor, patient=patient, indications=session_indications(session))
+    store_suggestions(
+        actor=actor, patient=patient, indications=session_indications(session), adverse_effect=True
+    )
     return rows
 
 
@@ -345,7 +352,12 @@ def submit_checkin(
     )
     _notify_urgent(rows, session)
     if rows:
-        store_suggestions(actor=actor, patient=patient, indications=session_indications(session))
+        store_suggestions(
+            actor=actor,
+            patient=patient,
+            indications=session_indications(session),
+            adverse_effect=True,
+        )
     return checkin
 
 

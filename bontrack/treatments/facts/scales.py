@@ -38,6 +38,11 @@ def scale_indications() -> tuple[str, ...]:
     return scales.indications()
 
 
+def effect_suggestion_indications() -> tuple[str, ...]:
+    """Indications whose suggestions an adverse effect alone can bring (chronic migraine too)."""
+    return scales.effect_suggestion_indications()
+
+
 def instruments_for(indication: str) -> tuple[str, ...]:
     return scales.instruments_for(indication)
 

@@ -40,6 +40,7 @@ from bontrack.treatments.models import (
     TreatmentPlan,
     TreatmentSession,
 )
+from bontrack.treatments.scale_models import AdjustmentSuggestion, SuggestionStatus
 from bontrack.treatments.views.context import muscle_choices, patient_in_scope
 from bontrack.treatments.views.templates import line_rows
 
@@ -104,6 +105,13 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
                 "total_per_kg": weight.per_kg(total) if weight.pediatric else None,
             }
         )
+    # Open suggestions an adverse effect brought for an indication without a scale review page
+    # (a drooping eyelid after chronic migraine): decided here (one query).
+    effect_suggestions = list(
+        AdjustmentSuggestion.objects.filter(patient=patient, status=SuggestionStatus.OPEN)
+        .exclude(indication__in=scale_facts.scale_indications())
+        .order_by("-created_at")[:5]
+    )
     common.record_view(actor=request.user, patient=patient, what="treatment panel")
     context = {
         "patient": patient,
@@ -143,6 +151,10 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
             if ind in per_indication or ind in treated
         ],
         "reviews": reviews,
+        "effect_suggestions": effect_suggestions,
+        "can_decide_suggestions": request.user.has_clinic_perm(
+            Perm.RESPONSE_REVIEW, patient.clinic_id
+        ),
         "can_review": can_review,
         "review_form": ReviewForm(muscles=muscle_choices()),
         "can_chart": request.user.has_clinic_perm(Perm.SESSION_CHART, patient.clinic_id),

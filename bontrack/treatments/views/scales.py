@@ -378,7 +378,11 @@ def suggestion_decide(request: StaffRequest, sug: int, scope: Scope) -> HttpResp
         AdjustmentSuggestion.objects.in_scope(scope).select_related("patient"), pk=sug
     )
     form = SuggestionDecisionForm(request.POST)
-    target = reverse("treatments:cycle_review", args=[suggestion.patient_id, suggestion.indication])
+    target = (
+        reverse("treatments:cycle_review", args=[suggestion.patient_id, suggestion.indication])
+        if suggestion.indication in facts.scale_indications()
+        else reverse("patients:chart", args=[suggestion.patient_id])  # decided on the chart
+    )
     if not form.is_valid():
         messages.error(request, "Choose accept or reject.")
         return redirect(target)

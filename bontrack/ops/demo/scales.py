@@ -461,4 +461,48 @@ def seed_demo_scales(*, practice: Practice, today: date, password: str) -> dict[
             )
             counts["entries"] += 1
         counts["patients"] += 1
+    counts["migraine_ptosis"] = _migraine_ptosis(practice, north)
     return counts
+
+
+def _migraine_ptosis(practice: Practice, north: Clinic) -> int:
+    """A drooping eyelid reported two weeks after a chronic migraine session: the chart's
+    treatment panel offers the advisory "review the frontalis sites" to the physician."""
+    from bontrack.treatments.actions import cycle_review
+    from bontrack.treatments.choices import GIVEN_STATUSES
+
+    doctor = _doctor(practice, north)
+    window = (
+        timezone.now() - timedelta(days=60),
+        timezone.now() - timedelta(days=14),
+    )
+    given = TreatmentSession.objects.filter(
+        patient__practice=practice, indication="chronic_migraine", status__in=GIVEN_STATUSES
+    )
+    later = set(
+        given.filter(performed_at__gt=window[1]).values_list("patient_id", flat=True).distinct()
+    )
+    session = (
+        given.filter(patient__clinic=north, performed_at__range=window)
+        .exclude(patient_id__in=later)
+        .select_related("patient")
+        .order_by("-performed_at", "pk")
+        .first()
+    )
+    if doctor is None or session is None:
+        return 0
+    AdverseEffect.objects.create(
+        patient=session.patient,
+        session=session,
+        kind=AdverseEffectKind.PTOSIS,
+        detail="Left upper lid droops in the evening since about a week after the injections.",
+        reported_at=session.performed_at + timedelta(days=12),
+        reported_by=Reporter.PATIENT,
+    )
+    made = cycle_review.store_suggestions(
+        actor=doctor,
+        patient=session.patient,
+        indications={"chronic_migraine"},
+        adverse_effect=True,
+    )
+    return len(made)

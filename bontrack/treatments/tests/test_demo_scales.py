@@ -66,3 +66,8 @@ def test_demo_has_scales_reviews_and_suggestions(capsys):
         if (timezone.localdate() - patient.date_of_birth).days < 18 * 365:
             newest = WeightMeasurement.objects.filter(patient=patient).latest("measured_on")
             assert newest.weight_kg < 40, (patient.mrn, newest.weight_kg)
+    # A drooping eyelid after a chronic migraine session: its advisory suggestion is open for
+    # the physician on the chart's treatment panel.
+    ptosis = AdjustmentSuggestion.objects.get(rule_id="SUGGEST-CM-PTOSIS-FRONTALIS")
+    assert ptosis.status == "open" and not ptosis.confirmed
+    assert ptosis.session.adverse_effects.filter(kind="ptosis").exists()

@@ -152,7 +152,7 @@ def panel(request: HttpRequest, pk: int, scope: Scope) -> HttpResponse:
         ],
         "reviews": reviews,
         "effect_suggestions": effect_suggestions,
-        "can_decide_suggestions": request.user.has_clinic_perm(
+        "can_decide_suggestions": cast("User", request.user).has_clinic_perm(
             Perm.RESPONSE_REVIEW, patient.clinic_id
         ),
         "can_review": can_review,
